@@ -1,0 +1,281 @@
+//! Writing results: `summary.json`, `parcels.geojson` and `risk_areas.geojson`.
+//!
+//! GeoJSON follows RFC 7946: WGS 84 longitude/latitude (CGCS2000 taken as WGS 84), exterior
+//! rings counter-clockwise, holes clockwise. Features are sorted by id and numbers printed in
+//! a fixed way, so the same input gives the same bytes. Every file is written to a temporary
+//! name beside the target and renamed when complete: a failed export never leaves half a file.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use geo::{Coord, MultiPolygon};
+
+use crate::crs::{Crs, Transformer};
+use crate::error::ExportError;
+use crate::io::rings::twice_signed_area;
+use crate::pipeline::Analysis;
+use crate::stats::{Summary, rate};
+
+/// Writes `path` through `write`, atomically: a temporary file in the same folder, flushed
+/// and synced, then renamed over `path`.
+pub fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), ExportError> {
+    let err = |source| ExportError {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "out".into());
+    let tmp: PathBuf = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let file = File::create(&tmp)?;
+        let mut w = BufWriter::with_capacity(1 << 20, file);
+        write(&mut w)?;
+        let file = w.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(err)
+}
+
+/// Writes `summary.json` (pretty-printed, UTF-8, keys in DESIGN.md's order).
+pub fn write_summary(path: &Path, summary: &Summary) -> Result<(), ExportError> {
+    write_atomic(path, |w| {
+        serde_json::to_writer_pretty(&mut *w, summary).map_err(std::io::Error::other)?;
+        w.write_all(b"\n")
+    })
+}
+
+/// A number as JSON: shortest round-trip form, `null` for NaN or infinity.
+fn num(x: f64) -> String {
+    if x.is_finite() {
+        // `{}` on f64 is the shortest representation that reads back to the same value.
+        let s = format!("{x}");
+        if s == "-0" { "0".into() } else { s }
+    } else {
+        "null".into()
+    }
+}
+
+fn opt_num(x: Option<f64>) -> String {
+    x.map_or_else(|| "null".into(), num)
+}
+
+fn json_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
+/// A coordinate in degrees with 9 decimals (about 0.1 mm), trailing zeros removed.
+fn deg(x: f64) -> String {
+    let s = format!("{x:.9}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.to_string() }
+}
+
+/// Converts geometry to WGS 84 longitude/latitude for output.
+pub struct ToWgs84 {
+    transformer: Option<Transformer>,
+}
+
+impl ToWgs84 {
+    /// From the analysis CRS. With an unknown CRS, coordinates are written as they are (and
+    /// the summary's warnings say the CRS is unknown).
+    pub fn new(from: Option<&Crs>) -> Result<Self, String> {
+        let transformer = match from {
+            None => None,
+            Some(c) => {
+                let t = Transformer::new(c, &Crs::wgs84()).map_err(|e| e.to_string())?;
+                (!t.is_identity()).then_some(t)
+            }
+        };
+        Ok(ToWgs84 { transformer })
+    }
+
+    fn ring(&self, ring: &[Coord<f64>], ccw: bool, out: &mut String) {
+        let mut pts: Vec<Coord<f64>> = ring.to_vec();
+        if let Some(t) = &self.transformer {
+            for p in &mut pts {
+                // A point that cannot be transformed is written as NaN -> null below; the
+                // analysis CRS has already transformed these coordinates once, so it is rare.
+                if t.transform(&mut p.x, &mut p.y).is_err() {
+                    p.x = f64::NAN;
+                    p.y = f64::NAN;
+                }
+            }
+        }
+        if (twice_signed_area(&pts) > 0.0) != ccw {
+            pts.reverse();
+        }
+        out.push('[');
+        for (i, p) in pts.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push('[');
+            out.push_str(&deg(p.x));
+            out.push(',');
+            out.push_str(&deg(p.y));
+            out.push(']');
+        }
+        out.push(']');
+    }
+
+    /// The `geometry` member of a feature: a Polygon for one part, else a MultiPolygon.
+    pub fn geometry(&self, mp: &MultiPolygon<f64>) -> String {
+        let mut out = String::with_capacity(64 + mp.0.len() * 512);
+        let polygon = |p: &geo::Polygon<f64>, out: &mut String| {
+            out.push('[');
+            self.ring(&p.exterior().0, true, out);
+            for h in p.interiors() {
+                out.push(',');
+                self.ring(&h.0, false, out);
+            }
+            out.push(']');
+        };
+        if mp.0.len() == 1 {
+            out.push_str("{\"type\":\"Polygon\",\"coordinates\":");
+            polygon(&mp.0[0], &mut out);
+        } else {
+            out.push_str("{\"type\":\"MultiPolygon\",\"coordinates\":[");
+            for (i, p) in mp.0.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                polygon(p, &mut out);
+            }
+            out.push(']');
+        }
+        out.push('}');
+        out
+    }
+}
+
+fn feature_collection(
+    w: &mut dyn Write,
+    features: impl Iterator<Item = (String, String)>,
+) -> std::io::Result<()> {
+    w.write_all(b"{\"type\":\"FeatureCollection\",\"features\":[\n")?;
+    for (i, (props, geom)) in features.enumerate() {
+        if i > 0 {
+            w.write_all(b",\n")?;
+        }
+        write!(
+            w,
+            "{{\"type\":\"Feature\",\"properties\":{props},\"geometry\":{geom}}}"
+        )?;
+    }
+    w.write_all(b"\n]}\n")
+}
+
+/// Writes `parcels.geojson`: every parcel at risk with its numbers, sorted by parcel id.
+pub fn write_parcels(path: &Path, a: &Analysis, to: &ToWgs84) -> Result<(), ExportError> {
+    let mut order: Vec<usize> = (0..a.parcel_info.len())
+        .filter(|&i| a.parcel_results[i].contaminated_m2() > 0.0)
+        .collect();
+    order.sort_by(|&x, &y| {
+        a.parcel_info[x]
+            .id
+            .cmp(&a.parcel_info[y].id)
+            .then(a.parcel_info[x].feature.cmp(&a.parcel_info[y].feature))
+    });
+    write_atomic(path, |w| {
+        feature_collection(
+            w,
+            order.iter().map(|&i| {
+                let info = &a.parcel_info[i];
+                let r = &a.parcel_results[i];
+                let ids: Vec<String> = a.risk_ids_of(i).into_iter().map(json_str).collect();
+                let props = format!(
+                    "{{\"parcel_id\":{},\"region\":{},\"measure\":{},\"risk_class\":{},\"risk_ids\":[{}],\"area_m2\":{},\"priority_area_m2\":{},\"safe_use_area_m2\":{},\"strict_control_area_m2\":{},\"contaminated_area_m2\":{},\"treated_area_m2\":{},\"untreated_area_m2\":{}}}",
+                    json_str(&info.id),
+                    json_str(&info.region),
+                    json_str(&info.measure_text),
+                    r.risk_class().map_or_else(|| "null".into(), |c| json_str(c.code())),
+                    ids.join(","),
+                    num(r.area_m2),
+                    num(r.class_m2[0]),
+                    num(r.class_m2[1]),
+                    num(r.class_m2[2]),
+                    num(r.contaminated_m2()),
+                    num(r.treated_m2),
+                    num(r.untreated_m2()),
+                );
+                (props, to.geometry(&a.parcels.features[info.feature].geometry))
+            }),
+        )
+    })
+}
+
+/// Writes `risk_areas.geojson`: every risk area with the cultivated land inside it, sorted by
+/// risk id.
+pub fn write_risk_areas(path: &Path, a: &Analysis, to: &ToWgs84) -> Result<(), ExportError> {
+    let mut order: Vec<usize> = (0..a.risk_areas.len()).collect();
+    order.sort_by(|&x, &y| {
+        a.risk_areas[x]
+            .id
+            .cmp(&a.risk_areas[y].id)
+            .then(a.risk_areas[x].feature.cmp(&a.risk_areas[y].feature))
+    });
+    write_atomic(path, |w| {
+        feature_collection(
+            w,
+            order.iter().map(|&i| {
+                let ra = &a.risk_areas[i];
+                let r = &a.risk_results[i];
+                let props = format!(
+                    "{{\"risk_id\":{},\"risk_class\":{},\"cultivated_area_m2\":{},\"treated_area_m2\":{},\"safe_utilization_rate\":{},\"parcels\":{}}}",
+                    json_str(&ra.id),
+                    json_str(ra.class.code()),
+                    num(r.cultivated_m2),
+                    num(r.treated_m2),
+                    opt_num(rate(r.treated_m2, r.cultivated_m2)),
+                    r.parcels,
+                );
+                (props, to.geometry(&a.risk.features[ra.feature].geometry))
+            }),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_degrees_are_printed_stably() {
+        assert_eq!(num(0.1 + 0.2), "0.30000000000000004");
+        assert_eq!(num(2500.0), "2500");
+        assert_eq!(num(f64::NAN), "null");
+        assert_eq!(deg(104.0), "104");
+        assert_eq!(deg(30.123456789123), "30.123456789");
+        assert_eq!(deg(-0.0000000001), "0");
+    }
+
+    #[test]
+    fn atomic_write_leaves_nothing_behind_on_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.json");
+        std::fs::write(&path, "old").unwrap();
+        let r = write_atomic(&path, |w| {
+            w.write_all(b"half")?;
+            Err(std::io::Error::other("disk full"))
+        });
+        assert!(r.is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        write_atomic(&path, |w| w.write_all(b"new")).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+    }
+}

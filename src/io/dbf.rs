@@ -1,0 +1,254 @@
+//! A dBase III/IV table reader for the `.dbf` beside a shapefile.
+//!
+//! Written here rather than taken from the `dbase` crate because soilrisk must choose the text
+//! encoding from the bytes themselves (the crate decodes with one encoding fixed up front and
+//! fails a record on an undecodable byte), must survive truncated files, and reads a million
+//! records without building a map per record.
+
+use std::path::Path;
+
+use encoding_rs::Encoding;
+
+use super::encoding::{ChosenEncoding, Detector, EncodingSource, decode, encoding_from_ldid};
+use crate::error::LayerError;
+use crate::layer::{FieldDef, FieldKind, Value};
+
+/// A whole attribute table.
+#[derive(Debug)]
+pub struct Table {
+    pub fields: Vec<FieldDef>,
+    pub records: Vec<Vec<Value>>,
+    pub encoding: ChosenEncoding,
+    pub warnings: Vec<String>,
+}
+
+struct Column {
+    def: FieldDef,
+    kind: u8,
+    offset: usize,
+    len: usize,
+}
+
+/// Reads a `.dbf`. `forced` is the encoding the user or the `.cpg` chose (with its source);
+/// without it the language driver byte, then the text itself decides.
+pub fn read_dbf(path: &Path, forced: Option<ChosenEncoding>) -> Result<Table, LayerError> {
+    let bytes = std::fs::read(path).map_err(|e| LayerError::io(path, e))?;
+    parse_dbf(path, &bytes, forced)
+}
+
+pub fn parse_dbf(
+    path: &Path,
+    bytes: &[u8],
+    forced: Option<ChosenEncoding>,
+) -> Result<Table, LayerError> {
+    if bytes.len() < 32 {
+        return Err(LayerError::format(
+            path,
+            format!(
+                "not a dBase file (only {} bytes, the header alone is 32)",
+                bytes.len()
+            ),
+        ));
+    }
+    let version = bytes[0];
+    if !matches!(version & 0x07, 0x03 | 0x04 | 0x05) && version != 0x30 && version != 0x31 {
+        return Err(LayerError::format(
+            path,
+            format!("not a dBase file (version byte 0x{version:02X})"),
+        ));
+    }
+    let declared = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
+    let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+    let record_len = u16::from_le_bytes([bytes[10], bytes[11]]) as usize;
+    let ldid = bytes[29];
+    let mut warnings = Vec::new();
+
+    let mut columns = Vec::new();
+    let mut pos = 32;
+    let mut offset = 1; // byte 0 of a record is the deletion flag
+    while pos + 32 <= bytes.len() && bytes[pos] != 0x0D && pos + 32 <= header_len.max(33) {
+        let d = &bytes[pos..pos + 32];
+        let name_end = d[..11].iter().position(|&b| b == 0).unwrap_or(11);
+        let raw_name = &d[..name_end];
+        let kind = d[11];
+        let len = d[16] as usize;
+        let def_kind = match kind {
+            b'C' | b'M' => FieldKind::Text,
+            b'N' | b'F' | b'I' | b'O' | b'B' | b'Y' => FieldKind::Number,
+            b'L' => FieldKind::Bool,
+            b'D' => FieldKind::Date,
+            _ => FieldKind::Text,
+        };
+        columns.push((raw_name.to_vec(), def_kind, kind, offset, len));
+        offset += len;
+        pos += 32;
+    }
+    if record_len == 0 || offset > record_len.max(1) {
+        return Err(LayerError::format(
+            path,
+            format!("damaged dBase header (fields take {offset} bytes, records are {record_len})"),
+        ));
+    }
+
+    let data = bytes.get(header_len..).unwrap_or(&[]);
+    let mut count = declared;
+    let available = data.len() / record_len;
+    if available < declared {
+        warnings.push(format!(
+            "{}: the table declares {declared} records but holds {available}; the rest are missing",
+            path.display()
+        ));
+        count = available;
+    }
+    let records_bytes = &data[..count * record_len];
+
+    let encoding = match forced {
+        Some(e) => e,
+        None => match encoding_from_ldid(ldid) {
+            Some(e) => ChosenEncoding {
+                encoding: e,
+                source: EncodingSource::LanguageDriver(ldid),
+            },
+            None => {
+                let mut det = Detector::default();
+                for rec in records_bytes.chunks_exact(record_len) {
+                    for c in &columns {
+                        if c.2 == b'C' {
+                            det.feed(field_bytes(rec, c.3, c.4));
+                        }
+                    }
+                }
+                for c in &columns {
+                    det.feed(&c.0);
+                }
+                ChosenEncoding {
+                    encoding: det.result(),
+                    source: EncodingSource::Detected,
+                }
+            }
+        },
+    };
+
+    let columns: Vec<Column> = columns
+        .into_iter()
+        .map(|(name, def_kind, kind, offset, len)| Column {
+            def: FieldDef {
+                name: decode(encoding.encoding, &name).0.trim().to_string(),
+                kind: def_kind,
+            },
+            kind,
+            offset,
+            len,
+        })
+        .collect();
+
+    let mut records = Vec::with_capacity(count);
+    let mut undecodable = 0usize;
+    for (i, rec) in records_bytes.chunks_exact(record_len).enumerate() {
+        let mut values = Vec::with_capacity(columns.len());
+        for c in &columns {
+            let raw = field_bytes(rec, c.offset, c.len);
+            let (v, bad) = parse_value(c.kind, raw, encoding.encoding);
+            if bad {
+                undecodable += 1;
+                if undecodable <= 5 {
+                    warnings.push(format!(
+                        "{}, record {}: field {} has bytes that are not valid {}; replaced",
+                        path.display(),
+                        i + 1,
+                        c.def.name,
+                        encoding.encoding.name()
+                    ));
+                }
+            }
+            values.push(v);
+        }
+        records.push(values);
+    }
+    if undecodable > 5 {
+        warnings.push(format!(
+            "{}: {undecodable} values in all had undecodable bytes",
+            path.display()
+        ));
+    }
+    Ok(Table {
+        fields: columns.into_iter().map(|c| c.def).collect(),
+        records,
+        encoding,
+        warnings,
+    })
+}
+
+fn field_bytes(rec: &[u8], offset: usize, len: usize) -> &[u8] {
+    let end = (offset + len).min(rec.len());
+    rec.get(offset..end).unwrap_or(&[])
+}
+
+fn trim_ascii(b: &[u8]) -> &[u8] {
+    let is_pad = |c: &u8| *c == b' ' || *c == 0;
+    let start = b.iter().position(|c| !is_pad(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|c| !is_pad(c)).map_or(start, |e| e + 1);
+    &b[start..end]
+}
+
+fn parse_value(kind: u8, raw: &[u8], encoding: &'static Encoding) -> (Value, bool) {
+    match kind {
+        b'N' | b'F' => {
+            let t = trim_ascii(raw);
+            let v = std::str::from_utf8(t)
+                .ok()
+                .and_then(|s| s.parse::<f64>().ok())
+                .filter(|n| n.is_finite());
+            (v.map_or(Value::Null, Value::Number), false)
+        }
+        b'I' if raw.len() == 4 => (
+            Value::Number(f64::from(i32::from_le_bytes([
+                raw[0], raw[1], raw[2], raw[3],
+            ]))),
+            false,
+        ),
+        b'O' | b'B' if raw.len() == 8 => {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(raw);
+            let n = f64::from_le_bytes(a);
+            (
+                if n.is_finite() {
+                    Value::Number(n)
+                } else {
+                    Value::Null
+                },
+                false,
+            )
+        }
+        b'L' => (
+            match raw.first() {
+                Some(b'T' | b't' | b'Y' | b'y' | b'1') => Value::Bool(true),
+                Some(b'F' | b'f' | b'N' | b'n' | b'0') => Value::Bool(false),
+                _ => Value::Null,
+            },
+            false,
+        ),
+        b'D' => {
+            let t = trim_ascii(raw);
+            if t.len() == 8 && t.iter().all(u8::is_ascii_digit) {
+                let s = String::from_utf8_lossy(t);
+                (
+                    Value::Date(format!("{}-{}-{}", &s[..4], &s[4..6], &s[6..]).into()),
+                    false,
+                )
+            } else {
+                (Value::Null, false)
+            }
+        }
+        b'M' => (Value::Null, false),
+        _ => {
+            let t = trim_ascii(raw);
+            if t.is_empty() {
+                (Value::Null, false)
+            } else {
+                let (s, bad) = decode(encoding, t);
+                (Value::Text(s.into()), bad)
+            }
+        }
+    }
+}

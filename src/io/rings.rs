@@ -1,0 +1,292 @@
+//! Assembling shapefile rings into polygons.
+//!
+//! A shapefile polygon record is a flat list of rings. The specification says outer rings are
+//! clockwise and holes counter-clockwise, but real files get this wrong often enough that
+//! soilrisk decides by containment, as GDAL does: rings are taken from the largest to the
+//! smallest, and each ring lies either inside no other ring (an outer ring), inside an outer
+//! ring (its hole), or inside a hole (an island: a new outer ring). A ring whose winding
+//! disagrees with its role is reported, not trusted.
+
+use geo::{Coord, LineString, MultiPolygon, Polygon};
+
+/// What assembly had to fix in one record, for the layer's warnings.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RingNotes {
+    /// Rings with fewer than three distinct points or zero area, dropped.
+    pub degenerate: usize,
+    /// Rings not closed in the file, closed here.
+    pub unclosed: usize,
+    /// Rings whose winding contradicted their role (outer counter-clockwise, hole clockwise).
+    pub misoriented: usize,
+    /// Consecutive duplicate points removed.
+    pub duplicate_points: usize,
+}
+
+impl RingNotes {
+    pub fn is_empty(&self) -> bool {
+        *self == RingNotes::default()
+    }
+
+    /// One-line description, e.g. "2 rings re-oriented, 1 ring closed".
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if self.degenerate > 0 {
+            parts.push(format!("{} degenerate ring(s) dropped", self.degenerate));
+        }
+        if self.unclosed > 0 {
+            parts.push(format!("{} unclosed ring(s) closed", self.unclosed));
+        }
+        if self.misoriented > 0 {
+            parts.push(format!(
+                "{} ring(s) with the wrong winding re-oriented",
+                self.misoriented
+            ));
+        }
+        if self.duplicate_points > 0 {
+            parts.push(format!(
+                "{} duplicate point(s) removed",
+                self.duplicate_points
+            ));
+        }
+        parts.join(", ")
+    }
+}
+
+/// Twice the signed area (positive when counter-clockwise) of a closed ring.
+pub fn twice_signed_area(ring: &[Coord<f64>]) -> f64 {
+    if ring.len() < 3 {
+        return 0.0;
+    }
+    // Shift to the first point so large Gauss-Kruger coordinates do not cost precision.
+    let o = ring[0];
+    let mut sum = 0.0;
+    for w in ring.windows(2) {
+        let (a, b) = (w[0] - o, w[1] - o);
+        sum += a.x * b.y - b.x * a.y;
+    }
+    sum
+}
+
+/// Even-odd point-in-ring test. Points exactly on an edge may go either way; callers pick a
+/// test point that does not matter (see `interior_probe`).
+pub fn point_in_ring(p: Coord<f64>, ring: &[Coord<f64>]) -> bool {
+    let mut inside = false;
+    let n = ring.len();
+    if n < 3 {
+        return false;
+    }
+    let mut j = n - 1;
+    for i in 0..n {
+        let (a, b) = (ring[i], ring[j]);
+        if (a.y > p.y) != (b.y > p.y) {
+            let x = (b.x - a.x) * (p.y - a.y) / (b.y - a.y) + a.x;
+            if p.x < x {
+                inside = !inside;
+            }
+        }
+        j = i;
+    }
+    inside
+}
+
+/// Whether ring `inner` lies inside ring `outer`, judged by the majority of a few of its
+/// vertices, so that a vertex shared with the outer ring's boundary cannot decide it alone.
+fn ring_inside(inner: &[Coord<f64>], outer: &[Coord<f64>]) -> bool {
+    let n = inner.len().saturating_sub(1).max(1);
+    let probes = n.min(5);
+    let mut yes = 0;
+    for k in 0..probes {
+        let idx = k * n / probes;
+        if point_in_ring(inner[idx], outer) {
+            yes += 1;
+        }
+    }
+    yes * 2 > probes
+}
+
+/// Cleans one ring: removes non-finite and consecutive duplicate points and closes it.
+/// Returns `None` for a ring with fewer than three distinct points.
+fn clean_ring(points: Vec<Coord<f64>>, notes: &mut RingNotes) -> Option<Vec<Coord<f64>>> {
+    let mut out: Vec<Coord<f64>> = Vec::with_capacity(points.len() + 1);
+    let had = points.len();
+    for p in points {
+        if !(p.x.is_finite() && p.y.is_finite()) {
+            continue;
+        }
+        if out.last() != Some(&p) {
+            out.push(p);
+        }
+    }
+    let closed_in_file = had >= 2 && out.len() >= 2 && out.first() == out.last();
+    if closed_in_file {
+        out.pop();
+    } else if out.len() >= 3 {
+        notes.unclosed += 1;
+    }
+    // Points dropped other than the closing one were duplicates (or not finite).
+    let dropped = had.saturating_sub(out.len() + usize::from(closed_in_file));
+    notes.duplicate_points += dropped;
+    if out.len() < 3 {
+        notes.degenerate += 1;
+        return None;
+    }
+    out.push(out[0]);
+    if twice_signed_area(&out) == 0.0 {
+        notes.degenerate += 1;
+        return None;
+    }
+    Some(out)
+}
+
+/// Builds polygons from the rings of one record. `esri_winding` says the file follows the
+/// shapefile convention (outer rings clockwise), so a disagreement is worth a note; GeoJSON
+/// input passes its own rings through `orient` instead.
+pub fn assemble(rings: Vec<Vec<Coord<f64>>>, esri_winding: bool) -> (MultiPolygon<f64>, RingNotes) {
+    let mut notes = RingNotes::default();
+    let mut cleaned: Vec<(Vec<Coord<f64>>, f64)> = rings
+        .into_iter()
+        .filter_map(|r| clean_ring(r, &mut notes))
+        .map(|r| {
+            let a = twice_signed_area(&r);
+            (r, a)
+        })
+        .collect();
+
+    if cleaned.len() == 1 {
+        let (ring, area) = cleaned.pop().unwrap_or_default();
+        if esri_winding && area > 0.0 {
+            notes.misoriented += 1;
+        }
+        return (MultiPolygon::new(vec![make_polygon(ring, vec![])]), notes);
+    }
+
+    // Largest first, so every ring's container has been placed before it.
+    cleaned.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+    let mut shells: Vec<(Vec<Coord<f64>>, Vec<Vec<Coord<f64>>>)> = Vec::new();
+    // (ring index in `cleaned`, depth, shell index) of placed rings, to find containers.
+    let mut placed: Vec<(usize, usize, usize)> = Vec::new();
+    for i in 0..cleaned.len() {
+        let container = placed
+            .iter()
+            .rev() // smallest container first: the innermost
+            .find(|(j, _, _)| ring_inside(&cleaned[i].0, &cleaned[*j].0))
+            .map(|&(_, depth, shell)| (depth, shell));
+        let area = cleaned[i].1;
+        let ring = cleaned[i].0.clone();
+        match container {
+            Some((depth, shell)) if depth % 2 == 0 => {
+                // Inside an outer ring: a hole.
+                if esri_winding && area < 0.0 {
+                    notes.misoriented += 1;
+                }
+                shells[shell].1.push(ring);
+                placed.push((i, depth + 1, shell));
+            }
+            other => {
+                // Inside nothing, or inside a hole: an outer ring.
+                if esri_winding && area > 0.0 {
+                    notes.misoriented += 1;
+                }
+                let depth = other.map_or(0, |(d, _)| d + 1);
+                shells.push((ring, Vec::new()));
+                placed.push((i, depth, shells.len() - 1));
+            }
+        }
+    }
+    let polys = shells
+        .into_iter()
+        .map(|(shell, holes)| make_polygon(shell, holes))
+        .collect();
+    (MultiPolygon::new(polys), notes)
+}
+
+/// A polygon with the exterior counter-clockwise and holes clockwise (geo's convention, and
+/// RFC 7946's), whatever the input winding.
+fn make_polygon(mut shell: Vec<Coord<f64>>, holes: Vec<Vec<Coord<f64>>>) -> Polygon<f64> {
+    if twice_signed_area(&shell) < 0.0 {
+        shell.reverse();
+    }
+    let holes = holes
+        .into_iter()
+        .map(|mut h| {
+            if twice_signed_area(&h) > 0.0 {
+                h.reverse();
+            }
+            LineString::new(h)
+        })
+        .collect();
+    Polygon::new(LineString::new(shell), holes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn square(x0: f64, y0: f64, s: f64, clockwise: bool) -> Vec<Coord<f64>> {
+        let mut r = vec![
+            Coord { x: x0, y: y0 },
+            Coord { x: x0 + s, y: y0 },
+            Coord {
+                x: x0 + s,
+                y: y0 + s,
+            },
+            Coord { x: x0, y: y0 + s },
+            Coord { x: x0, y: y0 },
+        ];
+        if clockwise {
+            r.reverse();
+        }
+        r
+    }
+
+    #[test]
+    fn hole_goes_to_the_shell_that_contains_it_not_the_previous_one() {
+        // Two shells, then a hole inside the FIRST shell: the shapefile crate's conversion
+        // would attach it to the second.
+        let rings = vec![
+            square(0.0, 0.0, 10.0, true),
+            square(100.0, 0.0, 10.0, true),
+            square(2.0, 2.0, 2.0, false),
+        ];
+        let (mp, notes) = assemble(rings, true);
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(mp.0.len(), 2);
+        let with_hole: Vec<_> = mp.0.iter().filter(|p| !p.interiors().is_empty()).collect();
+        assert_eq!(with_hole.len(), 1);
+        assert_eq!(with_hole[0].exterior().0[0], Coord { x: 0.0, y: 0.0 });
+        use geo::Area;
+        assert_eq!(mp.unsigned_area(), 200.0 - 4.0);
+    }
+
+    #[test]
+    fn wrong_winding_and_island_in_a_hole() {
+        // Everything counter-clockwise (wrong for a shapefile): containment still decides.
+        let rings = vec![
+            square(0.0, 0.0, 10.0, false),
+            square(2.0, 2.0, 6.0, false),
+            square(4.0, 4.0, 2.0, false),
+        ];
+        let (mp, notes) = assemble(rings, true);
+        assert_eq!(mp.0.len(), 2, "shell with hole, plus the island");
+        assert_eq!(notes.misoriented, 2);
+        use geo::Area;
+        assert_eq!(mp.unsigned_area(), 100.0 - 36.0 + 4.0);
+    }
+
+    #[test]
+    fn unclosed_duplicate_and_degenerate_rings() {
+        let mut open = square(0.0, 0.0, 1.0, true);
+        open.pop();
+        open.insert(1, open[0]);
+        let rings = vec![
+            open,
+            vec![Coord { x: 5.0, y: 5.0 }, Coord { x: 6.0, y: 6.0 }],
+        ];
+        let (mp, notes) = assemble(rings, true);
+        assert_eq!(mp.0.len(), 1);
+        assert_eq!(notes.unclosed, 1);
+        assert_eq!(notes.duplicate_points, 1);
+        assert_eq!(notes.degenerate, 1);
+        assert_eq!(mp.0[0].exterior().0.len(), 5);
+    }
+}

@@ -1,0 +1,35 @@
+//! # soilrisk engine
+//!
+//! Soil-pollution risk mapping: overlays cultivated-land parcels with soil-pollution risk
+//! areas and reports how much contaminated cultivated land is under the right measures (the
+//! safe-utilisation rate), per parcel, per risk area, per county and for the province.
+//!
+//! The engine knows nothing of windows: the command line (`src/main.rs`) and the desktop
+//! window call the same [`pipeline::run`]. A tour, in the order data flows:
+//!
+//! - [`io`]: reading shapefiles (`.shp/.shx/.dbf/.prj/.cpg`) and GeoJSON into a [`layer::Layer`];
+//!   text encodings in [`io::encoding`], ring assembly in [`io::rings`].
+//! - [`crs`]: `.prj` WKT to a CRS, and reprojection, in pure Rust (proj4rs).
+//! - [`vocab`]: risk classes, measures, compliance, and the treatment rule.
+//! - [`index`]: bulk-loaded R-trees of bounding boxes.
+//! - [`overlay`]: risk areas cut into faces (overlaps to the highest class); the area of each
+//!   parcel inside each face.
+//! - [`area`]: planar or geodesic area in m².
+//! - [`pipeline`]: request in, analysis out; [`stats`]: totals, regions, gap to target;
+//!   [`export`]: `summary.json` and RFC 7946 GeoJSON, written atomically.
+//! - [`sample`]: the synthetic Sichuan-like layers bundled in `sample_data/`.
+//!
+//! Units: areas are `f64` square metres (`*_m2`) everywhere; 亩 and hectares only for display
+//! ([`stats::M2_PER_MU`], [`stats::M2_PER_HA`]).
+
+pub mod area;
+pub mod crs;
+pub mod error;
+pub mod export;
+pub mod index;
+pub mod io;
+pub mod layer;
+pub mod overlay;
+pub mod pipeline;
+pub mod stats;
+pub mod vocab;

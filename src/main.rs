@@ -1,0 +1,387 @@
+//! The `soilrisk` command: a thin front over the engine's pipeline (see `soilrisk::pipeline`).
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+
+use soilrisk::export::{ToWgs84, write_parcels, write_risk_areas, write_summary};
+use soilrisk::io::{ReadOptions, read_layer};
+use soilrisk::pipeline::{Analysis, Control, FieldMapping, Phase, Request, run};
+use soilrisk::stats::{DEFAULT_TARGET, M2_PER_HA, M2_PER_MU, Summary};
+use soilrisk::vocab::ValueMaps;
+
+#[derive(Parser)]
+#[command(
+    name = "soilrisk",
+    version,
+    about = "Soil-pollution risk mapping: safe-utilisation coverage of cultivated land in risk areas",
+    long_about = "Overlays cultivated-land parcels with soil-pollution risk areas and reports the \
+                  safe-utilisation rate per parcel, risk area, county and province.\n\n\
+                  With no command, analyses the bundled sample data and prints its summary."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Overlay parcels with risk areas and write summary.json, parcels.geojson, risk_areas.geojson
+    Analyze(AnalyzeArgs),
+    /// Describe a layer: geometry type, count, CRS, encoding, fields, extent, warnings
+    Info {
+        /// A .shp, .geojson or .json file
+        file: PathBuf,
+        /// Text encoding of the attributes (GBK, UTF-8, 1252, ...), overriding .cpg and detection
+        #[arg(long)]
+        encoding: Option<String>,
+    },
+    /// Write synthetic Sichuan-like layers (3,568 risk areas and N parcels, EPSG:4544, GBK)
+    Sample {
+        /// Output folder (created if missing)
+        #[arg(long)]
+        out: PathBuf,
+        /// Number of parcels
+        #[arg(long, default_value_t = 30_000)]
+        parcels: usize,
+        /// Random seed; the same seed gives the same bytes
+        #[arg(long, default_value_t = 2023)]
+        seed: u64,
+    },
+}
+
+#[derive(Args)]
+struct AnalyzeArgs {
+    /// Risk-area layer (.shp or .geojson)
+    #[arg(long)]
+    risk: PathBuf,
+    /// Cultivated-land parcel layer (.shp or .geojson)
+    #[arg(long)]
+    parcels: PathBuf,
+    /// Output folder (created if missing)
+    #[arg(long)]
+    out: PathBuf,
+    /// Target safe-utilisation rate, a fraction (0.94 = 94%)
+    #[arg(long, default_value_t = DEFAULT_TARGET, value_parser = parse_rate)]
+    target: f64,
+    #[arg(long, default_value = "RISK_ID")]
+    risk_id_field: String,
+    #[arg(long, default_value = "RISK_CLASS")]
+    risk_class_field: String,
+    #[arg(long, default_value = "PARCEL_ID")]
+    parcel_id_field: String,
+    /// Region (county) field of the parcels
+    #[arg(long, default_value = "COUNTY")]
+    region_field: String,
+    #[arg(long, default_value = "MEASURE")]
+    measure_field: String,
+    /// Crop-compliance field of the parcels (off unless named)
+    #[arg(long)]
+    compliance_field: Option<String>,
+    /// Map a risk-class value outside the vocabulary: VALUE=CLASS (CLASS 1, 2 or 3); repeatable
+    #[arg(long = "map-class", value_name = "VALUE=CLASS")]
+    map_class: Vec<String>,
+    /// Map a measure value: VALUE=KIND (none, priority, safe_use, strict_control); repeatable
+    #[arg(long = "map-measure", value_name = "VALUE=KIND")]
+    map_measure: Vec<String>,
+    /// Map a compliance value: VALUE=yes|no; repeatable
+    #[arg(long = "map-compliance", value_name = "VALUE=yes|no")]
+    map_compliance: Vec<String>,
+    /// Text encoding of the risk layer's attributes, overriding .cpg and detection
+    #[arg(long)]
+    risk_encoding: Option<String>,
+    /// Text encoding of the parcel layer's attributes, overriding .cpg and detection
+    #[arg(long)]
+    parcel_encoding: Option<String>,
+    /// Print the time of each phase (read, index, overlay, statistics, export) to stderr
+    #[arg(long)]
+    timings: bool,
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is not a rate between 0 and 1 (94% is 0.94)"))
+    }
+}
+
+fn main() -> ExitCode {
+    // clap exits with status 2 on bad usage, 0 for --help and --version.
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => bundled_sample(),
+        Some(Command::Analyze(args)) => analyze(args),
+        Some(Command::Info { file, encoding }) => info(&file, encoding),
+        Some(Command::Sample { out, parcels, seed }) => sample(&out, parcels, seed),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("soilrisk: error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The bundled sample: beside the executable's source tree, or in the working directory.
+fn sample_dir() -> Result<PathBuf> {
+    let candidates = [
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample_data"),
+        PathBuf::from("sample_data"),
+    ];
+    candidates
+        .into_iter()
+        .find(|d| d.join("risk_areas.shp").is_file())
+        .context("the bundled sample_data folder was not found")
+}
+
+fn bundled_sample() -> Result<()> {
+    let dir = sample_dir()?;
+    let req = Request::new(dir.join("risk_areas.shp"), dir.join("parcels.shp"));
+    let analysis = run(&req, Control::default())?;
+    let mut out = String::new();
+    summary_text(&analysis.summary(DEFAULT_TARGET), &mut out);
+    emit(&out);
+    Ok(())
+}
+
+fn analyze(args: AnalyzeArgs) -> Result<()> {
+    let mut maps = ValueMaps::default();
+    for m in &args.map_class {
+        maps.add_class(m).map_err(anyhow::Error::msg)?;
+    }
+    for m in &args.map_measure {
+        maps.add_measure(m).map_err(anyhow::Error::msg)?;
+    }
+    for m in &args.map_compliance {
+        maps.add_compliance(m).map_err(anyhow::Error::msg)?;
+    }
+    let req = Request {
+        risk: args.risk.clone(),
+        parcels: args.parcels.clone(),
+        fields: FieldMapping {
+            risk_id: args.risk_id_field,
+            risk_class: args.risk_class_field,
+            parcel_id: args.parcel_id_field,
+            region: args.region_field,
+            measure: args.measure_field,
+            compliance: args.compliance_field,
+        },
+        maps,
+        risk_read: ReadOptions {
+            encoding: args.risk_encoding,
+        },
+        parcel_read: ReadOptions {
+            encoding: args.parcel_encoding,
+        },
+        index_parcels: false,
+    };
+    let outputs =
+        ["summary.json", "parcels.geojson", "risk_areas.geojson"].map(|n| args.out.join(n));
+    refuse_overwriting_inputs(&outputs, &[&args.risk, &args.parcels])?;
+
+    let started = Instant::now();
+    let mut analysis = run(&req, Control::default())?;
+    let summary = analysis.summary(args.target);
+
+    let t = Instant::now();
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create the output folder {}", args.out.display()))?;
+    let to = ToWgs84::new(analysis.crs.as_ref()).map_err(anyhow::Error::msg)?;
+    write_summary(&outputs[0], &summary)?;
+    write_parcels(&outputs[1], &analysis, &to)?;
+    write_risk_areas(&outputs[2], &analysis, &to)?;
+    analysis.timings.phases.push((Phase::Export, t.elapsed()));
+
+    let mut out = String::new();
+    summary_text(&summary, &mut out);
+    out.push('\n');
+    for o in &outputs {
+        let _ = writeln!(out, "wrote {}", o.display());
+    }
+    emit(&out);
+    if args.timings {
+        print_timings(&analysis, started.elapsed().as_secs_f64());
+    }
+    Ok(())
+}
+
+/// An export never overwrites an input layer.
+fn refuse_overwriting_inputs(outputs: &[PathBuf], inputs: &[&PathBuf]) -> Result<()> {
+    for o in outputs {
+        let Ok(o_canon) = o.canonicalize() else {
+            continue; // does not exist yet
+        };
+        for i in inputs {
+            if i.canonicalize().ok().as_ref() == Some(&o_canon) {
+                bail!(
+                    "the output {} would overwrite an input layer; choose another --out",
+                    o.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_timings(a: &Analysis, total_s: f64) {
+    let phases: Vec<String> = a
+        .timings
+        .phases
+        .iter()
+        .map(|(p, d)| format!("{} {:.3} s", p.name(), d.as_secs_f64()))
+        .collect();
+    let peak = peak_memory_mib().map_or_else(String::new, |m| format!(", peak memory {m} MiB"));
+    eprintln!("timings: {}, total {total_s:.3} s{peak}", phases.join(", "));
+}
+
+/// Peak resident memory of this process (Linux), in MiB.
+fn peak_memory_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
+}
+
+/// Writes to stdout; a closed pipe (`soilrisk info x.shp | head`) is not an error.
+fn emit(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+}
+
+fn area(m2: f64) -> String {
+    format!("{:>14.2} ha {:>16.1} 亩", m2 / M2_PER_HA, m2 / M2_PER_MU)
+}
+
+fn pct(r: Option<f64>) -> String {
+    r.map_or_else(|| "n/a".into(), |r| format!("{:.2}%", r * 100.0))
+}
+
+fn summary_text(s: &Summary, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "{} parcels, {} risk areas; CRS {}; {} areas",
+        s.parcels, s.risk_areas, s.crs, s.area_method
+    );
+    let _ = writeln!(out, "cultivated land        {}", area(s.cultivated_area_m2));
+    let _ = writeln!(
+        out,
+        "in risk areas          {}   ({} parcels)",
+        area(s.contaminated_area_m2),
+        s.parcels_at_risk
+    );
+    let _ = writeln!(out, "  class I  priority    {}", area(s.priority_area_m2));
+    let _ = writeln!(out, "  class II safe use    {}", area(s.safe_use_area_m2));
+    let _ = writeln!(
+        out,
+        "  class III strict     {}",
+        area(s.strict_control_area_m2)
+    );
+    let _ = writeln!(out, "treated                {}", area(s.treated_area_m2));
+    let _ = writeln!(out, "untreated              {}", area(s.untreated_area_m2));
+    let _ = writeln!(
+        out,
+        "safe-utilisation rate  {} (target {})",
+        pct(s.safe_utilization_rate),
+        pct(Some(s.target_rate))
+    );
+    let _ = writeln!(
+        out,
+        "gap to target          {}   ({} parcels close it)",
+        area(s.gap_to_target_m2),
+        s.parcels_to_close_gap
+    );
+    if !s.by_region.is_empty() {
+        out.push('\n');
+        let _ = writeln!(
+            out,
+            "{:<12} {:>8} {:>8} {:>14} {:>14} {:>9} {:>12}",
+            "region", "parcels", "at risk", "contam. (亩)", "treated (亩)", "rate", "gap (亩)"
+        );
+        for r in &s.by_region {
+            let _ = writeln!(
+                out,
+                "{:<12} {:>8} {:>8} {:>14.1} {:>14.1} {:>9} {:>12.1}",
+                r.region,
+                r.parcels,
+                r.parcels_at_risk,
+                r.contaminated_area_m2 / M2_PER_MU,
+                r.treated_area_m2 / M2_PER_MU,
+                pct(r.safe_utilization_rate),
+                r.gap_to_target_m2 / M2_PER_MU
+            );
+        }
+    }
+    if !s.warnings.is_empty() {
+        out.push('\n');
+        let _ = writeln!(out, "{} warning(s):", s.warnings.len());
+        for w in s.warnings.iter().take(10) {
+            let _ = writeln!(out, "  {w}");
+        }
+        if s.warnings.len() > 10 {
+            let _ = writeln!(out, "  ... (all are in summary.json)");
+        }
+    }
+}
+
+fn info(file: &Path, encoding: Option<String>) -> Result<()> {
+    let layer = read_layer(file, &ReadOptions { encoding })?;
+    let mut out = String::new();
+    let _ = writeln!(out, "file:       {}", layer.path.display());
+    let _ = writeln!(out, "geometry:   {}", layer.geometry_type);
+    let _ = writeln!(out, "features:   {}", layer.features.len());
+    let _ = writeln!(
+        out,
+        "crs:        {}",
+        layer
+            .crs
+            .as_ref()
+            .map_or_else(|| "unknown".to_string(), |c| c.label())
+    );
+    let _ = writeln!(
+        out,
+        "encoding:   {}",
+        layer.encoding.as_deref().unwrap_or("none (no attributes)")
+    );
+    let _ = match layer.extent() {
+        Some(e) => writeln!(
+            out,
+            "extent:     ({}, {}) - ({}, {})",
+            e.min().x,
+            e.min().y,
+            e.max().x,
+            e.max().y
+        ),
+        None => writeln!(out, "extent:     empty"),
+    };
+    let _ = writeln!(out, "fields:     {}", layer.fields.len());
+    for (i, f) in layer.fields.iter().enumerate() {
+        let example = layer
+            .features
+            .iter()
+            .map(|feat| layer.text(feat, i))
+            .find(|t| !t.is_empty())
+            .unwrap_or_default();
+        let _ = writeln!(out, "  {:<12} {:<8} e.g. {example}", f.name, f.kind.name());
+    }
+    let _ = writeln!(out, "warnings:   {}", layer.warnings.len());
+    for w in &layer.warnings {
+        let _ = writeln!(out, "  {w}");
+    }
+    emit(&out);
+    Ok(())
+}
+
+fn sample(out: &Path, parcels: usize, seed: u64) -> Result<()> {
+    let _ = (out, parcels, seed);
+    bail!("sample generation is not built yet")
+}

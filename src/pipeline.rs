@@ -1,0 +1,607 @@
+//! The one analysis pipeline behind the command line and the window: a `Request` (files, field
+//! mapping, value mappings) goes in, an `Analysis` (per-parcel and per-risk-area numbers,
+//! warnings, timings) comes out. Totals for a target rate come from `Analysis::summary`.
+//!
+//! Phases: read (both layers at once), index (risk areas cut into faces, in an R-tree),
+//! overlay (every parcel measured against the faces, in parallel), statistics.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use geo::MapCoordsInPlace;
+use rayon::prelude::*;
+
+use crate::area::AreaMethod;
+use crate::crs::{Crs, Transformer};
+use crate::error::AnalysisError;
+use crate::index::BoxIndex;
+use crate::io::{ReadOptions, read_layer};
+use crate::layer::Layer;
+use crate::overlay::{Piece, RiskMap};
+use crate::vocab::{Measure, RiskClass, ValueMaps, is_treated};
+
+/// Which attribute plays which role. Defaults are DESIGN.md's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldMapping {
+    pub risk_id: String,
+    pub risk_class: String,
+    pub parcel_id: String,
+    pub region: String,
+    pub measure: String,
+    /// Crop compliance: off unless named.
+    pub compliance: Option<String>,
+}
+
+impl Default for FieldMapping {
+    fn default() -> Self {
+        FieldMapping {
+            risk_id: "RISK_ID".into(),
+            risk_class: "RISK_CLASS".into(),
+            parcel_id: "PARCEL_ID".into(),
+            region: "COUNTY".into(),
+            measure: "MEASURE".into(),
+            compliance: None,
+        }
+    }
+}
+
+/// What to analyse.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub risk: PathBuf,
+    pub parcels: PathBuf,
+    pub fields: FieldMapping,
+    pub maps: ValueMaps,
+    pub risk_read: ReadOptions,
+    pub parcel_read: ReadOptions,
+    /// Also build an R-tree over the parcels (the window needs it to pick and draw).
+    pub index_parcels: bool,
+}
+
+impl Request {
+    pub fn new(risk: impl Into<PathBuf>, parcels: impl Into<PathBuf>) -> Self {
+        Request {
+            risk: risk.into(),
+            parcels: parcels.into(),
+            fields: FieldMapping::default(),
+            maps: ValueMaps::default(),
+            risk_read: ReadOptions::default(),
+            parcel_read: ReadOptions::default(),
+            index_parcels: false,
+        }
+    }
+}
+
+/// A phase of the pipeline, as progress reports and `--timings` name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Read,
+    Index,
+    Overlay,
+    Statistics,
+    Export,
+}
+
+impl Phase {
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Read => "read",
+            Phase::Index => "index",
+            Phase::Overlay => "overlay",
+            Phase::Statistics => "statistics",
+            Phase::Export => "export",
+        }
+    }
+}
+
+/// Progress reporting and cancellation for a run. Both are optional.
+#[derive(Default, Clone, Copy)]
+pub struct Control<'a> {
+    pub cancel: Option<&'a AtomicBool>,
+    pub progress: Option<&'a (dyn Fn(Phase, f32) + Sync)>,
+}
+
+impl Control<'_> {
+    fn report(&self, phase: Phase, fraction: f32) {
+        if let Some(p) = self.progress {
+            p(phase, fraction);
+        }
+    }
+    fn check(&self) -> Result<(), AnalysisError> {
+        match self.cancel {
+            Some(c) if c.load(Ordering::Relaxed) => Err(AnalysisError::Cancelled),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Wall-clock time of each phase.
+#[derive(Debug, Clone, Default)]
+pub struct Timings {
+    pub phases: Vec<(Phase, Duration)>,
+}
+
+/// A risk area as the analysis sees it.
+#[derive(Debug, Clone)]
+pub struct RiskArea {
+    /// Position in `Analysis::risk.features`.
+    pub feature: usize,
+    pub id: String,
+    pub class: RiskClass,
+}
+
+/// A parcel's attributes that the computation uses.
+#[derive(Debug, Clone)]
+pub struct ParcelInfo {
+    /// Position in `Analysis::parcels.features`.
+    pub feature: usize,
+    pub id: String,
+    pub region: String,
+    pub measure: Measure,
+    /// The measure as written in the file.
+    pub measure_text: String,
+    /// True when no compliance field is used.
+    pub complied: bool,
+}
+
+/// The numbers of one parcel, in m².
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ParcelResult {
+    pub area_m2: f64,
+    /// Area inside each class (I, II, III), after overlaps went to the highest class.
+    pub class_m2: [f64; 3],
+    pub treated_m2: f64,
+    /// The parcel's share of each risk face it overlaps.
+    pub pieces: Vec<Piece>,
+}
+
+impl ParcelResult {
+    pub fn contaminated_m2(&self) -> f64 {
+        self.class_m2.iter().sum()
+    }
+    pub fn untreated_m2(&self) -> f64 {
+        (self.contaminated_m2() - self.treated_m2).max(0.0)
+    }
+    /// The highest class with area in the parcel.
+    pub fn risk_class(&self) -> Option<RiskClass> {
+        RiskClass::ALL
+            .into_iter()
+            .rev()
+            .find(|c| self.class_m2[c.index()] > 0.0)
+    }
+}
+
+/// The numbers of one risk area: cultivated land inside it and how much is treated, in m².
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RiskResult {
+    pub cultivated_m2: f64,
+    pub treated_m2: f64,
+    pub parcels: usize,
+}
+
+/// Everything a run produced.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    /// Both layers, reprojected into the analysis CRS.
+    pub risk: Layer,
+    pub parcels: Layer,
+    pub crs: Option<Crs>,
+    pub area_method: AreaMethod,
+    pub risk_areas: Vec<RiskArea>,
+    pub parcel_info: Vec<ParcelInfo>,
+    pub map: RiskMap,
+    pub parcel_index: Option<BoxIndex>,
+    pub parcel_results: Vec<ParcelResult>,
+    pub risk_results: Vec<RiskResult>,
+    pub warnings: Vec<String>,
+    pub timings: Timings,
+}
+
+impl Analysis {
+    /// Risk-area ids a parcel overlaps, sorted and without repeats.
+    pub fn risk_ids_of(&self, parcel: usize) -> Vec<&str> {
+        let mut ids: Vec<u32> = self.parcel_results[parcel]
+            .pieces
+            .iter()
+            .flat_map(|p| self.map.faces[p.face as usize].risks.iter().copied())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut out: Vec<&str> = ids
+            .iter()
+            .map(|&i| self.risk_areas[i as usize].id.as_str())
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// Overlap in m² of a parcel with each risk area it touches, by risk-area index.
+    pub fn risk_overlaps(&self, parcel: usize) -> BTreeMap<u32, f64> {
+        let mut out = BTreeMap::new();
+        for p in &self.parcel_results[parcel].pieces {
+            for &r in &self.map.faces[p.face as usize].risks {
+                *out.entry(r).or_insert(0.0) += p.area_m2;
+            }
+        }
+        out
+    }
+}
+
+/// Runs the whole pipeline.
+pub fn run(req: &Request, ctl: Control<'_>) -> Result<Analysis, AnalysisError> {
+    let mut timings = Timings::default();
+    let t = Instant::now();
+    ctl.report(Phase::Read, 0.0);
+    let (risk, parcels) = rayon::join(
+        || read_layer(&req.risk, &req.risk_read),
+        || read_layer(&req.parcels, &req.parcel_read),
+    );
+    let (risk, parcels) = (risk?, parcels?);
+    ctl.check()?;
+    let mut analysis = analyse_layers(req, risk, parcels, ctl, &mut timings, t)?;
+    analysis.timings = timings;
+    Ok(analysis)
+}
+
+/// Runs the pipeline on layers already read (the window keeps layers loaded and re-runs this
+/// when the mapping changes). `started` is when reading began, for the read timing.
+pub fn analyse_layers(
+    req: &Request,
+    mut risk: Layer,
+    mut parcels: Layer,
+    ctl: Control<'_>,
+    timings: &mut Timings,
+    started: Instant,
+) -> Result<Analysis, AnalysisError> {
+    let mut warnings: Vec<String> = Vec::new();
+    warnings.extend(risk.warnings.iter().cloned());
+    warnings.extend(parcels.warnings.iter().cloned());
+
+    let risk_areas = risk_attributes(&risk, req)?;
+    let parcel_info = parcel_attributes(&parcels, req)?;
+    for (name, ids) in [
+        (
+            &risk.path,
+            risk_areas.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ),
+        (
+            &parcels.path,
+            parcel_info.iter().map(|p| p.id.as_str()).collect(),
+        ),
+    ] {
+        let mut seen = HashSet::with_capacity(ids.len());
+        let dups: Vec<&str> = ids.into_iter().filter(|id| !seen.insert(*id)).collect();
+        if !dups.is_empty() {
+            warnings.push(format!(
+                "{}: {} duplicate id(s), e.g. {:?}",
+                name.display(),
+                dups.len(),
+                dups[0]
+            ));
+        }
+    }
+
+    let crs = reproject(&mut risk, &mut parcels, &mut warnings)?;
+    let area_method = match &crs {
+        Some(c) if c.is_geographic() => {
+            let (a, f) = c.ellipsoid();
+            AreaMethod::geodesic(a, f)
+        }
+        _ => AreaMethod::Planar,
+    };
+    timings.phases.push((Phase::Read, started.elapsed()));
+    ctl.check()?;
+
+    let t = Instant::now();
+    ctl.report(Phase::Index, 0.0);
+    let inputs: Vec<_> = risk_areas
+        .iter()
+        .map(|r| (&risk.features[r.feature].geometry, r.class))
+        .collect();
+    let (map, parcel_index) = rayon::join(
+        || RiskMap::build(&inputs),
+        || {
+            req.index_parcels.then(|| {
+                BoxIndex::bulk(parcels.features.iter().enumerate().filter_map(|(i, f)| {
+                    geo::BoundingRect::bounding_rect(&f.geometry).map(|b| (i as u32, b))
+                }))
+            })
+        },
+    );
+    timings.phases.push((Phase::Index, t.elapsed()));
+    ctl.check()?;
+
+    let t = Instant::now();
+    ctl.report(Phase::Overlay, 0.0);
+    let done = AtomicUsize::new(0);
+    let total = parcel_info.len().max(1);
+    let step = (total / 100).max(1);
+    let cancelled = AtomicBool::new(false);
+    let parcel_results: Vec<ParcelResult> = parcel_info
+        .par_iter()
+        .map(|info| {
+            if cancelled.load(Ordering::Relaxed) {
+                return ParcelResult::default();
+            }
+            let geom = &parcels.features[info.feature].geometry;
+            let pieces = map.measure(geom, &area_method);
+            let mut class_m2 = [0.0; 3];
+            let mut treated_m2 = 0.0;
+            for p in &pieces {
+                let class = map.faces[p.face as usize].class;
+                class_m2[class.index()] += p.area_m2;
+                if is_treated(class, info.measure, info.complied) {
+                    treated_m2 += p.area_m2;
+                }
+            }
+            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+            if n % step == 0 {
+                ctl.report(Phase::Overlay, n as f32 / total as f32);
+                if ctl.check().is_err() {
+                    cancelled.store(true, Ordering::Relaxed);
+                }
+            }
+            ParcelResult {
+                area_m2: area_method.multi_polygon_m2(geom),
+                class_m2,
+                treated_m2,
+                pieces,
+            }
+        })
+        .collect();
+    if cancelled.load(Ordering::Relaxed) {
+        return Err(AnalysisError::Cancelled);
+    }
+    ctl.check()?;
+    timings.phases.push((Phase::Overlay, t.elapsed()));
+
+    let t = Instant::now();
+    ctl.report(Phase::Statistics, 0.0);
+    let mut risk_results = vec![RiskResult::default(); risk_areas.len()];
+    let mut touched: Vec<u32> = Vec::new();
+    for (info, res) in parcel_info.iter().zip(&parcel_results) {
+        touched.clear();
+        for p in &res.pieces {
+            let face = &map.faces[p.face as usize];
+            let treated = is_treated(face.class, info.measure, info.complied);
+            for &r in &face.risks {
+                let rr = &mut risk_results[r as usize];
+                rr.cultivated_m2 += p.area_m2;
+                if treated {
+                    rr.treated_m2 += p.area_m2;
+                }
+                if !touched.contains(&r) {
+                    touched.push(r);
+                    rr.parcels += 1;
+                }
+            }
+        }
+    }
+    timings.phases.push((Phase::Statistics, t.elapsed()));
+
+    Ok(Analysis {
+        risk,
+        parcels,
+        crs,
+        area_method,
+        risk_areas,
+        parcel_info,
+        map,
+        parcel_index,
+        parcel_results,
+        risk_results,
+        warnings,
+        timings: Timings::default(),
+    })
+}
+
+fn field(layer: &Layer, name: &str) -> Result<usize, AnalysisError> {
+    layer
+        .field_index(name)
+        .ok_or_else(|| AnalysisError::MissingField {
+            field: name.to_string(),
+            path: layer.path.clone(),
+            available: if layer.fields.is_empty() {
+                "(none)".into()
+            } else {
+                layer.field_list()
+            },
+        })
+}
+
+/// Lists values outside a vocabulary with their counts, most frequent first.
+fn unknown_values_error(
+    layer: &Layer,
+    what: &str,
+    field_name: &str,
+    unknown: BTreeMap<String, usize>,
+    how: &str,
+) -> AnalysisError {
+    let mut list: Vec<(String, usize)> = unknown.into_iter().collect();
+    list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let shown: Vec<String> = list
+        .iter()
+        .map(|(v, n)| format!("{v:?} ({n} record{})", if *n == 1 { "" } else { "s" }))
+        .collect();
+    AnalysisError::UnknownValues {
+        path: layer.path.clone(),
+        message: format!(
+            "unknown {what} value(s) in field {field_name}: {}; map each with {how}",
+            shown.join(", ")
+        ),
+    }
+}
+
+fn risk_attributes(layer: &Layer, req: &Request) -> Result<Vec<RiskArea>, AnalysisError> {
+    let id_f = field(layer, &req.fields.risk_id)?;
+    let class_f = field(layer, &req.fields.risk_class)?;
+    let mut unknown: BTreeMap<String, usize> = BTreeMap::new();
+    let mut out = Vec::with_capacity(layer.features.len());
+    for (i, f) in layer.features.iter().enumerate() {
+        let raw = layer.text(f, class_f);
+        match req.maps.class(&raw) {
+            Some(class) => out.push(RiskArea {
+                feature: i,
+                id: layer.text(f, id_f),
+                class,
+            }),
+            None => *unknown.entry(raw).or_insert(0) += 1,
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(unknown_values_error(
+            layer,
+            "risk class",
+            &layer.fields[class_f].name,
+            unknown,
+            "--map-class VALUE=CLASS (CLASS: 1, 2 or 3)",
+        ));
+    }
+    Ok(out)
+}
+
+fn parcel_attributes(layer: &Layer, req: &Request) -> Result<Vec<ParcelInfo>, AnalysisError> {
+    let id_f = field(layer, &req.fields.parcel_id)?;
+    let region_f = field(layer, &req.fields.region)?;
+    let measure_f = field(layer, &req.fields.measure)?;
+    let compliance_f = match &req.fields.compliance {
+        Some(name) => Some(field(layer, name)?),
+        None => None,
+    };
+    let mut unknown: BTreeMap<String, usize> = BTreeMap::new();
+    let mut unknown_compliance: BTreeMap<String, usize> = BTreeMap::new();
+    let mut out = Vec::with_capacity(layer.features.len());
+    for (i, f) in layer.features.iter().enumerate() {
+        let measure_text = layer.text(f, measure_f);
+        let measure = req.maps.measure(&measure_text);
+        let complied = match compliance_f {
+            None => Some(true),
+            Some(cf) => {
+                let raw = layer.text(f, cf);
+                let v = req.maps.compliance(&raw);
+                if v.is_none() {
+                    *unknown_compliance.entry(raw).or_insert(0) += 1;
+                }
+                v
+            }
+        };
+        match (measure, complied) {
+            (Some(measure), Some(complied)) => out.push(ParcelInfo {
+                feature: i,
+                id: layer.text(f, id_f),
+                region: layer.text(f, region_f),
+                measure,
+                measure_text,
+                complied,
+            }),
+            (None, _) => *unknown.entry(measure_text).or_insert(0) += 1,
+            _ => {}
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(unknown_values_error(
+            layer,
+            "measure",
+            &layer.fields[measure_f].name,
+            unknown,
+            "--map-measure VALUE=KIND (KIND: none, priority, safe_use or strict_control)",
+        ));
+    }
+    if let Some(cf) = compliance_f
+        && !unknown_compliance.is_empty()
+    {
+        return Err(unknown_values_error(
+            layer,
+            "crop compliance",
+            &layer.fields[cf].name,
+            unknown_compliance,
+            "--map-compliance VALUE=yes|no",
+        ));
+    }
+    Ok(out)
+}
+
+/// Chooses the analysis CRS and brings both layers into it. A projected CRS is preferred (the
+/// risk layer's, then the parcels'), so areas are planar where the data allow; a layer with no
+/// CRS is taken to be in the other's, with a warning.
+fn reproject(
+    risk: &mut Layer,
+    parcels: &mut Layer,
+    warnings: &mut Vec<String>,
+) -> Result<Option<Crs>, AnalysisError> {
+    let target = match (&risk.crs, &parcels.crs) {
+        (None, None) => {
+            warnings.push(format!(
+                "neither {} nor {} says its CRS; coordinates are taken as metres on a projection",
+                risk.path.display(),
+                parcels.path.display()
+            ));
+            return Ok(None);
+        }
+        (Some(r), None) => {
+            warnings.push(format!(
+                "{} has no CRS; assumed to be that of the risk layer, {}",
+                parcels.path.display(),
+                r.label()
+            ));
+            return Ok(Some(r.clone()));
+        }
+        (None, Some(p)) => {
+            warnings.push(format!(
+                "{} has no CRS; assumed to be that of the parcel layer, {}",
+                risk.path.display(),
+                p.label()
+            ));
+            return Ok(Some(p.clone()));
+        }
+        (Some(r), Some(p)) => {
+            if r.is_geographic() && !p.is_geographic() {
+                p.clone()
+            } else {
+                r.clone()
+            }
+        }
+    };
+    for layer in [risk, parcels] {
+        let Some(from) = layer.crs.clone() else {
+            continue;
+        };
+        if from.same_as(&target) {
+            continue;
+        }
+        let tr = Transformer::new(&from, &target).map_err(|e| AnalysisError::Crs {
+            path: layer.path.clone(),
+            reason: format!("cannot reproject to {}: {e}", target.label()),
+        })?;
+        let failed = AtomicUsize::new(0);
+        layer.features.par_iter_mut().for_each(|f| {
+            f.geometry.map_coords_in_place(|mut c| {
+                if tr.transform(&mut c.x, &mut c.y).is_err() {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                }
+                c
+            });
+        });
+        let failed = failed.into_inner();
+        if failed > 0 {
+            return Err(AnalysisError::Crs {
+                path: layer.path.clone(),
+                reason: format!(
+                    "{failed} coordinate(s) could not be reprojected from {} to {}",
+                    from.label(),
+                    target.label()
+                ),
+            });
+        }
+        warnings.push(format!(
+            "{}: reprojected from {} to {}",
+            layer.path.display(),
+            from.label(),
+            target.label()
+        ));
+        layer.crs = Some(target.clone());
+    }
+    Ok(Some(target))
+}
