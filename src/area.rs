@@ -12,13 +12,14 @@ pub enum AreaMethod {
     /// Coordinates are metres on a map projection.
     Planar,
     /// Coordinates are degrees on this ellipsoid.
-    Geodesic(Geodesic),
+    /// (Boxed: the geodesic solver's tables are large, planar needs none.)
+    Geodesic(Box<Geodesic>),
 }
 
 impl AreaMethod {
     /// Geodesic on the ellipsoid with semi-major axis `a` (m) and flattening `f`.
     pub fn geodesic(a: f64, f: f64) -> Self {
-        AreaMethod::Geodesic(Geodesic::new(a, f))
+        AreaMethod::Geodesic(Box::new(Geodesic::new(a, f)))
     }
 
     /// `planar` or `geodesic`, as `summary.json` names it.

@@ -32,7 +32,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Overlay parcels with risk areas and write summary.json, parcels.geojson, risk_areas.geojson
-    Analyze(AnalyzeArgs),
+    Analyze(Box<AnalyzeArgs>),
     /// Describe a layer: geometry type, count, CRS, encoding, fields, extent, warnings
     Info {
         /// A .shp, .geojson or .json file
@@ -117,7 +117,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         None => bundled_sample(),
-        Some(Command::Analyze(args)) => analyze(args),
+        Some(Command::Analyze(args)) => analyze(*args),
         Some(Command::Info { file, encoding }) => info(&file, encoding),
         Some(Command::Sample { out, parcels, seed }) => sample(&out, parcels, seed),
     };

@@ -51,7 +51,7 @@ pub fn parse_dbf(
         ));
     }
     let version = bytes[0];
-    if !matches!(version & 0x07, 0x03 | 0x04 | 0x05) && version != 0x30 && version != 0x31 {
+    if !matches!(version & 0x07, 0x03..=0x05) && version != 0x30 && version != 0x31 {
         return Err(LayerError::format(
             path,
             format!("not a dBase file (version byte 0x{version:02X})"),

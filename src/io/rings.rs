@@ -138,6 +138,8 @@ fn clean_ring(points: Vec<Coord<f64>>, notes: &mut RingNotes) -> Option<Vec<Coor
     Some(out)
 }
 
+type Shell = (Vec<Coord<f64>>, Vec<Vec<Coord<f64>>>);
+
 /// Builds polygons from the rings of one record. `esri_winding` says the file follows the
 /// shapefile convention (outer rings clockwise), so a disagreement is worth a note; GeoJSON
 /// input passes its own rings through `orient` instead.
@@ -162,7 +164,8 @@ pub fn assemble(rings: Vec<Vec<Coord<f64>>>, esri_winding: bool) -> (MultiPolygo
 
     // Largest first, so every ring's container has been placed before it.
     cleaned.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
-    let mut shells: Vec<(Vec<Coord<f64>>, Vec<Vec<Coord<f64>>>)> = Vec::new();
+    // (shell, its holes)
+    let mut shells: Vec<Shell> = Vec::new();
     // (ring index in `cleaned`, depth, shell index) of placed rings, to find containers.
     let mut placed: Vec<(usize, usize, usize)> = Vec::new();
     for i in 0..cleaned.len() {

@@ -1,0 +1,255 @@
+//! The command line: each subcommand, its files, and exit statuses 0, 1 and 2 with their
+//! messages.
+#![allow(clippy::unwrap_used)] // test helpers: a failure is a failed test
+
+mod common;
+
+use std::process::{Command, Output};
+
+use common::{rect, write_geojson};
+
+fn soilrisk(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(common::bin()).args(args).output().unwrap()
+}
+
+fn os(s: &str) -> &std::ffi::OsStr {
+    std::ffi::OsStr::new(s)
+}
+
+fn small_layers(dir: &std::path::Path, measure: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let risk = dir.join("risk.geojson");
+    let parcels = dir.join("parcels.geojson");
+    write_geojson(
+        &risk,
+        &[(
+            r#"{"RISK_ID":"R1","RISK_CLASS":"2"}"#,
+            vec![vec![rect(0., 0., 100., 100.)]],
+        )],
+    );
+    let props = format!(r#"{{"PARCEL_ID":"P1","COUNTY":"双流区","MEASURE":"{measure}"}}"#);
+    let props2 = r#"{"PARCEL_ID":"P2","COUNTY":"双流区","MEASURE":"施肥"}"#;
+    write_geojson(
+        &parcels,
+        &[
+            (&props, vec![vec![rect(50., 50., 150., 150.)]]),
+            (props2, vec![vec![rect(-50., 0., 0., 50.)]]),
+        ],
+    );
+    (risk, parcels)
+}
+
+#[test]
+fn analyze_writes_three_files_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let (risk, parcels) = small_layers(dir.path(), "休耕");
+    let out = dir.path().join("out");
+    let o = soilrisk(&[
+        os("analyze"),
+        os("--risk"),
+        risk.as_os_str(),
+        os("--parcels"),
+        parcels.as_os_str(),
+        os("--out"),
+        out.as_os_str(),
+        os("--map-measure"),
+        os("施肥=safe_use"),
+        os("--timings"),
+        os("--target"),
+        os("0.5"),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("safe-utilisation rate  100.00% (target 50.00%)"),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    for phase in ["read", "index", "overlay", "statistics", "export"] {
+        assert!(
+            stderr.contains(&format!("{phase} ")),
+            "no {phase} timing in {stderr}"
+        );
+    }
+    for f in ["summary.json", "parcels.geojson", "risk_areas.geojson"] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let first = std::fs::read(out.join("parcels.geojson")).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["target_rate"], 0.5);
+    assert_eq!(summary["contaminated_area_m2"], 2500.0);
+    // Deterministic bytes: a second run writes the same files.
+    let o2 = soilrisk(&[
+        os("analyze"),
+        os("--risk"),
+        risk.as_os_str(),
+        os("--parcels"),
+        parcels.as_os_str(),
+        os("--out"),
+        out.as_os_str(),
+        os("--map-measure"),
+        os("施肥=safe_use"),
+        os("--target"),
+        os("0.5"),
+    ]);
+    assert!(o2.status.success());
+    assert_eq!(first, std::fs::read(out.join("parcels.geojson")).unwrap());
+    // No temporary files left behind.
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 3);
+}
+
+#[test]
+fn unknown_values_exit_1_listing_each_with_count_and_how_to_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let (risk, parcels) = small_layers(dir.path(), "施肥");
+    let out = dir.path().join("out");
+    let o = soilrisk(&[
+        os("analyze"),
+        os("--risk"),
+        risk.as_os_str(),
+        os("--parcels"),
+        parcels.as_os_str(),
+        os("--out"),
+        out.as_os_str(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(r#""施肥" (2 records)"#), "{err}");
+    assert!(err.contains("--map-measure VALUE=KIND"), "{err}");
+    assert!(err.contains("parcels.geojson"), "{err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(!out.exists(), "nothing written on failure");
+}
+
+#[test]
+fn bad_input_exits_1_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (risk, _) = small_layers(dir.path(), "休耕");
+    let missing = dir.path().join("nope.shp");
+    let not_json = dir.path().join("echarts.json");
+    std::fs::write(&not_json, r#"{"type":"FeatureCollection","UTF8Encoding":true,"features":[{"geometry":{"type":"Polygon","coordinates":["@@AB"],"encodeOffsets":[[1,2]]}}]}"#).unwrap();
+    for (parcels, needle) in [(&missing, "file not found"), (&not_json, "not GeoJSON")] {
+        let o = soilrisk(&[
+            os("analyze"),
+            os("--risk"),
+            risk.as_os_str(),
+            os("--parcels"),
+            parcels.as_os_str(),
+            os("--out"),
+            dir.path().join("o").as_os_str(),
+        ]);
+        assert_eq!(o.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains(needle) && err.contains(parcels.file_name().unwrap().to_str().unwrap()),
+            "{err}"
+        );
+    }
+    // A required field that is not there.
+    let o = soilrisk(&[
+        os("analyze"),
+        os("--risk"),
+        risk.as_os_str(),
+        os("--parcels"),
+        risk.as_os_str(),
+        os("--out"),
+        dir.path().join("o").as_os_str(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(r#"field "PARCEL_ID" not found"#) && err.contains("RISK_ID, RISK_CLASS"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    for args in [
+        vec![os("analyze"), os("--risk"), os("a.shp")],
+        vec![os("frobnicate")],
+        vec![
+            os("analyze"),
+            os("--risk"),
+            os("a"),
+            os("--parcels"),
+            os("b"),
+            os("--out"),
+            os("c"),
+            os("--target"),
+            os("94"),
+        ],
+        vec![
+            os("sample"),
+            os("--out"),
+            os("x"),
+            os("--parcels"),
+            os("many"),
+        ],
+    ] {
+        let o = soilrisk(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("Usage") || err.contains("error:"), "{err}");
+    }
+    let o = soilrisk(&[
+        os("analyze"),
+        os("--risk"),
+        os("a"),
+        os("--parcels"),
+        os("b"),
+        os("--out"),
+        os("c"),
+        os("--target"),
+        os("94"),
+    ]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("0.94"));
+}
+
+#[test]
+fn info_describes_a_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let (risk, _) = small_layers(dir.path(), "休耕");
+    let o = soilrisk(&[os("info"), risk.as_os_str()]);
+    assert_eq!(o.status.code(), Some(0));
+    let s = String::from_utf8_lossy(&o.stdout);
+    for needle in [
+        "geometry:   MultiPolygon",
+        "features:   1",
+        "crs:        EPSG:4544",
+        "RISK_CLASS",
+        "extent:     (500000, 3300000) - (500100, 3300100)",
+    ] {
+        assert!(s.contains(needle), "{needle} not in {s}");
+    }
+    let o = soilrisk(&[os("info"), dir.path().join("missing.shp").as_os_str()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("missing.shp"));
+}
+
+#[test]
+fn an_export_never_overwrites_an_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, parcels) = small_layers(dir.path(), "休耕");
+    // The parcels file is called parcels.geojson: with --out its own folder it would be
+    // overwritten by the export of the same name.
+    let risk = dir.path().join("risk.geojson");
+    let before = std::fs::read(&parcels).unwrap();
+    let o = soilrisk(&[
+        os("analyze"),
+        os("--risk"),
+        risk.as_os_str(),
+        os("--parcels"),
+        parcels.as_os_str(),
+        os("--out"),
+        dir.path().as_os_str(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("would overwrite an input"));
+    assert_eq!(before, std::fs::read(&parcels).unwrap());
+}
