@@ -1,6 +1,7 @@
 //! The engine (the library) must not depend on the GUI crates: it is shared by the window and
 //! the command line, and must build and run headless. This checks every source file the
 //! library compiles for imports of egui, eframe, rfd or winit.
+#![allow(clippy::unwrap_used)] // tests: a failure is a failed test
 
 use std::path::{Path, PathBuf};
 

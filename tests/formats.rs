@@ -1,5 +1,6 @@
 //! Reading layers: GBK attributes with and without `.cpg`, encoding override, ring assembly
 //! from a real multi-ring file, CRS from `.prj` and from a GeoJSON `crs` member.
+#![allow(clippy::unwrap_used)] // tests: a failure is a failed test
 
 mod common;
 

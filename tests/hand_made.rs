@@ -1,6 +1,7 @@
 //! Hand-made layers whose numbers can be worked out on paper (see each comment), run through
 //! the pipeline and the exported files. Coordinates are metres in EPSG:4544, so areas are
 //! planar and exact.
+#![allow(clippy::unwrap_used)] // tests: a failure is a failed test
 
 mod common;
 
