@@ -31,5 +31,6 @@ pub mod io;
 pub mod layer;
 pub mod overlay;
 pub mod pipeline;
+pub mod sample;
 pub mod stats;
 pub mod vocab;

@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use soilrisk::export::{ToWgs84, write_parcels, write_risk_areas, write_summary};
 use soilrisk::io::{ReadOptions, read_layer};
 use soilrisk::pipeline::{Analysis, Control, FieldMapping, Phase, Request, run};
+use soilrisk::sample::{SampleOptions, write_sample};
 use soilrisk::stats::{DEFAULT_TARGET, M2_PER_HA, M2_PER_MU, Summary};
 use soilrisk::vocab::ValueMaps;
 
@@ -382,6 +383,13 @@ fn info(file: &Path, encoding: Option<String>) -> Result<()> {
 }
 
 fn sample(out: &Path, parcels: usize, seed: u64) -> Result<()> {
-    let _ = (out, parcels, seed);
-    bail!("sample generation is not built yet")
+    let report = write_sample(out, &SampleOptions { parcels, seed })?;
+    emit(&format!(
+        "wrote {} risk areas to {}\nwrote {} parcels to {}\n",
+        report.risk_areas,
+        report.risk_path.display(),
+        report.parcels,
+        report.parcels_path.display()
+    ));
+    Ok(())
 }

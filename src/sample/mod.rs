@@ -1,0 +1,257 @@
+//! Deterministic synthetic sample data for soilrisk.
+//!
+//! [`write_sample`] writes two ESRI shapefile layers into a directory, both in
+//! EPSG:4544 (CGCS2000 / 3-degree Gauss-Kruger CM 105E, metres) over the
+//! Sichuan basin (easting 330 km..690 km, northing 3170 km..3600 km):
+//!
+//! * `risk_areas.*`: exactly 3,568 soil-pollution risk areas. Fields `RISK_ID`
+//!   (`SC-<county code>-0001`), `RISK_CLASS` (`优先保护类` ~5 %, `安全利用类`
+//!   ~60 %, `严格管控类` ~35 %), `POLLUTANT` (镉, 铅, 砷, 汞, 铬 or a `;` list),
+//!   `COUNTY` and `AREA_HA`. Shapes are concave star-shaped blobs of 2-500 ha
+//!   (log-uniform) with 20-300 vertices; ~5 % carry one or two holes, ~5 % are
+//!   multipart, and ~3 % are placed in pairs that deliberately overlap. All
+//!   other risk areas are disjoint.
+//! * `parcels.*`: `opts.parcels` cultivated-land parcels with `PARCEL_ID`
+//!   (`<county code>-000001`), `COUNTY`, `CROP`, `MEASURE` (remediation
+//!   measure, `无`/empty for none) and `CROP_OK` (`是`/`否`, crop complies
+//!   with the measure). Parcels tessellate rotated rectangular farmland blocks
+//!   (100-600 cells of 30-80 m) without gaps or overlaps; ~0.5 % have a pond
+//!   hole. About 75 % of blocks sit on or next to a risk area. Measures are
+//!   drawn from the strictest risk class under the parcel centroid so that the
+//!   safe-utilisation rate computed by the analysis comes out near 0.9.
+//!
+//! Counties are a 4 x 6 grid of real Sichuan county names laid over the extent;
+//! a feature belongs to the cell holding its centroid. Text is GBK (`.cpg`
+//! says so) and the DBF update date is pinned, so the same options always
+//! produce byte-identical files. Parcels are streamed to disk block by block,
+//! so memory stays flat regardless of `opts.parcels`.
+
+mod grid;
+mod layer;
+mod parcels;
+mod risk;
+mod rng;
+#[cfg(test)]
+mod tests;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use layer::{LayerPaths, RiskRecord, parcel_fields, risk_fields, to_shape, write_layer};
+use parcels::write_parcels;
+use risk::{RiskLookup, generate_risk_areas};
+
+/// ESRI WKT for EPSG:4544.
+pub const PRJ_WKT: &str = r#"PROJCS["CGCS2000_3_Degree_GK_CM_105E",GEOGCS["GCS_China_Geodetic_Coordinate_System_2000",DATUM["D_China_2000",SPHEROID["CGCS2000",6378137.0,298.257222101]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Gauss_Kruger"],PARAMETER["False_Easting",500000.0],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",105.0],PARAMETER["Scale_Factor",1.0],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]"#;
+
+/// Number of risk areas always written, independent of the options.
+pub const RISK_AREA_COUNT: usize = 3568;
+
+pub const CLASS_NAMES: [&str; 3] = ["优先保护类", "安全利用类", "严格管控类"];
+pub const SAFE_USE_MEASURES: [&str; 8] = [
+    "农艺调控",
+    "替代种植",
+    "品种替代",
+    "低积累品种",
+    "石灰调节",
+    "水分调控",
+    "叶面阻控",
+    "深翻耕",
+];
+pub const STRICT_MEASURES: [&str; 5] = [
+    "种植结构调整",
+    "特定农产品禁止生产区",
+    "退耕还林还草",
+    "休耕",
+    "轮作休耕",
+];
+pub const PRIORITY_MEASURE: &str = "优先保护";
+
+const X_MIN: f64 = 330_000.0;
+const X_MAX: f64 = 690_000.0;
+const Y_MIN: f64 = 3_170_000.0;
+const Y_MAX: f64 = 3_600_000.0;
+const COUNTY_COLS: usize = 4;
+const COUNTY_ROWS: usize = 6;
+/// Row-major from the north-west corner, roughly following real geography.
+const COUNTIES: [(&str, &str); COUNTY_COLS * COUNTY_ROWS] = [
+    ("510683", "绵竹市"),
+    ("510781", "江油市"),
+    ("510725", "梓潼县"),
+    ("510723", "盐亭县"),
+    ("510682", "什邡市"),
+    ("510681", "广汉市"),
+    ("510722", "三台县"),
+    ("510981", "射洪市"),
+    ("510117", "郫都区"),
+    ("510121", "金堂县"),
+    ("510623", "中江县"),
+    ("510921", "蓬溪县"),
+    ("510116", "双流区"),
+    ("510185", "简阳市"),
+    ("512022", "乐至县"),
+    ("510923", "大英县"),
+    ("511403", "彭山区"),
+    ("511421", "仁寿县"),
+    ("511025", "资中县"),
+    ("512021", "安岳县"),
+    ("511124", "井研县"),
+    ("511024", "威远县"),
+    ("510321", "荣县"),
+    ("510322", "富顺县"),
+];
+const POLLUTANTS: [(&str, f64); 9] = [
+    ("镉", 0.40),
+    ("铅", 0.12),
+    ("砷", 0.10),
+    ("汞", 0.06),
+    ("铬", 0.05),
+    ("镉;铅", 0.12),
+    ("镉;砷", 0.07),
+    ("铅;砷", 0.04),
+    ("镉;铅;砷", 0.04),
+];
+const CROPS: [(&str, f64); 6] = [
+    ("水稻", 0.34),
+    ("玉米", 0.20),
+    ("小麦", 0.15),
+    ("油菜", 0.15),
+    ("蔬菜", 0.10),
+    ("大豆", 0.06),
+];
+/// Pinned DBF "last update" (YY-1900, MM, DD) so output does not depend on the clock.
+const DBF_DATE: [u8; 3] = [123, 12, 31];
+/// Star shapes stay within this multiple of their nominal radius, and at least
+/// `STAR_MIN` of it; placement and hole geometry rely on both bounds.
+const STAR_MAX: f64 = 1.45;
+const STAR_MIN: f64 = 0.55;
+
+/// Options for [`write_sample`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SampleOptions {
+    /// Exact number of parcels to write (at least 1).
+    pub parcels: usize,
+    /// Seed of every random choice; equal options give byte-identical files.
+    pub seed: u64,
+}
+
+impl Default for SampleOptions {
+    fn default() -> Self {
+        Self {
+            parcels: 30_000,
+            seed: 2023,
+        }
+    }
+}
+
+/// What [`write_sample`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SampleReport {
+    pub risk_areas: usize,
+    pub parcels: usize,
+    pub risk_path: PathBuf,
+    pub parcels_path: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SampleError {
+    #[error("invalid sample options: {0}")]
+    Options(String),
+    #[error("I/O error on {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write shapes to {path}: {source}")]
+    Shape {
+        path: PathBuf,
+        #[source]
+        source: shapefile::Error,
+    },
+    #[error("cannot write attributes to {path}: {source}")]
+    Dbf {
+        path: PathBuf,
+        #[source]
+        source: dbase::Error,
+    },
+    #[error("cannot define attribute field {field} of {path}: {reason}")]
+    Field {
+        path: PathBuf,
+        field: &'static str,
+        reason: &'static str,
+    },
+    #[error("could not place {what} in the sample extent while writing {path}")]
+    Placement { path: PathBuf, what: &'static str },
+}
+
+pub(super) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> SampleError + '_ {
+    move |source| SampleError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Writes `risk_areas.*` and `parcels.*` into `dir` (created if missing).
+///
+/// Every file is first written under a hidden temporary name and only renamed
+/// into place once both layers are complete, so a failure never leaves a
+/// half-written layer behind.
+pub fn write_sample(dir: &Path, opts: &SampleOptions) -> Result<SampleReport, SampleError> {
+    if opts.parcels == 0 {
+        // An empty shapefile has no shape type, which many readers reject.
+        return Err(SampleError::Options("parcels must be at least 1".into()));
+    }
+    fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let risk = LayerPaths::new(dir, "risk_areas");
+    let parcels = LayerPaths::new(dir, "parcels");
+    let result = write_layers(&risk, &parcels, opts).and_then(|()| {
+        risk.commit()?;
+        parcels.commit()
+    });
+    if result.is_err() {
+        risk.discard();
+        parcels.discard();
+    }
+    result?;
+    Ok(SampleReport {
+        risk_areas: RISK_AREA_COUNT,
+        parcels: opts.parcels,
+        risk_path: risk.finals[0].clone(),
+        parcels_path: parcels.finals[0].clone(),
+    })
+}
+
+fn write_layers(
+    risk: &LayerPaths,
+    parcels: &LayerPaths,
+    opts: &SampleOptions,
+) -> Result<(), SampleError> {
+    let areas = generate_risk_areas(opts.seed, &risk.finals[0])?;
+    write_layer(risk, risk_fields(), |sink| {
+        for a in &areas {
+            let record = RiskRecord {
+                id: &a.id,
+                class: CLASS_NAMES[a.class as usize - 1],
+                pollutant: a.pollutant,
+                county: COUNTIES[a.county].1,
+                area_ha: a.area_ha,
+            };
+            sink.write(&to_shape(&a.shape), &record)?;
+        }
+        Ok(())
+    })?;
+    let lookup = RiskLookup::new(&areas);
+    drop(areas);
+    write_layer(parcels, parcel_fields(), |sink| {
+        write_parcels(sink, &lookup, opts, &parcels.finals[0])
+    })
+}
+
+pub(super) fn county_of(x: f64, y: f64) -> usize {
+    let col = ((x - X_MIN) / (X_MAX - X_MIN) * COUNTY_COLS as f64).floor();
+    let row = ((Y_MAX - y) / (Y_MAX - Y_MIN) * COUNTY_ROWS as f64).floor();
+    let col = col.clamp(0.0, (COUNTY_COLS - 1) as f64) as usize;
+    let row = row.clamp(0.0, (COUNTY_ROWS - 1) as f64) as usize;
+    row * COUNTY_COLS + col
+}
