@@ -80,34 +80,34 @@ mod tests {
     }
 
     #[test]
-    fn geodesic_one_degree_cell_matches_the_closed_form() {
-        // A 1°x1° cell between latitudes 30° and 31°: on the WGS 84 ellipsoid its area is
-        // close to the area between the two parallels, π·b²·Δλ/180°·(q(φ2) − q(φ1))/2.
-        let ring = [
-            Coord { x: 104.0, y: 30.0 },
-            Coord { x: 105.0, y: 30.0 },
-            Coord { x: 105.0, y: 31.0 },
-            Coord { x: 104.0, y: 31.0 },
-            Coord { x: 104.0, y: 30.0 },
-        ];
-        let (a, f) = (6_378_137.0_f64, 1.0 / 298.257_223_563);
-        let m = AreaMethod::geodesic(a, f);
-        let got = m.ring_signed_m2(&ring);
-        // Closed form of the area between two parallels on the ellipsoid.
-        let e2 = f * (2.0 - f);
-        let e = e2.sqrt();
-        let q = |phi: f64| {
-            let s = phi.to_radians().sin();
-            s / (1.0 - e2 * s * s) + (1.0 / (2.0 * e)) * ((1.0 + e * s) / (1.0 - e * s)).ln()
+    fn geodesic_area_matches_geographiclib_reference() {
+        // References from pyproj's Geod (GeographicLib in C), counter-clockwise rings:
+        //   Geod(a=6378137, f=1/298.257222101).polygon_area_perimeter(lons, lats)
+        let cell = |x0: f64, y0: f64, d: f64| {
+            [
+                Coord { x: x0, y: y0 },
+                Coord { x: x0 + d, y: y0 },
+                Coord {
+                    x: x0 + d,
+                    y: y0 + d,
+                },
+                Coord { x: x0, y: y0 + d },
+                Coord { x: x0, y: y0 },
+            ]
         };
-        let b2 = a * a * (1.0 - e2);
-        let expected = std::f64::consts::PI * b2 * (q(31.0) - q(30.0)) / 360.0;
-        // The cell's top and bottom are geodesics, not parallels: they bulge poleward, so the
-        // geodesic cell differs from the parallel-bounded one by a tiny known amount (< 0.05%).
-        assert!(got > 0.0, "counter-clockwise ring must be positive");
-        assert!(
-            ((got - expected) / expected).abs() < 5e-4,
-            "got {got}, closed form {expected}"
-        );
+        let cgcs = AreaMethod::geodesic(6_378_137.0, 1.0 / 298.257_222_101);
+        let wgs = AreaMethod::geodesic(6_378_137.0, 1.0 / 298.257_223_563);
+        let cases = [
+            (&cgcs, cell(104.0, 30.6, 0.01), 1_063_125.108_558_654_8),
+            (&cgcs, cell(104.0, 30.0, 1.0), 10_642_455_822.155_64),
+            (&wgs, cell(104.0, 30.0, 1.0), 10_642_455_822.326_6),
+        ];
+        for (method, ring, want) in cases {
+            let got = method.ring_signed_m2(&ring);
+            assert!(((got - want) / want).abs() < 1e-9, "{got} vs {want}");
+            let mut cw = ring;
+            cw.reverse();
+            assert!((method.ring_signed_m2(&cw) + want).abs() / want < 1e-9);
+        }
     }
 }

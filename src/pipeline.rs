@@ -5,7 +5,7 @@
 //! Phases: read (both layers at once), index (risk areas cut into faces, in an R-tree),
 //! overlay (every parcel measured against the faces, in parallel), statistics.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -271,14 +271,19 @@ pub fn analyse_layers(
             parcel_info.iter().map(|p| p.id.as_str()).collect(),
         ),
     ] {
-        let mut seen = HashSet::with_capacity(ids.len());
-        let dups: Vec<&str> = ids.into_iter().filter(|id| !seen.insert(*id)).collect();
-        if !dups.is_empty() {
+        // Sorting finds repeats faster than hashing a million ids.
+        let mut ids = ids;
+        ids.par_sort_unstable();
+        let dups: Vec<&str> = ids
+            .windows(2)
+            .filter(|w| w[0] == w[1])
+            .map(|w| w[0])
+            .collect();
+        if let Some(first) = dups.first() {
             warnings.push(format!(
-                "{}: {} duplicate id(s), e.g. {:?}",
+                "{}: {} duplicate id(s), e.g. {first:?}",
                 name.display(),
                 dups.len(),
-                dups[0]
             ));
         }
     }

@@ -106,17 +106,11 @@ fn ring_inside(inner: &[Coord<f64>], outer: &[Coord<f64>]) -> bool {
 
 /// Cleans one ring: removes non-finite and consecutive duplicate points and closes it.
 /// Returns `None` for a ring with fewer than three distinct points.
-fn clean_ring(points: Vec<Coord<f64>>, notes: &mut RingNotes) -> Option<Vec<Coord<f64>>> {
-    let mut out: Vec<Coord<f64>> = Vec::with_capacity(points.len() + 1);
-    let had = points.len();
-    for p in points {
-        if !(p.x.is_finite() && p.y.is_finite()) {
-            continue;
-        }
-        if out.last() != Some(&p) {
-            out.push(p);
-        }
-    }
+fn clean_ring(mut out: Vec<Coord<f64>>, notes: &mut RingNotes) -> Option<Vec<Coord<f64>>> {
+    let had = out.len();
+    // In place: a million parcels should not cost a million extra copies.
+    out.retain(|p| p.x.is_finite() && p.y.is_finite());
+    out.dedup();
     let closed_in_file = had >= 2 && out.len() >= 2 && out.first() == out.last();
     if closed_in_file {
         out.pop();

@@ -6,16 +6,17 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
-use geo::Coord;
+use geo::{Coord, MultiPolygon};
+use rayon::prelude::*;
 use shapefile::{Shape, ShapeReader, ShapeType};
 
 use super::ReadOptions;
 use super::dbf::read_dbf;
 use super::encoding::{ChosenEncoding, EncodingSource, encoding_from_name};
-use super::rings::assemble;
+use super::rings::{RingNotes, assemble};
 use crate::crs::Crs;
 use crate::error::LayerError;
-use crate::layer::{Feature, Layer, LayerFormat, Value};
+use crate::layer::{Feature, FieldDef, Layer, LayerFormat, Value};
 
 /// The file beside `path` with extension `ext`, trying lower then upper case (`.DBF`).
 pub fn sibling(path: &Path, ext: &str) -> Option<PathBuf> {
@@ -45,8 +46,57 @@ fn type_name(t: ShapeType) -> &'static str {
 }
 
 /// Reads a polygon shapefile. Null shapes are skipped with a warning; any other non-polygon
-/// type is refused with an error naming it.
+/// type is refused with an error naming it. Geometry and attributes are read at the same time.
 pub fn read_shapefile(path: &Path, opts: &ReadOptions) -> Result<Layer, LayerError> {
+    let (geometry, attributes) =
+        rayon::join(|| read_geometry(path), || read_attributes(path, opts));
+    let (header_type, shapes, records_in_shp, mut warnings) = geometry?;
+    let (fields, mut records, encoding, crs, attr_warnings) = attributes?;
+    warnings.extend(attr_warnings);
+    if !fields.is_empty() && records.len() != records_in_shp {
+        warnings.push(format!(
+            "{}: {} shape records but {} attribute records",
+            path.display(),
+            records_in_shp,
+            records.len()
+        ));
+    }
+    let width = fields.len();
+    let features = shapes
+        .into_iter()
+        .map(|(record, geometry)| {
+            let values = records
+                .get_mut(record - 1)
+                .map(std::mem::take)
+                .unwrap_or_else(|| vec![Value::Null; width]);
+            Feature {
+                record,
+                geometry,
+                values,
+            }
+        })
+        .collect();
+    Ok(Layer {
+        path: path.to_path_buf(),
+        format: LayerFormat::Shapefile,
+        geometry_type: type_name(header_type).to_string(),
+        fields,
+        features,
+        crs,
+        encoding,
+        warnings,
+    })
+}
+
+/// Shape type, (record number, polygons) of each non-empty record, record count, warnings.
+type Geometry = (
+    ShapeType,
+    Vec<(usize, MultiPolygon<f64>)>,
+    usize,
+    Vec<String>,
+);
+
+fn read_geometry(path: &Path) -> Result<Geometry, LayerError> {
     let file = File::open(path).map_err(|e| LayerError::io(path, e))?;
     let mut warnings = Vec::new();
     let reader = match sibling(path, "shx") {
@@ -76,48 +126,28 @@ pub fn read_shapefile(path: &Path, opts: &ReadOptions) -> Result<Layer, LayerErr
         }
     }
 
-    let mut shapes: Vec<(usize, geo::MultiPolygon<f64>)> = Vec::new();
+    fn rings<P>(
+        rs: &[shapefile::PolygonRing<P>],
+        xy: impl Fn(&P) -> Coord<f64>,
+    ) -> Vec<Vec<Coord<f64>>> {
+        rs.iter()
+            .map(|r| r.points().iter().map(&xy).collect())
+            .collect()
+    }
+    let mut raw: Vec<(usize, Vec<Vec<Coord<f64>>>)> = Vec::new();
     let mut nulls = 0usize;
-    let mut empty = 0usize;
     let mut record = 0usize;
     for shape in reader.iter_shapes() {
         record += 1;
         let shape = shape.map_err(|e| LayerError::record(path, record, e.to_string()))?;
-        let rings: Vec<Vec<Coord<f64>>> = match shape {
+        let r = match shape {
             Shape::NullShape => {
                 nulls += 1;
                 continue;
             }
-            Shape::Polygon(p) => p
-                .rings()
-                .iter()
-                .map(|r| {
-                    r.points()
-                        .iter()
-                        .map(|p| Coord { x: p.x, y: p.y })
-                        .collect()
-                })
-                .collect(),
-            Shape::PolygonM(p) => p
-                .rings()
-                .iter()
-                .map(|r| {
-                    r.points()
-                        .iter()
-                        .map(|p| Coord { x: p.x, y: p.y })
-                        .collect()
-                })
-                .collect(),
-            Shape::PolygonZ(p) => p
-                .rings()
-                .iter()
-                .map(|r| {
-                    r.points()
-                        .iter()
-                        .map(|p| Coord { x: p.x, y: p.y })
-                        .collect()
-                })
-                .collect(),
+            Shape::Polygon(p) => rings(p.rings(), |p| Coord { x: p.x, y: p.y }),
+            Shape::PolygonM(p) => rings(p.rings(), |p| Coord { x: p.x, y: p.y }),
+            Shape::PolygonZ(p) => rings(p.rings(), |p| Coord { x: p.x, y: p.y }),
             other => {
                 return Err(LayerError::record(
                     path,
@@ -129,7 +159,20 @@ pub fn read_shapefile(path: &Path, opts: &ReadOptions) -> Result<Layer, LayerErr
                 ));
             }
         };
-        let (geometry, notes) = assemble(rings, true);
+        raw.push((record, r));
+    }
+    if nulls > 0 {
+        warnings.push(format!("{}: {nulls} null shape(s) skipped", path.display()));
+    }
+    let assembled: Vec<(usize, MultiPolygon<f64>, RingNotes)> = raw
+        .into_par_iter()
+        .map(|(record, rings)| {
+            let (geometry, notes) = assemble(rings, true);
+            (record, geometry, notes)
+        })
+        .collect();
+    let mut shapes = Vec::with_capacity(assembled.len());
+    for (record, geometry, notes) in assembled {
         if !notes.is_empty() {
             warnings.push(format!(
                 "{}, record {record}: {}",
@@ -138,7 +181,6 @@ pub fn read_shapefile(path: &Path, opts: &ReadOptions) -> Result<Layer, LayerErr
             ));
         }
         if geometry.0.is_empty() {
-            empty += 1;
             warnings.push(format!(
                 "{}, record {record}: no usable ring; record skipped",
                 path.display()
@@ -147,11 +189,20 @@ pub fn read_shapefile(path: &Path, opts: &ReadOptions) -> Result<Layer, LayerErr
         }
         shapes.push((record, geometry));
     }
-    if nulls > 0 {
-        warnings.push(format!("{}: {nulls} null shape(s) skipped", path.display()));
-    }
-    let _ = empty;
+    Ok((header_type, shapes, record, warnings))
+}
 
+/// Fields, records, encoding description, CRS and warnings from the `.dbf`, `.cpg`, `.prj`.
+type Attributes = (
+    Vec<FieldDef>,
+    Vec<Vec<Value>>,
+    Option<String>,
+    Option<Crs>,
+    Vec<String>,
+);
+
+fn read_attributes(path: &Path, opts: &ReadOptions) -> Result<Attributes, LayerError> {
+    let mut warnings = Vec::new();
     // Text encoding: the user's choice, else the .cpg, else the DBF decides.
     let mut forced = None;
     if let Some(name) = &opts.encoding {
@@ -179,7 +230,7 @@ pub fn read_shapefile(path: &Path, opts: &ReadOptions) -> Result<Layer, LayerErr
         }
     }
 
-    let (fields, mut records, encoding) = match sibling(path, "dbf") {
+    let (fields, records, encoding) = match sibling(path, "dbf") {
         Some(dbf) => {
             let table = read_dbf(&dbf, forced)?;
             warnings.extend(table.warnings);
@@ -193,15 +244,6 @@ pub fn read_shapefile(path: &Path, opts: &ReadOptions) -> Result<Layer, LayerErr
             (Vec::new(), Vec::new(), None)
         }
     };
-    if !fields.is_empty() && records.len() != record {
-        warnings.push(format!(
-            "{}: {} shape records but {} attribute records",
-            path.display(),
-            record,
-            records.len()
-        ));
-    }
-
     let crs = match sibling(path, "prj") {
         Some(prj) => {
             let text = std::fs::read(&prj).map_err(|e| LayerError::io(&prj, e))?;
@@ -219,30 +261,5 @@ pub fn read_shapefile(path: &Path, opts: &ReadOptions) -> Result<Layer, LayerErr
         }
     };
 
-    let width = fields.len();
-    let features = shapes
-        .into_iter()
-        .map(|(record, geometry)| {
-            let values = records
-                .get_mut(record - 1)
-                .map(std::mem::take)
-                .unwrap_or_else(|| vec![Value::Null; width]);
-            Feature {
-                record,
-                geometry,
-                values,
-            }
-        })
-        .collect();
-
-    Ok(Layer {
-        path: path.to_path_buf(),
-        format: LayerFormat::Shapefile,
-        geometry_type: type_name(header_type).to_string(),
-        fields,
-        features,
-        crs,
-        encoding,
-        warnings,
-    })
+    Ok((fields, records, encoding, crs, warnings))
 }

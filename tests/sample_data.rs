@@ -1,0 +1,87 @@
+//! The bundled sample: it is exactly what `soilrisk sample --out sample_data` writes, and its
+//! totals agree with an independent computation by GEOS.
+//!
+//! Reference numbers: GeoPandas 1.2.0 / shapely 2.2.0 (GEOS), dissolve per class with overlaps
+//! given to the highest class, `gpd.overlay` intersection, run once with
+//!   python3 scripts/reference_overlay.py --risk sample_data/risk_areas.shp \
+//!       --parcels sample_data/parcels.shp
+#![allow(clippy::unwrap_used)] // tests: a failure is a failed test
+
+use std::path::Path;
+
+use soilrisk::pipeline::{Control, Request, run};
+use soilrisk::sample::{SampleOptions, write_sample};
+
+fn sample_dir() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/sample_data"))
+}
+
+#[test]
+fn totals_agree_with_geos() {
+    let dir = sample_dir();
+    let a = run(
+        &Request::new(dir.join("risk_areas.shp"), dir.join("parcels.shp")),
+        Control::default(),
+    )
+    .unwrap();
+    let s = a.summary(0.94);
+    assert_eq!(
+        (s.parcels, s.risk_areas, s.parcels_at_risk),
+        (30_000, 3_568, 4_952)
+    );
+    let geos = [
+        ("cultivated", s.cultivated_area_m2, 91_853_512.273_599_7),
+        (
+            "contaminated",
+            s.contaminated_area_m2,
+            11_279_975.971_370_805,
+        ),
+        ("class I", s.priority_area_m2, 332_579.985_900_590_55),
+        ("class II", s.safe_use_area_m2, 7_475_573.486_980_995),
+        (
+            "class III",
+            s.strict_control_area_m2,
+            3_471_822.498_489_219_7,
+        ),
+        ("treated", s.treated_area_m2, 9_918_603.844_473_593),
+        ("untreated", s.untreated_area_m2, 1_361_372.126_897_212_1),
+        (
+            "rate",
+            s.safe_utilization_rate.unwrap(),
+            0.879_310_724_566_040_9,
+        ),
+        ("gap", s.gap_to_target_m2, 684_573.568_614_963_4),
+    ];
+    for (name, got, want) in geos {
+        let rel = ((got - want) / want).abs();
+        assert!(
+            rel < 1e-9,
+            "{name}: soilrisk {got}, GEOS {want}, relative {rel:e}"
+        );
+    }
+    assert_eq!(s.area_method, "planar");
+    assert!(s.crs.starts_with("EPSG:4544"));
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    // Regions add up to the province.
+    let sum: f64 = s.by_region.iter().map(|r| r.contaminated_area_m2).sum();
+    assert!((sum - s.contaminated_area_m2).abs() < 1e-6);
+    assert_eq!(s.by_region.iter().map(|r| r.parcels).sum::<usize>(), 30_000);
+}
+
+#[test]
+fn bundled_files_are_what_the_generator_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let report = write_sample(tmp.path(), &SampleOptions::default()).unwrap();
+    assert_eq!((report.risk_areas, report.parcels), (3_568, 30_000));
+    for layer in ["risk_areas", "parcels"] {
+        for ext in ["shp", "shx", "dbf", "prj", "cpg"] {
+            let name = format!("{layer}.{ext}");
+            let bundled = std::fs::read(sample_dir().join(&name)).unwrap();
+            let fresh = std::fs::read(tmp.path().join(&name)).unwrap();
+            assert!(
+                bundled == fresh,
+                "{name} differs from `soilrisk sample` output"
+            );
+        }
+    }
+}
