@@ -50,6 +50,8 @@ def main():
     ap.add_argument("--target", type=float, default=0.94)
     ap.add_argument("--compare")
     ap.add_argument("--timings", action="store_true")
+    ap.add_argument("--out", help="also write the parcels at risk, with their areas by class, "
+                    "as GeoJSON in WGS 84 (the same job as soilrisk's parcels.geojson)")
     a = ap.parse_args()
 
     t0 = time.perf_counter()
@@ -108,12 +110,24 @@ def main():
         "gap_to_target_m2": max(0.0, a.target * contaminated - treated_total),
     }
     t_end = time.perf_counter()
+    t_export = t_end
+    if a.out:
+        import os
+        os.makedirs(a.out, exist_ok=True)
+        per_class = inter.pivot_table(index="PARCEL_ID", columns="cls", values="a", aggfunc="sum",
+                                      fill_value=0.0)
+        per_class.columns = [f"class_{c}_m2" for c in per_class.columns]
+        per_class["treated_area_m2"] = inter.groupby("PARCEL_ID")["treated"].sum()
+        at_risk = parcels.merge(per_class, left_on="PARCEL_ID", right_index=True)
+        at_risk.to_crs(4326).to_file(os.path.join(a.out, "parcels.geojson"), driver="GeoJSON")
+        t_export = time.perf_counter()
     print(json.dumps(out, ensure_ascii=False, indent=1))
     if a.timings:
         peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"geopandas timings: read {t_read - t0:.3f} s, dissolve {t_prep - t_read:.3f} s, "
               f"overlay {t_overlay - t_prep:.3f} s, statistics {t_end - t_overlay:.3f} s, "
-              f"total {t_end - t0:.3f} s, peak memory {peak_mib:.0f} MiB", file=sys.stderr)
+              f"export {t_export - t_end:.3f} s, total {t_export - t0:.3f} s, "
+              f"peak memory {peak_mib:.0f} MiB", file=sys.stderr)
     if a.compare:
         with open(a.compare, encoding="utf-8") as f:
             mine = json.load(f)

@@ -2,6 +2,7 @@
 //! the warnings collected while reading. Readers (`io`) produce it; the analysis reads it.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use geo::{BoundingRect, MultiPolygon, Rect};
 
@@ -38,7 +39,8 @@ pub struct FieldDef {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Null,
-    Text(Box<str>),
+    /// Shared: a county or measure name repeated a million times is stored once.
+    Text(Arc<str>),
     Number(f64),
     Bool(bool),
     /// ISO 8601 date, `YYYY-MM-DD`.
@@ -50,7 +52,8 @@ impl Value {
     pub fn display(&self) -> String {
         match self {
             Value::Null => String::new(),
-            Value::Text(s) | Value::Date(s) => s.to_string(),
+            Value::Text(s) => s.to_string(),
+            Value::Date(s) => s.to_string(),
             Value::Number(n) => format_number(*n),
             Value::Bool(b) => b.to_string(),
         }

@@ -236,3 +236,88 @@ fn latin_and_cyrillic_real_files_decode() {
             .any(|f| w.text(f, name) == "Côte d'Ivoire")
     );
 }
+
+#[test]
+fn polygon_z_and_m_read_other_types_refused_by_name() {
+    let Some(real) = common::realdata() else {
+        return;
+    };
+    let z = read_layer(
+        &real.join("pyshp/test-2.3.1/MyPolyZ.shp"),
+        &ReadOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        (z.geometry_type.as_str(), z.features.len()),
+        ("PolygonZ", 1)
+    );
+    // Its header gives a wrong file length: read anyway, with a warning.
+    assert!(
+        z.warnings.iter().any(|w| w.contains("file length")),
+        "{:?}",
+        z.warnings
+    );
+    for (file, kind) in [
+        ("pyshp/test-2.3.1/multipatch.shp", "MultiPatch"),
+        ("pyshp/test-2.3.1/line.shp", "PolyLine"),
+        ("pyshp/test-2.3.1/point.shp", "Point"),
+        ("fiona/test_tin.shp", "MultiPatch"),
+    ] {
+        let err = read_layer(&real.join(file), &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(kind) && err.contains(file.rsplit('/').next().unwrap()),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn null_shapes_are_skipped_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let shp = dir.path().join("nulls.shp");
+    write_shp_squares(&shp, &[(0.0, 0.0, 10.0), (20.0, 0.0, 10.0)]);
+    // Append a null record (type 0) and fix the header length.
+    let mut bytes = std::fs::read(&shp).unwrap();
+    bytes.extend(3i32.to_be_bytes());
+    bytes.extend(2i32.to_be_bytes());
+    bytes.extend(0i32.to_le_bytes());
+    let words = (bytes.len() / 2) as i32;
+    bytes[24..28].copy_from_slice(&words.to_be_bytes());
+    std::fs::write(&shp, &bytes).unwrap();
+    let layer = read_layer(&shp, &ReadOptions::default()).unwrap();
+    assert_eq!(layer.features.len(), 2);
+    assert!(
+        layer
+            .warnings
+            .iter()
+            .any(|w| w.contains("1 null shape(s) skipped")),
+        "{:?}",
+        layer.warnings
+    );
+}
+
+#[test]
+fn truncated_shapefile_is_an_error_naming_file_and_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let shp = dir.path().join("cut.shp");
+    write_shp_squares(&shp, &[(0.0, 0.0, 10.0), (20.0, 0.0, 10.0)]);
+    let bytes = std::fs::read(&shp).unwrap();
+    std::fs::write(&shp, &bytes[..bytes.len() - 20]).unwrap();
+    let err = read_layer(&shp, &ReadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("cut.shp") && err.contains("record 2") && err.contains("truncated"),
+        "{err}"
+    );
+    std::fs::write(&shp, b"<html>not a shapefile</html>").unwrap();
+    let err = read_layer(&shp, &ReadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("not a shapefile") && err.contains("cut.shp"),
+        "{err}"
+    );
+}

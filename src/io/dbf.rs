@@ -144,11 +144,12 @@ pub fn parse_dbf(
 
     let mut records = Vec::with_capacity(count);
     let mut undecodable = 0usize;
+    let mut interned: Vec<Interner> = columns.iter().map(|_| Interner::default()).collect();
     for (i, rec) in records_bytes.chunks_exact(record_len).enumerate() {
         let mut values = Vec::with_capacity(columns.len());
-        for c in &columns {
+        for (c, intern) in columns.iter().zip(&mut interned) {
             let raw = field_bytes(rec, c.offset, c.len);
-            let (v, bad) = parse_value(c.kind, raw, encoding.encoding);
+            let (v, bad) = intern.get(raw, |raw| parse_value(c.kind, raw, encoding.encoding));
             if bad {
                 undecodable += 1;
                 if undecodable <= 5 {
@@ -177,6 +178,36 @@ pub fn parse_dbf(
         encoding,
         warnings,
     })
+}
+
+/// Shares the decoded value of repeated field contents (counties, measures, classes): they are
+/// decoded once and stored once. A column that turns out to hold mostly distinct values (ids)
+/// stops being interned.
+#[derive(Default)]
+struct Interner {
+    seen: std::collections::HashMap<Vec<u8>, (Value, bool)>,
+    off: bool,
+}
+
+impl Interner {
+    const MAX_DISTINCT: usize = 4096;
+
+    fn get(&mut self, raw: &[u8], parse: impl Fn(&[u8]) -> (Value, bool)) -> (Value, bool) {
+        if self.off {
+            return parse(raw);
+        }
+        if let Some(v) = self.seen.get(raw) {
+            return v.clone();
+        }
+        let v = parse(raw);
+        if self.seen.len() >= Self::MAX_DISTINCT {
+            self.off = true;
+            self.seen = Default::default();
+        } else {
+            self.seen.insert(raw.to_vec(), v.clone());
+        }
+        v
+    }
 }
 
 fn field_bytes(rec: &[u8], offset: usize, len: usize) -> &[u8] {

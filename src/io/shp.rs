@@ -1,14 +1,18 @@
-//! Reading ESRI shapefiles: geometry from the `.shp` (through the `shapefile` crate, read
-//! sequentially, with the `.shx` when present), attributes from the `.dbf` (see `dbf`), the CRS
-//! from the `.prj` and the text encoding from the `.cpg`.
+//! Reading ESRI shapefiles: geometry from the `.shp`, attributes from the `.dbf` (see `dbf`),
+//! the CRS from the `.prj` and the text encoding from the `.cpg`, the two halves at once.
+//!
+//! Polygon records are framed here and parsed in parallel rather than through the `shapefile`
+//! crate (which soilrisk still uses to write the sample): the crate reads a record through
+//! many small reads into intermediate point structs, half the speed of this on a million
+//! parcels, and it trusts the header's file length, which real files get wrong. Records are
+//! read in file order, so a missing `.shx` costs nothing.
 
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use geo::{Coord, MultiPolygon};
 use rayon::prelude::*;
-use shapefile::{Shape, ShapeReader, ShapeType};
 
 use super::ReadOptions;
 use super::dbf::read_dbf;
@@ -26,22 +30,24 @@ pub fn sibling(path: &Path, ext: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-fn type_name(t: ShapeType) -> &'static str {
-    match t {
-        ShapeType::NullShape => "Null",
-        ShapeType::Point => "Point",
-        ShapeType::PointM => "PointM",
-        ShapeType::PointZ => "PointZ",
-        ShapeType::Polyline => "PolyLine",
-        ShapeType::PolylineM => "PolyLineM",
-        ShapeType::PolylineZ => "PolyLineZ",
-        ShapeType::Polygon => "Polygon",
-        ShapeType::PolygonM => "PolygonM",
-        ShapeType::PolygonZ => "PolygonZ",
-        ShapeType::Multipoint => "MultiPoint",
-        ShapeType::MultipointM => "MultiPointM",
-        ShapeType::MultipointZ => "MultiPointZ",
-        ShapeType::Multipatch => "MultiPatch",
+/// The name of a shapefile shape type code, as GDAL and the specification spell it.
+fn type_name(code: i32) -> String {
+    match code {
+        0 => "Null".into(),
+        1 => "Point".into(),
+        3 => "PolyLine".into(),
+        5 => "Polygon".into(),
+        8 => "MultiPoint".into(),
+        11 => "PointZ".into(),
+        13 => "PolyLineZ".into(),
+        15 => "PolygonZ".into(),
+        18 => "MultiPointZ".into(),
+        21 => "PointM".into(),
+        23 => "PolyLineM".into(),
+        25 => "PolygonM".into(),
+        28 => "MultiPointM".into(),
+        31 => "MultiPatch".into(),
+        other => format!("unknown (code {other})"),
     }
 }
 
@@ -79,7 +85,7 @@ pub fn read_shapefile(path: &Path, opts: &ReadOptions) -> Result<Layer, LayerErr
     Ok(Layer {
         path: path.to_path_buf(),
         format: LayerFormat::Shapefile,
-        geometry_type: type_name(header_type).to_string(),
+        geometry_type: header_type,
         fields,
         features,
         crs,
@@ -89,107 +95,199 @@ pub fn read_shapefile(path: &Path, opts: &ReadOptions) -> Result<Layer, LayerErr
 }
 
 /// Shape type, (record number, polygons) of each non-empty record, record count, warnings.
-type Geometry = (
-    ShapeType,
-    Vec<(usize, MultiPolygon<f64>)>,
-    usize,
-    Vec<String>,
-);
+type Geometry = (String, Vec<(usize, MultiPolygon<f64>)>, usize, Vec<String>);
 
 fn read_geometry(path: &Path) -> Result<Geometry, LayerError> {
     let file = File::open(path).map_err(|e| LayerError::io(path, e))?;
+    let file_len = file.metadata().map_err(|e| LayerError::io(path, e))?.len();
+    let mut src = BufReader::with_capacity(1 << 20, file);
+    let mut header = [0u8; 100];
+    src.read_exact(&mut header).map_err(|_| {
+        LayerError::format(
+            path,
+            format!("not a shapefile ({file_len} bytes, shorter than the 100-byte header)"),
+        )
+    })?;
+    let code = i32::from_be_bytes([header[0], header[1], header[2], header[3]]);
+    if code != 9994 {
+        return Err(LayerError::format(
+            path,
+            format!("not a shapefile (file code {code}, expected 9994)"),
+        ));
+    }
+    let header_type = i32::from_le_bytes([header[32], header[33], header[34], header[35]]);
+    if !matches!(header_type, 0 | 5 | 15 | 25) {
+        return Err(LayerError::NotPolygons {
+            path: path.to_path_buf(),
+            kind: "the layer",
+            found: type_name(header_type),
+        });
+    }
     let mut warnings = Vec::new();
-    let reader = match sibling(path, "shx") {
-        Some(shx) => {
-            let shx_file = File::open(&shx).map_err(|e| LayerError::io(&shx, e))?;
-            ShapeReader::with_shx(BufReader::new(file), BufReader::new(shx_file))
-        }
-        None => {
-            warnings.push(format!(
-                "{}: no .shx index beside it; records read in file order",
-                path.display()
-            ));
-            ShapeReader::new(BufReader::new(file))
-        }
-    };
-    let mut reader =
-        reader.map_err(|e| LayerError::format(path, format!("not a valid shapefile ({e})")))?;
-    let header_type = reader.header().shape_type;
-    match header_type {
-        ShapeType::Polygon | ShapeType::PolygonM | ShapeType::PolygonZ | ShapeType::NullShape => {}
-        other => {
-            return Err(LayerError::NotPolygons {
-                path: path.to_path_buf(),
-                kind: "the layer",
-                found: type_name(other).to_string(),
-            });
-        }
+    let declared = u64::from(u32::from_be_bytes([
+        header[24], header[25], header[26], header[27],
+    ])) * 2;
+    if declared != file_len {
+        warnings.push(format!(
+            "{}: the header gives the file length as {declared} bytes but it is {file_len}; \
+             records read to the end of the file",
+            path.display()
+        ));
     }
 
-    fn rings<P>(
-        rs: &[shapefile::PolygonRing<P>],
-        xy: impl Fn(&P) -> Coord<f64>,
-    ) -> Vec<Vec<Coord<f64>>> {
-        rs.iter()
-            .map(|r| r.points().iter().map(&xy).collect())
-            .collect()
-    }
-    let mut raw: Vec<(usize, Vec<Vec<Coord<f64>>>)> = Vec::new();
-    let mut nulls = 0usize;
+    // Records are framed sequentially (a .shx is not needed) and parsed in parallel, a batch
+    // at a time so memory stays bounded.
+    const BATCH_BYTES: usize = 32 << 20;
+    let mut pos: u64 = 100;
     let mut record = 0usize;
-    for shape in reader.iter_shapes() {
-        record += 1;
-        let shape = shape.map_err(|e| LayerError::record(path, record, e.to_string()))?;
-        let r = match shape {
-            Shape::NullShape => {
-                nulls += 1;
-                continue;
+    let mut nulls = 0usize;
+    let mut shapes = Vec::new();
+    let mut buf: Vec<u8> = Vec::new();
+    let mut spans: Vec<(usize, usize, usize)> = Vec::new();
+    let mut done = false;
+    while !done {
+        buf.clear();
+        spans.clear();
+        while buf.len() < BATCH_BYTES {
+            let mut rh = [0u8; 8];
+            let remaining = file_len.saturating_sub(pos);
+            if remaining == 0 {
+                done = true;
+                break;
             }
-            Shape::Polygon(p) => rings(p.rings(), |p| Coord { x: p.x, y: p.y }),
-            Shape::PolygonM(p) => rings(p.rings(), |p| Coord { x: p.x, y: p.y }),
-            Shape::PolygonZ(p) => rings(p.rings(), |p| Coord { x: p.x, y: p.y }),
-            other => {
+            if remaining < 8 {
+                warnings.push(format!(
+                    "{}: {remaining} trailing byte(s) after the last record ignored",
+                    path.display()
+                ));
+                done = true;
+                break;
+            }
+            src.read_exact(&mut rh)
+                .map_err(|e| LayerError::io(path, e))?;
+            let len = u64::from(u32::from_be_bytes([rh[4], rh[5], rh[6], rh[7]])) * 2;
+            record += 1;
+            if len > remaining - 8 {
                 return Err(LayerError::record(
                     path,
                     record,
                     format!(
-                        "a {} shape in a polygon layer; soilrisk needs polygons",
-                        type_name(other.shapetype())
+                        "the record claims {len} bytes but the file ends after {}; the file is truncated or damaged",
+                        remaining - 8
                     ),
                 ));
             }
-        };
-        raw.push((record, r));
+            let start = buf.len();
+            buf.resize(start + len as usize, 0);
+            src.read_exact(&mut buf[start..])
+                .map_err(|e| LayerError::io(path, e))?;
+            spans.push((record, start, start + len as usize));
+            pos += 8 + len;
+        }
+        let parsed: Vec<Result<Option<(usize, MultiPolygon<f64>, RingNotes)>, LayerError>> = spans
+            .par_iter()
+            .map(|&(record, a, b)| match parse_polygon(&buf[a..b]) {
+                Ok(None) => Ok(None),
+                Ok(Some(rings)) => {
+                    let (g, notes) = assemble(rings, true);
+                    Ok(Some((record, g, notes)))
+                }
+                Err(reason) => Err(LayerError::record(path, record, reason)),
+            })
+            .collect();
+        for p in parsed {
+            let Some((record, geometry, notes)) = p? else {
+                nulls += 1;
+                continue;
+            };
+            if !notes.is_empty() {
+                warnings.push(format!(
+                    "{}, record {record}: {}",
+                    path.display(),
+                    notes.describe()
+                ));
+            }
+            if geometry.0.is_empty() {
+                warnings.push(format!(
+                    "{}, record {record}: no usable ring; record skipped",
+                    path.display()
+                ));
+                continue;
+            }
+            shapes.push((record, geometry));
+        }
     }
     if nulls > 0 {
         warnings.push(format!("{}: {nulls} null shape(s) skipped", path.display()));
     }
-    let assembled: Vec<(usize, MultiPolygon<f64>, RingNotes)> = raw
-        .into_par_iter()
-        .map(|(record, rings)| {
-            let (geometry, notes) = assemble(rings, true);
-            (record, geometry, notes)
-        })
-        .collect();
-    let mut shapes = Vec::with_capacity(assembled.len());
-    for (record, geometry, notes) in assembled {
-        if !notes.is_empty() {
-            warnings.push(format!(
-                "{}, record {record}: {}",
-                path.display(),
-                notes.describe()
+    Ok((type_name(header_type), shapes, record, warnings))
+}
+
+fn le_i32(b: &[u8], at: usize) -> Option<i32> {
+    b.get(at..at + 4)
+        .map(|s| i32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+}
+
+fn le_f64(b: &[u8], at: usize) -> f64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[at..at + 8]);
+    f64::from_le_bytes(a)
+}
+
+/// The rings of one record's content (x and y only; Z and M are dropped), `None` for a null
+/// shape, or why the record cannot be read.
+fn parse_polygon(c: &[u8]) -> Result<Option<Vec<Vec<Coord<f64>>>>, String> {
+    let kind = le_i32(c, 0).ok_or("empty record")?;
+    match kind {
+        0 => return Ok(None),
+        5 | 15 | 25 => {}
+        other => {
+            return Err(format!(
+                "a {} shape in a polygon layer; soilrisk needs polygons",
+                type_name(other)
             ));
         }
-        if geometry.0.is_empty() {
-            warnings.push(format!(
-                "{}, record {record}: no usable ring; record skipped",
-                path.display()
-            ));
-            continue;
-        }
-        shapes.push((record, geometry));
     }
-    Ok((header_type, shapes, record, warnings))
+    let bad = || "damaged polygon record (counts do not fit its length)".to_string();
+    let parts = le_i32(c, 36).ok_or_else(bad)?;
+    let points = le_i32(c, 40).ok_or_else(bad)?;
+    let (parts, points) = (
+        usize::try_from(parts).map_err(|_| bad())?,
+        usize::try_from(points).map_err(|_| bad())?,
+    );
+    let xy_at = parts
+        .checked_mul(4)
+        .and_then(|p| p.checked_add(44))
+        .ok_or_else(bad)?;
+    let xy_end = points
+        .checked_mul(16)
+        .and_then(|p| p.checked_add(xy_at))
+        .ok_or_else(bad)?;
+    if xy_end > c.len() {
+        return Err(bad());
+    }
+    let mut starts = Vec::with_capacity(parts + 1);
+    for i in 0..parts {
+        let s = le_i32(c, 44 + 4 * i).ok_or_else(bad)?;
+        starts.push(usize::try_from(s).map_err(|_| bad())?);
+    }
+    starts.push(points);
+    let mut rings = Vec::with_capacity(parts);
+    for w in starts.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        if a > b || b > points {
+            return Err("damaged polygon record (a part starts outside its points)".into());
+        }
+        rings.push(
+            (a..b)
+                .map(|k| Coord {
+                    x: le_f64(c, xy_at + 16 * k),
+                    y: le_f64(c, xy_at + 16 * k + 8),
+                })
+                .collect(),
+        );
+    }
+    Ok(Some(rings))
 }
 
 /// Fields, records, encoding description, CRS and warnings from the `.dbf`, `.cpg`, `.prj`.
