@@ -97,6 +97,9 @@ pub fn read_shapefile(path: &Path, opts: &ReadOptions) -> Result<Layer, LayerErr
 /// Shape type, (record number, polygons) of each non-empty record, record count, warnings.
 type Geometry = (String, Vec<(usize, MultiPolygon<f64>)>, usize, Vec<String>);
 
+/// A record's number, its polygons, and what assembly repaired.
+type Assembled = (usize, MultiPolygon<f64>, RingNotes);
+
 fn read_geometry(path: &Path) -> Result<Geometry, LayerError> {
     let file = File::open(path).map_err(|e| LayerError::io(path, e))?;
     let file_len = file.metadata().map_err(|e| LayerError::io(path, e))?.len();
@@ -184,7 +187,7 @@ fn read_geometry(path: &Path) -> Result<Geometry, LayerError> {
             spans.push((record, start, start + len as usize));
             pos += 8 + len;
         }
-        let parsed: Vec<Result<Option<(usize, MultiPolygon<f64>, RingNotes)>, LayerError>> = spans
+        let parsed: Vec<Result<Option<Assembled>, LayerError>> = spans
             .par_iter()
             .map(|&(record, a, b)| match parse_polygon(&buf[a..b]) {
                 Ok(None) => Ok(None),
