@@ -253,3 +253,81 @@ fn an_export_never_overwrites_an_input() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("would overwrite an input"));
     assert_eq!(before, std::fs::read(&parcels).unwrap());
 }
+
+#[test]
+fn sample_writes_layers_that_info_and_analyze_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let o = soilrisk(&[
+        os("sample"),
+        os("--out"),
+        data.as_os_str(),
+        os("--parcels"),
+        os("500"),
+        os("--seed"),
+        os("7"),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("wrote 500 parcels"));
+    let o = soilrisk(&[os("info"), data.join("parcels.shp").as_os_str()]);
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        s.contains("features:   500") && s.contains("GBK (from .cpg)") && s.contains("EPSG:4544"),
+        "{s}"
+    );
+    let o = soilrisk(&[
+        os("analyze"),
+        os("--risk"),
+        data.join("risk_areas.shp").as_os_str(),
+        os("--parcels"),
+        data.join("parcels.shp").as_os_str(),
+        os("--out"),
+        dir.path().join("out").as_os_str(),
+        os("--compliance-field"),
+        os("CROP_OK"),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("out/summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["parcels"], 500);
+    assert_eq!(summary["risk_areas"], 3568);
+    let o = soilrisk(&[
+        os("sample"),
+        os("--out"),
+        data.as_os_str(),
+        os("--parcels"),
+        os("0"),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "zero parcels is refused");
+}
+
+#[test]
+fn no_arguments_summarises_the_bundled_sample() {
+    let o = soilrisk(&[]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        s.starts_with("30000 parcels, 3568 risk areas; CRS EPSG:4544"),
+        "{s}"
+    );
+    assert!(
+        s.contains("safe-utilisation rate  87.93% (target 94.00%)"),
+        "{s}"
+    );
+}

@@ -367,3 +367,27 @@ fn exported_files_carry_the_same_numbers_in_wgs84() {
     assert_eq!(r[2]["geometry"]["type"], "MultiPolygon");
     assert_eq!(r[1]["properties"]["safe_utilization_rate"], 0.0);
 }
+
+#[test]
+fn parcel_index_finds_the_parcel_under_a_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let (risk, parcels) = layers(dir.path());
+    let mut req = Request::new(&risk, &parcels);
+    req.index_parcels = true;
+    let a = run(&req, Control::default()).unwrap();
+    let idx = a.parcel_index.as_ref().unwrap();
+    assert_eq!(idx.len(), 6);
+    // Inside P4's box only.
+    let hits: Vec<u32> = idx.at_point(common::X0 + 110., common::Y0 + 50.).collect();
+    assert_eq!(hits, vec![3]);
+    // The faces index: the point (120, 50) lies only in R2.
+    let faces: Vec<u32> = a
+        .map
+        .faces_near(&geo::Rect::new(
+            (common::X0 + 120., common::Y0 + 50.),
+            (common::X0 + 120., common::Y0 + 50.),
+        ))
+        .collect();
+    assert_eq!(faces.len(), 1);
+    assert_eq!(a.map.faces[faces[0] as usize].risks, vec![1]);
+}
