@@ -43,7 +43,7 @@ impl RiskClass {
         }
     }
 
-    pub fn chinese(self) -> &'static str {
+    pub const fn chinese(self) -> &'static str {
         match self {
             RiskClass::Priority => "优先保护类",
             RiskClass::SafeUse => "安全利用类",
@@ -67,6 +67,27 @@ impl RiskClass {
         }
     }
 }
+
+/// The named safe-utilisation measures (安全利用类措施) of DESIGN.md.
+pub const SAFE_USE_MEASURES: [&str; 8] = [
+    "农艺调控",
+    "替代种植",
+    "品种替代",
+    "低积累品种",
+    "石灰调节",
+    "水分调控",
+    "叶面阻控",
+    "深翻耕",
+];
+
+/// The named strict-control measures (严格管控类措施) of DESIGN.md.
+pub const STRICT_CONTROL_MEASURES: [&str; 5] = [
+    "种植结构调整",
+    "特定农产品禁止生产区",
+    "退耕还林还草",
+    "休耕",
+    "轮作休耕",
+];
 
 /// The kind of measure recorded on a parcel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -223,27 +244,16 @@ mod tests {
         for v in ["", "0", "无", "无措施", "未落实", "NONE", "  "] {
             assert_eq!(Measure::parse(v), Some(Measure::None), "{v:?}");
         }
-        for v in [
-            "农艺调控",
-            "替代种植",
-            "品种替代",
-            "低积累品种",
-            "石灰调节",
-            "水分调控",
-            "叶面阻控",
-            "深翻耕",
-            "2",
-        ] {
+        for v in SAFE_USE_MEASURES
+            .iter()
+            .chain(&["2", "安全利用", " 深翻耕 "])
+        {
             assert_eq!(Measure::parse(v), Some(Measure::SafeUse), "{v}");
         }
-        for v in [
-            "种植结构调整",
-            "特定农产品禁止生产区",
-            "退耕还林还草",
-            "休耕",
-            "轮作休耕",
-            "3",
-        ] {
+        for v in STRICT_CONTROL_MEASURES
+            .iter()
+            .chain(&["3", "严格管控", "休耕"])
+        {
             assert_eq!(Measure::parse(v), Some(Measure::StrictControl), "{v}");
         }
         assert_eq!(Measure::parse("优先保护"), Some(Measure::Priority));

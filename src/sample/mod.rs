@@ -37,33 +37,23 @@ mod tests;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::vocab::RiskClass;
+pub use crate::vocab::{SAFE_USE_MEASURES, STRICT_CONTROL_MEASURES as STRICT_MEASURES};
 use layer::{LayerPaths, RiskRecord, parcel_fields, risk_fields, to_shape, write_layer};
 use parcels::write_parcels;
 use risk::{RiskLookup, generate_risk_areas};
 
-/// ESRI WKT for EPSG:4544.
+/// ESRI WKT for EPSG:4544 (the same text as `Crs::from_epsg(4544).to_prj_wkt()`; a test checks).
 pub const PRJ_WKT: &str = r#"PROJCS["CGCS2000_3_Degree_GK_CM_105E",GEOGCS["GCS_China_Geodetic_Coordinate_System_2000",DATUM["D_China_2000",SPHEROID["CGCS2000",6378137.0,298.257222101]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Gauss_Kruger"],PARAMETER["False_Easting",500000.0],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",105.0],PARAMETER["Scale_Factor",1.0],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]"#;
 
 /// Number of risk areas always written, independent of the options.
 pub const RISK_AREA_COUNT: usize = 3568;
 
-pub const CLASS_NAMES: [&str; 3] = ["优先保护类", "安全利用类", "严格管控类"];
-pub const SAFE_USE_MEASURES: [&str; 8] = [
-    "农艺调控",
-    "替代种植",
-    "品种替代",
-    "低积累品种",
-    "石灰调节",
-    "水分调控",
-    "叶面阻控",
-    "深翻耕",
-];
-pub const STRICT_MEASURES: [&str; 5] = [
-    "种植结构调整",
-    "特定农产品禁止生产区",
-    "退耕还林还草",
-    "休耕",
-    "轮作休耕",
+/// Class names as the sample writes them (class I, II, III).
+pub const CLASS_NAMES: [&str; 3] = [
+    RiskClass::Priority.chinese(),
+    RiskClass::SafeUse.chinese(),
+    RiskClass::StrictControl.chinese(),
 ];
 pub const PRIORITY_MEASURE: &str = "优先保护";
 

@@ -119,6 +119,8 @@ fn same_options_give_identical_files() {
         fs::read_to_string(a.path().join("parcels.prj")).unwrap(),
         PRJ_WKT
     );
+    let crs = crate::crs::Crs::from_epsg(4544).unwrap();
+    assert_eq!(crs.to_prj_wkt(), PRJ_WKT, "one WKT for EPSG:4544");
     assert_eq!(
         fs::read_to_string(a.path().join("risk_areas.cpg")).unwrap(),
         "GBK"
