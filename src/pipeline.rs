@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -128,7 +129,7 @@ pub struct Timings {
 pub struct RiskArea {
     /// Position in `Analysis::risk.features`.
     pub feature: usize,
-    pub id: String,
+    pub id: Arc<str>,
     pub class: RiskClass,
 }
 
@@ -137,11 +138,11 @@ pub struct RiskArea {
 pub struct ParcelInfo {
     /// Position in `Analysis::parcels.features`.
     pub feature: usize,
-    pub id: String,
-    pub region: String,
+    pub id: Arc<str>,
+    pub region: Arc<str>,
     pub measure: Measure,
     /// The measure as written in the file.
-    pub measure_text: String,
+    pub measure_text: Arc<str>,
     /// True when no compliance field is used.
     pub complied: bool,
 }
@@ -211,7 +212,7 @@ impl Analysis {
         ids.dedup();
         let mut out: Vec<&str> = ids
             .iter()
-            .map(|&i| self.risk_areas[i as usize].id.as_str())
+            .map(|&i| &*self.risk_areas[i as usize].id)
             .collect();
         out.sort_unstable();
         out
@@ -264,12 +265,9 @@ pub fn analyse_layers(
     for (name, ids) in [
         (
             &risk.path,
-            risk_areas.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            risk_areas.iter().map(|r| &*r.id).collect::<Vec<_>>(),
         ),
-        (
-            &parcels.path,
-            parcel_info.iter().map(|p| p.id.as_str()).collect(),
-        ),
+        (&parcels.path, parcel_info.iter().map(|p| &*p.id).collect()),
     ] {
         // Sorting finds repeats faster than hashing a million ids.
         let mut ids = ids;
@@ -445,14 +443,14 @@ fn risk_attributes(layer: &Layer, req: &Request) -> Result<Vec<RiskArea>, Analys
     let mut unknown: BTreeMap<String, usize> = BTreeMap::new();
     let mut out = Vec::with_capacity(layer.features.len());
     for (i, f) in layer.features.iter().enumerate() {
-        let raw = layer.text(f, class_f);
+        let raw = layer.shared_text(f, class_f);
         match req.maps.class(&raw) {
             Some(class) => out.push(RiskArea {
                 feature: i,
-                id: layer.text(f, id_f),
+                id: layer.shared_text(f, id_f),
                 class,
             }),
-            None => *unknown.entry(raw).or_insert(0) += 1,
+            None => *unknown.entry(raw.to_string()).or_insert(0) += 1,
         }
     }
     if !unknown.is_empty() {
@@ -479,15 +477,15 @@ fn parcel_attributes(layer: &Layer, req: &Request) -> Result<Vec<ParcelInfo>, An
     let mut unknown_compliance: BTreeMap<String, usize> = BTreeMap::new();
     let mut out = Vec::with_capacity(layer.features.len());
     for (i, f) in layer.features.iter().enumerate() {
-        let measure_text = layer.text(f, measure_f);
+        let measure_text = layer.shared_text(f, measure_f);
         let measure = req.maps.measure(&measure_text);
         let complied = match compliance_f {
             None => Some(true),
             Some(cf) => {
-                let raw = layer.text(f, cf);
+                let raw = layer.shared_text(f, cf);
                 let v = req.maps.compliance(&raw);
                 if v.is_none() {
-                    *unknown_compliance.entry(raw).or_insert(0) += 1;
+                    *unknown_compliance.entry(raw.to_string()).or_insert(0) += 1;
                 }
                 v
             }
@@ -495,13 +493,13 @@ fn parcel_attributes(layer: &Layer, req: &Request) -> Result<Vec<ParcelInfo>, An
         match (measure, complied) {
             (Some(measure), Some(complied)) => out.push(ParcelInfo {
                 feature: i,
-                id: layer.text(f, id_f),
-                region: layer.text(f, region_f),
+                id: layer.shared_text(f, id_f),
+                region: layer.shared_text(f, region_f),
                 measure,
                 measure_text,
                 complied,
             }),
-            (None, _) => *unknown.entry(measure_text).or_insert(0) += 1,
+            (None, _) => *unknown.entry(measure_text.to_string()).or_insert(0) += 1,
             _ => {}
         }
     }

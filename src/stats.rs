@@ -105,7 +105,7 @@ impl Analysis {
             }
             cultivated += r.area_m2;
             treated += r.treated_m2;
-            let reg = regions.entry(info.region.as_str()).or_default();
+            let reg = regions.entry(&*info.region).or_default();
             reg.parcels += 1;
             reg.cultivated_area_m2 += r.area_m2;
             reg.contaminated_area_m2 += contaminated;
@@ -174,8 +174,8 @@ impl Analysis {
             .enumerate()
             .filter(|(_, (_, r))| r.untreated_m2() > 0.0)
             .map(|(i, (info, r))| PriorityParcel {
-                parcel_id: info.id.clone(),
-                region: info.region.clone(),
+                parcel_id: info.id.to_string(),
+                region: info.region.to_string(),
                 untreated_area_m2: r.untreated_m2(),
                 index: i,
             })

@@ -160,7 +160,7 @@ fn every_parcel_and_risk_area_number() {
     ];
     for (i, (id, area, class, treated, ids, top)) in expected.iter().enumerate() {
         let r = &a.parcel_results[i];
-        assert_eq!(a.parcel_info[i].id, *id);
+        assert_eq!(&*a.parcel_info[i].id, *id);
         assert_close!(r.area_m2, *area);
         for (k, (got, want)) in r.class_m2.iter().zip(class).enumerate() {
             assert!(close(*got, *want), "{id} class {k}: {got} vs {want}");
