@@ -9,6 +9,9 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 
+#[cfg(feature = "gui")]
+mod app;
+
 use soilrisk::export::{ToWgs84, write_parcels, write_risk_areas, write_summary};
 use soilrisk::io::{ReadOptions, read_layer};
 use soilrisk::pipeline::{Analysis, Control, FieldMapping, Phase, Request, run};
@@ -28,7 +31,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
     about = "Soil-pollution risk mapping: safe-utilisation coverage of cultivated land in risk areas",
     long_about = "Overlays cultivated-land parcels with soil-pollution risk areas and reports the \
                   safe-utilisation rate per parcel, risk area, county and province.\n\n\
-                  With no command, analyses the bundled sample data and prints its summary."
+                  With no command, opens the window on the bundled sample data."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -37,6 +40,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Open the window on two layers
+    Open {
+        /// Risk-area layer (.shp or .geojson)
+        risk: PathBuf,
+        /// Cultivated-land parcel layer (.shp or .geojson)
+        parcels: PathBuf,
+    },
     /// Overlay parcels with risk areas and write summary.json, parcels.geojson, risk_areas.geojson
     Analyze(Box<AnalyzeArgs>),
     /// Describe a layer: geometry type, count, CRS, encoding, fields, extent, warnings
@@ -122,7 +132,8 @@ fn main() -> ExitCode {
     // clap exits with status 2 on bad usage, 0 for --help and --version.
     let cli = Cli::parse();
     let result = match cli.command {
-        None => bundled_sample(),
+        None => sample_dir().and_then(|d| window(d.join("risk_areas.shp"), d.join("parcels.shp"))),
+        Some(Command::Open { risk, parcels }) => window(risk, parcels),
         Some(Command::Analyze(args)) => analyze(*args),
         Some(Command::Info { file, encoding }) => info(&file, encoding),
         Some(Command::Sample { out, parcels, seed }) => sample(&out, parcels, seed),
@@ -148,11 +159,16 @@ fn sample_dir() -> Result<PathBuf> {
         .context("the bundled sample_data folder was not found")
 }
 
-fn bundled_sample() -> Result<()> {
-    let dir = sample_dir()?;
-    let req = Request::new(dir.join("risk_areas.shp"), dir.join("parcels.shp"));
-    let analysis = run(&req, Control::default())?;
-    let mut out = String::new();
+#[cfg(feature = "gui")]
+fn window(risk: PathBuf, parcels: PathBuf) -> Result<()> {
+    app::run(risk, parcels).map_err(anyhow::Error::msg)
+}
+
+/// Built without the window (`--no-default-features`): print the analysis instead.
+#[cfg(not(feature = "gui"))]
+fn window(risk: PathBuf, parcels: PathBuf) -> Result<()> {
+    let analysis = run(&Request::new(risk, parcels), Control::default())?;
+    let mut out = String::from("(built without the window; the summary instead)\n");
     summary_text(&analysis.summary(DEFAULT_TARGET), &mut out);
     emit(&out);
     Ok(())

@@ -311,23 +311,3 @@ fn sample_writes_layers_that_info_and_analyze_read() {
     ]);
     assert_eq!(o.status.code(), Some(1), "zero parcels is refused");
 }
-
-#[test]
-fn no_arguments_summarises_the_bundled_sample() {
-    let o = soilrisk(&[]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let s = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        s.starts_with("30000 parcels, 3568 risk areas; CRS EPSG:4544"),
-        "{s}"
-    );
-    assert!(
-        s.contains("safe-utilisation rate  87.93% (target 94.00%)"),
-        "{s}"
-    );
-}

@@ -1,0 +1,453 @@
+//! The map canvas: camera (pan, zoom at the cursor), drawing of the cached layer meshes with
+//! culling and level of detail, outlines when close, the selection, a scale bar, and picking.
+
+use eframe::egui::{
+    self, Color32, Mesh, Pos2, Rect, Sense, Shape, Stroke, epaint::Vertex, epaint::WHITE_UV, pos2,
+    vec2,
+};
+use geo::BoundingRect;
+use soilrisk::io::rings::point_in_ring;
+use soilrisk::pipeline::Analysis;
+
+use super::mesh::{Chunk, MapLayers};
+use super::style;
+
+/// What the map shows where: the centre of the view in map units and map units per point.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Camera {
+    pub center: [f64; 2],
+    pub scale: f64,
+}
+
+impl Default for Camera {
+    fn default() -> Self {
+        Camera {
+            center: [0.0, 0.0],
+            scale: 1.0,
+        }
+    }
+}
+
+impl Camera {
+    /// A camera showing `bbox` (map units) in `screen`, with a margin.
+    pub fn fit(bbox: &geo::Rect<f64>, screen: Rect) -> Camera {
+        let w = bbox.width().max(1.0) / f64::from(screen.width().max(1.0));
+        let h = bbox.height().max(1.0) / f64::from(screen.height().max(1.0));
+        Camera {
+            center: [bbox.center().x, bbox.center().y],
+            scale: w.max(h) * 1.08,
+        }
+    }
+
+    pub fn to_screen(self, screen: Rect, x: f64, y: f64) -> Pos2 {
+        let c = screen.center();
+        pos2(
+            c.x + ((x - self.center[0]) / self.scale) as f32,
+            c.y - ((y - self.center[1]) / self.scale) as f32,
+        )
+    }
+
+    pub fn to_world(self, screen: Rect, p: Pos2) -> [f64; 2] {
+        let c = screen.center();
+        [
+            self.center[0] + f64::from(p.x - c.x) * self.scale,
+            self.center[1] - f64::from(p.y - c.y) * self.scale,
+        ]
+    }
+
+    /// Zooms by `factor` (>1 zooms in) keeping the map point under `at` where it is.
+    pub fn zoom_at(&mut self, screen: Rect, at: Pos2, factor: f64) {
+        let before = self.to_world(screen, at);
+        self.scale = (self.scale / factor).clamp(1e-4, 1e7);
+        let after = self.to_world(screen, at);
+        self.center[0] += before[0] - after[0];
+        self.center[1] += before[1] - after[1];
+    }
+
+    /// The part of the map in view, in map units.
+    pub fn view(&self, screen: Rect) -> geo::Rect<f64> {
+        let a = self.to_world(screen, screen.left_top());
+        let b = self.to_world(screen, screen.right_bottom());
+        geo::Rect::new((a[0], a[1]), (b[0], b[1]))
+    }
+}
+
+/// Layer visibility and opacity (saved between runs).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct LayerStyle {
+    pub show_risk: bool,
+    pub show_parcels: bool,
+    pub risk_opacity: f32,
+    pub parcel_opacity: f32,
+}
+
+impl Default for LayerStyle {
+    fn default() -> Self {
+        LayerStyle {
+            show_risk: true,
+            show_parcels: true,
+            risk_opacity: style::RISK_OPACITY,
+            parcel_opacity: style::PARCEL_OPACITY,
+        }
+    }
+}
+
+/// Something on the map a user can select.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pick {
+    /// Index into `Analysis::parcel_info`.
+    Parcel(usize),
+    /// Index into `Analysis::risk_areas`.
+    Risk(usize),
+}
+
+/// What happened on the map this frame.
+#[derive(Default)]
+pub struct MapEvents {
+    pub clicked: Option<Option<Pick>>,
+    pub hover_world: Option<[f64; 2]>,
+}
+
+fn rects_meet(a: &geo::Rect<f64>, b: &geo::Rect<f64>) -> bool {
+    a.min().x <= b.max().x
+        && b.min().x <= a.max().x
+        && a.min().y <= b.max().y
+        && b.min().y <= a.max().y
+}
+
+fn polygon_hit(g: &geo::MultiPolygon<f64>, p: geo::Coord<f64>) -> bool {
+    g.0.iter().any(|poly| {
+        point_in_ring(p, &poly.exterior().0)
+            && !poly.interiors().iter().any(|h| point_in_ring(p, &h.0))
+    })
+}
+
+/// The parcel under a map point, else the risk area (highest class first).
+pub fn pick(a: &Analysis, at: [f64; 2], layers: LayerStyle) -> Option<Pick> {
+    let p = geo::Coord { x: at[0], y: at[1] };
+    if layers.show_parcels
+        && let Some(idx) = &a.parcel_index
+    {
+        let mut hits: Vec<u32> = idx.at_point(at[0], at[1]).collect();
+        hits.sort_unstable();
+        for i in hits {
+            let g = &a.parcels.features[a.parcel_info[i as usize].feature].geometry;
+            if polygon_hit(g, p) {
+                return Some(Pick::Parcel(i as usize));
+            }
+        }
+    }
+    if layers.show_risk {
+        let r = geo::Rect::new(p, p);
+        let mut best: Option<usize> = None;
+        for f in a.map.faces_near(&r) {
+            let face = &a.map.faces[f as usize];
+            if !polygon_hit(&geo::MultiPolygon::new(vec![face.polygon.clone()]), p) {
+                continue;
+            }
+            for &ri in &face.risks {
+                let ri = ri as usize;
+                let better = best.is_none_or(|b| {
+                    (
+                        a.risk_areas[ri].class,
+                        std::cmp::Reverse(&a.risk_areas[ri].id),
+                    ) > (
+                        a.risk_areas[b].class,
+                        std::cmp::Reverse(&a.risk_areas[b].id),
+                    )
+                });
+                if better {
+                    best = Some(ri);
+                }
+            }
+        }
+        return best.map(Pick::Risk);
+    }
+    None
+}
+
+/// Appends a chunk's triangles, transformed to the screen, to `mesh`.
+fn push_triangles(mesh: &mut Mesh, chunk: &Chunk, t: &Transform, opacity: f32) {
+    let base = mesh.vertices.len() as u32;
+    mesh.vertices.extend(
+        chunk
+            .vertices
+            .iter()
+            .zip(&chunk.colors)
+            .map(|(v, c)| Vertex {
+                pos: t.apply(*v),
+                uv: WHITE_UV,
+                color: c.gamma_multiply(opacity),
+            }),
+    );
+    mesh.indices.extend(chunk.indices.iter().map(|i| base + i));
+}
+
+/// Appends one small square per feature.
+fn push_dots(mesh: &mut Mesh, chunk: &Chunk, t: &Transform, opacity: f32, size: f32) {
+    for (v, c) in &chunk.dots {
+        let p = t.apply(*v);
+        let r = Rect::from_center_size(p, vec2(size, size));
+        mesh.add_colored_rect(r, c.gamma_multiply(opacity));
+    }
+}
+
+/// Map offsets (f32, from the layer origin) to screen points.
+struct Transform {
+    ax: f32,
+    ay: f32,
+    k: f32,
+}
+
+impl Transform {
+    fn new(cam: &Camera, screen: Rect, origin: [f64; 2]) -> Self {
+        let c = screen.center();
+        Transform {
+            ax: (f64::from(c.x) + (origin[0] - cam.center[0]) / cam.scale) as f32,
+            ay: (f64::from(c.y) - (origin[1] - cam.center[1]) / cam.scale) as f32,
+            k: (1.0 / cam.scale) as f32,
+        }
+    }
+    fn apply(&self, v: [f32; 2]) -> Pos2 {
+        pos2(self.ax + v[0] * self.k, self.ay - v[1] * self.k)
+    }
+}
+
+/// Draws the map into the remaining space of `ui` and handles its input.
+pub fn show(
+    ui: &mut egui::Ui,
+    cam: &mut Camera,
+    fit_pending: &mut bool,
+    a: Option<&Analysis>,
+    layers: Option<&MapLayers>,
+    style_: LayerStyle,
+    selection: Option<Pick>,
+) -> MapEvents {
+    let (response, painter) = ui.allocate_painter(ui.available_size(), Sense::click_and_drag());
+    let screen = response.rect;
+    painter.rect_filled(screen, 0.0, style::MAP_BACKGROUND);
+    let mut events = MapEvents::default();
+    let (Some(a), Some(layers)) = (a, layers) else {
+        return events;
+    };
+    if *fit_pending && let Some(e) = layers.extent {
+        *cam = Camera::fit(&e, screen);
+        *fit_pending = false;
+    }
+
+    // Input: drag pans, wheel and pinch zoom at the cursor, double-click zooms in, +/- zoom.
+    if response.dragged() {
+        let d = response.drag_delta();
+        cam.center[0] -= f64::from(d.x) * cam.scale;
+        cam.center[1] += f64::from(d.y) * cam.scale;
+    }
+    let hover = response.hover_pos();
+    if let Some(at) = hover {
+        let (scroll, pinch) = ui.input(|i| (i.smooth_scroll_delta.y, i.zoom_delta()));
+        if scroll != 0.0 {
+            cam.zoom_at(screen, at, (f64::from(scroll) * 0.0015).exp());
+        }
+        if pinch != 1.0 {
+            cam.zoom_at(screen, at, f64::from(pinch));
+        }
+        events.hover_world = Some(cam.to_world(screen, at));
+    }
+    if response.double_clicked()
+        && let Some(at) = response.interact_pointer_pos()
+    {
+        cam.zoom_at(screen, at, 2.0);
+    } else if response.clicked()
+        && let Some(at) = response.interact_pointer_pos()
+    {
+        events.clicked = Some(pick(a, cam.to_world(screen, at), style_));
+    }
+    if response.hovered() {
+        let (plus, minus) = ui.input(|i| {
+            (
+                i.key_pressed(egui::Key::Plus) || i.key_pressed(egui::Key::Equals),
+                i.key_pressed(egui::Key::Minus),
+            )
+        });
+        if plus {
+            cam.zoom_at(screen, screen.center(), 2.0);
+        }
+        if minus {
+            cam.zoom_at(screen, screen.center(), 0.5);
+        }
+    }
+
+    let view = cam.view(screen);
+    let t = Transform::new(cam, screen, layers.origin);
+    let mut mesh = Mesh::default();
+    if style_.show_risk {
+        for c in layers
+            .risk
+            .iter()
+            .filter(|c| c.bbox.is_some_and(|b| rects_meet(&b, &view)))
+        {
+            push_triangles(&mut mesh, c, &t, style_.risk_opacity);
+        }
+    }
+    if style_.show_parcels {
+        for c in layers
+            .parcels
+            .iter()
+            .filter(|c| c.bbox.is_some_and(|b| rects_meet(&b, &view)))
+        {
+            if c.feature_size / cam.scale < 2.0 {
+                push_dots(&mut mesh, c, &t, style_.parcel_opacity, 2.0);
+            } else {
+                push_triangles(&mut mesh, c, &t, style_.parcel_opacity);
+            }
+        }
+    }
+    painter.add(Shape::mesh(mesh));
+
+    if style_.show_risk && cam.scale < style::RISK_OUTLINE_SCALE {
+        for o in layers
+            .risk_outlines
+            .iter()
+            .filter(|o| rects_meet(&o.bbox, &view))
+        {
+            let stroke = Stroke::new(1.0, style::risk_outline(o.class));
+            for ring in &o.rings {
+                painter.add(Shape::line(
+                    ring.iter().map(|v| t.apply(*v)).collect(),
+                    stroke,
+                ));
+            }
+        }
+    }
+    if style_.show_parcels
+        && cam.scale < style::OUTLINE_SCALE
+        && let Some(idx) = &a.parcel_index
+    {
+        let stroke = Stroke::new(0.6, style::PARCEL_OUTLINE);
+        for i in idx.intersecting(&view).take(20_000) {
+            let g = &a.parcels.features[a.parcel_info[i as usize].feature].geometry;
+            outline(&painter, cam, screen, g, stroke);
+        }
+    }
+    match selection {
+        Some(Pick::Parcel(i)) => {
+            let g = &a.parcels.features[a.parcel_info[i].feature].geometry;
+            outline(&painter, cam, screen, g, Stroke::new(3.0, style::SELECTION));
+        }
+        Some(Pick::Risk(i)) => {
+            let g = &a.risk.features[a.risk_areas[i].feature].geometry;
+            outline(&painter, cam, screen, g, Stroke::new(3.0, style::SELECTION));
+        }
+        None => {}
+    }
+    scale_bar(&painter, screen, cam.scale);
+
+    if let Some(at) = events.hover_world
+        && let Some(p) = pick(a, at, style_)
+    {
+        let text = match p {
+            Pick::Parcel(i) => format!(
+                "parcel {} · {}",
+                a.parcel_info[i].id,
+                layers.parcel_status[i].label()
+            ),
+            Pick::Risk(i) => format!(
+                "risk area {} · class {}",
+                a.risk_areas[i].id,
+                a.risk_areas[i].class.roman()
+            ),
+        };
+        response.on_hover_text_at_pointer(text);
+    }
+    events
+}
+
+fn outline(
+    painter: &egui::Painter,
+    cam: &Camera,
+    screen: Rect,
+    g: &geo::MultiPolygon<f64>,
+    stroke: Stroke,
+) {
+    if let Some(b) = g.bounding_rect()
+        && !rects_meet(&b, &cam.view(screen))
+    {
+        return;
+    }
+    for p in &g.0 {
+        for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
+            let pts: Vec<Pos2> = ring
+                .0
+                .iter()
+                .map(|c| cam.to_screen(screen, c.x, c.y))
+                .collect();
+            painter.add(Shape::line(pts, stroke));
+        }
+    }
+}
+
+/// The length for a scale bar at most `max_m` long: 1, 2 or 5 times a power of ten.
+pub fn nice_length(max_m: f64) -> f64 {
+    if max_m <= 0.0 || !max_m.is_finite() {
+        return 0.0;
+    }
+    let p = 10f64.powf(max_m.log10().floor());
+    [5.0, 2.0, 1.0]
+        .into_iter()
+        .map(|k| k * p)
+        .find(|&l| l <= max_m)
+        .unwrap_or(p)
+}
+
+fn scale_bar(painter: &egui::Painter, screen: Rect, scale: f64) {
+    let len_m = nice_length(120.0 * scale);
+    let len_px = (len_m / scale) as f32;
+    let start = pos2(screen.left() + 16.0, screen.bottom() - 18.0);
+    let end = start + vec2(len_px, 0.0);
+    let stroke = Stroke::new(2.0, Color32::BLACK);
+    painter.line_segment([start, end], stroke);
+    painter.line_segment([start, start - vec2(0.0, 6.0)], stroke);
+    painter.line_segment([end, end - vec2(0.0, 6.0)], stroke);
+    let label = if len_m >= 1000.0 {
+        format!("{} km", len_m / 1000.0)
+    } else {
+        format!("{len_m} m")
+    };
+    painter.text(
+        start + vec2(len_px / 2.0, -8.0),
+        egui::Align2::CENTER_BOTTOM,
+        label,
+        egui::FontId::proportional(12.0),
+        Color32::BLACK,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scale_bar_lengths() {
+        assert_eq!(nice_length(120.0), 100.0);
+        assert_eq!(nice_length(260.0), 200.0);
+        assert_eq!(nice_length(7_300.0), 5_000.0);
+        assert_eq!(nice_length(0.0), 0.0);
+    }
+
+    #[test]
+    fn zoom_keeps_the_point_under_the_cursor() {
+        let screen = Rect::from_min_size(pos2(0.0, 0.0), vec2(800.0, 600.0));
+        let mut cam = Camera {
+            center: [500_000.0, 3_300_000.0],
+            scale: 10.0,
+        };
+        let at = pos2(100.0, 500.0);
+        let before = cam.to_world(screen, at);
+        cam.zoom_at(screen, at, 4.0);
+        let after = cam.to_world(screen, at);
+        assert!((before[0] - after[0]).abs() < 1e-6 && (before[1] - after[1]).abs() < 1e-6);
+        assert_eq!(cam.scale, 2.5);
+        let p = cam.to_screen(screen, before[0], before[1]);
+        assert!((p - at).length() < 1e-3);
+    }
+}

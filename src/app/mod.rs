@@ -1,0 +1,417 @@
+//! The desktop window (eframe/egui) over the engine's pipeline. It computes nothing itself:
+//! it runs `soilrisk::pipeline::run` on a background thread and shows the `Analysis`.
+//!
+//! State is split as the house style asks: `Settings` are saved between runs, `Session` is
+//! what is loaded now, `Camera` is the map view. Panels never change the world while drawing:
+//! they push `Command`s, applied once per frame in `apply`.
+//!
+//! - `map`: the canvas, camera, picking; `mesh`: triangulated layers; `style`: colours.
+//! - `inspector`: the selected parcel or risk area; `summary`: rates, regions, priorities.
+//! - `task`: background loading with progress and cancel; `fonts`: the bundled CJK font.
+
+pub mod fonts;
+pub mod inspector;
+pub mod map;
+pub mod mesh;
+pub mod style;
+pub mod summary;
+pub mod task;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use eframe::egui::{self, RichText};
+use geo::BoundingRect;
+use soilrisk::crs::{Crs, Transformer};
+use soilrisk::pipeline::{Analysis, Request};
+use soilrisk::stats::{DEFAULT_TARGET, Summary};
+
+use map::{Camera, LayerStyle, Pick};
+use mesh::MapLayers;
+use task::Task;
+
+/// Saved between runs (`#[serde(default)]`: older saves still load).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub target: f64,
+    pub layers: LayerStyle,
+    pub right_tab: RightTab,
+    pub last_folder: Option<PathBuf>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            target: DEFAULT_TARGET,
+            layers: LayerStyle::default(),
+            right_tab: RightTab::Summary,
+            last_folder: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum RightTab {
+    Inspector,
+    Summary,
+}
+
+/// What is loaded now.
+pub struct Session {
+    pub analysis: Arc<Analysis>,
+    pub layers: MapLayers,
+    pub summary: Summary,
+    to_lonlat: Option<Transformer>,
+}
+
+/// A change requested by a panel, applied after drawing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Select(Option<Pick>),
+    ZoomTo(Pick),
+    ZoomFull,
+    SetTarget(f64),
+    CancelTask,
+}
+
+pub struct SoilriskApp {
+    pub settings: Settings,
+    pub session: Option<Session>,
+    pub task: Option<Task>,
+    pub camera: Camera,
+    fit_pending: bool,
+    pub selection: Option<Pick>,
+    pub error: Option<String>,
+    pub hover_world: Option<[f64; 2]>,
+    /// Where the map was drawn last frame (screen points), for tests and zooming.
+    pub map_rect: egui::Rect,
+    target_pct: f64,
+    region_sort: summary::RegionSort,
+    commands: Vec<Command>,
+}
+
+impl SoilriskApp {
+    /// Opens the window state and starts loading `risk` and `parcels`.
+    pub fn new(cc: &eframe::CreationContext<'_>, risk: PathBuf, parcels: PathBuf) -> Self {
+        fonts::install(&cc.egui_ctx);
+        let settings: Settings = cc
+            .storage
+            .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
+            .unwrap_or_default();
+        let mut app = SoilriskApp {
+            target_pct: settings.target * 100.0,
+            settings,
+            session: None,
+            task: None,
+            camera: Camera::default(),
+            fit_pending: true,
+            selection: None,
+            error: None,
+            hover_world: None,
+            map_rect: egui::Rect::NOTHING,
+            region_sort: summary::RegionSort::default(),
+            commands: Vec::new(),
+        };
+        app.open(&cc.egui_ctx, risk, parcels);
+        app
+    }
+
+    /// Starts loading two layers; what is loaded now stays until the new ones are ready.
+    pub fn open(&mut self, ctx: &egui::Context, risk: PathBuf, parcels: PathBuf) {
+        if let Some(t) = &self.task {
+            t.cancel();
+        }
+        let mut req = Request::new(risk, parcels);
+        req.index_parcels = true;
+        match Task::load(ctx, req) {
+            Ok(t) => self.task = Some(t),
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    fn poll_task(&mut self) {
+        let Some(task) = &mut self.task else { return };
+        let Some(result) = task.poll() else { return };
+        self.task = None;
+        match result {
+            Ok(loaded) => {
+                let summary = loaded.analysis.summary(self.settings.target);
+                let to_lonlat = loaded
+                    .analysis
+                    .crs
+                    .as_ref()
+                    .and_then(|c| Transformer::new(c, &Crs::wgs84()).ok());
+                self.session = Some(Session {
+                    analysis: loaded.analysis,
+                    layers: loaded.layers,
+                    summary,
+                    to_lonlat,
+                });
+                self.selection = None;
+                self.fit_pending = true;
+            }
+            // The previous layers stay loaded.
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    fn apply(&mut self) {
+        for c in std::mem::take(&mut self.commands) {
+            match c {
+                Command::Select(p) => {
+                    self.selection = p;
+                    if p.is_some() {
+                        self.settings.right_tab = RightTab::Inspector;
+                    }
+                }
+                Command::ZoomTo(p) => self.zoom_to(p),
+                Command::ZoomFull => self.fit_pending = true,
+                Command::SetTarget(t) => {
+                    self.settings.target = t;
+                    if let Some(s) = &mut self.session {
+                        s.summary = s.analysis.summary(t);
+                    }
+                }
+                Command::CancelTask => {
+                    if let Some(t) = &self.task {
+                        t.cancel();
+                    }
+                }
+            }
+        }
+    }
+
+    /// Centres the map on a parcel or risk area, close enough to see it whole.
+    pub fn zoom_to(&mut self, p: Pick) {
+        let Some(s) = &self.session else { return };
+        let a = &s.analysis;
+        let g = match p {
+            Pick::Parcel(i) => &a.parcels.features[a.parcel_info[i].feature].geometry,
+            Pick::Risk(i) => &a.risk.features[a.risk_areas[i].feature].geometry,
+        };
+        if let Some(b) = g.bounding_rect() {
+            let grown = geo::Rect::new(
+                (b.min().x - b.width() * 2.0, b.min().y - b.height() * 2.0),
+                (b.max().x + b.width() * 2.0, b.max().y + b.height() * 2.0),
+            );
+            if self.map_rect.is_positive() {
+                self.camera = Camera::fit(&grown, self.map_rect);
+            }
+        }
+    }
+
+    fn top_bar(&mut self, ui: &mut egui::Ui) {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("View", |ui| {
+                if ui.button("Zoom to full extent").clicked() {
+                    self.commands.push(Command::ZoomFull);
+                }
+                if ui
+                    .add_enabled(
+                        self.selection.is_some(),
+                        egui::Button::new("Zoom to selection"),
+                    )
+                    .clicked()
+                    && let Some(p) = self.selection
+                {
+                    self.commands.push(Command::ZoomTo(p));
+                }
+            });
+            if let Some(t) = &self.task {
+                let p = t.progress();
+                ui.separator();
+                ui.label(&t.title);
+                ui.add(
+                    egui::ProgressBar::new(p.fraction)
+                        .desired_width(200.0)
+                        .text(format!("{} {:.0}%", p.phase, p.fraction * 100.0)),
+                );
+                if ui.button("Cancel").clicked() {
+                    self.commands.push(Command::CancelTask);
+                }
+            }
+        });
+    }
+
+    fn layer_panel(&mut self, ui: &mut egui::Ui) {
+        ui.heading("Layers");
+        let l = &mut self.settings.layers;
+        ui.checkbox(&mut l.show_parcels, "Parcels 耕地图斑");
+        ui.add(egui::Slider::new(&mut l.parcel_opacity, 0.0..=1.0).text("opacity"));
+        for s in style::ParcelStatus::ALL {
+            ui.horizontal(|ui| {
+                let (r, p) = ui.allocate_painter(egui::vec2(14.0, 14.0), egui::Sense::hover());
+                p.rect_filled(r.rect, 2.0, s.fill());
+                ui.label(s.label());
+            });
+        }
+        ui.separator();
+        ui.checkbox(&mut l.show_risk, "Risk areas 风险区");
+        ui.add(egui::Slider::new(&mut l.risk_opacity, 0.0..=1.0).text("opacity"));
+        for c in soilrisk::vocab::RiskClass::ALL {
+            ui.horizontal(|ui| {
+                let (r, p) = ui.allocate_painter(egui::vec2(14.0, 14.0), egui::Sense::hover());
+                p.rect_filled(r.rect, 2.0, style::risk_fill(c));
+                ui.label(format!("class {} {}", c.roman(), c.chinese()));
+            });
+        }
+        if let Some(s) = &self.session {
+            ui.separator();
+            let a = &s.analysis;
+            ui.small(format!(
+                "{}: {} parcels",
+                a.parcels.path.display(),
+                a.parcel_info.len()
+            ));
+            ui.small(format!(
+                "{}: {} risk areas",
+                a.risk.path.display(),
+                a.risk_areas.len()
+            ));
+            if !a.warnings.is_empty() {
+                ui.collapsing(format!("{} warning(s)", a.warnings.len()), |ui| {
+                    for w in a.warnings.iter().take(200) {
+                        ui.small(w);
+                    }
+                });
+            }
+        }
+    }
+
+    fn status_bar(&self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            if let (Some(s), Some(w)) = (&self.session, self.hover_world) {
+                let crs = s
+                    .analysis
+                    .crs
+                    .as_ref()
+                    .map_or("unknown CRS".into(), |c| c.label());
+                ui.label(format!("{:.1}, {:.1}  ({crs})", w[0], w[1]));
+                if let Some(t) = &s.to_lonlat {
+                    let (mut x, mut y) = (w[0], w[1]);
+                    if t.transform(&mut x, &mut y).is_ok() {
+                        ui.separator();
+                        ui.label(format!("{x:.6}°E, {y:.6}°N"));
+                    }
+                }
+            }
+            ui.separator();
+            ui.label(format!("1 px = {:.2} m", self.camera.scale));
+        });
+    }
+}
+
+impl eframe::App for SoilriskApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.poll_task();
+        if ctx.input(|i| i.key_pressed(egui::Key::Escape)) {
+            self.commands.push(Command::Select(None));
+        }
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        egui::Panel::top("menu").show(ui, |ui| self.top_bar(ui));
+        egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
+        egui::Panel::left("layers")
+            .resizable(true)
+            .default_size(210.0)
+            .show(ui, |ui| self.layer_panel(ui));
+        egui::Panel::right("details")
+            .resizable(true)
+            .default_size(340.0)
+            .show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.selectable_value(&mut self.settings.right_tab, RightTab::Summary, "Summary");
+                    ui.selectable_value(
+                        &mut self.settings.right_tab,
+                        RightTab::Inspector,
+                        "Inspector",
+                    );
+                });
+                ui.separator();
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    match (&self.session, self.settings.right_tab) {
+                        (None, _) => {
+                            ui.label(if self.task.is_some() {
+                                "Loading…"
+                            } else {
+                                "No layers loaded."
+                            });
+                        }
+                        (Some(s), RightTab::Summary) => summary::show(
+                            ui,
+                            &s.summary,
+                            &mut self.target_pct,
+                            &mut self.region_sort,
+                            &mut self.commands,
+                        ),
+                        (Some(s), RightTab::Inspector) => inspector::show(
+                            ui,
+                            &s.analysis,
+                            &s.layers,
+                            self.selection,
+                            &mut self.commands,
+                        ),
+                    }
+                });
+            });
+        egui::CentralPanel::default().show(ui, |ui| {
+            self.map_rect = ui.available_rect_before_wrap();
+            let (a, layers) = match &self.session {
+                Some(s) => (Some(&*s.analysis), Some(&s.layers)),
+                None => (None, None),
+            };
+            let events = map::show(
+                ui,
+                &mut self.camera,
+                &mut self.fit_pending,
+                a,
+                layers,
+                self.settings.layers,
+                self.selection,
+            );
+            self.hover_world = events.hover_world;
+            if let Some(p) = events.clicked {
+                self.commands.push(Command::Select(p));
+            }
+        });
+        if let Some(e) = self.error.clone() {
+            egui::Window::new(RichText::new("Error").strong())
+                .collapsible(false)
+                .show(ui.ctx(), |ui| {
+                    ui.label(e);
+                    if ui.button("Dismiss").clicked() {
+                        self.error = None;
+                    }
+                });
+        }
+        self.apply();
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.settings);
+    }
+}
+
+/// Opens the window on two layers; blocks until it is closed.
+pub fn run(risk: PathBuf, parcels: PathBuf) -> Result<(), String> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("soilrisk")
+            .with_app_id("soilrisk")
+            .with_inner_size([1500.0, 950.0])
+            .with_min_inner_size([800.0, 500.0]),
+        persist_window: true,
+        ..Default::default()
+    };
+    eframe::run_native(
+        "soilrisk",
+        options,
+        Box::new(move |cc| Ok(Box::new(SoilriskApp::new(cc, risk, parcels)))),
+    )
+    .map_err(|e| format!("cannot open the window: {e}"))
+}
+
+#[cfg(test)]
+mod tests;

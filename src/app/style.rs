@@ -1,0 +1,68 @@
+//! Colours and sizes of the map and panels, in one place.
+
+use eframe::egui::Color32;
+use soilrisk::vocab::RiskClass;
+
+/// Fill of a risk area by class (drawn semi-transparent under the parcels).
+pub fn risk_fill(class: RiskClass) -> Color32 {
+    match class {
+        RiskClass::Priority => Color32::from_rgb(255, 214, 102),
+        RiskClass::SafeUse => Color32::from_rgb(244, 143, 66),
+        RiskClass::StrictControl => Color32::from_rgb(200, 40, 40),
+    }
+}
+
+/// Outline of a risk area by class.
+pub fn risk_outline(class: RiskClass) -> Color32 {
+    match class {
+        RiskClass::Priority => Color32::from_rgb(191, 144, 0),
+        RiskClass::SafeUse => Color32::from_rgb(178, 84, 20),
+        RiskClass::StrictControl => Color32::from_rgb(120, 0, 0),
+    }
+}
+
+/// What a parcel's colour says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParcelStatus {
+    NoRisk,
+    Treated,
+    PartlyTreated,
+    Untreated,
+}
+
+impl ParcelStatus {
+    pub const ALL: [ParcelStatus; 4] = [
+        ParcelStatus::NoRisk,
+        ParcelStatus::Treated,
+        ParcelStatus::PartlyTreated,
+        ParcelStatus::Untreated,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ParcelStatus::NoRisk => "no risk 无风险",
+            ParcelStatus::Treated => "treated 已落实",
+            ParcelStatus::PartlyTreated => "partly treated 部分落实",
+            ParcelStatus::Untreated => "untreated 未落实",
+        }
+    }
+
+    pub fn fill(self) -> Color32 {
+        match self {
+            ParcelStatus::NoRisk => Color32::from_rgb(168, 204, 140),
+            ParcelStatus::Treated => Color32::from_rgb(46, 134, 193),
+            ParcelStatus::PartlyTreated => Color32::from_rgb(155, 89, 182),
+            ParcelStatus::Untreated => Color32::from_rgb(120, 20, 20),
+        }
+    }
+}
+
+pub const RISK_OPACITY: f32 = 0.45;
+pub const PARCEL_OPACITY: f32 = 0.85;
+pub const MAP_BACKGROUND: Color32 = Color32::from_rgb(245, 243, 238);
+pub const SELECTION: Color32 = Color32::from_rgb(0, 200, 255);
+pub const PARCEL_OUTLINE: Color32 = Color32::from_rgb(60, 60, 60);
+/// Below this many map units per screen point parcels get outlines.
+pub const OUTLINE_SCALE: f64 = 1.5;
+/// Risk-area outlines are drawn below this many map units per point.
+pub const RISK_OUTLINE_SCALE: f64 = 60.0;

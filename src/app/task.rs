@@ -1,0 +1,119 @@
+//! Long work off the UI thread: a named thread runs the engine's pipeline, reports its phase
+//! and progress, can be cancelled, and wakes the UI when done. A panic in the thread is caught
+//! and reported as an error; the window lives on.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use eframe::egui;
+use soilrisk::pipeline::{Analysis, Control, Phase, Request, run};
+
+use super::mesh::MapLayers;
+
+/// What a finished load hands to the window.
+pub struct Loaded {
+    pub analysis: Arc<Analysis>,
+    pub layers: MapLayers,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    pub phase: String,
+    pub fraction: f32,
+}
+
+/// A running background job.
+pub struct Task {
+    pub title: String,
+    cancel: Arc<AtomicBool>,
+    progress: Arc<Mutex<Progress>>,
+    handle: Option<JoinHandle<Result<Loaded, String>>>,
+}
+
+impl Task {
+    /// Loads and analyses `req` on a thread named `soilrisk-load`.
+    pub fn load(ctx: &egui::Context, req: Request) -> Result<Task, String> {
+        let cancel = Arc::new(AtomicBool::new(false));
+        let progress = Arc::new(Mutex::new(Progress {
+            phase: "read".into(),
+            fraction: 0.0,
+        }));
+        let title = format!(
+            "Opening {} and {}",
+            file_name(&req.risk),
+            file_name(&req.parcels)
+        );
+        let (c, p, ctx2) = (cancel.clone(), progress.clone(), ctx.clone());
+        let handle = std::thread::Builder::new()
+            .name("soilrisk-load".into())
+            .spawn(move || {
+                let work = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let report = |phase: Phase, fraction: f32| {
+                        if let Ok(mut g) = p.lock() {
+                            g.phase = phase.name().into();
+                            g.fraction = fraction;
+                        }
+                        ctx2.request_repaint();
+                    };
+                    let ctl = Control {
+                        cancel: Some(&c),
+                        progress: Some(&report),
+                    };
+                    let analysis = run(&req, ctl).map_err(|e| e.to_string())?;
+                    report(Phase::Index, 1.0);
+                    let layers = MapLayers::build(&analysis);
+                    Ok(Loaded {
+                        analysis: Arc::new(analysis),
+                        layers,
+                    })
+                }));
+                ctx2.request_repaint();
+                match work {
+                    Ok(r) => r,
+                    Err(panic) => Err(format!(
+                        "internal error while loading (please report it): {}",
+                        panic
+                            .downcast_ref::<String>()
+                            .map(String::as_str)
+                            .or_else(|| panic.downcast_ref::<&str>().copied())
+                            .unwrap_or("panic")
+                    )),
+                }
+            })
+            .map_err(|e| format!("cannot start a background thread: {e}"))?;
+        Ok(Task {
+            title,
+            cancel,
+            progress,
+            handle: Some(handle),
+        })
+    }
+
+    pub fn progress(&self) -> Progress {
+        self.progress.lock().map(|g| g.clone()).unwrap_or_default()
+    }
+
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+
+    /// The result once the thread has finished.
+    pub fn poll(&mut self) -> Option<Result<Loaded, String>> {
+        if !self.handle.as_ref().is_some_and(JoinHandle::is_finished) {
+            return None;
+        }
+        let handle = self.handle.take()?;
+        Some(
+            handle
+                .join()
+                .unwrap_or_else(|_| Err("the background thread stopped unexpectedly".into())),
+        )
+    }
+}
+
+fn file_name(p: &std::path::Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| p.display().to_string())
+}
