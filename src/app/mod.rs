@@ -9,6 +9,7 @@
 //! - `inspector`: the selected parcel or risk area; `summary`: rates, regions, priorities.
 //! - `task`: background loading with progress and cancel; `fonts`: the bundled CJK font.
 
+pub mod files;
 pub mod fonts;
 pub mod inspector;
 pub mod map;
@@ -18,7 +19,7 @@ pub mod summary;
 pub mod task;
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use eframe::egui::{self, RichText};
 use geo::BoundingRect;
@@ -26,6 +27,7 @@ use soilrisk::crs::{Crs, Transformer};
 use soilrisk::pipeline::{Analysis, Request};
 use soilrisk::stats::{DEFAULT_TARGET, Summary};
 
+use files::{Dialogs, ExportJob, ExportKind, ExportSource, NativeDialogs, PendingDialog, Purpose};
 use map::{Camera, LayerStyle, Pick};
 use mesh::MapLayers;
 use task::Task;
@@ -73,6 +75,10 @@ pub enum Command {
     ZoomFull,
     SetTarget(f64),
     CancelTask,
+    /// Show a file dialog.
+    Ask(Purpose),
+    /// Use a dropped file as the risk layer (true) or the parcel layer (false).
+    UseDropped(bool),
 }
 
 pub struct SoilriskApp {
@@ -89,6 +95,18 @@ pub struct SoilriskApp {
     target_pct: f64,
     region_sort: summary::RegionSort,
     commands: Vec<Command>,
+    /// The layers shown (or being loaded).
+    pub risk_path: PathBuf,
+    pub parcels_path: PathBuf,
+    /// File dialogs; tests put a double here.
+    pub dialogs: Arc<dyn Dialogs>,
+    dialog: Option<PendingDialog>,
+    pub export: Option<ExportJob>,
+    /// A one-line message after an export, shown in the status bar.
+    pub notice: Option<String>,
+    screenshot: Arc<Mutex<Option<Arc<egui::ColorImage>>>>,
+    png_target: Option<PathBuf>,
+    dropped: Option<PathBuf>,
 }
 
 impl SoilriskApp {
@@ -112,6 +130,15 @@ impl SoilriskApp {
             map_rect: egui::Rect::NOTHING,
             region_sort: summary::RegionSort::default(),
             commands: Vec::new(),
+            risk_path: risk.clone(),
+            parcels_path: parcels.clone(),
+            dialogs: Arc::new(NativeDialogs),
+            dialog: None,
+            export: None,
+            notice: None,
+            screenshot: Arc::default(),
+            png_target: None,
+            dropped: None,
         };
         app.open(&cc.egui_ctx, risk, parcels);
         app
@@ -122,6 +149,8 @@ impl SoilriskApp {
         if let Some(t) = &self.task {
             t.cancel();
         }
+        self.risk_path = risk.clone();
+        self.parcels_path = parcels.clone();
         let mut req = Request::new(risk, parcels);
         req.index_parcels = true;
         match Task::load(ctx, req) {
@@ -156,7 +185,7 @@ impl SoilriskApp {
         }
     }
 
-    fn apply(&mut self) {
+    fn apply(&mut self, ctx: &egui::Context) {
         for c in std::mem::take(&mut self.commands) {
             match c {
                 Command::Select(p) => {
@@ -178,7 +207,109 @@ impl SoilriskApp {
                         t.cancel();
                     }
                 }
+                Command::Ask(purpose) => {
+                    if self.dialog.is_none() {
+                        match PendingDialog::ask(
+                            ctx,
+                            self.dialogs.clone(),
+                            purpose,
+                            self.settings.last_folder.clone(),
+                        ) {
+                            Ok(d) => self.dialog = Some(d),
+                            Err(e) => self.error = Some(e),
+                        }
+                    }
+                }
+                Command::UseDropped(as_risk) => {
+                    if let Some(p) = self.dropped.take() {
+                        let (r, q) = if as_risk {
+                            (p, self.parcels_path.clone())
+                        } else {
+                            (self.risk_path.clone(), p)
+                        };
+                        self.open(ctx, r, q);
+                    }
+                }
             }
+        }
+    }
+
+    /// Acts on a closed dialog, a finished export, a screenshot or a dropped file.
+    fn poll_files(&mut self, ctx: &egui::Context) {
+        if let Some(d) = &self.dialog
+            && let Some(choice) = d.poll()
+        {
+            let purpose = d.purpose;
+            self.dialog = None;
+            if let Some(path) = choice {
+                self.settings.last_folder = path.parent().map(PathBuf::from);
+                match purpose {
+                    Purpose::OpenRisk => self.open(ctx, path, self.parcels_path.clone()),
+                    Purpose::OpenParcels => self.open(ctx, self.risk_path.clone(), path),
+                    Purpose::Export(ExportKind::MapPng) => {
+                        self.png_target = Some(path);
+                        let slot = self.screenshot.clone();
+                        let ctx2 = ctx.clone();
+                        ctx.request_screenshot(move |img| {
+                            if let Ok(mut s) = slot.lock() {
+                                *s = Some(img);
+                            }
+                            ctx2.request_repaint();
+                        });
+                    }
+                    Purpose::Export(kind) => self.start_export(ctx, kind, path),
+                }
+            }
+        }
+        let shot = self.screenshot.lock().ok().and_then(|mut s| s.take());
+        if let (Some(img), Some(path)) = (shot, self.png_target.take()) {
+            let map = img.region(&self.map_rect, Some(ctx.pixels_per_point()));
+            self.start_job(
+                ctx,
+                ExportKind::MapPng,
+                path,
+                ExportSource::Image(Arc::new(map)),
+            );
+        }
+        if let Some(job) = &mut self.export
+            && let Some(r) = job.poll()
+        {
+            match r {
+                Ok(()) => self.notice = Some(format!("wrote {}", job.path.display())),
+                Err(e) => self.error = Some(e),
+            }
+            self.export = None;
+        }
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        });
+        if let Some(p) = dropped.into_iter().next() {
+            self.dropped = Some(p);
+        }
+    }
+
+    fn start_export(&mut self, ctx: &egui::Context, kind: ExportKind, path: PathBuf) {
+        let Some(s) = &self.session else { return };
+        let source = ExportSource::Analysis(s.analysis.clone(), Box::new(s.summary.clone()));
+        self.start_job(ctx, kind, path, source);
+    }
+
+    fn start_job(
+        &mut self,
+        ctx: &egui::Context,
+        kind: ExportKind,
+        path: PathBuf,
+        source: ExportSource,
+    ) {
+        let inputs = vec![self.risk_path.clone(), self.parcels_path.clone()];
+        match ExportJob::start(ctx, kind, path, source, inputs) {
+            Ok(j) => self.export = Some(j),
+            Err(e) => self.error = Some(e),
         }
     }
 
@@ -203,6 +334,29 @@ impl SoilriskApp {
 
     fn top_bar(&mut self, ui: &mut egui::Ui) {
         egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| {
+                if ui.button("Open risk layer…").clicked() {
+                    self.commands.push(Command::Ask(Purpose::OpenRisk));
+                }
+                if ui.button("Open parcel layer…").clicked() {
+                    self.commands.push(Command::Ask(Purpose::OpenParcels));
+                }
+                ui.separator();
+                if ui.button("Quit").clicked() {
+                    ui.send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            });
+            ui.menu_button("Export", |ui| {
+                let ready = self.session.is_some() && self.export.is_none();
+                for k in ExportKind::ALL {
+                    if ui
+                        .add_enabled(ready, egui::Button::new(k.menu_label()))
+                        .clicked()
+                    {
+                        self.commands.push(Command::Ask(Purpose::Export(k)));
+                    }
+                }
+            });
             ui.menu_button("View", |ui| {
                 if ui.button("Zoom to full extent").clicked() {
                     self.commands.push(Command::ZoomFull);
@@ -298,6 +452,14 @@ impl SoilriskApp {
             }
             ui.separator();
             ui.label(format!("1 px = {:.2} m", self.camera.scale));
+            if let Some(j) = &self.export {
+                ui.separator();
+                ui.spinner();
+                ui.label(format!("writing {}", j.path.display()));
+            } else if let Some(n) = &self.notice {
+                ui.separator();
+                ui.label(n);
+            }
         });
     }
 }
@@ -305,6 +467,7 @@ impl SoilriskApp {
 impl eframe::App for SoilriskApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.poll_task();
+        self.poll_files(ctx);
         if ctx.input(|i| i.key_pressed(egui::Key::Escape)) {
             self.commands.push(Command::Select(None));
         }
@@ -386,7 +549,24 @@ impl eframe::App for SoilriskApp {
                     }
                 });
         }
-        self.apply();
+        if let Some(p) = self.dropped.clone() {
+            egui::Modal::new(egui::Id::unique("dropped")).show(ui.ctx(), |ui| {
+                ui.label(format!("Open {} as:", p.display()));
+                ui.horizontal(|ui| {
+                    if ui.button("Risk areas").clicked() {
+                        self.commands.push(Command::UseDropped(true));
+                    }
+                    if ui.button("Parcels").clicked() {
+                        self.commands.push(Command::UseDropped(false));
+                    }
+                    if ui.button("Cancel").clicked() {
+                        self.dropped = None;
+                    }
+                });
+            });
+        }
+        let ctx = ui.ctx().clone();
+        self.apply(&ctx);
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

@@ -8,6 +8,9 @@ use eframe::egui::{self, Event, Modifiers, PointerButton, Pos2, Vec2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 
+use std::sync::Arc;
+
+use super::files::Dialogs;
 use super::inspector::area_text;
 use super::map::Pick;
 use super::{RightTab, SoilriskApp};
@@ -20,9 +23,13 @@ fn sample(name: &str) -> PathBuf {
 
 /// A window on the bundled sample, after loading has finished.
 fn loaded() -> Harness<'static, SoilriskApp> {
+    loaded_from(sample("risk_areas.shp"), sample("parcels.shp"))
+}
+
+fn loaded_from(risk: PathBuf, parcels: PathBuf) -> Harness<'static, SoilriskApp> {
     let mut h = Harness::builder()
         .with_size(Vec2::new(1400.0, 900.0))
-        .build_eframe(|cc| SoilriskApp::new(cc, sample("risk_areas.shp"), sample("parcels.shp")));
+        .build_eframe(move |cc| SoilriskApp::new(cc, risk, parcels));
     let start = Instant::now();
     while h.state().task.is_some() || h.state().session.is_none() {
         assert!(
@@ -170,4 +177,132 @@ fn changing_the_target_updates_the_gap() {
     assert!(s.gap_to_target_m2 < before);
     let (gap, n) = (s.gap_to_target_m2, s.parcels_to_close_gap);
     h.get_by_label(&label(gap, n));
+}
+
+/// A file dialog that always answers with the same path.
+struct Answer(PathBuf);
+
+impl Dialogs for Answer {
+    fn available(&self) -> Result<(), String> {
+        Ok(())
+    }
+    fn open_layer(&self, _: &str, _: Option<&std::path::Path>) -> Option<PathBuf> {
+        Some(self.0.clone())
+    }
+    fn save(&self, _: &str, _: &str, _: Option<&std::path::Path>) -> Option<PathBuf> {
+        Some(self.0.clone())
+    }
+}
+
+/// Runs frames until the export has finished.
+fn wait_for_export(h: &mut Harness<'_, SoilriskApp>) {
+    let start = Instant::now();
+    h.run_steps(3);
+    while h.state().export.is_some() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "export took too long"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    h.run_steps(2);
+}
+
+fn export_through_menu(h: &mut Harness<'_, SoilriskApp>, item: &str, to: PathBuf) {
+    h.state_mut().dialogs = Arc::new(Answer(to));
+    h.get_by_label("Export").click();
+    h.run_steps(2);
+    h.get_by_label(item).click();
+    wait_for_export(h);
+}
+
+#[test]
+fn exporting_through_the_menu_writes_the_files() {
+    let mut h = loaded();
+    let dir = tempfile::tempdir().unwrap();
+
+    let summary = dir.path().join("summary.json");
+    export_through_menu(&mut h, "Summary (JSON)…", summary.clone());
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
+    let s = h.state().session.as_ref().unwrap().summary.clone();
+    assert_eq!(json["parcels"], 30_000);
+    assert_eq!(
+        json["contaminated_area_m2"].as_f64().unwrap(),
+        s.contaminated_area_m2
+    );
+    assert_eq!(
+        h.state().notice.as_deref(),
+        Some(format!("wrote {}", summary.display()).as_str())
+    );
+
+    let csv = dir.path().join("regions.csv");
+    export_through_menu(&mut h, "Regions (CSV)…", csv.clone());
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(text.lines().count(), 1 + s.by_region.len());
+    assert!(text.contains(&s.by_region[0].region));
+
+    let parcels = dir.path().join("parcels.geojson");
+    export_through_menu(&mut h, "Parcels at risk (GeoJSON)…", parcels.clone());
+    let gj: serde_json::Value = serde_json::from_slice(&std::fs::read(&parcels).unwrap()).unwrap();
+    assert_eq!(gj["features"].as_array().unwrap().len(), s.parcels_at_risk);
+}
+
+#[test]
+fn an_export_onto_an_input_layer_is_refused_and_the_layer_kept() {
+    // Work on a copy, so that a failure here could never damage the bundled sample.
+    let dir = tempfile::tempdir().unwrap();
+    for layer in ["risk_areas", "parcels"] {
+        for ext in ["shp", "shx", "dbf", "prj", "cpg"] {
+            let name = format!("{layer}.{ext}");
+            std::fs::copy(sample(&name), dir.path().join(&name)).unwrap();
+        }
+    }
+    let parcels = dir.path().join("parcels.shp");
+    let mut h = loaded_from(dir.path().join("risk_areas.shp"), parcels.clone());
+    let before = std::fs::read(&parcels).unwrap();
+    export_through_menu(&mut h, "Parcels at risk (GeoJSON)…", parcels.clone());
+    let err = h.state().error.clone().unwrap_or_default();
+    assert!(err.contains("input layer"), "{err}");
+    assert_eq!(before, std::fs::read(&parcels).unwrap());
+    assert!(h.state().session.is_some(), "what was loaded stays loaded");
+}
+
+#[test]
+fn opening_a_bad_file_keeps_the_loaded_layers() {
+    let mut h = loaded();
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.geojson");
+    std::fs::write(&bad, "<html>not a layer</html>").unwrap();
+    h.state_mut().dialogs = Arc::new(Answer(bad));
+    h.get_by_label("File").click();
+    h.run_steps(2);
+    h.get_by_label("Open parcel layer…").click();
+    let start = Instant::now();
+    h.run_steps(3);
+    while h.state().task.is_some() || h.state().error.is_none() {
+        assert!(start.elapsed() < Duration::from_secs(60), "no error shown");
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    h.run_steps(2);
+    let err = h.state().error.clone().unwrap();
+    assert!(
+        err.contains("bad.geojson") && err.contains("not GeoJSON"),
+        "{err}"
+    );
+    assert_eq!(
+        h.state()
+            .session
+            .as_ref()
+            .unwrap()
+            .analysis
+            .parcel_info
+            .len(),
+        30_000
+    );
+    h.get_by_label("Dismiss").click();
+    h.run_steps(2);
+    assert!(h.state().error.is_none());
 }
