@@ -14,7 +14,7 @@ for hi in range(0xA1, 0xF8):
             chars.add(bytes([hi, lo]).decode("gb2312"))
         except UnicodeDecodeError:
             pass
-chars |= set("亩㎡²³°′″–—…·•←→↑↓±×÷≤≥≈∞")
+chars |= set("亩㎡²³°′″–—…·•←→↑↓±×÷≤≥≈∞▲▼△▽◆◇●○■□✓✗")
 open(sys.argv[1], "w", encoding="utf-8").write("".join(sorted(chars)))
 PY
 # Font number 2 of the collection is Noto Sans CJK SC.

@@ -16,6 +16,7 @@ pub mod map;
 pub mod mesh;
 pub mod style;
 pub mod summary;
+pub mod table;
 pub mod task;
 
 use std::path::PathBuf;
@@ -40,6 +41,7 @@ pub struct Settings {
     pub layers: LayerStyle,
     pub right_tab: RightTab,
     pub last_folder: Option<PathBuf>,
+    pub show_table: bool,
 }
 
 impl Default for Settings {
@@ -49,6 +51,7 @@ impl Default for Settings {
             layers: LayerStyle::default(),
             right_tab: RightTab::Summary,
             last_folder: None,
+            show_table: false,
         }
     }
 }
@@ -107,6 +110,7 @@ pub struct SoilriskApp {
     screenshot: Arc<Mutex<Option<Arc<egui::ColorImage>>>>,
     png_target: Option<PathBuf>,
     dropped: Option<PathBuf>,
+    pub table: table::TableState,
 }
 
 impl SoilriskApp {
@@ -139,6 +143,7 @@ impl SoilriskApp {
             screenshot: Arc::default(),
             png_target: None,
             dropped: None,
+            table: table::TableState::default(),
         };
         app.open(&cc.egui_ctx, risk, parcels);
         app
@@ -361,6 +366,7 @@ impl SoilriskApp {
                 if ui.button("Zoom to full extent").clicked() {
                     self.commands.push(Command::ZoomFull);
                 }
+                ui.checkbox(&mut self.settings.show_table, "Attribute table");
                 if ui
                     .add_enabled(
                         self.selection.is_some(),
@@ -519,6 +525,23 @@ impl eframe::App for SoilriskApp {
                     }
                 });
             });
+        if self.settings.show_table
+            && let Some(s) = &self.session
+        {
+            egui::Panel::bottom("table")
+                .resizable(true)
+                .default_size(260.0)
+                .show(ui, |ui| {
+                    table::show(
+                        ui,
+                        &s.analysis,
+                        &s.layers,
+                        &mut self.table,
+                        self.selection,
+                        &mut self.commands,
+                    )
+                });
+        }
         egui::CentralPanel::default().show(ui, |ui| {
             self.map_rect = ui.available_rect_before_wrap();
             let (a, layers) = match &self.session {

@@ -306,3 +306,60 @@ fn opening_a_bad_file_keeps_the_loaded_layers() {
     h.run_steps(2);
     assert!(h.state().error.is_none());
 }
+
+#[test]
+fn attribute_table_filters_sorts_and_selects() {
+    let mut h = loaded();
+    h.get_by_label("View").click();
+    h.run_steps(2);
+    h.get_by_label("Attribute table").click();
+    h.run_steps(2);
+    h.key_press(egui::Key::Escape); // close the menu
+    h.run_steps(2);
+    assert!(h.state().settings.show_table);
+    assert_eq!(h.state().table.rows().len(), 30_000);
+
+    h.get_by_label("untreated").click();
+    h.run_steps(2);
+    h.get_by_label("untreated (亩)").click(); // sort ascending
+    h.run_steps(2);
+    h.get_by_label("untreated (亩) ▲").click(); // and descending
+    h.run_steps(2);
+    let (first, id, n_untreated) = {
+        let s = h.state().session.as_ref().unwrap();
+        let p = &s.summary.priority_parcels[0];
+        let n = s
+            .analysis
+            .parcel_results
+            .iter()
+            .filter(|r| r.untreated_m2() > 0.0)
+            .count();
+        (p.index, p.parcel_id.clone(), n)
+    };
+    assert_eq!(h.state().table.rows().len(), n_untreated);
+    assert_eq!(h.state().table.rows()[0], first, "most untreated first");
+
+    // A click on the row selects the parcel.
+    h.get_by_label(&id).click();
+    h.run_steps(3);
+    assert_eq!(h.state().selection, Some(Pick::Parcel(first)));
+
+    // Filtering by text.
+    let region = h.state().session.as_ref().unwrap().analysis.parcel_info[first]
+        .region
+        .to_string();
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "filter")
+        .click();
+    h.run_steps(1);
+    h.event(Event::Text(region.clone()));
+    h.run_steps(3);
+    let a = h.state().session.as_ref().unwrap().analysis.clone();
+    assert!(!h.state().table.rows().is_empty());
+    assert!(
+        h.state()
+            .table
+            .rows()
+            .iter()
+            .all(|&i| *a.parcel_info[i].region == *region)
+    );
+}
