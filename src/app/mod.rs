@@ -419,16 +419,24 @@ impl SoilriskApp {
         if let Some(s) = &self.session {
             ui.separator();
             let a = &s.analysis;
+            let name = |p: &std::path::Path| {
+                p.file_name().map_or_else(
+                    || p.display().to_string(),
+                    |n| n.to_string_lossy().to_string(),
+                )
+            };
             ui.small(format!(
                 "{}: {} parcels",
-                a.parcels.path.display(),
+                name(&a.parcels.path),
                 a.parcel_info.len()
-            ));
+            ))
+            .on_hover_text(a.parcels.path.display().to_string());
             ui.small(format!(
                 "{}: {} risk areas",
-                a.risk.path.display(),
+                name(&a.risk.path),
                 a.risk_areas.len()
-            ));
+            ))
+            .on_hover_text(a.risk.path.display().to_string());
             if !a.warnings.is_empty() {
                 ui.collapsing(format!("{} warning(s)", a.warnings.len()), |ui| {
                     for w in a.warnings.iter().take(200) {

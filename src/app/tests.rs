@@ -363,3 +363,21 @@ fn attribute_table_filters_sorts_and_selects() {
             .all(|&i| *a.parcel_info[i].region == *region)
     );
 }
+
+#[test]
+fn main_window_snapshot() {
+    // Rendered by wgpu on the CPU (Mesa lavapipe in CI): the sample with a parcel selected.
+    let mut h = loaded();
+    let (index, at) = {
+        let s = h.state().session.as_ref().unwrap();
+        let i = s.summary.priority_parcels[0].index;
+        let g = &s.analysis.parcels.features[s.analysis.parcel_info[i].feature].geometry;
+        let p = geo::InteriorPoint::interior_point(g).unwrap();
+        (i, [p.x(), p.y()])
+    };
+    let pos = screen_pos(&mut h, Pick::Parcel(index), at);
+    click_at(&mut h, pos);
+    h.hover_at(Pos2::new(1300.0, 893.0)); // on the status bar: no tooltip in the picture
+    h.run_steps(3);
+    h.snapshot("main_window");
+}
