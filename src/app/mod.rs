@@ -13,6 +13,7 @@ pub mod files;
 pub mod fonts;
 pub mod inspector;
 pub mod map;
+pub mod mapping;
 pub mod mesh;
 pub mod style;
 pub mod summary;
@@ -111,6 +112,7 @@ pub struct SoilriskApp {
     png_target: Option<PathBuf>,
     dropped: Option<PathBuf>,
     pub table: table::TableState,
+    pub mapping: Option<mapping::MappingDialog>,
 }
 
 impl SoilriskApp {
@@ -144,6 +146,7 @@ impl SoilriskApp {
             png_target: None,
             dropped: None,
             table: table::TableState::default(),
+            mapping: None,
         };
         app.open(&cc.egui_ctx, risk, parcels);
         app
@@ -186,7 +189,23 @@ impl SoilriskApp {
                 self.fit_pending = true;
             }
             // The previous layers stay loaded.
-            Err(e) => self.error = Some(e),
+            Err(task::LoadError::Failed(e)) if e == "cancelled" => {
+                self.notice = Some("loading cancelled".into());
+            }
+            Err(task::LoadError::Failed(e)) => self.error = Some(e),
+            Err(task::LoadError::NeedsMapping {
+                req,
+                risk,
+                parcels,
+                reason,
+            }) => {
+                self.mapping = Some(mapping::MappingDialog {
+                    req: *req,
+                    risk: *risk,
+                    parcels: *parcels,
+                    reason,
+                })
+            }
         }
     }
 
@@ -597,6 +616,20 @@ impl eframe::App for SoilriskApp {
             });
         }
         let ctx = ui.ctx().clone();
+        if let Some(m) = &mut self.mapping {
+            match m.show(&ctx) {
+                mapping::MappingAction::None => {}
+                mapping::MappingAction::Cancel => self.mapping = None,
+                mapping::MappingAction::Analyse => {
+                    if let Some(m) = self.mapping.take() {
+                        match Task::analyse(&ctx, m.req, m.risk, m.parcels) {
+                            Ok(t) => self.task = Some(t),
+                            Err(e) => self.error = Some(e),
+                        }
+                    }
+                }
+            }
+        }
         self.apply(&ctx);
     }
 

@@ -7,7 +7,10 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use eframe::egui;
-use soilrisk::pipeline::{Analysis, Control, Phase, Request, run};
+use soilrisk::error::AnalysisError;
+use soilrisk::io::read_layer;
+use soilrisk::layer::Layer;
+use soilrisk::pipeline::{Analysis, Control, Phase, Request, Timings, analyse_layers};
 
 use super::mesh::MapLayers;
 
@@ -15,6 +18,24 @@ use super::mesh::MapLayers;
 pub struct Loaded {
     pub analysis: Arc<Analysis>,
     pub layers: MapLayers,
+}
+
+/// Why a load did not give an analysis.
+pub enum LoadError {
+    /// The layers were read, but fields or values need mapping by the user.
+    NeedsMapping {
+        req: Box<Request>,
+        risk: Box<Layer>,
+        parcels: Box<Layer>,
+        reason: String,
+    },
+    Failed(String),
+}
+
+/// The layers to analyse: read them, or use these already read.
+enum Source {
+    Read,
+    Layers(Box<Layer>, Box<Layer>),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -28,12 +49,26 @@ pub struct Task {
     pub title: String,
     cancel: Arc<AtomicBool>,
     progress: Arc<Mutex<Progress>>,
-    handle: Option<JoinHandle<Result<Loaded, String>>>,
+    handle: Option<JoinHandle<Result<Loaded, LoadError>>>,
 }
 
 impl Task {
     /// Loads and analyses `req` on a thread named `soilrisk-load`.
     pub fn load(ctx: &egui::Context, req: Request) -> Result<Task, String> {
+        Self::start(ctx, req, Source::Read)
+    }
+
+    /// Analyses layers already read (after the user mapped their fields).
+    pub fn analyse(
+        ctx: &egui::Context,
+        req: Request,
+        risk: Layer,
+        parcels: Layer,
+    ) -> Result<Task, String> {
+        Self::start(ctx, req, Source::Layers(Box::new(risk), Box::new(parcels)))
+    }
+
+    fn start(ctx: &egui::Context, req: Request, source: Source) -> Result<Task, String> {
         let cancel = Arc::new(AtomicBool::new(false));
         let progress = Arc::new(Mutex::new(Progress {
             phase: "read".into(),
@@ -60,7 +95,44 @@ impl Task {
                         cancel: Some(&c),
                         progress: Some(&report),
                     };
-                    let analysis = run(&req, ctl).map_err(|e| e.to_string())?;
+                    let started = std::time::Instant::now();
+                    let (risk, parcels) = match source {
+                        Source::Layers(r, p) => (*r, *p),
+                        Source::Read => {
+                            let (r, p) = rayon::join(
+                                || read_layer(&req.risk, &req.risk_read),
+                                || read_layer(&req.parcels, &req.parcel_read),
+                            );
+                            (
+                                r.map_err(|e| LoadError::Failed(e.to_string()))?,
+                                p.map_err(|e| LoadError::Failed(e.to_string()))?,
+                            )
+                        }
+                    };
+                    // Kept for the mapping dialog should the analysis need one.
+                    let (risk_copy, parcels_copy) = (risk.clone(), parcels.clone());
+                    let analysis = match analyse_layers(
+                        &req,
+                        risk,
+                        parcels,
+                        ctl,
+                        &mut Timings::default(),
+                        started,
+                    ) {
+                        Ok(a) => a,
+                        Err(
+                            e @ (AnalysisError::MissingField { .. }
+                            | AnalysisError::UnknownValues { .. }),
+                        ) => {
+                            return Err(LoadError::NeedsMapping {
+                                req: Box::new(req.clone()),
+                                risk: Box::new(risk_copy),
+                                parcels: Box::new(parcels_copy),
+                                reason: e.to_string(),
+                            });
+                        }
+                        Err(e) => return Err(LoadError::Failed(e.to_string())),
+                    };
                     report(Phase::Index, 1.0);
                     let layers = MapLayers::build(&analysis);
                     Ok(Loaded {
@@ -71,14 +143,14 @@ impl Task {
                 ctx2.request_repaint();
                 match work {
                     Ok(r) => r,
-                    Err(panic) => Err(format!(
+                    Err(panic) => Err(LoadError::Failed(format!(
                         "internal error while loading (please report it): {}",
                         panic
                             .downcast_ref::<String>()
                             .map(String::as_str)
                             .or_else(|| panic.downcast_ref::<&str>().copied())
                             .unwrap_or("panic")
-                    )),
+                    ))),
                 }
             })
             .map_err(|e| format!("cannot start a background thread: {e}"))?;
@@ -99,16 +171,16 @@ impl Task {
     }
 
     /// The result once the thread has finished.
-    pub fn poll(&mut self) -> Option<Result<Loaded, String>> {
+    pub fn poll(&mut self) -> Option<Result<Loaded, LoadError>> {
         if !self.handle.as_ref().is_some_and(JoinHandle::is_finished) {
             return None;
         }
         let handle = self.handle.take()?;
-        Some(
-            handle
-                .join()
-                .unwrap_or_else(|_| Err("the background thread stopped unexpectedly".into())),
-        )
+        Some(handle.join().unwrap_or_else(|_| {
+            Err(LoadError::Failed(
+                "the background thread stopped unexpectedly".into(),
+            ))
+        }))
     }
 }
 

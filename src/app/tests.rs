@@ -381,3 +381,158 @@ fn main_window_snapshot() {
     h.run_steps(3);
     h.snapshot("main_window");
 }
+
+/// CPU time of the map per frame, at full extent, county scale and parcel scale, panning each
+/// frame. Not a pass/fail test; run it on the million-parcel sample with
+///   soilrisk sample --out /tmp/b1m --parcels 1000000
+///   SOILRISK_BENCH_DIR=/tmp/b1m cargo test --release --bin soilrisk frame_time -- --ignored --nocapture
+#[test]
+#[ignore = "benchmark; see its doc comment"]
+fn frame_time_benchmark() {
+    let dir = std::env::var_os("SOILRISK_BENCH_DIR").map_or_else(|| sample(""), PathBuf::from);
+    let t = Instant::now();
+    let mut h = loaded_from(dir.join("risk_areas.shp"), dir.join("parcels.shp"));
+    let load = t.elapsed();
+    let n = h
+        .state()
+        .session
+        .as_ref()
+        .unwrap()
+        .analysis
+        .parcel_info
+        .len();
+    println!("{n} parcels: window ready (loaded, analysed, meshes built) in {load:.2?}");
+    let full = h.state().camera;
+    let views = [
+        ("full extent", full.scale),
+        ("county (30 m/px)", 30.0),
+        ("parcels (0.5 m/px)", 0.5),
+    ];
+    for (name, scale) in views {
+        h.state_mut().camera.scale = scale;
+        h.state_mut().camera.center = full.center;
+        h.run_steps(2);
+        let mut times = Vec::new();
+        for k in 0..30 {
+            h.state_mut().camera.center[0] += scale * 3.0 * if k % 2 == 0 { 1.0 } else { -1.0 };
+            let t = Instant::now();
+            h.step();
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "{name}: median {:.2} ms, max {:.2} ms per frame (CPU, egui pass incl. map meshes)",
+            times[times.len() / 2],
+            times[times.len() - 1]
+        );
+    }
+    // Click-to-inspect: picking at the centre of the view.
+    let (s, cam, rect) = {
+        let st = h.state();
+        (
+            st.session.as_ref().unwrap().analysis.clone(),
+            st.camera,
+            st.map_rect,
+        )
+    };
+    let at = cam.to_world(rect, rect.center());
+    let t = Instant::now();
+    for _ in 0..1000 {
+        std::hint::black_box(super::map::pick(&s, at, super::map::LayerStyle::default()));
+    }
+    println!("pick: {:.1} µs", t.elapsed().as_secs_f64() * 1e6 / 1000.0);
+}
+
+#[test]
+fn other_field_names_and_unknown_values_go_through_the_mapping_dialog() {
+    let dir = tempfile::tempdir().unwrap();
+    let crs = r#""crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::4544"}}"#;
+    let square = |x: f64, y: f64, s: f64| {
+        format!(
+            "[[[{x},{y}],[{},{y}],[{},{}],[{x},{}],[{x},{y}]]]",
+            x + s,
+            x + s,
+            y + s,
+            y + s
+        )
+    };
+    let risk = dir.path().join("fxq.geojson");
+    let parcels = dir.path().join("tb.geojson");
+    std::fs::write(
+        &risk,
+        format!(
+            r#"{{"type":"FeatureCollection",{crs},"features":[{{"type":"Feature","properties":{{"FXQBH":"F1","FXDJ":"重度"}},"geometry":{{"type":"Polygon","coordinates":{}}}}}]}}"#,
+            square(500000.0, 3300000.0, 100.0)
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        &parcels,
+        format!(
+            r#"{{"type":"FeatureCollection",{crs},"features":[{{"type":"Feature","properties":{{"TBBH":"T1","XZQMC":"双流区","CQCS":"施肥"}},"geometry":{{"type":"Polygon","coordinates":{}}}}}]}}"#,
+            square(500050.0, 3300000.0, 100.0)
+        ),
+    )
+    .unwrap();
+    let mut h = Harness::builder()
+        .with_size(Vec2::new(1400.0, 900.0))
+        .build_eframe(move |cc| SoilriskApp::new(cc, risk, parcels));
+    let start = Instant::now();
+    while h.state().mapping.is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no mapping dialog"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    h.run_steps(2);
+    assert!(h.state().session.is_none());
+    assert!(
+        h.state()
+            .mapping
+            .as_ref()
+            .unwrap()
+            .reason
+            .contains("RISK_ID")
+    );
+    // Choose the fields: one through its dropdown, the others directly.
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "risk area id")
+        .click();
+    h.run_steps(2);
+    h.get_by_label("FXQBH").click();
+    h.run_steps(2);
+    assert_eq!(
+        h.state().mapping.as_ref().unwrap().req.fields.risk_id,
+        "FXQBH"
+    );
+    {
+        let f = &mut h.state_mut().mapping.as_mut().unwrap().req.fields;
+        f.risk_class = "FXDJ".into();
+        f.parcel_id = "TBBH".into();
+        f.region = "XZQMC".into();
+        f.measure = "CQCS".into();
+    }
+    h.run_steps(2);
+    h.get_by_label("\"重度\" (1)");
+    h.get_by_label("III 严格管控类").click();
+    h.run_steps(2);
+    h.get_by_label("strict_control").click();
+    h.run_steps(2);
+    assert!(h.state().mapping.as_ref().unwrap().ready());
+    h.get_by_label("Analyse").click();
+    let start = Instant::now();
+    h.run_steps(2);
+    while h.state().session.is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "analysis did not finish"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let s = &h.state().session.as_ref().unwrap().summary;
+    // Half the parcel (50 x 100 m) lies in the class III area, under strict control.
+    assert!((s.strict_control_area_m2 - 5000.0).abs() < 1e-6);
+    assert!((s.treated_area_m2 - 5000.0).abs() < 1e-6);
+}

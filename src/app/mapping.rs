@@ -1,0 +1,186 @@
+//! The field-mapping dialog: when the default fields are missing or values fall outside the
+//! vocabularies, the user picks a field for each role (with a preview of its values) and maps
+//! each unknown value; the analysis then runs on the layers already read.
+
+use std::collections::BTreeMap;
+
+use eframe::egui;
+use soilrisk::layer::Layer;
+use soilrisk::pipeline::Request;
+use soilrisk::vocab::{Measure, RiskClass, normalise};
+
+/// The dialog's state: the layers read, the request being edited, and why it was opened.
+pub struct MappingDialog {
+    pub req: Request,
+    pub risk: Layer,
+    pub parcels: Layer,
+    pub reason: String,
+}
+
+/// What the user decided.
+pub enum MappingAction {
+    None,
+    Analyse,
+    Cancel,
+}
+
+/// A few distinct values of a field, for the preview.
+fn preview(layer: &Layer, field: &str) -> String {
+    let Some(f) = layer.field_index(field) else {
+        return String::new();
+    };
+    let mut seen: Vec<String> = Vec::new();
+    for feat in &layer.features {
+        let t = layer.text(feat, f);
+        if !seen.contains(&t) {
+            seen.push(t);
+            if seen.len() == 4 {
+                break;
+            }
+        }
+    }
+    seen.join(", ")
+}
+
+fn field_combo(ui: &mut egui::Ui, id: &str, label: &str, layer: &Layer, value: &mut String) {
+    let label = ui.label(label);
+    egui::ComboBox::from_id_salt(id)
+        .selected_text(if layer.field_index(value).is_some() {
+            value.as_str()
+        } else {
+            "(choose)"
+        })
+        .show_ui(ui, |ui| {
+            for f in &layer.fields {
+                ui.selectable_value(value, f.name.clone(), &f.name);
+            }
+        })
+        .response
+        .labelled_by(label.id);
+    ui.small(preview(layer, value));
+    ui.end_row();
+}
+
+/// Distinct values of `field` the vocabulary (with the user's maps) does not know, with counts.
+fn unknown<T>(
+    layer: &Layer,
+    field: &str,
+    known: impl Fn(&str) -> Option<T>,
+) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    if let Some(f) = layer.field_index(field) {
+        for feat in &layer.features {
+            let t = layer.text(feat, f);
+            if known(&t).is_none() {
+                *out.entry(t).or_insert(0) += 1;
+            }
+        }
+    }
+    out
+}
+
+impl MappingDialog {
+    /// Every role has a field and every value is known.
+    pub fn ready(&self) -> bool {
+        let f = &self.req.fields;
+        let fields_ok = self.risk.field_index(&f.risk_id).is_some()
+            && self.risk.field_index(&f.risk_class).is_some()
+            && [&f.parcel_id, &f.region, &f.measure]
+                .iter()
+                .all(|n| self.parcels.field_index(n).is_some());
+        fields_ok
+            && unknown(&self.risk, &f.risk_class, |v| self.req.maps.class(v)).is_empty()
+            && unknown(&self.parcels, &f.measure, |v| self.req.maps.measure(v)).is_empty()
+    }
+
+    pub fn show(&mut self, ctx: &egui::Context) -> MappingAction {
+        let mut action = MappingAction::None;
+        egui::Window::new("Field mapping")
+            .collapsible(false)
+            .default_width(520.0)
+            .show(ctx, |ui| {
+                ui.label(&self.reason);
+                ui.separator();
+                let (risk, parcels, req) = (&self.risk, &self.parcels, &mut self.req);
+                egui::Grid::new("mapping-fields")
+                    .striped(true)
+                    .show(ui, |ui| {
+                        field_combo(ui, "risk-id", "risk area id", risk, &mut req.fields.risk_id);
+                        field_combo(
+                            ui,
+                            "risk-class",
+                            "risk class",
+                            risk,
+                            &mut req.fields.risk_class,
+                        );
+                        field_combo(
+                            ui,
+                            "parcel-id",
+                            "parcel id",
+                            parcels,
+                            &mut req.fields.parcel_id,
+                        );
+                        field_combo(
+                            ui,
+                            "region",
+                            "region (county)",
+                            parcels,
+                            &mut req.fields.region,
+                        );
+                        field_combo(ui, "measure", "measure", parcels, &mut req.fields.measure);
+                    });
+                let classes = unknown(risk, &req.fields.risk_class, |v| req.maps.class(v));
+                if !classes.is_empty() {
+                    ui.separator();
+                    ui.strong("Risk-class values to map");
+                    for (v, n) in &classes {
+                        ui.horizontal(|ui| {
+                            ui.label(format!("{v:?} ({n})"));
+                            for c in RiskClass::ALL {
+                                if ui
+                                    .button(format!("{} {}", c.roman(), c.chinese()))
+                                    .clicked()
+                                {
+                                    req.maps.class.insert(normalise(v), c);
+                                }
+                            }
+                        });
+                    }
+                }
+                let measures = unknown(parcels, &req.fields.measure, |v| req.maps.measure(v));
+                if !measures.is_empty() {
+                    ui.separator();
+                    ui.strong("Measure values to map");
+                    for (v, n) in &measures {
+                        ui.horizontal(|ui| {
+                            ui.label(format!("{v:?} ({n})"));
+                            for m in [
+                                Measure::None,
+                                Measure::Priority,
+                                Measure::SafeUse,
+                                Measure::StrictControl,
+                            ] {
+                                if ui.button(m.code()).clicked() {
+                                    req.maps.measure.insert(normalise(v), m);
+                                }
+                            }
+                        });
+                    }
+                }
+                ui.separator();
+                ui.horizontal(|ui| {
+                    let ready = self.ready();
+                    if ui
+                        .add_enabled(ready, egui::Button::new("Analyse"))
+                        .clicked()
+                    {
+                        action = MappingAction::Analyse;
+                    }
+                    if ui.button("Cancel").clicked() {
+                        action = MappingAction::Cancel;
+                    }
+                });
+            });
+        action
+    }
+}
