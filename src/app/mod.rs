@@ -43,6 +43,8 @@ pub struct Settings {
     pub right_tab: RightTab,
     pub last_folder: Option<PathBuf>,
     pub show_table: bool,
+    /// Layer pairs opened before, most recent first.
+    pub recent: Vec<(PathBuf, PathBuf)>,
 }
 
 impl Default for Settings {
@@ -53,6 +55,7 @@ impl Default for Settings {
             right_tab: RightTab::Summary,
             last_folder: None,
             show_table: false,
+            recent: Vec::new(),
         }
     }
 }
@@ -83,7 +86,12 @@ pub enum Command {
     Ask(Purpose),
     /// Use a dropped file as the risk layer (true) or the parcel layer (false).
     UseDropped(bool),
+    /// Open a risk layer and a parcel layer.
+    Open(PathBuf, PathBuf),
 }
+
+/// How many layer pairs File > Recent remembers.
+const RECENT: usize = 8;
 
 pub struct SoilriskApp {
     pub settings: Settings,
@@ -179,6 +187,13 @@ impl SoilriskApp {
                     .crs
                     .as_ref()
                     .and_then(|c| Transformer::new(c, &Crs::wgs84()).ok());
+                let pair = (
+                    loaded.analysis.risk.path.clone(),
+                    loaded.analysis.parcels.path.clone(),
+                );
+                self.settings.recent.retain(|p| *p != pair);
+                self.settings.recent.insert(0, pair);
+                self.settings.recent.truncate(RECENT);
                 self.session = Some(Session {
                     analysis: loaded.analysis,
                     layers: loaded.layers,
@@ -244,6 +259,7 @@ impl SoilriskApp {
                         }
                     }
                 }
+                Command::Open(r, p) => self.open(ctx, r, p),
                 Command::UseDropped(as_risk) => {
                     if let Some(p) = self.dropped.take() {
                         let (r, q) = if as_risk {
@@ -365,6 +381,24 @@ impl SoilriskApp {
                 if ui.button("Open parcel layer…").clicked() {
                     self.commands.push(Command::Ask(Purpose::OpenParcels));
                 }
+                ui.menu_button("Recent", |ui| {
+                    if self.settings.recent.is_empty() {
+                        ui.label("(none yet)");
+                    }
+                    for (r, p) in &self.settings.recent {
+                        let name = |x: &std::path::Path| {
+                            x.file_name()
+                                .map_or_else(String::new, |n| n.to_string_lossy().to_string())
+                        };
+                        if ui
+                            .button(format!("{} + {}", name(r), name(p)))
+                            .on_hover_text(format!("{}\n{}", r.display(), p.display()))
+                            .clicked()
+                        {
+                            self.commands.push(Command::Open(r.clone(), p.clone()));
+                        }
+                    }
+                });
                 ui.separator();
                 if ui.button("Quit").clicked() {
                     ui.send_viewport_cmd(egui::ViewportCommand::Close);
