@@ -280,13 +280,23 @@ pub fn show(
     let view = cam.view(screen);
     let t = Transform::new(cam, screen, layers.origin);
     let mut mesh = Mesh::default();
+    // Level of detail: a chunk whose typical feature is under two points across is drawn as
+    // one dot per feature, sized like the features.
+    let draw = |mesh: &mut Mesh, c: &Chunk, opacity: f32| {
+        let px = (c.feature_size / cam.scale) as f32;
+        if px < 2.0 {
+            push_dots(mesh, c, &t, opacity, px.max(1.5));
+        } else {
+            push_triangles(mesh, c, &t, opacity);
+        }
+    };
     if style_.show_risk {
         for c in layers
             .risk
             .iter()
             .filter(|c| c.bbox.is_some_and(|b| rects_meet(&b, &view)))
         {
-            push_triangles(&mut mesh, c, &t, style_.risk_opacity);
+            draw(&mut mesh, c, style_.risk_opacity);
         }
     }
     if style_.show_parcels {
@@ -295,11 +305,7 @@ pub fn show(
             .iter()
             .filter(|c| c.bbox.is_some_and(|b| rects_meet(&b, &view)))
         {
-            if c.feature_size / cam.scale < 2.0 {
-                push_dots(&mut mesh, c, &t, style_.parcel_opacity, 2.0);
-            } else {
-                push_triangles(&mut mesh, c, &t, style_.parcel_opacity);
-            }
+            draw(&mut mesh, c, style_.parcel_opacity);
         }
     }
     painter.add(Shape::mesh(mesh));

@@ -121,6 +121,11 @@ pub struct SoilriskApp {
     dropped: Option<PathBuf>,
     pub table: table::TableState,
     pub mapping: Option<mapping::MappingDialog>,
+    /// `SOILRISK_FRAME_LOG=1`: print load and per-frame map times to stderr (benchmarks).
+    frame_log: bool,
+    created: std::time::Instant,
+    /// CPU time of the last map frame.
+    pub map_ms: f32,
 }
 
 impl SoilriskApp {
@@ -155,6 +160,9 @@ impl SoilriskApp {
             dropped: None,
             table: table::TableState::default(),
             mapping: None,
+            frame_log: std::env::var_os("SOILRISK_FRAME_LOG").is_some(),
+            created: std::time::Instant::now(),
+            map_ms: 0.0,
         };
         app.open(&cc.egui_ctx, risk, parcels);
         app
@@ -202,6 +210,12 @@ impl SoilriskApp {
                 });
                 self.selection = None;
                 self.fit_pending = true;
+                if self.frame_log {
+                    eprintln!(
+                        "frame-log: ready {:.3} s after start",
+                        self.created.elapsed().as_secs_f64()
+                    );
+                }
             }
             // The previous layers stay loaded.
             Err(task::LoadError::Failed(e)) if e == "cancelled" => {
@@ -609,6 +623,7 @@ impl eframe::App for SoilriskApp {
                 Some(s) => (Some(&*s.analysis), Some(&s.layers)),
                 None => (None, None),
             };
+            let t = std::time::Instant::now();
             let events = map::show(
                 ui,
                 &mut self.camera,
@@ -618,6 +633,13 @@ impl eframe::App for SoilriskApp {
                 self.settings.layers,
                 self.selection,
             );
+            self.map_ms = t.elapsed().as_secs_f32() * 1000.0;
+            if self.frame_log {
+                eprintln!(
+                    "frame-log: map {:.2} ms at {:.2} m/px",
+                    self.map_ms, self.camera.scale
+                );
+            }
             self.hover_world = events.hover_world;
             if let Some(p) = events.clicked {
                 self.commands.push(Command::Select(p));
