@@ -25,7 +25,7 @@ use geo::{BooleanOps, BoundingRect, Coord, LineString, MultiPolygon, Polygon, Re
 
 use crate::area::AreaMethod;
 use crate::index::BoxIndex;
-use crate::io::rings::{point_in_ring, twice_signed_area};
+use crate::io::rings::{point_in_polygon, twice_signed_area};
 use crate::vocab::RiskClass;
 
 /// Consecutive edges grouped under one box, so that only the edges near a parcel are tested.
@@ -388,7 +388,7 @@ fn shared_area(part: &Polygon<f64>, pbox: &Rect<f64>, face: &Face, method: &Area
             }
             let ring = face.ring(ri as u32);
             if let Some(&p0) = ring.first()
-                && polygon_contains(part, p0)
+                && point_in_polygon(p0, part)
             {
                 a += method.ring_signed_m2(ring);
             }
@@ -407,10 +407,6 @@ fn shared_area(part: &Polygon<f64>, pbox: &Rect<f64>, face: &Face, method: &Area
         part.intersection(&face.polygon)
     };
     method.multi_polygon_m2(&clipped)
-}
-
-fn polygon_contains(p: &Polygon<f64>, c: Coord<f64>) -> bool {
-    point_in_ring(c, &p.exterior().0) && !p.interiors().iter().any(|h| point_in_ring(c, &h.0))
 }
 
 fn planar_area(mp: &MultiPolygon<f64>) -> f64 {

@@ -6,7 +6,7 @@ use eframe::egui::{
     vec2,
 };
 use geo::BoundingRect;
-use soilrisk::io::rings::point_in_ring;
+use soilrisk::io::rings::point_in_polygon;
 use soilrisk::pipeline::Analysis;
 
 use super::mesh::{Chunk, MapLayers};
@@ -117,10 +117,7 @@ fn rects_meet(a: &geo::Rect<f64>, b: &geo::Rect<f64>) -> bool {
 }
 
 fn polygon_hit(g: &geo::MultiPolygon<f64>, p: geo::Coord<f64>) -> bool {
-    g.0.iter().any(|poly| {
-        point_in_ring(p, &poly.exterior().0)
-            && !poly.interiors().iter().any(|h| point_in_ring(p, &h.0))
-    })
+    g.0.iter().any(|poly| point_in_polygon(p, poly))
 }
 
 /// The parcel under a map point, else the risk area (highest class first).
@@ -143,7 +140,7 @@ pub fn pick(a: &Analysis, at: [f64; 2], layers: LayerStyle) -> Option<Pick> {
         let mut best: Option<usize> = None;
         for f in a.map.faces_near(&r) {
             let face = &a.map.faces[f as usize];
-            if !polygon_hit(&geo::MultiPolygon::new(vec![face.polygon.clone()]), p) {
+            if !point_in_polygon(p, &face.polygon) {
                 continue;
             }
             for &ri in &face.risks {

@@ -30,17 +30,24 @@ fn loaded_from(risk: PathBuf, parcels: PathBuf) -> Harness<'static, SoilriskApp>
     let mut h = Harness::builder()
         .with_size(Vec2::new(1400.0, 900.0))
         .build_eframe(move |cc| SoilriskApp::new(cc, risk, parcels));
+    wait_until(&mut h, "loading", |a| {
+        a.task.is_none() && a.session.is_some()
+    });
+    h.run_steps(3);
+    h
+}
+
+/// Runs frames until `done` holds (background threads report between frames).
+fn wait_until(h: &mut Harness<'_, SoilriskApp>, what: &str, done: impl Fn(&SoilriskApp) -> bool) {
     let start = Instant::now();
-    while h.state().task.is_some() || h.state().session.is_none() {
+    while !done(h.state()) {
         assert!(
             start.elapsed() < Duration::from_secs(120),
-            "loading took too long"
+            "waited too long for {what}"
         );
         h.step();
         std::thread::sleep(Duration::from_millis(20));
     }
-    h.run_steps(3);
-    h
 }
 
 fn click_at(h: &mut Harness<'_, SoilriskApp>, pos: Pos2) {
@@ -196,16 +203,8 @@ impl Dialogs for Answer {
 
 /// Runs frames until the export has finished.
 fn wait_for_export(h: &mut Harness<'_, SoilriskApp>) {
-    let start = Instant::now();
     h.run_steps(3);
-    while h.state().export.is_some() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "export took too long"
-        );
-        h.step();
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(h, "the export", |a| a.export.is_none());
     h.run_steps(2);
 }
 
@@ -279,13 +278,10 @@ fn opening_a_bad_file_keeps_the_loaded_layers() {
     h.get_by_label("File").click();
     h.run_steps(2);
     h.get_by_label("Open parcel layer…").click();
-    let start = Instant::now();
     h.run_steps(3);
-    while h.state().task.is_some() || h.state().error.is_none() {
-        assert!(start.elapsed() < Duration::from_secs(60), "no error shown");
-        h.step();
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(&mut h, "an error message", |a| {
+        a.task.is_none() && a.error.is_some()
+    });
     h.run_steps(2);
     let err = h.state().error.clone().unwrap();
     assert!(
@@ -477,15 +473,7 @@ fn other_field_names_and_unknown_values_go_through_the_mapping_dialog() {
     let mut h = Harness::builder()
         .with_size(Vec2::new(1400.0, 900.0))
         .build_eframe(move |cc| SoilriskApp::new(cc, risk, parcels));
-    let start = Instant::now();
-    while h.state().mapping.is_none() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "no mapping dialog"
-        );
-        h.step();
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(&mut h, "the mapping dialog", |a| a.mapping.is_some());
     h.run_steps(2);
     assert!(h.state().session.is_none());
     assert!(
@@ -521,16 +509,8 @@ fn other_field_names_and_unknown_values_go_through_the_mapping_dialog() {
     h.run_steps(2);
     assert!(h.state().mapping.as_ref().unwrap().ready());
     h.get_by_label("Analyse").click();
-    let start = Instant::now();
     h.run_steps(2);
-    while h.state().session.is_none() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "analysis did not finish"
-        );
-        h.step();
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(&mut h, "the analysis", |a| a.session.is_some());
     let s = &h.state().session.as_ref().unwrap().summary;
     // Half the parcel (50 x 100 m) lies in the class III area, under strict control.
     assert!((s.strict_control_area_m2 - 5000.0).abs() < 1e-6);

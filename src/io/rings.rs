@@ -89,6 +89,12 @@ pub fn point_in_ring(p: Coord<f64>, ring: &[Coord<f64>]) -> bool {
     inside
 }
 
+/// Whether `p` lies inside the polygon: in its exterior ring and in none of its holes.
+pub fn point_in_polygon(p: Coord<f64>, polygon: &Polygon<f64>) -> bool {
+    point_in_ring(p, &polygon.exterior().0)
+        && !polygon.interiors().iter().any(|h| point_in_ring(p, &h.0))
+}
+
 /// Whether ring `inner` lies inside ring `outer`, judged by the majority of a few of its
 /// vertices, so that a vertex shared with the outer ring's boundary cannot decide it alone.
 fn ring_inside(inner: &[Coord<f64>], outer: &[Coord<f64>]) -> bool {
