@@ -400,6 +400,15 @@ pub fn analyse_layers(
     })
 }
 
+/// Checks that every field of the mapping exists and every value is in the vocabularies (or
+/// mapped), without running the analysis: the window asks this first, so that on failure it
+/// still owns the layers for its field-mapping dialog.
+pub fn check_mapping(req: &Request, risk: &Layer, parcels: &Layer) -> Result<(), AnalysisError> {
+    risk_attributes(risk, req)?;
+    parcel_attributes(parcels, req)?;
+    Ok(())
+}
+
 fn field(layer: &Layer, name: &str) -> Result<usize, AnalysisError> {
     layer
         .field_index(name)

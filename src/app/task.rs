@@ -10,7 +10,9 @@ use eframe::egui;
 use soilrisk::error::AnalysisError;
 use soilrisk::io::read_layer;
 use soilrisk::layer::Layer;
-use soilrisk::pipeline::{Analysis, Control, Phase, Request, Timings, analyse_layers};
+use soilrisk::pipeline::{
+    Analysis, Control, Phase, Request, Timings, analyse_layers, check_mapping,
+};
 
 use super::mesh::MapLayers;
 
@@ -109,30 +111,26 @@ impl Task {
                             )
                         }
                     };
-                    // Kept for the mapping dialog should the analysis need one.
-                    let (risk_copy, parcels_copy) = (risk.clone(), parcels.clone());
-                    let analysis = match analyse_layers(
-                        &req,
-                        risk,
-                        parcels,
-                        ctl,
-                        &mut Timings::default(),
-                        started,
-                    ) {
-                        Ok(a) => a,
+                    // Checked first so that, if the user must map fields, the layers read
+                    // go to the dialog as they are instead of being copied for it.
+                    match check_mapping(&req, &risk, &parcels) {
+                        Ok(()) => {}
                         Err(
                             e @ (AnalysisError::MissingField { .. }
                             | AnalysisError::UnknownValues { .. }),
                         ) => {
                             return Err(LoadError::NeedsMapping {
-                                req: Box::new(req.clone()),
-                                risk: Box::new(risk_copy),
-                                parcels: Box::new(parcels_copy),
                                 reason: e.to_string(),
+                                req: Box::new(req),
+                                risk: Box::new(risk),
+                                parcels: Box::new(parcels),
                             });
                         }
                         Err(e) => return Err(LoadError::Failed(e.to_string())),
-                    };
+                    }
+                    let analysis =
+                        analyse_layers(&req, risk, parcels, ctl, &mut Timings::default(), started)
+                            .map_err(|e| LoadError::Failed(e.to_string()))?;
                     report(Phase::Index, 1.0);
                     let layers = MapLayers::build(&analysis);
                     Ok(Loaded {
