@@ -22,3 +22,9 @@ pyftsubset /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc --font-number=
   --text-file="$tmp/chars.txt" --output-file=assets/NotoSansSC-GB2312.otf \
   --layout-features='' --no-hinting --desubroutinize --name-IDs='*'
 rm -rf "$tmp"
+
+# The replacement character U+FFFD (shown for bytes the encoding cannot decode), which Noto
+# Sans CJK lacks: one glyph of DejaVu Sans (Bitstream Vera licence, assets/DejaVu-LICENSE.txt).
+#   apt-get install fonts-dejavu-core
+pyftsubset /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf --unicodes=U+FFFD \
+  --output-file=assets/DejaVuSans-replacement.ttf --layout-features='' --no-hinting

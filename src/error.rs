@@ -20,6 +20,15 @@ pub enum LayerError {
         record: usize,
         reason: String,
     },
+    #[error(
+        "the archive holds {} layers ({}); name one after the archive, as in {}/{}: {}",
+        members.len(),
+        members.join(", "),
+        path.display(),
+        members.first().map(String::as_str).unwrap_or_default(),
+        path.display()
+    )]
+    SeveralLayers { path: PathBuf, members: Vec<String> },
     #[error("{} holds {found} geometries; soilrisk needs polygons: {}", kind, path.display())]
     NotPolygons {
         path: PathBuf,

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use crate::crs::{Crs, Transformer};
 use crate::error::ExportError;
 use crate::io::rings::twice_signed_area;
-use crate::pipeline::Analysis;
+use crate::pipeline::{Analysis, Control, Phase};
 use crate::stats::{Summary, rate};
 
 /// Writes `path` through `write`, atomically: a temporary file in the same folder, flushed
@@ -232,12 +232,20 @@ impl ToWgs84 {
     }
 }
 
+/// The error an export stopped by `Control::cancel` ends with (kind `Interrupted`); the
+/// temporary file is removed and the destination is left as it was.
+pub fn is_cancelled(e: &ExportError) -> bool {
+    e.source.kind() == std::io::ErrorKind::Interrupted
+}
+
 /// Writes a FeatureCollection of `order.len()` features; `feature(i)` gives the properties
 /// and geometry JSON of the i-th. Blocks of features are formatted in parallel while a named
 /// writer thread writes the previous block, so memory stays bounded and order is kept.
+/// Progress is reported and cancellation checked once a block.
 fn feature_collection(
     w: &mut (dyn Write + Send),
     order: &[usize],
+    ctl: Control,
     feature: impl Fn(usize) -> (String, String) + Sync,
 ) -> std::io::Result<()> {
     const BLOCK: usize = 4096;
@@ -254,7 +262,15 @@ fn feature_collection(
                 }
                 Ok(())
             })?;
+        let blocks = order.len().div_ceil(BLOCK).max(1);
         for (b, block) in order.chunks(BLOCK).enumerate() {
+            if ctl.cancelled() {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::Interrupted,
+                    "cancelled",
+                ));
+            }
+            ctl.report(Phase::Export, b as f32 / blocks as f32);
             let texts: Vec<String> = block
                 .par_iter()
                 .map(|&i| {
@@ -271,6 +287,7 @@ fn feature_collection(
             }
         }
         drop(tx);
+        ctl.report(Phase::Export, 1.0);
         writer
             .join()
             .unwrap_or_else(|_| Err(std::io::Error::other("the GeoJSON writer thread panicked")))
@@ -287,7 +304,12 @@ fn itertools_join(texts: &[String]) -> impl Iterator<Item = &str> {
 }
 
 /// Writes `parcels.geojson`: every parcel at risk with its numbers, sorted by parcel id.
-pub fn write_parcels(path: &Path, a: &Analysis, to: &ToWgs84) -> Result<(), ExportError> {
+pub fn write_parcels(
+    path: &Path,
+    a: &Analysis,
+    to: &ToWgs84,
+    ctl: Control,
+) -> Result<(), ExportError> {
     let mut order: Vec<usize> = (0..a.parcel_info.len())
         .filter(|&i| a.parcel_results[i].contaminated_m2() > 0.0)
         .collect();
@@ -298,7 +320,7 @@ pub fn write_parcels(path: &Path, a: &Analysis, to: &ToWgs84) -> Result<(), Expo
             .then(a.parcel_info[x].feature.cmp(&a.parcel_info[y].feature))
     });
     write_atomic(path, |w| {
-        feature_collection(w, &order, |i| {
+        feature_collection(w, &order, ctl, |i| {
             let info = &a.parcel_info[i];
             let r = &a.parcel_results[i];
             let ids: Vec<String> = a.risk_ids_of(i).into_iter().map(json_str).collect();
@@ -328,7 +350,12 @@ pub fn write_parcels(path: &Path, a: &Analysis, to: &ToWgs84) -> Result<(), Expo
 
 /// Writes `risk_areas.geojson`: every risk area with the cultivated land inside it, sorted by
 /// risk id.
-pub fn write_risk_areas(path: &Path, a: &Analysis, to: &ToWgs84) -> Result<(), ExportError> {
+pub fn write_risk_areas(
+    path: &Path,
+    a: &Analysis,
+    to: &ToWgs84,
+    ctl: Control,
+) -> Result<(), ExportError> {
     let mut order: Vec<usize> = (0..a.risk_areas.len()).collect();
     order.sort_by(|&x, &y| {
         a.risk_areas[x]
@@ -337,7 +364,7 @@ pub fn write_risk_areas(path: &Path, a: &Analysis, to: &ToWgs84) -> Result<(), E
             .then(a.risk_areas[x].feature.cmp(&a.risk_areas[y].feature))
     });
     write_atomic(path, |w| {
-        feature_collection(w, &order, |i| {
+        feature_collection(w, &order, ctl, |i| {
             let ra = &a.risk_areas[i];
             let r = &a.risk_results[i];
             let props = format!(

@@ -218,8 +218,8 @@ fn analyze(args: AnalyzeArgs) -> Result<()> {
         .with_context(|| format!("cannot create the output folder {}", args.out.display()))?;
     let to = ToWgs84::new(analysis.crs.as_ref()).map_err(anyhow::Error::msg)?;
     write_summary(&outputs[0], &summary)?;
-    write_parcels(&outputs[1], &analysis, &to)?;
-    write_risk_areas(&outputs[2], &analysis, &to)?;
+    write_parcels(&outputs[1], &analysis, &to, Control::default())?;
+    write_risk_areas(&outputs[2], &analysis, &to, Control::default())?;
     analysis.timings.phases.push((Phase::Export, t.elapsed()));
 
     let mut out = String::new();

@@ -105,15 +105,21 @@ pub struct Control<'a> {
 }
 
 impl Control<'_> {
-    fn report(&self, phase: Phase, fraction: f32) {
+    /// Reports progress through `phase` (0 to 1).
+    pub fn report(&self, phase: Phase, fraction: f32) {
         if let Some(p) = self.progress {
             p(phase, fraction);
         }
     }
+    /// Whether the caller asked to stop.
+    pub fn cancelled(&self) -> bool {
+        self.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
+    }
     fn check(&self) -> Result<(), AnalysisError> {
-        match self.cancel {
-            Some(c) if c.load(Ordering::Relaxed) => Err(AnalysisError::Cancelled),
-            _ => Ok(()),
+        if self.cancelled() {
+            Err(AnalysisError::Cancelled)
+        } else {
+            Ok(())
         }
     }
 }
@@ -437,10 +443,21 @@ fn unknown_values_error(
         .iter()
         .map(|(v, n)| format!("{v:?} ({n} record{})", if *n == 1 { "" } else { "s" }))
         .collect();
+    // Undecodable bytes mean the encoding is wrong, not the vocabulary.
+    let garbled = list.iter().any(|(v, _)| v.contains('\u{FFFD}'));
+    let hint = if garbled {
+        format!(
+            "; the text looks wrongly decoded (read as {}): give the layer's text encoding \
+             (--risk-encoding/--parcel-encoding, or the encoding menu in the window), e.g. GBK",
+            layer.encoding.as_deref().unwrap_or("unknown")
+        )
+    } else {
+        String::new()
+    };
     AnalysisError::UnknownValues {
         path: layer.path.clone(),
         message: format!(
-            "unknown {what} value(s) in field {field_name}: {}; map each with {how}",
+            "unknown {what} value(s) in field {field_name}: {}{hint}; map each with {how}",
             shown.join(", ")
         ),
     }

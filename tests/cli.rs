@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::ffi::OsStr;
+use std::path::Path;
 use std::process::{Command, Output};
 
 use common::{rect, write_geojson};
@@ -310,4 +312,49 @@ fn sample_writes_layers_that_info_and_analyze_read() {
         os("0"),
     ]);
     assert_eq!(o.status.code(), Some(1), "zero parcels is refused");
+}
+
+#[test]
+fn wrongly_decoded_text_says_so_and_the_encoding_flag_fixes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+    for layer in ["risk_areas", "parcels"] {
+        for ext in ["shp", "shx", "dbf", "prj", "cpg"] {
+            let name = format!("{layer}.{ext}");
+            std::fs::copy(sample.join(&name), dir.path().join(&name)).unwrap();
+        }
+    }
+    // A .cpg that lies: the attributes are GBK.
+    std::fs::write(dir.path().join("parcels.cpg"), "UTF-8").unwrap();
+    let (risk, parcels) = (
+        dir.path().join("risk_areas.shp"),
+        dir.path().join("parcels.shp"),
+    );
+    let out = dir.path().join("out");
+    let args = |extra: &[&OsStr]| {
+        let mut a = vec![
+            os("analyze"),
+            os("--risk"),
+            risk.as_os_str(),
+            os("--parcels"),
+            parcels.as_os_str(),
+            os("--out"),
+            out.as_os_str(),
+        ];
+        a.extend_from_slice(extra);
+        soilrisk(&a)
+    };
+    let o = args(&[]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("wrongly decoded (read as UTF-8 (from .cpg))")
+            && err.contains("--parcel-encoding"),
+        "{err}"
+    );
+    let o = args(&[os("--parcel-encoding"), os("GBK")]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["parcels"], 30_000);
 }

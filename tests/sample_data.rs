@@ -85,3 +85,61 @@ fn bundled_files_are_what_the_generator_writes() {
         }
     }
 }
+
+#[test]
+fn a_cancelled_export_leaves_the_destination_as_it_was() {
+    use soilrisk::export::{ToWgs84, is_cancelled, write_parcels};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    let dir = sample_dir();
+    let a = run(
+        &Request::new(dir.join("risk_areas.shp"), dir.join("parcels.shp")),
+        Control::default(),
+    )
+    .unwrap();
+    let to = ToWgs84::new(a.crs.as_ref()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("parcels.geojson");
+    std::fs::write(&dest, "the previous export").unwrap();
+
+    // Cancelled once the first block has been reported.
+    let cancel = AtomicBool::new(false);
+    let reports = AtomicUsize::new(0);
+    let progress = |_, _| {
+        reports.fetch_add(1, Ordering::Relaxed);
+        cancel.store(true, Ordering::Relaxed);
+    };
+    let ctl = Control {
+        cancel: Some(&cancel),
+        progress: Some(&progress),
+    };
+    let err = write_parcels(&dest, &a, &to, ctl).unwrap_err();
+    assert!(is_cancelled(&err), "{err}");
+    assert_eq!(reports.load(Ordering::Relaxed), 1);
+    assert_eq!(
+        std::fs::read_to_string(&dest).unwrap(),
+        "the previous export"
+    );
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert_eq!(left.len(), 1, "no temporary file left behind");
+
+    // Not cancelled: progress runs to 1 and the file is replaced.
+    let last = std::sync::Mutex::new(0.0f32);
+    let progress = |_, f| *last.lock().unwrap() = f;
+    write_parcels(
+        &dest,
+        &a,
+        &to,
+        Control {
+            cancel: None,
+            progress: Some(&progress),
+        },
+    )
+    .unwrap();
+    assert_eq!(*last.lock().unwrap(), 1.0);
+    assert!(
+        std::fs::read_to_string(&dest)
+            .unwrap()
+            .starts_with("{\"type\"")
+    );
+}

@@ -4,14 +4,15 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc::{Receiver, channel};
 use std::thread::JoinHandle;
 
 use eframe::egui;
 use soilrisk::export::{
-    ToWgs84, write_parcels, write_regions_csv, write_risk_areas, write_summary,
+    ToWgs84, is_cancelled, write_parcels, write_regions_csv, write_risk_areas, write_summary,
 };
-use soilrisk::pipeline::Analysis;
+use soilrisk::pipeline::{Analysis, Control, Phase};
 use soilrisk::stats::Summary;
 
 /// Asks the user for files. `None` is a cancelled dialog.
@@ -45,7 +46,10 @@ impl Dialogs for NativeDialogs {
     fn open_layer(&self, title: &str, folder: Option<&Path>) -> Option<PathBuf> {
         let mut d = rfd::FileDialog::new()
             .set_title(title)
-            .add_filter("Layers (shp, geojson)", &["shp", "geojson", "json"])
+            .add_filter(
+                "Layers (shp, geojson, zip)",
+                &["shp", "geojson", "json", "zip"],
+            )
             .add_filter("All files", &["*"]);
         if let Some(f) = folder {
             d = d.set_directory(f);
@@ -155,10 +159,22 @@ impl PendingDialog {
     }
 }
 
-/// An export running on a thread named `soilrisk-export`.
+/// How an export ended, when it did not write its file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExportFailure {
+    /// Stopped by the user; the destination is as it was.
+    Cancelled,
+    Failed(String),
+}
+
+/// An export running on a thread named `soilrisk-export`, with its progress (0 to 1) and a
+/// cancel flag.
 pub struct ExportJob {
     pub path: PathBuf,
-    handle: Option<JoinHandle<Result<(), String>>>,
+    cancel: Arc<AtomicBool>,
+    /// Progress as `f32` bits.
+    progress: Arc<AtomicU32>,
+    handle: Option<JoinHandle<Result<(), ExportFailure>>>,
 }
 
 /// What an export writes from.
@@ -177,14 +193,27 @@ impl ExportJob {
     ) -> Result<ExportJob, String> {
         let ctx = ctx.clone();
         let target = path.clone();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let progress = Arc::new(AtomicU32::new(0));
+        let (c, p) = (cancel.clone(), progress.clone());
         let handle = std::thread::Builder::new()
             .name("soilrisk-export".into())
             .spawn(move || {
                 let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    write(kind, &target, source, &inputs)
+                    let report = |_: Phase, f: f32| {
+                        p.store(f.to_bits(), Ordering::Relaxed);
+                        ctx.request_repaint();
+                    };
+                    let ctl = Control {
+                        cancel: Some(&c),
+                        progress: Some(&report),
+                    };
+                    write(kind, &target, source, &inputs, ctl)
                 }))
                 .unwrap_or_else(|_| {
-                    Err("internal error while exporting (please report it)".into())
+                    Err(ExportFailure::Failed(
+                        "internal error while exporting (please report it)".into(),
+                    ))
                 });
                 ctx.request_repaint();
                 r
@@ -192,19 +221,31 @@ impl ExportJob {
             .map_err(|e| format!("cannot start the export: {e}"))?;
         Ok(ExportJob {
             path,
+            cancel,
+            progress,
             handle: Some(handle),
         })
     }
 
+    /// Asks the export to stop; it ends with `ExportFailure::Cancelled`.
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+
+    /// How far the export is, 0 to 1.
+    pub fn progress(&self) -> f32 {
+        f32::from_bits(self.progress.load(Ordering::Relaxed))
+    }
+
     /// The outcome once the thread has finished.
-    pub fn poll(&mut self) -> Option<Result<(), String>> {
+    pub fn poll(&mut self) -> Option<Result<(), ExportFailure>> {
         if !self.handle.as_ref().is_some_and(JoinHandle::is_finished) {
             return None;
         }
         let h = self.handle.take()?;
         Some(
             h.join()
-                .unwrap_or_else(|_| Err("the export thread stopped".into())),
+                .unwrap_or_else(|_| Err(ExportFailure::Failed("the export thread stopped".into()))),
         )
     }
 }
@@ -221,27 +262,42 @@ fn write(
     path: &Path,
     source: ExportSource,
     inputs: &[PathBuf],
-) -> Result<(), String> {
-    if inputs.iter().any(|i| same_file(i, path)) {
-        return Err(format!(
+    ctl: Control,
+) -> Result<(), ExportFailure> {
+    let failed = ExportFailure::Failed;
+    // A layer inside a zip counts as its archive.
+    let on_input = inputs.iter().any(|i| {
+        same_file(i, path)
+            || soilrisk::io::archive::split_member(i).is_some_and(|(zip, _)| same_file(&zip, path))
+    });
+    if on_input {
+        return Err(failed(format!(
             "{} is an input layer; an export never overwrites one",
             path.display()
-        ));
+        )));
     }
     match (kind, source) {
-        (ExportKind::MapPng, ExportSource::Image(img)) => write_png(path, &img),
+        (ExportKind::MapPng, ExportSource::Image(img)) => write_png(path, &img).map_err(failed),
         (_, ExportSource::Analysis(a, summary)) => {
-            let to = ToWgs84::new(a.crs.as_ref())?;
-            match kind {
-                ExportKind::Parcels => write_parcels(path, &a, &to),
-                ExportKind::RiskAreas => write_risk_areas(path, &a, &to),
+            let to = ToWgs84::new(a.crs.as_ref()).map_err(failed)?;
+            let r = match kind {
+                ExportKind::Parcels => write_parcels(path, &a, &to, ctl),
+                ExportKind::RiskAreas => write_risk_areas(path, &a, &to, ctl),
                 ExportKind::Summary => write_summary(path, &summary),
                 ExportKind::RegionsCsv => write_regions_csv(path, &summary),
-                ExportKind::MapPng => return Err("the map image comes from the screen".into()),
-            }
-            .map_err(|e| e.to_string())
+                ExportKind::MapPng => {
+                    return Err(failed("the map image comes from the screen".into()));
+                }
+            };
+            r.map_err(|e| {
+                if is_cancelled(&e) {
+                    ExportFailure::Cancelled
+                } else {
+                    failed(e.to_string())
+                }
+            })
         }
-        (_, ExportSource::Image(_)) => Err("nothing to export".into()),
+        (_, ExportSource::Image(_)) => Err(failed("nothing to export".into())),
     }
 }
 

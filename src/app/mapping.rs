@@ -21,6 +21,8 @@ pub struct MappingDialog {
 pub enum MappingAction {
     None,
     Analyse,
+    /// Read the layers again (a text encoding was changed); the mapping is kept.
+    Reread,
     Cancel,
 }
 
@@ -100,6 +102,37 @@ impl MappingDialog {
             .default_width(520.0)
             .show(ctx, |ui| {
                 ui.label(&self.reason);
+                ui.separator();
+                ui.strong("Text encoding");
+                ui.small(
+                    "If names look garbled (锟斤拷, Ã©), choose the encoding the files were \
+                     written in; the layers are read again.",
+                );
+                for (risk_side, id, label, layer) in [
+                    (true, "map-risk-encoding", "risk layer encoding", &self.risk),
+                    (
+                        false,
+                        "map-parcel-encoding",
+                        "parcel layer encoding",
+                        &self.parcels,
+                    ),
+                ] {
+                    let chosen = if risk_side {
+                        &mut self.req.risk_read.encoding
+                    } else {
+                        &mut self.req.parcel_read.encoding
+                    };
+                    if let Some(e) = super::encoding_menu(
+                        ui,
+                        id,
+                        label,
+                        layer.encoding.as_deref(),
+                        chosen.as_deref(),
+                    ) {
+                        *chosen = e;
+                        action = MappingAction::Reread;
+                    }
+                }
                 ui.separator();
                 let (risk, parcels, req) = (&self.risk, &self.parcels, &mut self.req);
                 egui::Grid::new("mapping-fields")

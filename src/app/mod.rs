@@ -29,7 +29,10 @@ use soilrisk::crs::{Crs, Transformer};
 use soilrisk::pipeline::{Analysis, Request};
 use soilrisk::stats::{DEFAULT_TARGET, Summary};
 
-use files::{Dialogs, ExportJob, ExportKind, ExportSource, NativeDialogs, PendingDialog, Purpose};
+use files::{
+    Dialogs, ExportFailure, ExportJob, ExportKind, ExportSource, NativeDialogs, PendingDialog,
+    Purpose,
+};
 use map::{Camera, LayerStyle, Pick};
 use mesh::MapLayers;
 use task::Task;
@@ -88,6 +91,19 @@ pub enum Command {
     UseDropped(bool),
     /// Open a risk layer and a parcel layer.
     Open(PathBuf, PathBuf),
+    /// Re-read the risk layer (true) or the parcel layer (false) in this text encoding
+    /// (`None`: from the `.cpg`, else detected).
+    SetEncoding(bool, Option<String>),
+    /// Open this layer of the zip archive the user was asked about.
+    OpenMember(String),
+}
+
+/// A zip archive of several layers, waiting for the user to pick one.
+pub struct MemberChoice {
+    pub req: Request,
+    pub risk_side: bool,
+    pub archive: PathBuf,
+    pub members: Vec<String>,
 }
 
 /// How many layer pairs File > Recent remembers.
@@ -110,6 +126,10 @@ pub struct SoilriskApp {
     /// The layers shown (or being loaded).
     pub risk_path: PathBuf,
     pub parcels_path: PathBuf,
+    /// The last load asked for: paths, text encodings, field mapping.
+    pub request: Request,
+    /// A zip of several layers was opened: which one?
+    pub choose_member: Option<MemberChoice>,
     /// File dialogs; tests put a double here.
     pub dialogs: Arc<dyn Dialogs>,
     dialog: Option<PendingDialog>,
@@ -151,6 +171,8 @@ impl SoilriskApp {
             commands: Vec::new(),
             risk_path: risk.clone(),
             parcels_path: parcels.clone(),
+            request: Request::new(risk.clone(), parcels.clone()),
+            choose_member: None,
             dialogs: Arc::new(NativeDialogs),
             dialog: None,
             export: None,
@@ -168,15 +190,28 @@ impl SoilriskApp {
         app
     }
 
-    /// Starts loading two layers; what is loaded now stays until the new ones are ready.
+    /// Starts loading two layers; what is loaded now stays until the new ones are ready. A
+    /// layer opened again keeps the text encoding chosen for it.
     pub fn open(&mut self, ctx: &egui::Context, risk: PathBuf, parcels: PathBuf) {
+        let mut req = Request::new(risk, parcels);
+        if req.risk == self.request.risk {
+            req.risk_read = self.request.risk_read.clone();
+        }
+        if req.parcels == self.request.parcels {
+            req.parcel_read = self.request.parcel_read.clone();
+        }
+        self.load(ctx, req);
+    }
+
+    /// Starts a load as asked, field mapping and encodings included.
+    pub fn load(&mut self, ctx: &egui::Context, mut req: Request) {
         if let Some(t) = &self.task {
             t.cancel();
         }
-        self.risk_path = risk.clone();
-        self.parcels_path = parcels.clone();
-        let mut req = Request::new(risk, parcels);
+        self.risk_path = req.risk.clone();
+        self.parcels_path = req.parcels.clone();
         req.index_parcels = true;
+        self.request = req.clone();
         match Task::load(ctx, req) {
             Ok(t) => self.task = Some(t),
             Err(e) => self.error = Some(e),
@@ -222,6 +257,19 @@ impl SoilriskApp {
                 self.notice = Some("loading cancelled".into());
             }
             Err(task::LoadError::Failed(e)) => self.error = Some(e),
+            Err(task::LoadError::ChooseMember {
+                req,
+                risk_side,
+                archive,
+                members,
+            }) => {
+                self.choose_member = Some(MemberChoice {
+                    req: *req,
+                    risk_side,
+                    archive,
+                    members,
+                })
+            }
             Err(task::LoadError::NeedsMapping {
                 req,
                 risk,
@@ -274,6 +322,27 @@ impl SoilriskApp {
                     }
                 }
                 Command::Open(r, p) => self.open(ctx, r, p),
+                Command::SetEncoding(risk_side, encoding) => {
+                    let mut req = self.request.clone();
+                    if risk_side {
+                        req.risk_read.encoding = encoding;
+                    } else {
+                        req.parcel_read.encoding = encoding;
+                    }
+                    self.load(ctx, req);
+                }
+                Command::OpenMember(member) => {
+                    if let Some(c) = self.choose_member.take() {
+                        let mut req = c.req;
+                        let path = c.archive.join(member);
+                        if c.risk_side {
+                            req.risk = path;
+                        } else {
+                            req.parcels = path;
+                        }
+                        self.load(ctx, req);
+                    }
+                }
                 Command::UseDropped(as_risk) => {
                     if let Some(p) = self.dropped.take() {
                         let (r, q) = if as_risk {
@@ -315,8 +384,11 @@ impl SoilriskApp {
                 }
             }
         }
+        // The picture arrives a frame or more after it was asked for.
         let shot = self.screenshot.lock().ok().and_then(|mut s| s.take());
-        if let (Some(img), Some(path)) = (shot, self.png_target.take()) {
+        if let Some(img) = shot
+            && let Some(path) = self.png_target.take()
+        {
             let map = img.region(&self.map_rect, Some(ctx.pixels_per_point()));
             self.start_job(
                 ctx,
@@ -330,7 +402,13 @@ impl SoilriskApp {
         {
             match r {
                 Ok(()) => self.notice = Some(format!("wrote {}", job.path.display())),
-                Err(e) => self.error = Some(e),
+                Err(ExportFailure::Cancelled) => {
+                    self.notice = Some(format!(
+                        "export cancelled; {} left as it was",
+                        job.path.display()
+                    ))
+                }
+                Err(ExportFailure::Failed(e)) => self.error = Some(e),
             }
             self.export = None;
         }
@@ -498,12 +576,30 @@ impl SoilriskApp {
                 a.parcel_info.len()
             ))
             .on_hover_text(a.parcels.path.display().to_string());
+            if let Some(e) = encoding_menu(
+                ui,
+                "parcel-encoding",
+                "parcel text encoding",
+                a.parcels.encoding.as_deref(),
+                self.request.parcel_read.encoding.as_deref(),
+            ) {
+                self.commands.push(Command::SetEncoding(false, e));
+            }
             ui.small(format!(
                 "{}: {} risk areas",
                 name(&a.risk.path),
                 a.risk_areas.len()
             ))
             .on_hover_text(a.risk.path.display().to_string());
+            if let Some(e) = encoding_menu(
+                ui,
+                "risk-encoding",
+                "risk text encoding",
+                a.risk.encoding.as_deref(),
+                self.request.risk_read.encoding.as_deref(),
+            ) {
+                self.commands.push(Command::SetEncoding(true, e));
+            }
             if !a.warnings.is_empty() {
                 ui.collapsing(format!("{} warning(s)", a.warnings.len()), |ui| {
                     for w in a.warnings.iter().take(200) {
@@ -535,14 +631,65 @@ impl SoilriskApp {
             ui.label(format!("1 px = {:.2} m", self.camera.scale));
             if let Some(j) = &self.export {
                 ui.separator();
-                ui.spinner();
                 ui.label(format!("writing {}", j.path.display()));
+                ui.add(
+                    egui::ProgressBar::new(j.progress())
+                        .desired_width(160.0)
+                        .show_percentage(),
+                );
+                if ui.button("Cancel export").clicked() {
+                    j.cancel();
+                }
             } else if let Some(n) = &self.notice {
                 ui.separator();
                 ui.label(n);
             }
         });
     }
+}
+
+/// A text-encoding dropdown for a layer: "Automatic" (the `.cpg`, else detection) or one of
+/// `ENCODING_CHOICES`. `read_as` is what the reader used. Returns the new choice when the user
+/// changes it.
+pub fn encoding_menu(
+    ui: &mut egui::Ui,
+    id: &str,
+    label: &str,
+    read_as: Option<&str>,
+    chosen: Option<&str>,
+) -> Option<Option<String>> {
+    use soilrisk::io::encoding::ENCODING_CHOICES;
+    let mut changed = None;
+    ui.horizontal(|ui| {
+        let l = ui.small(label);
+        egui::ComboBox::from_id_salt(id)
+            .selected_text(chosen.map_or_else(
+                || {
+                    // "GBK (from .cpg)" -> "auto: GBK"; the source is in the tooltip.
+                    let name = read_as.and_then(|r| r.split(" (").next()).unwrap_or("-");
+                    format!("auto: {name}")
+                },
+                str::to_string,
+            ))
+            .show_ui(ui, |ui| {
+                if ui.selectable_label(chosen.is_none(), "Automatic").clicked() && chosen.is_some()
+                {
+                    changed = Some(None);
+                }
+                for e in ENCODING_CHOICES {
+                    if ui.selectable_label(chosen == Some(*e), *e).clicked() && chosen != Some(*e) {
+                        changed = Some(Some((*e).to_string()));
+                    }
+                }
+            })
+            .response
+            .labelled_by(l.id)
+            .on_hover_text(format!(
+                "read as {}; choose another to read the layer again",
+                read_as.unwrap_or("- (no attributes)")
+            ));
+    });
+    changed
 }
 
 impl eframe::App for SoilriskApp {
@@ -671,11 +818,38 @@ impl eframe::App for SoilriskApp {
                 });
             });
         }
+        let mut cancel_member = false;
+        if let Some(c) = &self.choose_member {
+            egui::Modal::new(egui::Id::unique("choose-member")).show(ui.ctx(), |ui| {
+                ui.label(format!(
+                    "{} holds {} layers. Open which as the {} layer?",
+                    c.archive.display(),
+                    c.members.len(),
+                    if c.risk_side { "risk" } else { "parcel" }
+                ));
+                for m in &c.members {
+                    if ui.button(m).clicked() {
+                        self.commands.push(Command::OpenMember(m.clone()));
+                    }
+                }
+                if ui.button("Cancel").clicked() {
+                    cancel_member = true;
+                }
+            });
+        }
+        if cancel_member {
+            self.choose_member = None;
+        }
         let ctx = ui.ctx().clone();
         if let Some(m) = &mut self.mapping {
             match m.show(&ctx) {
                 mapping::MappingAction::None => {}
                 mapping::MappingAction::Cancel => self.mapping = None,
+                mapping::MappingAction::Reread => {
+                    if let Some(m) = self.mapping.take() {
+                        self.load(&ctx, m.req);
+                    }
+                }
                 mapping::MappingAction::Analyse => {
                     if let Some(m) = self.mapping.take() {
                         match Task::analyse(&ctx, m.req, m.risk, m.parcels) {

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use eframe::egui;
-use soilrisk::error::AnalysisError;
+use soilrisk::error::{AnalysisError, LayerError};
 use soilrisk::io::read_layer;
 use soilrisk::layer::Layer;
 use soilrisk::pipeline::{
@@ -31,7 +31,28 @@ pub enum LoadError {
         parcels: Box<Layer>,
         reason: String,
     },
+    /// A zip holds several layers; the user picks one.
+    ChooseMember {
+        req: Box<Request>,
+        /// The risk layer (true) or the parcel layer (false).
+        risk_side: bool,
+        archive: std::path::PathBuf,
+        members: Vec<String>,
+    },
     Failed(String),
+}
+
+/// A read error as the window handles it: a zip of several layers asks which one.
+fn read_failed(e: LayerError, req: &Request, risk_side: bool) -> LoadError {
+    match e {
+        LayerError::SeveralLayers { path, members } => LoadError::ChooseMember {
+            req: Box::new(req.clone()),
+            risk_side,
+            archive: path,
+            members,
+        },
+        e => LoadError::Failed(e.to_string()),
+    }
 }
 
 /// The layers to analyse: read them, or use these already read.
@@ -106,8 +127,8 @@ impl Task {
                                 || read_layer(&req.parcels, &req.parcel_read),
                             );
                             (
-                                r.map_err(|e| LoadError::Failed(e.to_string()))?,
-                                p.map_err(|e| LoadError::Failed(e.to_string()))?,
+                                r.map_err(|e| read_failed(e, &req, true))?,
+                                p.map_err(|e| read_failed(e, &req, false))?,
                             )
                         }
                     };

@@ -516,3 +516,149 @@ fn other_field_names_and_unknown_values_go_through_the_mapping_dialog() {
     assert!((s.strict_control_area_m2 - 5000.0).abs() < 1e-6);
     assert!((s.treated_area_m2 - 5000.0).abs() < 1e-6);
 }
+
+/// Copies the bundled sample into `dir`.
+fn copy_sample(dir: &std::path::Path) {
+    for layer in ["risk_areas", "parcels"] {
+        for ext in ["shp", "shx", "dbf", "prj", "cpg"] {
+            let name = format!("{layer}.{ext}");
+            std::fs::copy(sample(&name), dir.join(&name)).unwrap();
+        }
+    }
+}
+
+/// A file dropped on the window, as the desktop hands it over.
+#[derive(Debug)]
+struct DroppedPath(PathBuf);
+
+impl egui::DroppedFile for DroppedPath {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn dropping_a_zip_of_two_layers_asks_which_layer_then_opens_it() {
+    let mut h = loaded();
+    let dir = tempfile::tempdir().unwrap();
+    let zip_path = dir.path().join("both.zip");
+    {
+        use std::io::Write;
+        let mut w = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+        let opts = zip::write::SimpleFileOptions::default();
+        for layer in ["risk_areas", "parcels"] {
+            for ext in ["shp", "shx", "dbf", "prj", "cpg"] {
+                let name = format!("{layer}.{ext}");
+                w.start_file(format!("layers/{name}"), opts).unwrap();
+                w.write_all(&std::fs::read(sample(&name)).unwrap()).unwrap();
+            }
+        }
+        w.finish().unwrap();
+    }
+    h.input_mut()
+        .dropped_files
+        .push(Arc::new(DroppedPath(zip_path.clone())));
+    h.run_steps(3);
+    h.get_by_label("Risk areas").click();
+    h.run_steps(2);
+    wait_until(&mut h, "the layer question", |a| a.choose_member.is_some());
+    h.run_steps(2);
+    assert_eq!(
+        h.state().choose_member.as_ref().unwrap().members,
+        ["layers/risk_areas.shp", "layers/parcels.shp"]
+    );
+    h.get_by_label("layers/risk_areas.shp").click();
+    h.run_steps(2);
+    wait_until(&mut h, "the zipped layer", |a| {
+        a.task.is_none() && a.choose_member.is_none()
+    });
+    h.run_steps(2);
+    let a = h.state().session.as_ref().unwrap().analysis.clone();
+    assert_eq!(a.risk.path, zip_path.join("layers/risk_areas.shp"));
+    assert_eq!(a.risk_areas.len(), 3_568);
+    assert!(h.state().error.is_none(), "{:?}", h.state().error);
+}
+
+#[test]
+fn choosing_the_text_encoding_in_the_mapping_dialog_reads_the_layer_again() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_sample(dir.path());
+    // A .cpg that lies: the parcel attributes are GBK, so the measures read as garbage and
+    // the mapping dialog opens.
+    std::fs::write(dir.path().join("parcels.cpg"), "UTF-8").unwrap();
+    let (risk, parcels) = (
+        dir.path().join("risk_areas.shp"),
+        dir.path().join("parcels.shp"),
+    );
+    // Wrongly decoded text holds characters no font has: drawn as boxes, on purpose.
+    let mut h = Harness::builder()
+        .with_size(Vec2::new(1400.0, 900.0))
+        .allow_missing_glyphs()
+        .build_eframe(move |cc| SoilriskApp::new(cc, risk, parcels));
+    wait_until(&mut h, "the mapping dialog", |a| a.mapping.is_some());
+    h.run_steps(2);
+    assert!(
+        h.state()
+            .mapping
+            .as_ref()
+            .unwrap()
+            .reason
+            .contains("wrongly decoded")
+    );
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "parcel layer encoding")
+        .click();
+    h.run_steps(2);
+    h.get_by_label("GBK").click();
+    h.run_steps(2);
+    wait_until(&mut h, "the analysis", |a| {
+        a.task.is_none() && a.session.is_some()
+    });
+    h.run_steps(2);
+    let st = h.state();
+    assert!(st.mapping.is_none());
+    assert_eq!(st.request.parcel_read.encoding.as_deref(), Some("GBK"));
+    let a = &st.session.as_ref().unwrap().analysis;
+    assert_eq!(
+        a.parcels.encoding.as_deref(),
+        Some("GBK (chosen by the user)")
+    );
+    assert_eq!(a.parcel_info.len(), 30_000);
+    assert!(a.parcel_info.iter().all(|p| !p.region.contains('\u{FFFD}')));
+    // The layer panel offers the same choice, and shows it.
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "parcel text encoding");
+}
+
+#[test]
+fn the_map_exports_as_a_png_of_the_map_area() {
+    let mut h = loaded();
+    let dir = tempfile::tempdir().unwrap();
+    let png_path = dir.path().join("map.png");
+    export_through_menu(&mut h, "Map image (PNG)…", png_path.clone());
+    // The picture is taken by the renderer first, then written.
+    wait_until(&mut h, "the PNG", |a| {
+        a.notice.is_some() || a.error.is_some()
+    });
+    assert!(h.state().error.is_none(), "{:?}", h.state().error);
+    let decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(&png_path).unwrap(),
+    ));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let rect = h.state().map_rect;
+    // The map panel only, not the whole window.
+    let (w, h_px) = (rect.width(), rect.height());
+    assert!(
+        (info.width as f32 - w).abs() <= 1.0 && (info.height as f32 - h_px).abs() <= 1.0,
+        "{}x{} for a map of {w}x{h_px}",
+        info.width,
+        info.height
+    );
+    assert!(info.width < 1400);
+    // A map, not a blank: many distinct colours, among them the class II fill blended in.
+    let colours: std::collections::HashSet<&[u8]> = buf.chunks(4).collect();
+    assert!(colours.len() > 50, "{} colours", colours.len());
+}

@@ -29,13 +29,9 @@ struct Column {
     len: usize,
 }
 
-/// Reads a `.dbf`. `forced` is the encoding the user or the `.cpg` chose (with its source);
-/// without it the language driver byte, then the text itself decides.
-pub fn read_dbf(path: &Path, forced: Option<ChosenEncoding>) -> Result<Table, LayerError> {
-    let bytes = std::fs::read(path).map_err(|e| LayerError::io(path, e))?;
-    parse_dbf(path, &bytes, forced)
-}
-
+/// Parses a `.dbf` (`path` names it in messages). `forced` is the encoding the user or the
+/// `.cpg` chose (with its source); without it the language driver byte, then the text itself
+/// decides.
 pub fn parse_dbf(
     path: &Path,
     bytes: &[u8],

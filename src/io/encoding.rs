@@ -35,6 +35,25 @@ impl ChosenEncoding {
     }
 }
 
+/// The encodings a user is offered to choose from (the window's encoding menus), by the
+/// names `encoding_from_name` accepts.
+pub const ENCODING_CHOICES: &[&str] = &[
+    "UTF-8",
+    "GBK",
+    "GB18030",
+    "Big5",
+    "Shift_JIS",
+    "EUC-KR",
+    "windows-1250",
+    "windows-1251",
+    "windows-1252",
+    "windows-1253",
+    "windows-1254",
+    "windows-1256",
+    "KOI8-R",
+    "IBM866",
+];
+
 /// Maps a `.cpg` value or a user's encoding name to an encoding. Accepts code page numbers
 /// (936, 65001, 1252, ...), `CP936`-style names and WHATWG labels (`gbk`, `utf-8`, `latin1`).
 pub fn encoding_from_name(name: &str) -> Option<&'static Encoding> {
@@ -153,6 +172,18 @@ pub fn decode(encoding: &'static Encoding, bytes: &[u8]) -> (String, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_offered_encoding_is_understood() {
+        for name in ENCODING_CHOICES {
+            let enc = encoding_from_name(name).unwrap_or_else(|| panic!("{name}"));
+            assert!(
+                enc.name().eq_ignore_ascii_case(name),
+                "{name} -> {}",
+                enc.name()
+            );
+        }
+    }
 
     #[test]
     fn names_from_cpg_files() {

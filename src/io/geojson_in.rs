@@ -23,6 +23,11 @@ fn ring(positions: &[Position]) -> Vec<Coord<f64>> {
 /// Reads a GeoJSON FeatureCollection, Feature or bare geometry of polygons.
 pub fn read_geojson(path: &Path) -> Result<Layer, LayerError> {
     let text = std::fs::read_to_string(path).map_err(|e| LayerError::io(path, e))?;
+    parse_geojson(path, text)
+}
+
+/// Reads GeoJSON text; `path` names it in messages.
+pub fn parse_geojson(path: &Path, text: String) -> Result<Layer, LayerError> {
     let gj: GeoJson = text
         .parse()
         .map_err(|e| LayerError::format(path, format!("not GeoJSON ({e})")))?;

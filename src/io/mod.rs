@@ -1,6 +1,8 @@
 //! Reading layers from files: shapefiles (`shp`, with `dbf`, `encoding`, `rings`) and GeoJSON
-//! (`geojson_in`). `read_layer` picks the reader from the file name.
+//! (`geojson_in`), either on disk or inside a zip archive (`archive`). `read_layer` picks the
+//! reader from the file name.
 
+pub mod archive;
 pub mod dbf;
 pub mod encoding;
 pub mod geojson_in;
@@ -19,8 +21,12 @@ pub struct ReadOptions {
     pub encoding: Option<String>,
 }
 
-/// Reads a polygon layer from a `.shp`, `.geojson` or `.json` file.
+/// Reads a polygon layer from a `.shp`, `.geojson` or `.json` file, or a `.zip` holding one
+/// (`archive.zip/member.shp` names one of several).
 pub fn read_layer(path: &Path, opts: &ReadOptions) -> Result<Layer, LayerError> {
+    if let Some((zip, member)) = archive::split_member(path) {
+        return archive::read_zip(&zip, Some(&member), opts);
+    }
     if !path.exists() {
         return Err(LayerError::format(path, "file not found"));
     }
@@ -30,6 +36,7 @@ pub fn read_layer(path: &Path, opts: &ReadOptions) -> Result<Layer, LayerError> 
         .unwrap_or_default();
     match ext.as_str() {
         "shp" => shp::read_shapefile(path, opts),
+        "zip" => archive::read_zip(path, None, opts),
         "geojson" | "json" => geojson_in::read_geojson(path),
         "dbf" | "shx" | "prj" | "cpg" => match shp::sibling(path, "shp") {
             Some(shp) => shp::read_shapefile(&shp, opts),
@@ -40,7 +47,7 @@ pub fn read_layer(path: &Path, opts: &ReadOptions) -> Result<Layer, LayerError> 
         },
         _ => Err(LayerError::format(
             path,
-            "unsupported file type (soilrisk reads .shp and .geojson)",
+            "unsupported file type (soilrisk reads .shp, .geojson and .zip)",
         )),
     }
 }

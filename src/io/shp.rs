@@ -7,15 +7,16 @@
 //! parcels, and it trusts the header's file length, which real files get wrong. Records are
 //! read in file order, so a missing `.shx` costs nothing.
 
+use std::borrow::Cow;
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
 
 use geo::{Coord, MultiPolygon};
 use rayon::prelude::*;
 
 use super::ReadOptions;
-use super::dbf::read_dbf;
+use super::dbf::parse_dbf;
 use super::encoding::{ChosenEncoding, EncodingSource, encoding_from_name};
 use super::rings::{RingNotes, assemble};
 use crate::crs::Crs;
@@ -28,6 +29,68 @@ pub fn sibling(path: &Path, ext: &str) -> Option<PathBuf> {
         .into_iter()
         .map(|e| path.with_extension(e))
         .find(|p| p.is_file())
+}
+
+/// One file of a shapefile: on disk, or already in memory (a member of a zip archive).
+/// `name` is what messages call it: the path, or `archive.zip/member.shp`.
+#[derive(Debug, Clone)]
+pub enum Part {
+    File(PathBuf),
+    Bytes { name: PathBuf, bytes: Vec<u8> },
+}
+
+impl Part {
+    pub fn name(&self) -> &Path {
+        match self {
+            Part::File(p) => p,
+            Part::Bytes { name, .. } => name,
+        }
+    }
+
+    /// The whole content.
+    fn read_all(&self) -> Result<Cow<'_, [u8]>, LayerError> {
+        match self {
+            Part::File(p) => std::fs::read(p)
+                .map(Cow::Owned)
+                .map_err(|e| LayerError::io(p, e)),
+            Part::Bytes { bytes, .. } => Ok(Cow::Borrowed(bytes)),
+        }
+    }
+
+    /// A buffered reader and the length in bytes.
+    fn open(&self) -> Result<(Box<dyn Read + '_>, u64), LayerError> {
+        match self {
+            Part::File(p) => {
+                let file = File::open(p).map_err(|e| LayerError::io(p, e))?;
+                let len = file.metadata().map_err(|e| LayerError::io(p, e))?.len();
+                Ok((Box::new(BufReader::with_capacity(1 << 20, file)), len))
+            }
+            Part::Bytes { bytes, .. } => {
+                Ok((Box::new(Cursor::new(bytes.as_slice())), bytes.len() as u64))
+            }
+        }
+    }
+}
+
+/// The files that make up one shapefile: the `.shp` and whichever sidecars exist.
+#[derive(Debug, Clone)]
+pub struct Parts {
+    pub shp: Part,
+    pub dbf: Option<Part>,
+    pub prj: Option<Part>,
+    pub cpg: Option<Part>,
+}
+
+impl Parts {
+    /// The `.shp` at `path` and the sidecars beside it on disk.
+    pub fn beside(path: &Path) -> Self {
+        Parts {
+            shp: Part::File(path.to_path_buf()),
+            dbf: sibling(path, "dbf").map(Part::File),
+            prj: sibling(path, "prj").map(Part::File),
+            cpg: sibling(path, "cpg").map(Part::File),
+        }
+    }
 }
 
 /// The name of a shapefile shape type code, as GDAL and the specification spell it.
@@ -54,8 +117,16 @@ fn type_name(code: i32) -> String {
 /// Reads a polygon shapefile. Null shapes are skipped with a warning; any other non-polygon
 /// type is refused with an error naming it. Geometry and attributes are read at the same time.
 pub fn read_shapefile(path: &Path, opts: &ReadOptions) -> Result<Layer, LayerError> {
-    let (geometry, attributes) =
-        rayon::join(|| read_geometry(path), || read_attributes(path, opts));
+    read_parts(&Parts::beside(path), opts)
+}
+
+/// Reads a polygon shapefile from its parts, wherever they are.
+pub fn read_parts(parts: &Parts, opts: &ReadOptions) -> Result<Layer, LayerError> {
+    let path = parts.shp.name();
+    let (geometry, attributes) = rayon::join(
+        || read_geometry(&parts.shp),
+        || read_attributes(parts, opts),
+    );
     let (header_type, shapes, records_in_shp, mut warnings) = geometry?;
     let (fields, mut records, encoding, crs, attr_warnings) = attributes?;
     warnings.extend(attr_warnings);
@@ -100,10 +171,9 @@ type Geometry = (String, Vec<(usize, MultiPolygon<f64>)>, usize, Vec<String>);
 /// A record's number, its polygons, and what assembly repaired.
 type Assembled = (usize, MultiPolygon<f64>, RingNotes);
 
-fn read_geometry(path: &Path) -> Result<Geometry, LayerError> {
-    let file = File::open(path).map_err(|e| LayerError::io(path, e))?;
-    let file_len = file.metadata().map_err(|e| LayerError::io(path, e))?.len();
-    let mut src = BufReader::with_capacity(1 << 20, file);
+fn read_geometry(part: &Part) -> Result<Geometry, LayerError> {
+    let path = part.name();
+    let (mut src, file_len) = part.open()?;
     let mut header = [0u8; 100];
     src.read_exact(&mut header).map_err(|_| {
         LayerError::format(
@@ -302,7 +372,8 @@ type Attributes = (
     Vec<String>,
 );
 
-fn read_attributes(path: &Path, opts: &ReadOptions) -> Result<Attributes, LayerError> {
+fn read_attributes(parts: &Parts, opts: &ReadOptions) -> Result<Attributes, LayerError> {
+    let path = parts.shp.name();
     let mut warnings = Vec::new();
     // Text encoding: the user's choice, else the .cpg, else the DBF decides.
     let mut forced = None;
@@ -313,8 +384,8 @@ fn read_attributes(path: &Path, opts: &ReadOptions) -> Result<Attributes, LayerE
             encoding: enc,
             source: EncodingSource::User,
         });
-    } else if let Some(cpg) = sibling(path, "cpg") {
-        let text = std::fs::read(&cpg).map_err(|e| LayerError::io(&cpg, e))?;
+    } else if let Some(cpg) = &parts.cpg {
+        let text = cpg.read_all()?;
         let label = String::from_utf8_lossy(&text[..text.len().min(64)]).to_string();
         match encoding_from_name(&label) {
             Some(enc) => {
@@ -325,15 +396,15 @@ fn read_attributes(path: &Path, opts: &ReadOptions) -> Result<Attributes, LayerE
             }
             None => warnings.push(format!(
                 "{}: encoding {:?} not recognised; detecting it from the text instead",
-                cpg.display(),
+                cpg.name().display(),
                 label.trim()
             )),
         }
     }
 
-    let (fields, records, encoding) = match sibling(path, "dbf") {
+    let (fields, records, encoding) = match &parts.dbf {
         Some(dbf) => {
-            let table = read_dbf(&dbf, forced)?;
+            let table = parse_dbf(dbf.name(), &dbf.read_all()?, forced)?;
             warnings.extend(table.warnings);
             (table.fields, table.records, Some(table.encoding.describe()))
         }
@@ -345,13 +416,16 @@ fn read_attributes(path: &Path, opts: &ReadOptions) -> Result<Attributes, LayerE
             (Vec::new(), Vec::new(), None)
         }
     };
-    let crs = match sibling(path, "prj") {
+    let crs = match &parts.prj {
         Some(prj) => {
-            let text = std::fs::read(&prj).map_err(|e| LayerError::io(&prj, e))?;
+            let text = prj.read_all()?;
             match Crs::from_prj(&String::from_utf8_lossy(&text)) {
                 Ok(c) => Some(c),
                 Err(e) => {
-                    warnings.push(format!("{}: CRS not understood ({e})", prj.display()));
+                    warnings.push(format!(
+                        "{}: CRS not understood ({e})",
+                        prj.name().display()
+                    ));
                     None
                 }
             }
