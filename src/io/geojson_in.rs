@@ -109,6 +109,7 @@ pub fn parse_geojson(path: &Path, text: String) -> Result<Layer, LayerError> {
 
     let mut out = Vec::with_capacity(features.len());
     let mut nulls = 0;
+    let mut others: std::collections::BTreeMap<&'static str, usize> = Default::default();
     let mut geometry_type = String::from("Polygon");
     for (i, f) in features.into_iter().enumerate() {
         let record = i + 1;
@@ -123,14 +124,10 @@ pub fn parse_geojson(path: &Path, text: String) -> Result<Layer, LayerError> {
                 coordinates.iter().collect()
             }
             other => {
-                return Err(LayerError::record(
-                    path,
-                    record,
-                    format!(
-                        "a {} geometry in a polygon layer; soilrisk needs polygons",
-                        other.type_name()
-                    ),
-                ));
+                // As QGIS splits a mixed file into one layer per type, the polygons are the
+                // layer; other types are counted and skipped.
+                *others.entry(other.type_name()).or_insert(0usize) += 1;
+                continue;
             }
         };
         // Each GeoJSON polygon already says which ring is the shell; assemble per polygon
@@ -172,6 +169,24 @@ pub fn parse_geojson(path: &Path, text: String) -> Result<Layer, LayerError> {
     if nulls > 0 {
         warnings.push(format!(
             "{}: {nulls} feature(s) without geometry skipped",
+            path.display()
+        ));
+    }
+    if !others.is_empty() {
+        let list = others
+            .iter()
+            .map(|(t, n)| format!("{n} {t}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if out.is_empty() {
+            return Err(LayerError::NotPolygons {
+                path: path.to_path_buf(),
+                kind: "the layer",
+                found: list,
+            });
+        }
+        warnings.push(format!(
+            "{}: {list} feature(s) skipped; soilrisk reads the polygons",
             path.display()
         ));
     }

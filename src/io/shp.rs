@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 use std::fs::File;
-use std::io::{BufReader, Cursor, Read};
+use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use geo::{Coord, MultiPolygon};
@@ -58,7 +58,7 @@ impl Part {
     }
 
     /// A buffered reader and the length in bytes.
-    fn open(&self) -> Result<(Box<dyn Read + '_>, u64), LayerError> {
+    fn open(&self) -> Result<(Box<dyn ReadSeek + '_>, u64), LayerError> {
         match self {
             Part::File(p) => {
                 let file = File::open(p).map_err(|e| LayerError::io(p, e))?;
@@ -70,6 +70,48 @@ impl Part {
             }
         }
     }
+}
+
+/// A reader that can also jump, to skip garbage between records.
+trait ReadSeek: Read + Seek {}
+impl<T: Read + Seek> ReadSeek for T {}
+
+/// Whether `code` is a shape type the specification defines.
+fn known_type(code: i32) -> bool {
+    matches!(
+        code,
+        0 | 1 | 3 | 5 | 8 | 11 | 13 | 15 | 18 | 21 | 23 | 25 | 28 | 31
+    )
+}
+
+/// How far past a damaged record header the reader looks for the next record.
+const RESYNC_WINDOW: u64 = 1 << 20;
+
+/// Looks for the next record after a damaged header at `pos`: the first offset in the window
+/// where a header numbered `next_no` with a length that fits the file is followed by a known
+/// shape type. Returns its offset.
+fn resync(
+    src: &mut dyn ReadSeek,
+    pos: u64,
+    file_len: u64,
+    next_no: i32,
+) -> std::io::Result<Option<u64>> {
+    let end = file_len.min(pos + RESYNC_WINDOW);
+    if end <= pos + 1 {
+        return Ok(None);
+    }
+    src.seek(SeekFrom::Start(pos + 1))?;
+    let mut window = vec![0u8; (end - pos - 1) as usize];
+    src.read_exact(&mut window)?;
+    let found = (0..window.len().saturating_sub(11)).find(|&i| {
+        let w = &window[i..i + 12];
+        let no = i32::from_be_bytes([w[0], w[1], w[2], w[3]]);
+        let len = u64::from(u32::from_be_bytes([w[4], w[5], w[6], w[7]])) * 2;
+        let kind = i32::from_le_bytes([w[8], w[9], w[10], w[11]]);
+        let at = pos + 1 + i as u64;
+        no == next_no && len >= 4 && at + 8 + len <= file_len && known_type(kind)
+    });
+    Ok(found.map(|i| pos + 1 + i as u64))
 }
 
 /// The files that make up one shapefile: the `.shp` and whichever sidecars exist.
@@ -119,6 +161,24 @@ fn type_name(code: i32) -> String {
 pub fn read_shapefile(path: &Path, opts: &ReadOptions) -> Result<Layer, LayerError> {
     read_parts(&Parts::beside(path), opts)
 }
+
+/// The attribute table of a shapefile (or of a lone `.dbf`), decoded as `read_shapefile`
+/// would: fields, rows and the encoding used. `info` and the tests use it for tables whose
+/// geometry soilrisk cannot use.
+pub fn read_table(path: &Path, opts: &ReadOptions) -> Result<Table, LayerError> {
+    let mut parts = Parts::beside(path);
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("dbf"))
+    {
+        parts.dbf = Some(Part::File(path.to_path_buf()));
+    }
+    let (fields, records, encoding, _, _) = read_attributes(&parts, opts)?;
+    Ok((fields, records, encoding))
+}
+
+/// An attribute table: fields, rows, and the encoding used (`None` without a `.dbf`).
+pub type Table = (Vec<FieldDef>, Vec<Vec<Value>>, Option<String>);
 
 /// Reads a polygon shapefile from its parts, wherever they are.
 pub fn read_parts(parts: &Parts, opts: &ReadOptions) -> Result<Layer, LayerError> {
@@ -213,6 +273,8 @@ fn read_geometry(part: &Part) -> Result<Geometry, LayerError> {
     const BATCH_BYTES: usize = 32 << 20;
     let mut pos: u64 = 100;
     let mut record = 0usize;
+    // The file's own number of the last record read (some writers count from 0).
+    let mut last_no: Option<i32> = None;
     let mut nulls = 0usize;
     let mut shapes = Vec::new();
     let mut buf: Vec<u8> = Vec::new();
@@ -238,22 +300,62 @@ fn read_geometry(part: &Part) -> Result<Geometry, LayerError> {
             }
             src.read_exact(&mut rh)
                 .map_err(|e| LayerError::io(path, e))?;
+            let no = i32::from_be_bytes([rh[0], rh[1], rh[2], rh[3]]);
             let len = u64::from(u32::from_be_bytes([rh[4], rh[5], rh[6], rh[7]])) * 2;
-            record += 1;
-            if len > remaining - 8 {
-                return Err(LayerError::record(
-                    path,
-                    record,
-                    format!(
-                        "the record claims {len} bytes but the file ends after {}; the file is truncated or damaged",
-                        remaining - 8
-                    ),
-                ));
-            }
+            let fits = (4..=remaining - 8).contains(&len);
             let start = buf.len();
-            buf.resize(start + len as usize, 0);
-            src.read_exact(&mut buf[start..])
-                .map_err(|e| LayerError::io(path, e))?;
+            if fits {
+                buf.resize(start + len as usize, 0);
+                src.read_exact(&mut buf[start..])
+                    .map_err(|e| LayerError::io(path, e))?;
+            }
+            let kind = le_i32(&buf[start..], 0).unwrap_or(-1);
+            if !fits || !known_type(kind) {
+                // Not a record header: zero padding or garbage between records, which
+                // readers that trust the .shx never see. Find the next record.
+                buf.truncate(start);
+                let next_no = last_no.map_or(1, |n| n.wrapping_add(1));
+                match resync(&mut *src, pos, file_len, next_no)
+                    .map_err(|e| LayerError::io(path, e))?
+                {
+                    Some(at) => {
+                        warnings.push(format!(
+                            "{}: {} byte(s) that are not a record skipped before record {}",
+                            path.display(),
+                            at - pos,
+                            record + 1
+                        ));
+                        src.seek(SeekFrom::Start(at))
+                            .map_err(|e| LayerError::io(path, e))?;
+                        pos = at;
+                        continue;
+                    }
+                    // A header numbered as the next record whose content runs past the end
+                    // is a truncated file: data is missing, which is an error. Otherwise the
+                    // bytes are trailing garbage.
+                    None if len > remaining - 8 && no == next_no => {
+                        return Err(LayerError::record(
+                            path,
+                            record + 1,
+                            format!(
+                                "the record claims {len} bytes but the file ends after {}; the file is truncated or damaged",
+                                remaining - 8
+                            ),
+                        ));
+                    }
+                    None => {
+                        warnings.push(format!(
+                            "{}: {} trailing byte(s) after record {record} are not a record; ignored",
+                            path.display(),
+                            remaining
+                        ));
+                        done = true;
+                        break;
+                    }
+                }
+            }
+            record += 1;
+            last_no = Some(no);
             spans.push((record, start, start + len as usize));
             pos += 8 + len;
         }

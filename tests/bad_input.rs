@@ -1,0 +1,160 @@
+//! Rows of the bad-input matrix: damaged record framing (zero padding, garbage between
+//! records, trailing garbage, record numbers from 0), a DBF renamed `.shp`, and GeoJSON with
+//! other geometry types mixed in. Each opens with the right features and a warning naming
+//! what was skipped, or is refused naming the file.
+#![allow(clippy::unwrap_used)] // tests: a failure is a failed test
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use soilrisk::error::LayerError;
+use soilrisk::io::{ReadOptions, read_layer};
+
+/// Size of one square's record in `write_shp_squares` files: header 8 + content 128.
+const RECORD: usize = 136;
+
+/// Three squares; returns the .shp path and its bytes.
+fn three_squares(dir: &Path) -> (PathBuf, Vec<u8>) {
+    let shp = dir.join("p.shp");
+    common::write_shp_squares(
+        &shp,
+        &[(0.0, 0.0, 10.0), (20.0, 0.0, 10.0), (40.0, 0.0, 10.0)],
+    );
+    let bytes = std::fs::read(&shp).unwrap();
+    assert_eq!(bytes.len(), 100 + 3 * RECORD);
+    (shp, bytes)
+}
+
+fn record(bytes: &[u8], k: usize) -> &[u8] {
+    &bytes[100 + k * RECORD..100 + (k + 1) * RECORD]
+}
+
+#[test]
+fn zero_padding_and_garbage_between_records_are_skipped_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let (shp, bytes) = three_squares(dir.path());
+    let mut damaged = bytes[..100].to_vec();
+    damaged.extend(record(&bytes, 0));
+    damaged.extend([0u8; 40]); // zero padding
+    damaged.extend(record(&bytes, 1));
+    damaged.extend(b"<garbage between records>"); // 25 bytes, odd
+    damaged.extend(record(&bytes, 2));
+    std::fs::write(&shp, &damaged).unwrap();
+    std::fs::remove_file(shp.with_extension("shx")).unwrap(); // read sequentially
+
+    let layer = read_layer(&shp, &ReadOptions::default()).unwrap();
+    assert_eq!(layer.features.len(), 3);
+    let records: Vec<usize> = layer.features.iter().map(|f| f.record).collect();
+    assert_eq!(records, [1, 2, 3]);
+    let skipped: Vec<&String> = layer
+        .warnings
+        .iter()
+        .filter(|w| w.contains("not a record skipped"))
+        .collect();
+    assert_eq!(skipped.len(), 2, "{:?}", layer.warnings);
+    assert!(skipped[0].contains("40 byte(s)") && skipped[0].contains("before record 2"));
+    assert!(skipped[1].contains("25 byte(s)") && skipped[1].contains("before record 3"));
+    // The header's file length no longer matches: said, not fatal.
+    assert!(
+        layer
+            .warnings
+            .iter()
+            .any(|w| w.contains("header gives the file length"))
+    );
+}
+
+#[test]
+fn trailing_garbage_is_ignored_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let (shp, mut bytes) = three_squares(dir.path());
+    bytes.extend(b"\x00\x00\x00\x09garbage at the end of the file");
+    std::fs::write(&shp, &bytes).unwrap();
+    let layer = read_layer(&shp, &ReadOptions::default()).unwrap();
+    assert_eq!(layer.features.len(), 3);
+    assert!(
+        layer
+            .warnings
+            .iter()
+            .any(|w| w.contains("after record 3 are not a record")),
+        "{:?}",
+        layer.warnings
+    );
+}
+
+#[test]
+fn record_numbers_counted_from_zero_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let (shp, mut bytes) = three_squares(dir.path());
+    for k in 0..3 {
+        let at = 100 + k * RECORD;
+        bytes[at..at + 4].copy_from_slice(&(k as i32).to_be_bytes());
+    }
+    std::fs::write(&shp, &bytes).unwrap();
+    let layer = read_layer(&shp, &ReadOptions::default()).unwrap();
+    assert_eq!(layer.features.len(), 3);
+    assert!(layer.warnings.iter().all(|w| !w.contains("not a record")));
+}
+
+#[test]
+fn a_dbf_renamed_shp_is_refused_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (shp, _) = three_squares(dir.path());
+    common::write_dbf(
+        &dir.path().join("t.dbf"),
+        &[("ID", 4)],
+        &[vec![b"1".to_vec()]],
+        0,
+    );
+    std::fs::rename(dir.path().join("t.dbf"), dir.path().join("table.shp")).unwrap();
+    let err = read_layer(&dir.path().join("table.shp"), &ReadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("not a shapefile") && err.ends_with("table.shp"),
+        "{err}"
+    );
+    drop(shp);
+}
+
+#[test]
+fn other_geometry_types_in_geojson_are_skipped_or_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mixed = dir.path().join("mixed.geojson");
+    std::fs::write(
+        &mixed,
+        r#"{"type":"FeatureCollection","features":[
+          {"type":"Feature","properties":{"id":1},"geometry":{"type":"Point","coordinates":[104,30]}},
+          {"type":"Feature","properties":{"id":2},"geometry":{"type":"Polygon","coordinates":[[[104,30],[104.1,30],[104.1,30.1],[104,30]]]}},
+          {"type":"Feature","properties":{"id":3},"geometry":{"type":"LineString","coordinates":[[104,30],[105,31]]}},
+          {"type":"Feature","properties":{"id":4},"geometry":{"type":"Point","coordinates":[105,30]}}
+        ]}"#,
+    )
+    .unwrap();
+    let layer = read_layer(&mixed, &ReadOptions::default()).unwrap();
+    assert_eq!(layer.features.len(), 1);
+    assert_eq!(layer.features[0].record, 2);
+    assert!(
+        layer
+            .warnings
+            .iter()
+            .any(|w| w.contains("1 LineString, 2 Point feature(s) skipped")),
+        "{:?}",
+        layer.warnings
+    );
+
+    let points = dir.path().join("points.geojson");
+    std::fs::write(
+        &points,
+        r#"{"type":"FeatureCollection","features":[
+          {"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[104,30]}}]}"#,
+    )
+    .unwrap();
+    let err = read_layer(&points, &ReadOptions::default()).unwrap_err();
+    assert!(matches!(err, LayerError::NotPolygons { .. }));
+    let msg = err.to_string();
+    assert!(
+        msg.contains("1 Point") && msg.ends_with("points.geojson"),
+        "{msg}"
+    );
+}
