@@ -128,6 +128,8 @@ pub struct SoilriskApp {
     pub parcels_path: PathBuf,
     /// The last load asked for: paths, text encodings, field mapping.
     pub request: Request,
+    /// The load that gave the layers shown, to go back to when a later one fails.
+    loaded_request: Option<Request>,
     /// A zip of several layers was opened: which one?
     pub choose_member: Option<MemberChoice>,
     /// File dialogs; tests put a double here.
@@ -172,6 +174,7 @@ impl SoilriskApp {
             risk_path: risk.clone(),
             parcels_path: parcels.clone(),
             request: Request::new(risk.clone(), parcels.clone()),
+            loaded_request: None,
             choose_member: None,
             dialogs: Arc::new(NativeDialogs),
             dialog: None,
@@ -218,12 +221,26 @@ impl SoilriskApp {
         }
     }
 
+    fn restore_loaded_request(&mut self) {
+        if let Some(r) = &self.loaded_request {
+            self.request = r.clone();
+            self.risk_path = r.risk.clone();
+            self.parcels_path = r.parcels.clone();
+        }
+    }
+
     fn poll_task(&mut self) {
         let Some(task) = &mut self.task else { return };
         let Some(result) = task.poll() else { return };
         self.task = None;
+        if result.is_err() {
+            // The layers shown stay, and so do their paths: the next File > Open pairs the
+            // new layer with the one on screen, not with the one that failed.
+            self.restore_loaded_request();
+        }
         match result {
             Ok(loaded) => {
+                self.loaded_request = Some(self.request.clone());
                 let summary = loaded.analysis.summary(self.settings.target);
                 let to_lonlat = loaded
                     .analysis
@@ -852,6 +869,9 @@ impl eframe::App for SoilriskApp {
                 }
                 mapping::MappingAction::Analyse => {
                     if let Some(m) = self.mapping.take() {
+                        self.risk_path = m.req.risk.clone();
+                        self.parcels_path = m.req.parcels.clone();
+                        self.request = m.req.clone();
                         match Task::analyse(&ctx, m.req, m.risk, m.parcels) {
                             Ok(t) => self.task = Some(t),
                             Err(e) => self.error = Some(e),

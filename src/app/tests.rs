@@ -515,6 +515,9 @@ fn other_field_names_and_unknown_values_go_through_the_mapping_dialog() {
     // Half the parcel (50 x 100 m) lies in the class III area, under strict control.
     assert!((s.strict_control_area_m2 - 5000.0).abs() < 1e-6);
     assert!((s.treated_area_m2 - 5000.0).abs() < 1e-6);
+    // The mapped load is the one on screen, fields and all.
+    assert!(h.state().parcels_path.ends_with("tb.geojson"));
+    assert_eq!(h.state().request.fields.measure, "CQCS");
 }
 
 /// Copies the bundled sample into `dir`.
@@ -661,4 +664,52 @@ fn the_map_exports_as_a_png_of_the_map_area() {
     // A map, not a blank: many distinct colours, among them the class II fill blended in.
     let colours: std::collections::HashSet<&[u8]> = buf.chunks(4).collect();
     assert!(colours.len() > 50, "{} colours", colours.len());
+}
+
+#[test]
+fn refused_real_files_say_why_in_the_window_and_the_layers_stay() {
+    let real = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/realdata");
+    if !real.is_dir() {
+        eprintln!("notice: ../shared/realdata is absent; real-file window checks skipped");
+        return;
+    }
+    let mut h = loaded();
+    for (file, reason) in [
+        ("deb-go-shp-0.1.1/pointz.shp", "PointZ"),
+        ("fiona/test_tin.shp", "MultiPatch"),
+        ("crate-dbase-0.8.0/cp936.dbf", "without its .shp"),
+        (
+            "pyshp/tests-3.1.6/empty_zipfile.zip",
+            "no shapefile or GeoJSON",
+        ),
+        ("mbostock-shapefile/test/polylines.json", "LineString"),
+    ] {
+        let path = real.join(file);
+        h.state_mut().dialogs = Arc::new(Answer(path.clone()));
+        h.get_by_label("File").click();
+        h.run_steps(2);
+        h.get_by_label("Open parcel layer…").click();
+        h.run_steps(3);
+        wait_until(&mut h, "an error message", |a| {
+            a.task.is_none() && a.error.is_some()
+        });
+        h.run_steps(2);
+        let err = h.state().error.clone().unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        assert!(err.contains(reason), "{file}: {err}");
+        assert!(
+            err.contains(name.trim_end_matches(".dbf")),
+            "{file}: names the file: {err}"
+        );
+        let s = h.state().session.as_ref().unwrap();
+        assert_eq!(
+            s.analysis.parcel_info.len(),
+            30_000,
+            "{file}: the sample stays"
+        );
+        // What the next File > Open pairs with is the layer on screen.
+        assert_eq!(h.state().parcels_path, sample("parcels.shp"), "{file}");
+        h.get_by_label("Dismiss").click();
+        h.run_steps(2);
+    }
 }
