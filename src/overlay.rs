@@ -19,13 +19,12 @@
 //! Units: coordinates in the analysis CRS; areas in m² through `AreaMethod`. Rings follow geo's
 //! winding (exteriors counter-clockwise, holes clockwise); `io::rings` makes them so.
 
-use geo::kernels::{Kernel, Orientation, RobustKernel};
 use geo::orient::{Direction, Orient};
 use geo::{BooleanOps, BoundingRect, Coord, LineString, MultiPolygon, Polygon, Rect};
 
 use crate::area::AreaMethod;
 use crate::index::BoxIndex;
-use crate::io::rings::{point_in_polygon, twice_signed_area};
+use crate::io::rings::{point_in_polygon, segments_meet, twice_signed_area};
 use crate::vocab::RiskClass;
 
 /// Consecutive edges grouped under one box, so that only the edges near a parcel are tested.
@@ -182,23 +181,6 @@ fn rects_meet(a: &Rect<f64>, b: &Rect<f64>) -> bool {
         && b.min().x <= a.max().x
         && a.min().y <= b.max().y
         && b.min().y <= a.max().y
-}
-
-/// Whether segments ab and cd share at least one point (exact predicates).
-fn segments_meet(a: Coord<f64>, b: Coord<f64>, c: Coord<f64>, d: Coord<f64>) -> bool {
-    if !rects_meet(&Rect::new(a, b), &Rect::new(c, d)) {
-        return false;
-    }
-    let o1 = RobustKernel::orient2d(a, b, c);
-    let o2 = RobustKernel::orient2d(a, b, d);
-    let o3 = RobustKernel::orient2d(c, d, a);
-    let o4 = RobustKernel::orient2d(c, d, b);
-    let col = Orientation::Collinear;
-    if o1 == col && o2 == col {
-        // Collinear: the boxes already overlap, so the segments do.
-        return true;
-    }
-    (o1 != o2 || o1 == col) && (o3 != o4 || o3 == col)
 }
 
 /// Sutherland–Hodgman clipping of a closed ring to a rectangle. Returns a closed ring (or

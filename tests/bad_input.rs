@@ -158,3 +158,93 @@ fn other_geometry_types_in_geojson_are_skipped_or_refused() {
         "{msg}"
     );
 }
+
+#[test]
+fn nan_and_infinite_coordinates_are_dropped_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let (shp, mut bytes) = three_squares(dir.path());
+    // Second square: its third point's x is NaN; third square: a y is infinite.
+    let point = |k: usize, i: usize| 100 + k * RECORD + 8 + 48 + 16 * i;
+    let at = point(1, 2);
+    bytes[at..at + 8].copy_from_slice(&f64::NAN.to_le_bytes());
+    let at = point(2, 1) + 8;
+    bytes[at..at + 8].copy_from_slice(&f64::INFINITY.to_le_bytes());
+    std::fs::write(&shp, &bytes).unwrap();
+    let layer = read_layer(&shp, &ReadOptions::default()).unwrap();
+    for f in &layer.features {
+        for p in &f.geometry.0 {
+            assert!(
+                p.exterior()
+                    .0
+                    .iter()
+                    .all(|c| c.x.is_finite() && c.y.is_finite())
+            );
+        }
+    }
+    assert!(
+        layer
+            .warnings
+            .iter()
+            .any(|w| w.contains("record 2") && w.contains("not finite")),
+        "{:?}",
+        layer.warnings
+    );
+}
+
+#[test]
+fn a_bow_tie_parcel_is_repaired_counted_and_reported_in_summary_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let risk = dir.path().join("risk.geojson");
+    let parcels = dir.path().join("parcels.geojson");
+    common::write_geojson(
+        &risk,
+        &[(
+            r#"{"RISK_ID":"R1","RISK_CLASS":"safe_use"}"#,
+            vec![vec![common::rect(0., 0., 100., 100.)]],
+        )],
+    );
+    // Crossing itself at (5, 5): two triangles of 25 m² each. Its signed area is 0, so
+    // without the repair it would vanish.
+    let bowtie = vec![(0., 0.), (0., 10.), (10., 0.), (10., 10.), (0., 0.)];
+    common::write_geojson(
+        &parcels,
+        &[
+            (
+                r#"{"PARCEL_ID":"P1","COUNTY":"A","MEASURE":"safe_use"}"#,
+                vec![vec![common::rect(20., 20., 30., 30.)]],
+            ),
+            (
+                r#"{"PARCEL_ID":"P2","COUNTY":"A","MEASURE":"none"}"#,
+                vec![vec![bowtie]],
+            ),
+        ],
+    );
+    let out = dir.path().join("out");
+    let o = std::process::Command::new(common::bin())
+        .args(["analyze", "--risk"])
+        .arg(&risk)
+        .arg("--parcels")
+        .arg(&parcels)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert!((s["contaminated_area_m2"].as_f64().unwrap() - 150.0).abs() < 1e-9);
+    assert!((s["untreated_area_m2"].as_f64().unwrap() - 50.0).abs() < 1e-9);
+    let warnings: Vec<&str> = s["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w.as_str())
+        .collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("feature 2")
+                && w.contains("self-intersecting polygon(s) made valid")),
+        "{warnings:?}"
+    );
+}

@@ -314,3 +314,43 @@ fn info_and_analyze_answer_in_one_line_for_every_listed_file() {
         }
     }
 }
+
+#[test]
+fn self_intersecting_real_polygons_are_repaired_as_geos_make_valid_does() {
+    use geo::Area;
+    let Some(root) = common::realdata() else {
+        return;
+    };
+    // NY8_utm18.shp holds five invalid polygons (the manifest's count). Reference areas:
+    // shapely 2.2.0 `make_valid` (GEOS, linework method) of the same records, read by pyogrio.
+    let geos = [
+        (24, 34_120_281.459_367),
+        (28, 75_449_463.716_687),
+        (173, 13_711_997.743_592),
+        (210, 2_957_491.505_375),
+        (224, 9_642_620.177_604),
+    ];
+    let path = root.join("deb-r-cran-spdata-2.2.1/NY8_utm18.shp");
+    let layer = read_layer(&path, &ReadOptions::default()).unwrap();
+    let repaired: Vec<&String> = layer
+        .warnings
+        .iter()
+        .filter(|w| w.contains("self-intersecting polygon(s) made valid"))
+        .collect();
+    assert_eq!(repaired.len(), 5, "{repaired:?}");
+    for (record, want) in geos {
+        assert!(
+            repaired
+                .iter()
+                .any(|w| w.contains(&format!("record {record}:"))),
+            "record {record} not reported"
+        );
+        let f = layer.features.iter().find(|f| f.record == record).unwrap();
+        let got = f.geometry.unsigned_area();
+        assert!(
+            ((got - want) / want).abs() < 1e-9,
+            "record {record}: {got} vs GEOS {want}"
+        );
+        assert!(geo::Validation::is_valid(&f.geometry), "record {record}");
+    }
+}

@@ -7,7 +7,8 @@
 //! ring (its hole), or inside a hole (an island: a new outer ring). A ring whose winding
 //! disagrees with its role is reported, not trusted.
 
-use geo::{Coord, LineString, MultiPolygon, Polygon};
+use geo::kernels::{Kernel, Orientation, RobustKernel};
+use geo::{Coord, LineString, MakeValid, MultiPolygon, Polygon};
 
 /// What assembly had to fix in one record, for the layer's warnings.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -20,6 +21,12 @@ pub struct RingNotes {
     pub misoriented: usize,
     /// Consecutive duplicate points removed.
     pub duplicate_points: usize,
+    /// Points with a NaN or infinite coordinate removed.
+    pub non_finite_points: usize,
+    /// Polygons whose boundary crosses or touches itself (a bow-tie, a spike), made valid.
+    pub self_intersections: usize,
+    /// Self-intersecting polygons the repair could not make valid, dropped.
+    pub unrepairable: usize,
 }
 
 impl RingNotes {
@@ -40,6 +47,24 @@ impl RingNotes {
             parts.push(format!(
                 "{} ring(s) with the wrong winding re-oriented",
                 self.misoriented
+            ));
+        }
+        if self.self_intersections > 0 {
+            parts.push(format!(
+                "{} self-intersecting polygon(s) made valid",
+                self.self_intersections
+            ));
+        }
+        if self.unrepairable > 0 {
+            parts.push(format!(
+                "{} self-intersecting polygon(s) could not be repaired and were dropped",
+                self.unrepairable
+            ));
+        }
+        if self.non_finite_points > 0 {
+            parts.push(format!(
+                "{} point(s) with coordinates that are not finite (NaN or infinite) removed",
+                self.non_finite_points
             ));
         }
         if self.duplicate_points > 0 {
@@ -110,12 +135,125 @@ fn ring_inside(inner: &[Coord<f64>], outer: &[Coord<f64>]) -> bool {
     yes * 2 > probes
 }
 
+fn boxes_meet(a: Coord<f64>, b: Coord<f64>, c: Coord<f64>, d: Coord<f64>) -> bool {
+    a.x.min(b.x) <= c.x.max(d.x)
+        && c.x.min(d.x) <= a.x.max(b.x)
+        && a.y.min(b.y) <= c.y.max(d.y)
+        && c.y.min(d.y) <= a.y.max(b.y)
+}
+
+/// Whether segments ab and cd share at least one point (exact predicates).
+pub fn segments_meet(a: Coord<f64>, b: Coord<f64>, c: Coord<f64>, d: Coord<f64>) -> bool {
+    if !boxes_meet(a, b, c, d) {
+        return false;
+    }
+    let o1 = RobustKernel::orient2d(a, b, c);
+    let o2 = RobustKernel::orient2d(a, b, d);
+    let o3 = RobustKernel::orient2d(c, d, a);
+    let o4 = RobustKernel::orient2d(c, d, b);
+    let col = Orientation::Collinear;
+    if o1 == col && o2 == col {
+        // Collinear: the boxes already overlap, so the segments do.
+        return true;
+    }
+    (o1 != o2 || o1 == col) && (o3 != o4 || o3 == col)
+}
+
+/// Whether a closed ring (first point repeated last, no consecutive duplicates) is simple:
+/// no two edges meet except neighbours at their shared vertex, and no edge doubles back over
+/// the one before it. Edges are compared in order of their left end, so only pairs whose x
+/// ranges overlap are tested.
+pub fn ring_is_simple(ring: &[Coord<f64>]) -> bool {
+    let n = ring.len().saturating_sub(1); // edges
+    if n < 3 {
+        return false;
+    }
+    let edge = |i: usize| (ring[i], ring[i + 1]);
+    let adjacent = |i: usize, j: usize| j == i + 1 || (i == 0 && j == n - 1);
+    // An edge folding back over the previous one (a spike) shares more than the vertex.
+    for i in 0..n {
+        let (a, b) = edge(i);
+        let c = ring[(i + 2) % n]; // ring[n] is ring[0]
+        if RobustKernel::orient2d(a, b, c) == Orientation::Collinear {
+            let back = (b.x - a.x) * (c.x - b.x) + (b.y - a.y) * (c.y - b.y) < 0.0;
+            if back {
+                return false;
+            }
+        }
+    }
+    if n <= 32 {
+        // Small rings (parcels): every pair, boxes first; no allocation.
+        for i in 0..n {
+            let (a, b) = edge(i);
+            for j in i + 2..n {
+                if adjacent(i, j) {
+                    continue;
+                }
+                let (c, d) = edge(j);
+                if boxes_meet(a, b, c, d) && segments_meet(a, b, c, d) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    let min_x = |i: usize| ring[i].x.min(ring[i + 1].x);
+    order.sort_unstable_by(|&i, &j| min_x(i).total_cmp(&min_x(j)));
+    for (k, &i) in order.iter().enumerate() {
+        let (a, b) = edge(i);
+        let max_x = a.x.max(b.x);
+        for &j in &order[k + 1..] {
+            if min_x(j) > max_x {
+                break;
+            }
+            let (lo, hi) = (i.min(j), i.max(j));
+            if adjacent(lo, hi) {
+                continue;
+            }
+            let (c, d) = edge(j);
+            if segments_meet(a, b, c, d) {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// Makes each polygon with a non-simple ring valid (geo's `MakeValid`, the triangulation
+/// repair of Ledoux et al., odd-even rule: a bow-tie becomes its two triangles).
+fn repair_self_intersections(mp: MultiPolygon<f64>, notes: &mut RingNotes) -> MultiPolygon<f64> {
+    let simple = |p: &Polygon<f64>| {
+        ring_is_simple(&p.exterior().0) && p.interiors().iter().all(|h| ring_is_simple(&h.0))
+    };
+    if mp.0.iter().all(simple) {
+        return mp;
+    }
+    let mut out = Vec::with_capacity(mp.0.len());
+    for p in mp.0 {
+        if simple(&p) {
+            out.push(p);
+            continue;
+        }
+        match p.make_valid() {
+            Ok(fixed) if !fixed.0.is_empty() => {
+                notes.self_intersections += 1;
+                out.extend(fixed.0);
+            }
+            _ => notes.unrepairable += 1,
+        }
+    }
+    MultiPolygon::new(out)
+}
+
 /// Cleans one ring: removes non-finite and consecutive duplicate points and closes it.
 /// Returns `None` for a ring with fewer than three distinct points.
 fn clean_ring(mut out: Vec<Coord<f64>>, notes: &mut RingNotes) -> Option<Vec<Coord<f64>>> {
     let had = out.len();
     // In place: a million parcels should not cost a million extra copies.
     out.retain(|p| p.x.is_finite() && p.y.is_finite());
+    let finite = out.len();
+    notes.non_finite_points += had - finite;
     out.dedup();
     let closed_in_file = had >= 2 && out.len() >= 2 && out.first() == out.last();
     if closed_in_file {
@@ -123,15 +261,17 @@ fn clean_ring(mut out: Vec<Coord<f64>>, notes: &mut RingNotes) -> Option<Vec<Coo
     } else if out.len() >= 3 {
         notes.unclosed += 1;
     }
-    // Points dropped other than the closing one were duplicates (or not finite).
-    let dropped = had.saturating_sub(out.len() + usize::from(closed_in_file));
+    // Points dropped other than the closing one were duplicates.
+    let dropped = finite.saturating_sub(out.len() + usize::from(closed_in_file));
     notes.duplicate_points += dropped;
     if out.len() < 3 {
         notes.degenerate += 1;
         return None;
     }
     out.push(out[0]);
-    if twice_signed_area(&out) == 0.0 {
+    // Zero area: a sliver, unless the ring crosses itself (a symmetric bow-tie), which the
+    // repair turns into its parts.
+    if twice_signed_area(&out) == 0.0 && ring_is_simple(&out) {
         notes.degenerate += 1;
         return None;
     }
@@ -159,7 +299,9 @@ pub fn assemble(rings: Vec<Vec<Coord<f64>>>, esri_winding: bool) -> (MultiPolygo
         if esri_winding && area > 0.0 {
             notes.misoriented += 1;
         }
-        return (MultiPolygon::new(vec![make_polygon(ring, vec![])]), notes);
+        let mp = MultiPolygon::new(vec![make_polygon(ring, vec![])]);
+        let mp = repair_self_intersections(mp, &mut notes);
+        return (mp, notes);
     }
 
     // Largest first, so every ring's container has been placed before it.
@@ -200,7 +342,8 @@ pub fn assemble(rings: Vec<Vec<Coord<f64>>>, esri_winding: bool) -> (MultiPolygo
         .into_iter()
         .map(|(shell, holes)| make_polygon(shell, holes))
         .collect();
-    (MultiPolygon::new(polys), notes)
+    let mp = repair_self_intersections(MultiPolygon::new(polys), &mut notes);
+    (mp, notes)
 }
 
 /// A polygon with the exterior counter-clockwise and holes clockwise (geo's convention, and
@@ -291,5 +434,66 @@ mod tests {
         assert_eq!(notes.duplicate_points, 1);
         assert_eq!(notes.degenerate, 1);
         assert_eq!(mp.0[0].exterior().0.len(), 5);
+    }
+
+    fn c(x: f64, y: f64) -> Coord<f64> {
+        Coord { x, y }
+    }
+
+    #[test]
+    fn simple_and_non_simple_rings() {
+        let sq = [c(0., 0.), c(1., 0.), c(1., 1.), c(0., 1.), c(0., 0.)];
+        assert!(ring_is_simple(&sq));
+        let bowtie = [c(0., 0.), c(1., 1.), c(1., 0.), c(0., 1.), c(0., 0.)];
+        assert!(!ring_is_simple(&bowtie));
+        // Touching itself at a vertex (an inverted hole).
+        let touch = [
+            c(0., 0.),
+            c(4., 0.),
+            c(4., 4.),
+            c(2., 0.),
+            c(0., 4.),
+            c(0., 0.),
+        ];
+        assert!(!ring_is_simple(&touch));
+        // A spike out and back along the same line.
+        let spike = [
+            c(0., 0.),
+            c(2., 0.),
+            c(3., 0.),
+            c(2., 0.),
+            c(2., 2.),
+            c(0., 0.),
+        ];
+        assert!(!ring_is_simple(&spike));
+        // A concave but simple ring.
+        let notch = [
+            c(0., 0.),
+            c(4., 0.),
+            c(4., 4.),
+            c(2., 1.),
+            c(0., 4.),
+            c(0., 0.),
+        ];
+        assert!(ring_is_simple(&notch));
+    }
+
+    #[test]
+    fn a_bow_tie_becomes_its_two_triangles() {
+        // Clockwise as a shapefile would store it, crossing at (5, 5).
+        let bowtie = vec![c(0., 0.), c(0., 10.), c(10., 0.), c(10., 10.), c(0., 0.)];
+        let (mp, notes) = assemble(vec![bowtie], true);
+        assert_eq!(notes.self_intersections, 1, "{}", notes.describe());
+        assert_eq!(mp.0.len(), 2);
+        let area: f64 =
+            mp.0.iter()
+                .map(|p| twice_signed_area(&p.exterior().0) / 2.0)
+                .sum();
+        assert!((area - 50.0).abs() < 1e-9, "{area}");
+        assert!(
+            notes
+                .describe()
+                .contains("self-intersecting polygon(s) made valid")
+        );
     }
 }
