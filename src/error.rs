@@ -74,6 +74,8 @@ pub enum AnalysisError {
     UnknownValues { path: PathBuf, message: String },
     #[error("{reason}: {}", path.display())]
     Crs { path: PathBuf, reason: String },
+    #[error("the {what} layer holds no features; there is nothing to analyse: {}", path.display())]
+    Empty { what: &'static str, path: PathBuf },
     #[error("cancelled")]
     Cancelled,
 }

@@ -389,6 +389,9 @@ pub fn analyse_layers(
         }
     }
     timings.phases.push((Phase::Statistics, t.elapsed()));
+    if let Some(w) = no_overlap_warning(&risk, &parcels, &parcel_results) {
+        warnings.push(w);
+    }
 
     Ok(Analysis {
         risk,
@@ -403,6 +406,40 @@ pub fn analyse_layers(
         risk_results,
         warnings,
         timings: Timings::default(),
+    })
+}
+
+/// When no parcel lies in any risk area, says so, and whether the layers' extents are apart
+/// altogether (most often a layer in another CRS than its `.prj` says).
+fn no_overlap_warning(risk: &Layer, parcels: &Layer, results: &[ParcelResult]) -> Option<String> {
+    if results.iter().any(|r| r.contaminated_m2() > 0.0) {
+        return None;
+    }
+    let (Some(a), Some(b)) = (risk.extent(), parcels.extent()) else {
+        return None;
+    };
+    let apart = a.max().x < b.min().x
+        || b.max().x < a.min().x
+        || a.max().y < b.min().y
+        || b.max().y < a.min().y;
+    let show = |r: geo::Rect<f64>| {
+        format!(
+            "({:.3}, {:.3}) - ({:.3}, {:.3})",
+            r.min().x,
+            r.min().y,
+            r.max().x,
+            r.max().y
+        )
+    };
+    Some(if apart {
+        format!(
+            "the layers do not overlap: risk areas {} and parcels {}; no parcel lies in a risk \
+             area (check that each layer's .prj describes its coordinates)",
+            show(a),
+            show(b)
+        )
+    } else {
+        "no parcel lies in any risk area; the rate is undefined".to_string()
     })
 }
 
@@ -463,7 +500,19 @@ fn unknown_values_error(
     }
 }
 
+/// An empty layer is refused before its fields are looked for (an empty GeoJSON has none).
+fn not_empty(layer: &Layer, what: &'static str) -> Result<(), AnalysisError> {
+    if layer.features.is_empty() {
+        return Err(AnalysisError::Empty {
+            what,
+            path: layer.path.clone(),
+        });
+    }
+    Ok(())
+}
+
 fn risk_attributes(layer: &Layer, req: &Request) -> Result<Vec<RiskArea>, AnalysisError> {
+    not_empty(layer, "risk-area")?;
     let id_f = field(layer, &req.fields.risk_id)?;
     let class_f = field(layer, &req.fields.risk_class)?;
     let mut unknown: BTreeMap<String, usize> = BTreeMap::new();
@@ -492,6 +541,7 @@ fn risk_attributes(layer: &Layer, req: &Request) -> Result<Vec<RiskArea>, Analys
 }
 
 fn parcel_attributes(layer: &Layer, req: &Request) -> Result<Vec<ParcelInfo>, AnalysisError> {
+    not_empty(layer, "parcel")?;
     let id_f = field(layer, &req.fields.parcel_id)?;
     let region_f = field(layer, &req.fields.region)?;
     let measure_f = field(layer, &req.fields.measure)?;

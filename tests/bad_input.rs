@@ -248,3 +248,107 @@ fn a_bow_tie_parcel_is_repaired_counted_and_reported_in_summary_json() {
         "{warnings:?}"
     );
 }
+
+fn one_square(path: &Path, props: &str, x: f64) {
+    common::write_geojson(
+        path,
+        &[(props, vec![vec![common::rect(x, 0., x + 10., 10.)]])],
+    );
+}
+
+#[test]
+fn empty_layers_are_refused_naming_the_layer_and_file() {
+    use soilrisk::pipeline::{Control, Request, run};
+    let dir = tempfile::tempdir().unwrap();
+    let risk = dir.path().join("risk.geojson");
+    one_square(&risk, r#"{"RISK_ID":"R1","RISK_CLASS":"safe_use"}"#, 0.);
+    let empty = dir.path().join("empty.geojson");
+    std::fs::write(&empty, r#"{"type":"FeatureCollection","features":[]}"#).unwrap();
+    for (r, p, what) in [(&risk, &empty, "parcel"), (&empty, &risk, "risk-area")] {
+        let msg = run(&Request::new(r, p), Control::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains(&format!("the {what} layer holds no features"))
+                && msg.ends_with("empty.geojson"),
+            "{msg}"
+        );
+    }
+}
+
+#[test]
+fn layers_that_do_not_overlap_analyse_with_a_warning_about_it() {
+    use soilrisk::pipeline::{Control, Request, run};
+    let dir = tempfile::tempdir().unwrap();
+    let risk = dir.path().join("risk.geojson");
+    let parcels = dir.path().join("parcels.geojson");
+    one_square(&risk, r#"{"RISK_ID":"R1","RISK_CLASS":"safe_use"}"#, 0.);
+    one_square(
+        &parcels,
+        r#"{"PARCEL_ID":"P1","COUNTY":"A","MEASURE":"none"}"#,
+        1000.,
+    );
+    let a = run(&Request::new(&risk, &parcels), Control::default()).unwrap();
+    let s = a.summary(0.94);
+    assert_eq!(s.parcels_at_risk, 0);
+    assert_eq!(s.safe_utilization_rate, None);
+    assert!(
+        s.warnings
+            .iter()
+            .any(|w| w.contains("the layers do not overlap")),
+        "{:?}",
+        s.warnings
+    );
+}
+
+#[test]
+fn an_html_page_saved_as_prj_warns_and_the_other_layers_crs_is_used() {
+    use soilrisk::pipeline::{Control, Request, run};
+    let dir = tempfile::tempdir().unwrap();
+    let (shp, _) = three_squares(dir.path());
+    common::write_dbf(
+        &shp.with_extension("dbf"),
+        &[("PARCEL_ID", 4), ("COUNTY", 4), ("MEASURE", 10)],
+        &[
+            vec![b"P1".to_vec(), b"A".to_vec(), b"none".to_vec()],
+            vec![b"P2".to_vec(), b"A".to_vec(), b"none".to_vec()],
+            vec![b"P3".to_vec(), b"A".to_vec(), b"none".to_vec()],
+        ],
+        0,
+    );
+    std::fs::write(
+        shp.with_extension("prj"),
+        "<!DOCTYPE html><html><body>404 Not Found</body></html>",
+    )
+    .unwrap();
+    let risk = dir.path().join("risk.geojson");
+    // In EPSG:4544 (the helper's CRS), around the three squares' coordinates.
+    common::write_geojson(
+        &risk,
+        &[(
+            r#"{"RISK_ID":"R1","RISK_CLASS":"safe_use"}"#,
+            vec![vec![common::rect(
+                -common::X0 - 5.0,
+                -common::Y0 - 5.0,
+                -common::X0 + 25.0,
+                -common::Y0 + 15.0,
+            )]],
+        )],
+    );
+    let a = run(&Request::new(&risk, &shp), Control::default()).unwrap();
+    let s = a.summary(0.94);
+    assert!(s.crs.starts_with("EPSG:4544"), "{}", s.crs);
+    assert!(
+        s.warnings
+            .iter()
+            .any(|w| w.contains("p.prj: CRS not understood")),
+        "{:?}",
+        s.warnings
+    );
+    // The risk area spans x -5..25: the first square (10 x 10 m) whole, half the second.
+    assert!(
+        (s.contaminated_area_m2 - 150.0).abs() < 1e-6,
+        "{}",
+        s.contaminated_area_m2
+    );
+}
