@@ -30,6 +30,7 @@ pub mod index;
 pub mod io;
 pub mod layer;
 pub mod overlay;
+pub mod parcel_overlaps;
 pub mod pipeline;
 pub mod sample;
 pub mod stats;

@@ -392,6 +392,9 @@ pub fn analyse_layers(
     if let Some(w) = no_overlap_warning(&risk, &parcels, &parcel_results) {
         warnings.push(w);
     }
+    if let Some(w) = overlapping_parcels_warning(&parcels, &parcel_info, &parcel_results) {
+        warnings.push(w);
+    }
 
     Ok(Analysis {
         risk,
@@ -407,6 +410,46 @@ pub fn analyse_layers(
         warnings,
         timings: Timings::default(),
     })
+}
+
+/// Names parcels at risk that overlap one another (their shared area is counted for each);
+/// see `parcel_overlaps`.
+fn overlapping_parcels_warning(
+    parcels: &Layer,
+    info: &[ParcelInfo],
+    results: &[ParcelResult],
+) -> Option<String> {
+    let at_risk: Vec<usize> = (0..info.len())
+        .filter(|&i| results[i].contaminated_m2() > 0.0)
+        .collect();
+    let geoms: Vec<&geo::MultiPolygon<f64>> = info
+        .iter()
+        .map(|p| &parcels.features[p.feature].geometry)
+        .collect();
+    let pairs = crate::parcel_overlaps::overlapping_pairs(&geoms, &at_risk);
+    if pairs.is_empty() {
+        return None;
+    }
+    const SHOWN: usize = 10;
+    let name = |i: usize| {
+        format!(
+            "{} (record {})",
+            info[i].id, parcels.features[info[i].feature].record
+        )
+    };
+    let listed: Vec<String> = pairs
+        .iter()
+        .take(SHOWN)
+        .map(|&(a, b)| format!("{} and {}", name(a), name(b)))
+        .collect();
+    Some(format!(
+        "{}: {} pair(s) of parcels in risk areas overlap one another, so their shared area is \
+         counted for each: {}{}",
+        parcels.path.display(),
+        pairs.len(),
+        listed.join("; "),
+        if pairs.len() > SHOWN { "; ..." } else { "" }
+    ))
 }
 
 /// When no parcel lies in any risk area, says so, and whether the layers' extents are apart

@@ -352,3 +352,57 @@ fn an_html_page_saved_as_prj_warns_and_the_other_layers_crs_is_used() {
         s.contaminated_area_m2
     );
 }
+
+#[test]
+fn overlapping_parcels_in_risk_areas_are_named_and_duplicate_risk_polygons_counted_once() {
+    use soilrisk::pipeline::{Control, Request, run};
+    let dir = tempfile::tempdir().unwrap();
+    let risk = dir.path().join("risk.geojson");
+    let parcels = dir.path().join("parcels.geojson");
+    let area = vec![vec![common::rect(0., 0., 100., 100.)]];
+    // The same polygon three times: twice as class II, once as class III.
+    common::write_geojson(
+        &risk,
+        &[
+            (r#"{"RISK_ID":"R1","RISK_CLASS":"safe_use"}"#, area.clone()),
+            (r#"{"RISK_ID":"R2","RISK_CLASS":"safe_use"}"#, area.clone()),
+            (r#"{"RISK_ID":"R3","RISK_CLASS":"strict_control"}"#, area),
+        ],
+    );
+    let p = |id: &str| format!(r#"{{"PARCEL_ID":"{id}","COUNTY":"A","MEASURE":"none"}}"#);
+    common::write_geojson(
+        &parcels,
+        &[
+            // P1 and P2 overlap by 5 x 10 m inside the risk area.
+            (&p("P1"), vec![vec![common::rect(10., 10., 30., 20.)]]),
+            (&p("P2"), vec![vec![common::rect(25., 10., 45., 20.)]]),
+            // P3 only shares an edge with P2: no overlap.
+            (&p("P3"), vec![vec![common::rect(45., 10., 65., 20.)]]),
+            // P4 and P5 overlap far outside any risk area: no figure changes, not reported.
+            (&p("P4"), vec![vec![common::rect(500., 0., 520., 10.)]]),
+            (&p("P5"), vec![vec![common::rect(510., 0., 530., 10.)]]),
+        ],
+    );
+    let a = run(&Request::new(&risk, &parcels), Control::default()).unwrap();
+    let s = a.summary(0.94);
+    // Each parcel's 200 m² once, all class III (the highest), whatever the duplicates.
+    assert!(
+        (s.contaminated_area_m2 - 600.0).abs() < 1e-9,
+        "{}",
+        s.contaminated_area_m2
+    );
+    assert!((s.strict_control_area_m2 - 600.0).abs() < 1e-9);
+    assert_eq!(s.safe_use_area_m2, 0.0);
+    let w: Vec<&String> = s
+        .warnings
+        .iter()
+        .filter(|w| w.contains("overlap one another"))
+        .collect();
+    assert_eq!(w.len(), 1, "{:?}", s.warnings);
+    assert!(
+        w[0].contains("1 pair(s)") && w[0].contains("P1 (record 1) and P2 (record 2)"),
+        "{}",
+        w[0]
+    );
+    assert!(!w[0].contains("P3") && !w[0].contains("P4"), "{}", w[0]);
+}

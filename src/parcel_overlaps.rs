@@ -1,0 +1,220 @@
+//! Parcels that overlap one another. Where two parcels share area inside a risk area, that
+//! area is counted for each of them, so the totals are too high; the analysis names such pairs
+//! in a warning. Only parcels at risk are compared: an overlap outside every risk area changes
+//! no figure, and an overlap inside one makes both parcels at risk. That keeps the check to a
+//! fraction of a large layer.
+//!
+//! Two polygons overlap when their interiors meet: an edge of one properly crosses an edge of
+//! the other, or a vertex or edge midpoint of one lies strictly inside the other, or they are
+//! the same polygon (same box and area). Parcels that only share edges or corners, as a
+//! tessellation does, do not overlap.
+
+use geo::kernels::{Kernel, Orientation, RobustKernel};
+use geo::{BoundingRect, Coord, MultiPolygon, Polygon, Rect};
+use rayon::prelude::*;
+
+use crate::index::BoxIndex;
+use crate::io::rings::{point_in_polygon, twice_signed_area};
+
+/// Pairs of indices (into `geoms`, each pair once, smaller first) whose interiors overlap,
+/// among the candidates `which`. Sorted, so the result is the same on every run.
+pub fn overlapping_pairs(geoms: &[&MultiPolygon<f64>], which: &[usize]) -> Vec<(usize, usize)> {
+    let boxes: Vec<Option<Rect<f64>>> = which.iter().map(|&i| geoms[i].bounding_rect()).collect();
+    let index = BoxIndex::bulk(
+        boxes
+            .iter()
+            .enumerate()
+            .filter_map(|(k, b)| b.map(|b| (k as u32, b))),
+    );
+    let mut pairs: Vec<(usize, usize)> = (0..which.len())
+        .into_par_iter()
+        .flat_map_iter(|k| {
+            let mut found = Vec::new();
+            if let Some(bk) = boxes[k] {
+                for m in index.intersecting(&bk) {
+                    let m = m as usize;
+                    if m <= k {
+                        continue;
+                    }
+                    let (a, b) = (geoms[which[k]], geoms[which[m]]);
+                    if interiors_meet(a, b) {
+                        found.push((which[k].min(which[m]), which[k].max(which[m])));
+                    }
+                }
+            }
+            found.into_iter()
+        })
+        .collect();
+    pairs.sort_unstable();
+    pairs
+}
+
+fn area(mp: &MultiPolygon<f64>) -> f64 {
+    mp.0.iter()
+        .map(|p| {
+            twice_signed_area(&p.exterior().0).abs()
+                - p.interiors()
+                    .iter()
+                    .map(|h| twice_signed_area(&h.0).abs())
+                    .sum::<f64>()
+        })
+        .sum::<f64>()
+        / 2.0
+}
+
+/// Whether the interiors of two valid multipolygons meet (see the module comment).
+pub fn interiors_meet(a: &MultiPolygon<f64>, b: &MultiPolygon<f64>) -> bool {
+    let (Some(ra), Some(rb)) = (a.bounding_rect(), b.bounding_rect()) else {
+        return false;
+    };
+    // Boxes that only touch cannot hold a shared interior.
+    if ra.min().x >= rb.max().x
+        || rb.min().x >= ra.max().x
+        || ra.min().y >= rb.max().y
+        || rb.min().y >= ra.max().y
+    {
+        return false;
+    }
+    if ra == rb && (area(a) - area(b)).abs() <= 1e-12 * area(a).max(1.0) {
+        return true; // the same parcel twice
+    }
+    a.0.iter()
+        .any(|pa| b.0.iter().any(|pb| polygons_meet(pa, pb)))
+}
+
+fn rings(p: &Polygon<f64>) -> impl Iterator<Item = &[Coord<f64>]> {
+    std::iter::once(p.exterior().0.as_slice()).chain(p.interiors().iter().map(|h| h.0.as_slice()))
+}
+
+/// Whether point `p` lies on an edge of any ring of `poly` (exactly).
+fn on_boundary(p: Coord<f64>, poly: &Polygon<f64>) -> bool {
+    rings(poly).any(|r| {
+        r.windows(2).any(|e| {
+            let (a, b) = (e[0], e[1]);
+            p.x >= a.x.min(b.x)
+                && p.x <= a.x.max(b.x)
+                && p.y >= a.y.min(b.y)
+                && p.y <= a.y.max(b.y)
+                && RobustKernel::orient2d(a, b, p) == Orientation::Collinear
+        })
+    })
+}
+
+/// Whether segment pq lies on the line of one of `poly`'s edges, overlapping it.
+fn along_boundary(p: Coord<f64>, q: Coord<f64>, poly: &Polygon<f64>) -> bool {
+    let col = Orientation::Collinear;
+    rings(poly).any(|r| {
+        r.windows(2).any(|e| {
+            let (a, b) = (e[0], e[1]);
+            p.x.max(q.x) >= a.x.min(b.x)
+                && p.x.min(q.x) <= a.x.max(b.x)
+                && p.y.max(q.y) >= a.y.min(b.y)
+                && p.y.min(q.y) <= a.y.max(b.y)
+                && RobustKernel::orient2d(a, b, p) == col
+                && RobustKernel::orient2d(a, b, q) == col
+        })
+    })
+}
+
+fn strictly_inside(p: Coord<f64>, poly: &Polygon<f64>) -> bool {
+    point_in_polygon(p, poly) && !on_boundary(p, poly)
+}
+
+fn polygons_meet(a: &Polygon<f64>, b: &Polygon<f64>) -> bool {
+    // A proper crossing: each edge's ends strictly on both sides of the other.
+    for ra in rings(a) {
+        for ea in ra.windows(2) {
+            let (p, q) = (ea[0], ea[1]);
+            for rb in rings(b) {
+                for eb in rb.windows(2) {
+                    let (r, s) = (eb[0], eb[1]);
+                    if p.x.max(q.x) <= r.x.min(s.x)
+                        || r.x.max(s.x) <= p.x.min(q.x)
+                        || p.y.max(q.y) <= r.y.min(s.y)
+                        || r.y.max(s.y) <= p.y.min(q.y)
+                    {
+                        continue;
+                    }
+                    let o1 = RobustKernel::orient2d(p, q, r);
+                    let o2 = RobustKernel::orient2d(p, q, s);
+                    let o3 = RobustKernel::orient2d(r, s, p);
+                    let o4 = RobustKernel::orient2d(r, s, q);
+                    let col = Orientation::Collinear;
+                    if o1 != col && o2 != col && o3 != col && o4 != col && o1 != o2 && o3 != o4 {
+                        return true;
+                    }
+                }
+            }
+        }
+    }
+    // No crossing: one inside the other shows in a vertex, or in the midpoint of an edge that
+    // does not run along the other's boundary (a rounded midpoint of a shared edge can fall
+    // on either side of it, so those are left out, by exact predicates).
+    let probe = |x: &Polygon<f64>, y: &Polygon<f64>| {
+        rings(x).any(|r| {
+            r.windows(2).any(|e| {
+                if strictly_inside(e[0], y) {
+                    return true;
+                }
+                if along_boundary(e[0], e[1], y) {
+                    return false;
+                }
+                let mid = Coord {
+                    x: (e[0].x + e[1].x) / 2.0,
+                    y: (e[0].y + e[1].y) / 2.0,
+                };
+                strictly_inside(mid, y)
+            })
+        })
+    };
+    probe(a, b) || probe(b, a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::polygon;
+
+    fn sq(x: f64, y: f64, s: f64) -> MultiPolygon<f64> {
+        MultiPolygon::new(vec![polygon![
+            (x: x, y: y), (x: x + s, y: y), (x: x + s, y: y + s), (x: x, y: y + s), (x: x, y: y)
+        ]])
+    }
+
+    #[test]
+    fn neighbours_sharing_an_edge_do_not_overlap_others_do() {
+        let a = sq(0., 0., 10.);
+        assert!(!interiors_meet(&a, &sq(10., 0., 10.)), "shared edge");
+        assert!(!interiors_meet(&a, &sq(10., 10., 10.)), "shared corner");
+        assert!(!interiors_meet(&a, &sq(10., 2., 5.)), "edge partly shared");
+        assert!(interiors_meet(&a, &sq(5., 5., 10.)), "crossing");
+        assert!(interiors_meet(&a, &sq(2., 2., 3.)), "inside");
+        assert!(interiors_meet(&sq(2., 2., 3.), &a), "around");
+        assert!(interiors_meet(&a, &sq(0., 0., 10.)), "duplicate");
+        assert!(
+            interiors_meet(&a, &sq(0., 0., 5.)),
+            "inside, sharing a corner and edges"
+        );
+        let corner_triangle = MultiPolygon::new(vec![polygon![
+            (x: 0., y: 0.), (x: 10., y: 0.), (x: 10., y: 10.), (x: 0., y: 0.)
+        ]]);
+        assert!(
+            interiors_meet(&a, &corner_triangle),
+            "every vertex on the boundary"
+        );
+    }
+
+    #[test]
+    fn pairs_are_found_once_and_sorted() {
+        let g = [
+            sq(0., 0., 10.),
+            sq(10., 0., 10.),
+            sq(15., 5., 10.),
+            sq(0., 0., 10.),
+        ];
+        let refs: Vec<&MultiPolygon<f64>> = g.iter().collect();
+        assert_eq!(overlapping_pairs(&refs, &[0, 1, 2, 3]), [(0, 3), (1, 2)]);
+        // Only the candidates given are compared.
+        assert_eq!(overlapping_pairs(&refs, &[0, 1]), []);
+    }
+}
