@@ -345,6 +345,13 @@ fn an_html_page_saved_as_prj_warns_and_the_other_layers_crs_is_used() {
         "{:?}",
         s.warnings
     );
+    assert!(
+        s.warnings
+            .iter()
+            .any(|w| w.contains("has no CRS; assumed to be that of the risk layer")),
+        "{:?}",
+        s.warnings
+    );
     // The risk area spans x -5..25: the first square (10 x 10 m) whole, half the second.
     assert!(
         (s.contaminated_area_m2 - 150.0).abs() < 1e-6,
@@ -405,4 +412,32 @@ fn overlapping_parcels_in_risk_areas_are_named_and_duplicate_risk_polygons_count
         w[0]
     );
     assert!(!w[0].contains("P3") && !w[0].contains("P4"), "{}", w[0]);
+}
+
+#[test]
+fn without_a_dbf_the_geometry_reads_and_the_analysis_names_the_missing_field() {
+    use soilrisk::pipeline::{Control, Request, run};
+    let dir = tempfile::tempdir().unwrap();
+    let (shp, _) = three_squares(dir.path());
+    assert!(!shp.with_extension("dbf").exists());
+    let layer = read_layer(&shp, &ReadOptions::default()).unwrap();
+    assert_eq!(layer.features.len(), 3);
+    assert!(layer.fields.is_empty());
+    assert!(
+        layer
+            .warnings
+            .iter()
+            .any(|w| w.contains("no .dbf beside it"))
+    );
+    let risk = dir.path().join("risk.geojson");
+    one_square(&risk, r#"{"RISK_ID":"R1","RISK_CLASS":"safe_use"}"#, 0.);
+    let msg = run(&Request::new(&risk, &shp), Control::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("field \"PARCEL_ID\" not found")
+            && msg.contains("(none)")
+            && msg.contains("p.shp"),
+        "{msg}"
+    );
 }
