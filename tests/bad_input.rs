@@ -441,3 +441,44 @@ fn without_a_dbf_the_geometry_reads_and_the_analysis_names_the_missing_field() {
         "{msg}"
     );
 }
+
+#[test]
+fn geojson_members_in_any_order_and_columns_that_appear_late() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("late.geojson");
+    // "features" before "type" and "crs"; AREA is null first, then a number; NOTE appears
+    // only in the second feature.
+    std::fs::write(
+        &path,
+        r#"{"features":[
+          {"type":"Feature","properties":{"ID":"a","AREA":null},"geometry":{"type":"Polygon","coordinates":[[[0,0],[10,0],[10,10],[0,0]]]}},
+          {"type":"Feature","properties":{"ID":"b","AREA":12.5,"NOTE":"双流"},"geometry":{"type":"Polygon","coordinates":[[[20,0],[30,0],[30,10],[20,0]]]}}
+        ],
+        "crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::4544"}},
+        "type":"FeatureCollection"}"#,
+    )
+    .unwrap();
+    let layer = read_layer(&path, &ReadOptions::default()).unwrap();
+    assert_eq!(layer.features.len(), 2);
+    assert!(layer.crs.unwrap().label().starts_with("EPSG:4544"));
+    let names: Vec<&str> = layer.fields.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["ID", "AREA", "NOTE"]);
+    assert_eq!(layer.fields[1].kind, soilrisk::layer::FieldKind::Number);
+    assert_eq!(layer.features[0].values.len(), 3);
+    assert_eq!(layer.features[0].values[2], soilrisk::layer::Value::Null);
+    assert_eq!(
+        layer.features[1].values[2],
+        soilrisk::layer::Value::Text("双流".into())
+    );
+
+    // A TopoJSON (features, but not a FeatureCollection) is refused, naming the file.
+    let topo = dir.path().join("topo.json");
+    std::fs::write(&topo, r#"{"type":"Topology","features":[]}"#).unwrap();
+    let msg = read_layer(&topo, &ReadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("not GeoJSON") && msg.ends_with("topo.json"),
+        "{msg}"
+    );
+}
