@@ -5,7 +5,6 @@
 mod common;
 
 use std::ffi::OsStr;
-use std::path::Path;
 use std::process::{Command, Output};
 
 use common::{rect, write_geojson};
@@ -317,13 +316,7 @@ fn sample_writes_layers_that_info_and_analyze_read() {
 #[test]
 fn wrongly_decoded_text_says_so_and_the_encoding_flag_fixes_it() {
     let dir = tempfile::tempdir().unwrap();
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
-    for layer in ["risk_areas", "parcels"] {
-        for ext in ["shp", "shx", "dbf", "prj", "cpg"] {
-            let name = format!("{layer}.{ext}");
-            std::fs::copy(sample.join(&name), dir.path().join(&name)).unwrap();
-        }
-    }
+    common::copy_sample(dir.path());
     // A .cpg that lies: the attributes are GBK.
     std::fs::write(dir.path().join("parcels.cpg"), "UTF-8").unwrap();
     let (risk, parcels) = (

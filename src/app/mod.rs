@@ -587,35 +587,36 @@ impl SoilriskApp {
                     |n| n.to_string_lossy().to_string(),
                 )
             };
-            ui.small(format!(
-                "{}: {} parcels",
-                name(&a.parcels.path),
-                a.parcel_info.len()
-            ))
-            .on_hover_text(a.parcels.path.display().to_string());
-            if let Some(e) = encoding_menu(
-                ui,
-                "parcel-encoding",
-                "parcel text encoding",
-                a.parcels.encoding.as_deref(),
-                self.request.parcel_read.encoding.as_deref(),
-            ) {
-                self.commands.push(Command::SetEncoding(false, e));
-            }
-            ui.small(format!(
-                "{}: {} risk areas",
-                name(&a.risk.path),
-                a.risk_areas.len()
-            ))
-            .on_hover_text(a.risk.path.display().to_string());
-            if let Some(e) = encoding_menu(
-                ui,
-                "risk-encoding",
-                "risk text encoding",
-                a.risk.encoding.as_deref(),
-                self.request.risk_read.encoding.as_deref(),
-            ) {
-                self.commands.push(Command::SetEncoding(true, e));
+            for (risk_side, layer, count, what, id) in [
+                (
+                    false,
+                    &a.parcels,
+                    a.parcel_info.len(),
+                    "parcel",
+                    "parcel-encoding",
+                ),
+                (true, &a.risk, a.risk_areas.len(), "risk", "risk-encoding"),
+            ] {
+                ui.small(format!(
+                    "{}: {count} {}",
+                    name(&layer.path),
+                    if risk_side { "risk areas" } else { "parcels" }
+                ))
+                .on_hover_text(layer.path.display().to_string());
+                let chosen = if risk_side {
+                    &self.request.risk_read.encoding
+                } else {
+                    &self.request.parcel_read.encoding
+                };
+                if let Some(e) = encoding_menu(
+                    ui,
+                    id,
+                    &format!("{what} text encoding"),
+                    layer.encoding.as_deref(),
+                    chosen.as_deref(),
+                ) {
+                    self.commands.push(Command::SetEncoding(risk_side, e));
+                }
             }
             if !a.warnings.is_empty() {
                 ui.collapsing(format!("{} warning(s)", a.warnings.len()), |ui| {

@@ -252,12 +252,7 @@ fn exporting_through_the_menu_writes_the_files() {
 fn an_export_onto_an_input_layer_is_refused_and_the_layer_kept() {
     // Work on a copy, so that a failure here could never damage the bundled sample.
     let dir = tempfile::tempdir().unwrap();
-    for layer in ["risk_areas", "parcels"] {
-        for ext in ["shp", "shx", "dbf", "prj", "cpg"] {
-            let name = format!("{layer}.{ext}");
-            std::fs::copy(sample(&name), dir.path().join(&name)).unwrap();
-        }
-    }
+    copy_sample(dir.path());
     let parcels = dir.path().join("parcels.shp");
     let mut h = loaded_from(dir.path().join("risk_areas.shp"), parcels.clone());
     let before = std::fs::read(&parcels).unwrap();

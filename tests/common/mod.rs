@@ -159,3 +159,14 @@ pub fn realdata() -> Option<PathBuf> {
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_soilrisk"))
 }
+
+/// Copies the bundled sample's ten files into `dir`.
+pub fn copy_sample(dir: &Path) {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+    for layer in ["risk_areas", "parcels"] {
+        for ext in ["shp", "shx", "dbf", "prj", "cpg"] {
+            let name = format!("{layer}.{ext}");
+            std::fs::copy(sample.join(&name), dir.join(&name)).unwrap();
+        }
+    }
+}
