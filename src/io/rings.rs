@@ -235,7 +235,10 @@ fn repair_self_intersections(mp: MultiPolygon<f64>, notes: &mut RingNotes) -> Mu
             out.push(p);
             continue;
         }
-        match p.make_valid() {
+        // The repair triangulates (spade); a panic inside it on some pathological ring must
+        // not take the whole read down: such a polygon counts as unrepairable.
+        let fixed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| p.make_valid()));
+        match fixed.unwrap_or_else(|_| Ok(MultiPolygon::new(vec![]))) {
             Ok(fixed) if !fixed.0.is_empty() => {
                 notes.self_intersections += 1;
                 out.extend(fixed.0);
