@@ -244,7 +244,7 @@ fn a_bow_tie_parcel_is_repaired_counted_and_reported_in_summary_json() {
         warnings
             .iter()
             .any(|w| w.contains("feature 2")
-                && w.contains("self-intersecting polygon(s) made valid")),
+                && w.contains("self-intersecting boundary made valid")),
         "{warnings:?}"
     );
 }

@@ -335,7 +335,7 @@ fn self_intersecting_real_polygons_are_repaired_as_geos_make_valid_does() {
     let repaired: Vec<&String> = layer
         .warnings
         .iter()
-        .filter(|w| w.contains("self-intersecting polygon(s) made valid"))
+        .filter(|w| w.contains("self-intersecting boundary made valid"))
         .collect();
     assert_eq!(repaired.len(), 5, "{repaired:?}");
     for (record, want) in geos {

@@ -7,8 +7,9 @@
 //! ring (its hole), or inside a hole (an island: a new outer ring). A ring whose winding
 //! disagrees with its role is reported, not trusted.
 
+use geo::bool_ops::{FillRule, OpType};
 use geo::kernels::{Kernel, Orientation, RobustKernel};
-use geo::{Coord, LineString, MakeValid, MultiPolygon, Polygon};
+use geo::{BooleanOps, Coord, LineString, MultiPolygon, Polygon};
 
 /// What assembly had to fix in one record, for the layer's warnings.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -23,9 +24,9 @@ pub struct RingNotes {
     pub duplicate_points: usize,
     /// Points with a NaN or infinite coordinate removed.
     pub non_finite_points: usize,
-    /// Polygons whose boundary crosses or touches itself (a bow-tie, a spike), made valid.
+    /// Records whose boundary crosses or touches itself (a bow-tie, a spike), made valid.
     pub self_intersections: usize,
-    /// Self-intersecting polygons the repair could not make valid, dropped.
+    /// Self-intersecting records the repair left without area, dropped.
     pub unrepairable: usize,
 }
 
@@ -51,14 +52,21 @@ impl RingNotes {
         }
         if self.self_intersections > 0 {
             parts.push(format!(
-                "{} self-intersecting polygon(s) made valid",
-                self.self_intersections
+                "{}",
+                match self.self_intersections {
+                    1 => "self-intersecting boundary made valid".to_string(),
+                    n => format!("{n} self-intersecting polygons made valid"),
+                }
             ));
         }
         if self.unrepairable > 0 {
             parts.push(format!(
-                "{} self-intersecting polygon(s) could not be repaired and were dropped",
-                self.unrepairable
+                "{}",
+                match self.unrepairable {
+                    1 => "self-intersecting boundary with no area left after repair; dropped"
+                        .to_string(),
+                    n => format!("{n} self-intersecting polygons with no area left; dropped"),
+                }
             ));
         }
         if self.non_finite_points > 0 {
@@ -220,8 +228,10 @@ pub fn ring_is_simple(ring: &[Coord<f64>]) -> bool {
     true
 }
 
-/// Makes each polygon with a non-simple ring valid (geo's `MakeValid`, the triangulation
-/// repair of Ledoux et al., odd-even rule: a bow-tie becomes its two triangles).
+/// Makes a record valid when one of its rings crosses or touches itself: all its rings go
+/// through one even-odd union (i_overlay, as in the overlay), the rule of the triangulation
+/// repair of Ledoux et al. that GEOS's and geo's make-valid follow. A bow-tie becomes its two
+/// triangles; parts that the crossing made overlap come out as one valid multipolygon.
 fn repair_self_intersections(mp: MultiPolygon<f64>, notes: &mut RingNotes) -> MultiPolygon<f64> {
     let simple = |p: &Polygon<f64>| {
         ring_is_simple(&p.exterior().0) && p.interiors().iter().all(|h| ring_is_simple(&h.0))
@@ -229,24 +239,17 @@ fn repair_self_intersections(mp: MultiPolygon<f64>, notes: &mut RingNotes) -> Mu
     if mp.0.iter().all(simple) {
         return mp;
     }
-    let mut out = Vec::with_capacity(mp.0.len());
-    for p in mp.0 {
-        if simple(&p) {
-            out.push(p);
-            continue;
-        }
-        // The repair triangulates (spade); a panic inside it on some pathological ring must
-        // not take the whole read down: such a polygon counts as unrepairable.
-        let fixed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| p.make_valid()));
-        match fixed.unwrap_or_else(|_| Ok(MultiPolygon::new(vec![]))) {
-            Ok(fixed) if !fixed.0.is_empty() => {
-                notes.self_intersections += 1;
-                out.extend(fixed.0);
-            }
-            _ => notes.unrepairable += 1,
-        }
+    let fixed = mp.boolean_op_with_fill_rule(
+        &MultiPolygon::<f64>::new(vec![]),
+        OpType::Union,
+        FillRule::EvenOdd,
+    );
+    if fixed.0.is_empty() {
+        notes.unrepairable += 1;
+    } else {
+        notes.self_intersections += 1;
     }
-    MultiPolygon::new(out)
+    fixed
 }
 
 /// Cleans one ring: removes non-finite and consecutive duplicate points and closes it.
@@ -496,7 +499,7 @@ mod tests {
         assert!(
             notes
                 .describe()
-                .contains("self-intersecting polygon(s) made valid")
+                .contains("self-intersecting boundary made valid")
         );
     }
 }
