@@ -51,23 +51,18 @@ impl RingNotes {
             ));
         }
         if self.self_intersections > 0 {
-            parts.push(format!(
-                "{}",
-                match self.self_intersections {
-                    1 => "self-intersecting boundary made valid".to_string(),
-                    n => format!("{n} self-intersecting polygons made valid"),
-                }
-            ));
+            parts.push(match self.self_intersections {
+                1 => "self-intersecting boundary made valid".to_string(),
+                n => format!("{n} self-intersecting polygons made valid"),
+            });
         }
         if self.unrepairable > 0 {
-            parts.push(format!(
-                "{}",
-                match self.unrepairable {
-                    1 => "self-intersecting boundary with no area left after repair; dropped"
-                        .to_string(),
-                    n => format!("{n} self-intersecting polygons with no area left; dropped"),
+            parts.push(match self.unrepairable {
+                1 => {
+                    "self-intersecting boundary with no area left after repair; dropped".to_string()
                 }
-            ));
+                n => format!("{n} self-intersecting polygons with no area left; dropped"),
+            });
         }
         if self.non_finite_points > 0 {
             parts.push(format!(
