@@ -31,6 +31,15 @@ fuzz_target!(init: soilrisk_fuzz::install_panic_guard(), |data: &[u8]| {
     }
 });
 
+/// Adds an absent sidecar (empty) or removes a present one.
+fn toggle(file: &mut Option<Vec<u8>>) {
+    *file = if file.is_some() {
+        None
+    } else {
+        Some(Vec::new())
+    };
+}
+
 // Mutates one of the four files with libFuzzer's own mutations (dictionary included); now and
 // then toggles a sidecar or mutates the packed bytes as a whole.
 fuzz_mutator!(|data: &mut [u8], size: usize, max_size: usize, seed: u32| {
@@ -42,9 +51,9 @@ fuzz_mutator!(|data: &mut [u8], size: usize, max_size: usize, seed: u32| {
     let mut p = Packed::decode(&data[..size]);
     if roll < 8 {
         match rng.below(3) {
-            0 => p.dbf = if p.dbf.is_some() { None } else { Some(Vec::new()) },
-            1 => p.prj = if p.prj.is_some() { None } else { Some(Vec::new()) },
-            _ => p.cpg = if p.cpg.is_some() { None } else { Some(Vec::new()) },
+            0 => toggle(&mut p.dbf),
+            1 => toggle(&mut p.prj),
+            _ => toggle(&mut p.cpg),
         }
     } else {
         let total = p.encoded_len();
