@@ -3,7 +3,7 @@
 //! `tests/fuzz_regressions/<target>/`, named by libFuzzer.
 //!
 //! Findings, 2026-11-29:
-//! - parse_geojson: four inputs whose first feature holds self-intersecting rings with holes
+//! - parse_geojson: five inputs whose first feature holds self-intersecting rings with holes
 //!   outside their shell made geo's `MakeValid` panic inside its sweep (`assertion failed:
 //!   intervals_overlap`, geo 0.33.1 `algorithm/sweep/mod.rs:169`).
 //! - read_shapefile: twenty inputs with one self-intersecting ring of thousands of points took
@@ -34,7 +34,7 @@ fn inputs(target: &str) -> Vec<PathBuf> {
 #[test]
 fn geojson_crashes_now_open_or_are_refused() {
     let files = inputs("parse_geojson");
-    assert!(files.len() >= 4);
+    assert!(files.len() >= 5);
     for f in files {
         let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned();
         let r = std::panic::catch_unwind(|| parse_geojson(Path::new("fuzz.geojson"), text));
