@@ -23,6 +23,7 @@
 //! ([`stats::M2_PER_MU`], [`stats::M2_PER_HA`]).
 
 pub mod area;
+pub mod clip;
 pub mod crs;
 pub mod error;
 pub mod export;

@@ -19,8 +19,11 @@
 //! Units: coordinates in the analysis CRS; areas in m² through `AreaMethod`. Rings follow geo's
 //! winding (exteriors counter-clockwise, holes clockwise); `io::rings` makes them so.
 
+use geo::bool_ops::{FillRule, OpType};
 use geo::orient::{Direction, Orient};
-use geo::{BooleanOps, BoundingRect, Coord, LineString, MultiPolygon, Polygon, Rect};
+use geo::{BoundingRect, Coord, LineString, MultiPolygon, Polygon, Rect};
+
+use crate::clip::{boolean_op, intersection};
 
 use crate::area::AreaMethod;
 use crate::index::BoxIndex;
@@ -283,7 +286,7 @@ impl RiskMap {
                 if find(&mut parent, i) == find(&mut parent, j) {
                     continue;
                 }
-                let inter = risks[i].0.intersection(risks[j].0);
+                let inter = intersection(risks[i].0, risks[j].0);
                 if planar_area(&inter) > sliver(b) {
                     let (ri, rj) = (find(&mut parent, i), find(&mut parent, j));
                     parent[ri.max(rj)] = ri.min(rj);
@@ -384,9 +387,9 @@ fn shared_area(part: &Polygon<f64>, pbox: &Rect<f64>, face: &Face, method: &Area
             (pbox.min().x - w, pbox.min().y - w),
             (pbox.max().x + w, pbox.max().y + w),
         );
-        part.intersection(&face.local(&r))
+        intersection(part, &face.local(&r))
     } else {
-        part.intersection(&face.polygon)
+        intersection(part, &face.polygon)
     };
     method.multi_polygon_m2(&clipped)
 }
@@ -424,13 +427,13 @@ fn arrange(
         let mut rest = qg.clone();
         let mut next = Vec::with_capacity(faces.len() * 2 + 1);
         for (f, ids) in faces {
-            let inter = f.intersection(qg);
+            let inter = intersection(&f, qg);
             if planar_area(&inter) > eps {
-                rest = rest.difference(&f);
+                rest = boolean_op(&rest, &f, OpType::Difference, FillRule::EvenOdd);
                 let mut with_q = ids.clone();
                 with_q.push(q as u32);
                 next.push((inter, with_q));
-                let outside = f.difference(qg);
+                let outside = boolean_op(&f, qg, OpType::Difference, FillRule::EvenOdd);
                 if planar_area(&outside) > eps {
                     next.push((outside, ids));
                 }
@@ -517,7 +520,7 @@ mod tests {
                     .iter()
                     .map(|p| p.area_m2)
                     .sum();
-                let want = p.intersection(&risk).unsigned_area();
+                let want = geo::BooleanOps::intersection(&p, &risk).unsigned_area();
                 assert!(
                     (got - want).abs() <= 1e-6 * 4200.0,
                     "parcel at ({x},{y}): {got} vs {want}"

@@ -3,12 +3,18 @@
 //! `tests/fuzz_regressions/<target>/`, named by libFuzzer.
 //!
 //! Findings, 2026-11-29:
-//! - parse_geojson: five inputs whose first feature holds self-intersecting rings with holes
+//! - parse_geojson: nine inputs whose first feature holds self-intersecting rings with holes
 //!   outside their shell made geo's `MakeValid` panic inside its sweep (`assertion failed:
 //!   intervals_overlap`, geo 0.33.1 `algorithm/sweep/mod.rs:169`).
 //! - read_shapefile: twenty inputs with one self-intersecting ring of thousands of points took
 //!   3 to 5 s each (over libFuzzer's 10 s limit in its slower build) in `MakeValid`'s
 //!   triangulation; three are kept here.
+//!
+//! - read_shapefile, on the i_overlay repair: three inputs made the clipper overflow `i64`
+//!   (`attempt to multiply with overflow`, i_float 1.16 `fix_vec.rs:143`): a ring whose
+//!   coordinates run from 1e-61 to 1e285, and one about 1e-307 across (an infinite scale
+//!   factor). Coordinates beyond ±1e12 are now dropped as damage, operands under 1e-200 across
+//!   hold no area, and every clip gets headroom (`src/clip.rs`).
 //!
 //! The repair now goes through i_overlay (one even-odd union of the record's rings), which the
 //! overlay already relies on: no panic, milliseconds on those rings, and the same areas as
@@ -34,7 +40,7 @@ fn inputs(target: &str) -> Vec<PathBuf> {
 #[test]
 fn geojson_crashes_now_open_or_are_refused() {
     let files = inputs("parse_geojson");
-    assert!(files.len() >= 5);
+    assert!(files.len() >= 9);
     for f in files {
         let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned();
         let r = std::panic::catch_unwind(|| parse_geojson(Path::new("fuzz.geojson"), text));

@@ -9,7 +9,7 @@
 
 use geo::bool_ops::{FillRule, OpType};
 use geo::kernels::{Kernel, Orientation, RobustKernel};
-use geo::{BooleanOps, Coord, LineString, MultiPolygon, Polygon};
+use geo::{Coord, LineString, MultiPolygon, Polygon};
 
 /// What assembly had to fix in one record, for the layer's warnings.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -22,7 +22,7 @@ pub struct RingNotes {
     pub misoriented: usize,
     /// Consecutive duplicate points removed.
     pub duplicate_points: usize,
-    /// Points with a NaN or infinite coordinate removed.
+    /// Points with a NaN, infinite or absurdly large (beyond ±1e12) coordinate removed.
     pub non_finite_points: usize,
     /// Records whose boundary crosses or touches itself (a bow-tie, a spike), made valid.
     pub self_intersections: usize,
@@ -66,7 +66,8 @@ impl RingNotes {
         }
         if self.non_finite_points > 0 {
             parts.push(format!(
-                "{} point(s) with coordinates that are not finite (NaN or infinite) removed",
+                "{} point(s) with coordinates that are not finite (NaN, infinite or beyond \
+                 ±1e12) removed",
                 self.non_finite_points
             ));
         }
@@ -234,7 +235,8 @@ fn repair_self_intersections(mp: MultiPolygon<f64>, notes: &mut RingNotes) -> Mu
     if mp.0.iter().all(simple) {
         return mp;
     }
-    let fixed = mp.boolean_op_with_fill_rule(
+    let fixed = crate::clip::boolean_op(
+        &mp,
         &MultiPolygon::<f64>::new(vec![]),
         OpType::Union,
         FillRule::EvenOdd,
@@ -247,13 +249,27 @@ fn repair_self_intersections(mp: MultiPolygon<f64>, notes: &mut RingNotes) -> Mu
     fixed
 }
 
+/// Coordinates beyond this (in absolute value) are dropped with NaN and infinities.
+pub const MAX_COORDINATE: f64 = 1e12;
+
 /// Cleans one ring: removes non-finite and consecutive duplicate points and closes it.
 /// Returns `None` for a ring with fewer than three distinct points.
 fn clean_ring(mut out: Vec<Coord<f64>>, notes: &mut RingNotes) -> Option<Vec<Coord<f64>>> {
     let had = out.len();
     // In place: a million parcels should not cost a million extra copies.
-    out.retain(|p| p.x.is_finite() && p.y.is_finite());
+    // No coordinate system on Earth reaches 1e12 (metres, feet or degrees): such values are
+    // damage, and they would wreck the fixed-point scaling of the polygon clipper.
+    out.retain(|p| p.x.abs() <= MAX_COORDINATE && p.y.abs() <= MAX_COORDINATE);
     let finite = out.len();
+    // Subnormal values (below 2.2e-308) are zero for any coordinate system, and as they are
+    // they overflow the fixed-point scaling of the polygon clipper.
+    for p in &mut out {
+        for v in [&mut p.x, &mut p.y] {
+            if v.is_subnormal() {
+                *v = 0.0;
+            }
+        }
+    }
     notes.non_finite_points += had - finite;
     out.dedup();
     let closed_in_file = had >= 2 && out.len() >= 2 && out.first() == out.last();
