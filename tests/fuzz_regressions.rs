@@ -16,6 +16,9 @@
 //!   factor). Coordinates beyond ±1e12 are now dropped as damage, operands under 1e-200 across
 //!   hold no area, and every clip gets headroom (`src/clip.rs`).
 //!
+//! `minimized-from-*` are libFuzzer's minimal forms of the first and the last (55 and 253
+//! bytes).
+//!
 //! The repair now goes through i_overlay (one even-odd union of the record's rings), which the
 //! overlay already relies on: no panic, milliseconds on those rings, and the same areas as
 //! GEOS `make_valid` on the real invalid polygons (`tests/corpus.rs`).

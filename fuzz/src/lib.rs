@@ -100,8 +100,8 @@ impl SplitMix {
 }
 
 /// Which panics are findings. libfuzzer-sys aborts on every panic, even one the code under
-/// test catches on purpose (soilrisk's `rings` catches a panic of geo's `make_valid` and counts
-/// the polygon as unrepairable). `install_panic_guard` (call it from the target's `init:`)
+/// test catches on purpose (soilrisk's `crs` catches a panic of the WKT and PROJ-string
+/// parsers and reports the `.prj` as not understood). `install_panic_guard` (call it from the target's `init:`)
 /// keeps that strict behaviour when `SOILRISK_FUZZ_STRICT=1`; otherwise a panic only records
 /// its message, location and backtrace, and `guarded` aborts, printing them, when one escapes
 /// the call: the panics a user would see.
