@@ -5,8 +5,9 @@
 //! fraction of a large layer.
 //!
 //! Two polygons overlap when their interiors meet: an edge of one properly crosses an edge of
-//! the other, or a vertex or edge midpoint of one lies strictly inside the other, or they are
-//! the same polygon (same box and area). Parcels that only share edges or corners, as a
+//! the other, or a vertex of one lies strictly inside the other, or an edge leaving the
+//! other's boundary (and not along it) has its midpoint inside, or they are the same polygon
+//! (same box and area). Parcels that only share edges or corners, as a
 //! tessellation does, do not overlap.
 
 use geo::kernels::{Kernel, Orientation, RobustKernel};
@@ -14,7 +15,7 @@ use geo::{BoundingRect, Coord, MultiPolygon, Polygon, Rect};
 use rayon::prelude::*;
 
 use crate::index::BoxIndex;
-use crate::io::rings::{point_in_polygon, twice_signed_area};
+use crate::io::rings::twice_signed_area;
 
 /// Pairs of indices (into `geoms`, each pair once, smaller first) whose interiors overlap,
 /// among the candidates `which`. Sorted, so the result is the same on every run.
@@ -86,18 +87,41 @@ fn rings(p: &Polygon<f64>) -> impl Iterator<Item = &[Coord<f64>]> {
     std::iter::once(p.exterior().0.as_slice()).chain(p.interiors().iter().map(|h| h.0.as_slice()))
 }
 
-/// Whether point `p` lies on an edge of any ring of `poly` (exactly).
-fn on_boundary(p: Coord<f64>, poly: &Polygon<f64>) -> bool {
-    rings(poly).any(|r| {
-        r.windows(2).any(|e| {
+/// Where a point lies against a polygon.
+#[derive(PartialEq)]
+enum Side {
+    Outside,
+    Boundary,
+    Inside,
+}
+
+/// Classifies `p` against `poly` in one pass over its edges: exactly on an edge (exact
+/// predicate), else inside or outside by crossing parity.
+fn classify(p: Coord<f64>, poly: &Polygon<f64>, bbox: &Rect<f64>) -> Side {
+    if p.x < bbox.min().x || p.x > bbox.max().x || p.y < bbox.min().y || p.y > bbox.max().y {
+        return Side::Outside;
+    }
+    let mut inside = false;
+    for r in rings(poly) {
+        for e in r.windows(2) {
             let (a, b) = (e[0], e[1]);
-            p.x >= a.x.min(b.x)
+            if p.x >= a.x.min(b.x)
                 && p.x <= a.x.max(b.x)
                 && p.y >= a.y.min(b.y)
                 && p.y <= a.y.max(b.y)
                 && RobustKernel::orient2d(a, b, p) == Orientation::Collinear
-        })
-    })
+            {
+                return Side::Boundary;
+            }
+            if (a.y > p.y) != (b.y > p.y) {
+                let x = (b.x - a.x) * (p.y - a.y) / (b.y - a.y) + a.x;
+                if p.x < x {
+                    inside = !inside;
+                }
+            }
+        }
+    }
+    if inside { Side::Inside } else { Side::Outside }
 }
 
 /// Whether segment pq lies on the line of one of `poly`'s edges, overlapping it.
@@ -114,10 +138,6 @@ fn along_boundary(p: Coord<f64>, q: Coord<f64>, poly: &Polygon<f64>) -> bool {
                 && RobustKernel::orient2d(a, b, q) == col
         })
     })
-}
-
-fn strictly_inside(p: Coord<f64>, poly: &Polygon<f64>) -> bool {
-    point_in_polygon(p, poly) && !on_boundary(p, poly)
 }
 
 fn polygons_meet(a: &Polygon<f64>, b: &Polygon<f64>) -> bool {
@@ -151,19 +171,21 @@ fn polygons_meet(a: &Polygon<f64>, b: &Polygon<f64>) -> bool {
     // does not run along the other's boundary (a rounded midpoint of a shared edge can fall
     // on either side of it, so those are left out, by exact predicates).
     let probe = |x: &Polygon<f64>, y: &Polygon<f64>| {
+        let Some(bbox) = y.bounding_rect() else {
+            return false;
+        };
         rings(x).any(|r| {
-            r.windows(2).any(|e| {
-                if strictly_inside(e[0], y) {
-                    return true;
+            r.windows(2).any(|e| match classify(e[0], y, &bbox) {
+                Side::Inside => true,
+                Side::Outside => false,
+                // On the boundary: the edge's midpoint decides, unless the edge runs along it.
+                Side::Boundary => {
+                    let mid = Coord {
+                        x: (e[0].x + e[1].x) / 2.0,
+                        y: (e[0].y + e[1].y) / 2.0,
+                    };
+                    !along_boundary(e[0], e[1], y) && classify(mid, y, &bbox) == Side::Inside
                 }
-                if along_boundary(e[0], e[1], y) {
-                    return false;
-                }
-                let mid = Coord {
-                    x: (e[0].x + e[1].x) / 2.0,
-                    y: (e[0].y + e[1].y) / 2.0,
-                };
-                strictly_inside(mid, y)
             })
         })
     };

@@ -388,13 +388,14 @@ pub fn analyse_layers(
             }
         }
     }
-    timings.phases.push((Phase::Statistics, t.elapsed()));
+    // The checks on the results belong to the statistics' time.
     if let Some(w) = no_overlap_warning(&risk, &parcels, &parcel_results) {
         warnings.push(w);
     }
     if let Some(w) = overlapping_parcels_warning(&parcels, &parcel_info, &parcel_results) {
         warnings.push(w);
     }
+    timings.phases.push((Phase::Statistics, t.elapsed()));
 
     Ok(Analysis {
         risk,
