@@ -27,7 +27,7 @@ use crate::clip::{boolean_op, intersection};
 
 use crate::area::AreaMethod;
 use crate::index::BoxIndex;
-use crate::io::rings::{point_in_polygon, segments_meet, twice_signed_area};
+use crate::io::rings::{planar_area, point_in_polygon, segments_meet};
 use crate::vocab::RiskClass;
 
 /// Consecutive edges grouped under one box, so that only the edges near a parcel are tested.
@@ -392,18 +392,6 @@ fn shared_area(part: &Polygon<f64>, pbox: &Rect<f64>, face: &Face, method: &Area
         intersection(part, &face.polygon)
     };
     method.multi_polygon_m2(&clipped)
-}
-
-fn planar_area(mp: &MultiPolygon<f64>) -> f64 {
-    mp.0.iter()
-        .map(|p| {
-            0.5 * (twice_signed_area(&p.exterior().0).abs()
-                - p.interiors()
-                    .iter()
-                    .map(|h| twice_signed_area(&h.0).abs())
-                    .sum::<f64>())
-        })
-        .sum()
 }
 
 /// Below this area (in CRS units²) a piece from a boolean operation is a rounding sliver.

@@ -15,7 +15,7 @@ use geo::{BoundingRect, Coord, MultiPolygon, Polygon, Rect};
 use rayon::prelude::*;
 
 use crate::index::BoxIndex;
-use crate::io::rings::twice_signed_area;
+use crate::io::rings::planar_area;
 
 /// Pairs of indices (into `geoms`, each pair once, smaller first) whose interiors overlap,
 /// among the candidates `which`. Sorted, so the result is the same on every run.
@@ -50,19 +50,6 @@ pub fn overlapping_pairs(geoms: &[&MultiPolygon<f64>], which: &[usize]) -> Vec<(
     pairs
 }
 
-fn area(mp: &MultiPolygon<f64>) -> f64 {
-    mp.0.iter()
-        .map(|p| {
-            twice_signed_area(&p.exterior().0).abs()
-                - p.interiors()
-                    .iter()
-                    .map(|h| twice_signed_area(&h.0).abs())
-                    .sum::<f64>()
-        })
-        .sum::<f64>()
-        / 2.0
-}
-
 /// Whether the interiors of two valid multipolygons meet (see the module comment).
 pub fn interiors_meet(a: &MultiPolygon<f64>, b: &MultiPolygon<f64>) -> bool {
     let (Some(ra), Some(rb)) = (a.bounding_rect(), b.bounding_rect()) else {
@@ -76,7 +63,10 @@ pub fn interiors_meet(a: &MultiPolygon<f64>, b: &MultiPolygon<f64>) -> bool {
     {
         return false;
     }
-    if ra == rb && (area(a) - area(b)).abs() <= 1e-12 * area(a).max(1.0) {
+    if ra == rb && {
+        let (aa, ab) = (planar_area(a), planar_area(b));
+        (aa - ab).abs() <= 1e-12 * aa.max(1.0)
+    } {
         return true; // the same parcel twice
     }
     a.0.iter()

@@ -96,6 +96,19 @@ pub fn twice_signed_area(ring: &[Coord<f64>]) -> f64 {
     sum
 }
 
+/// Planar area of a multipolygon in CRS units², holes subtracted.
+pub fn planar_area(mp: &MultiPolygon<f64>) -> f64 {
+    mp.0.iter()
+        .map(|p| {
+            0.5 * (twice_signed_area(&p.exterior().0).abs()
+                - p.interiors()
+                    .iter()
+                    .map(|h| twice_signed_area(&h.0).abs())
+                    .sum::<f64>())
+        })
+        .sum()
+}
+
 /// Even-odd point-in-ring test. Points exactly on an edge may go either way; callers pick a
 /// test point that does not matter (see `interior_probe`).
 pub fn point_in_ring(p: Coord<f64>, ring: &[Coord<f64>]) -> bool {
@@ -194,7 +207,7 @@ pub fn ring_is_simple(ring: &[Coord<f64>]) -> bool {
                     continue;
                 }
                 let (c, d) = edge(j);
-                if boxes_meet(a, b, c, d) && segments_meet(a, b, c, d) {
+                if segments_meet(a, b, c, d) {
                     return false;
                 }
             }
