@@ -16,7 +16,15 @@
 //!   factor). Coordinates beyond ±1e12 are now dropped as damage, operands under 1e-200 across
 //!   hold no area, and every clip gets headroom (`src/clip.rs`).
 //!
-//! `minimized-from-*` are libFuzzer's minimal forms of the first and the last (55 and 253
+//! - parse_geojson, on the confirmation run: one input (`crash-576b0b76…`, minimal form
+//!   `minimized-from-crash-576b0b76`: one self-crossing ring with a vertex ten million
+//!   degrees out and the rest within a degree) broke an invariant of i_overlay's OGC contour
+//!   extraction (`assertion failed: overlay_rule.is_fill_top(link.fill)`, i_overlay 4.5.2
+//!   `core/extract_ogc.rs:121`, a debug assertion) in the widened frame of `src/clip.rs`.
+//!   The repair now takes the clipper's plain extraction and cuts self-touching rings itself
+//!   (`io::rings::ogc_form`).
+//!
+//! The other two `minimized-from-*` are libFuzzer's minimal forms of the first and the last (55 and 253
 //! bytes).
 //!
 //! The repair now goes through i_overlay (one even-odd union of the record's rings), which the

@@ -7,7 +7,6 @@
 //! ring (its hole), or inside a hole (an island: a new outer ring). A ring whose winding
 //! disagrees with its role is reported, not trusted.
 
-use geo::bool_ops::{FillRule, OpType};
 use geo::kernels::{Kernel, Orientation, RobustKernel};
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 
@@ -248,18 +247,87 @@ fn repair_self_intersections(mp: MultiPolygon<f64>, notes: &mut RingNotes) -> Mu
     if mp.0.iter().all(simple) {
         return mp;
     }
-    let fixed = crate::clip::boolean_op(
-        &mp,
-        &MultiPolygon::<f64>::new(vec![]),
-        OpType::Union,
-        FillRule::EvenOdd,
-    );
+    let fixed = ogc_form(crate::clip::even_odd_union(&mp));
     if fixed.0.is_empty() {
         notes.unrepairable += 1;
     } else {
         notes.self_intersections += 1;
     }
     fixed
+}
+
+/// A ring (closed) cut at every vertex it passes twice into loops that each pass every
+/// vertex once (closed); loops without area (spikes out and back) are dropped.
+fn split_at_repeated_vertices(ring: &[Coord<f64>]) -> Vec<Vec<Coord<f64>>> {
+    let key = |c: &Coord<f64>| (c.x.to_bits(), c.y.to_bits());
+    let open = ring
+        .strip_suffix(&ring[..1.min(ring.len())])
+        .unwrap_or(ring);
+    let mut loops = Vec::new();
+    let mut stack: Vec<Coord<f64>> = Vec::with_capacity(open.len() + 1);
+    let mut at: std::collections::HashMap<(u64, u64), usize> = Default::default();
+    for &p in open {
+        if let Some(&k) = at.get(&key(&p)) {
+            let mut l: Vec<Coord<f64>> = stack.drain(k..).collect();
+            for q in &l[1..] {
+                at.remove(&key(q));
+            }
+            l.push(p);
+            stack.push(p);
+            loops.push(l);
+        } else {
+            at.insert(key(&p), stack.len());
+            stack.push(p);
+        }
+    }
+    if let Some(&first) = stack.first() {
+        stack.push(first);
+        loops.push(stack);
+    }
+    loops.retain(|l| l.len() >= 4 && twice_signed_area(l) != 0.0);
+    loops
+}
+
+/// The clipper's plain output (`clip::even_odd_union`) in OGC form: a ring that touches
+/// itself is cut at the touching vertex; counter-clockwise loops are exteriors (polygons
+/// meeting at a point), clockwise ones holes, each given to the smallest exterior of its
+/// polygon that holds it (a hole may touch its exterior at one point).
+fn ogc_form(mp: MultiPolygon<f64>) -> MultiPolygon<f64> {
+    type Ring = Vec<Coord<f64>>;
+    let mut out = Vec::with_capacity(mp.0.len());
+    for p in mp.0 {
+        // (exterior, twice its area, holes)
+        let mut shells: Vec<(Ring, f64, Vec<LineString<f64>>)> = Vec::new();
+        let mut holes: Vec<Vec<Coord<f64>>> = Vec::new();
+        for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
+            for l in split_at_repeated_vertices(&ring.0) {
+                let a = twice_signed_area(&l);
+                if a > 0.0 {
+                    shells.push((l, a, Vec::new()));
+                } else {
+                    holes.push(l);
+                }
+            }
+        }
+        if shells.is_empty() {
+            continue;
+        }
+        // Smallest first, so a hole goes to the innermost exterior that holds it.
+        shells.sort_by(|a, b| a.1.total_cmp(&b.1));
+        for h in holes {
+            let k = shells
+                .iter()
+                .position(|(s, _, _)| ring_inside(&h, s))
+                .unwrap_or(shells.len() - 1);
+            shells[k].2.push(LineString::new(h));
+        }
+        out.extend(
+            shells
+                .into_iter()
+                .map(|(s, _, hs)| Polygon::new(LineString::new(s), hs)),
+        );
+    }
+    MultiPolygon::new(out)
 }
 
 /// Coordinates beyond this (in absolute value) are dropped with NaN and infinities.
@@ -525,5 +593,60 @@ mod tests {
                 .describe()
                 .contains("self-intersecting boundary made valid")
         );
+    }
+
+    #[test]
+    fn self_touching_rings_are_cut_into_ogc_polygons() {
+        let c = |v: &[(f64, f64)]| -> Vec<Coord<f64>> {
+            v.iter().map(|&(x, y)| Coord { x, y }).collect()
+        };
+        // A shell with an inverted hole pinched off at (2,0): one ring, touching itself.
+        let pinched = c(&[
+            (0., 0.),
+            (2., 0.),
+            (1., 1.),
+            (3., 1.),
+            (2., 0.),
+            (4., 0.),
+            (4., 4.),
+            (0., 4.),
+            (0., 0.),
+        ]);
+        // Two squares meeting at (12,2), as one figure-eight ring.
+        let eight = c(&[
+            (10., 0.),
+            (12., 0.),
+            (12., 2.),
+            (14., 2.),
+            (14., 4.),
+            (12., 4.),
+            (12., 2.),
+            (10., 2.),
+            (10., 0.),
+        ]);
+        let mp = MultiPolygon::new(vec![
+            Polygon::new(LineString::new(pinched), vec![]),
+            Polygon::new(LineString::new(eight), vec![]),
+        ]);
+        let fixed = ogc_form(mp);
+        assert!(geo::Validation::is_valid(&fixed), "{fixed:?}");
+        assert_eq!(fixed.0.len(), 3);
+        let holes: usize = fixed.0.iter().map(|p| p.interiors().len()).sum();
+        assert_eq!(holes, 1);
+        // 16 - 1 (the triangle) + 4 + 4
+        assert!((geo::Area::unsigned_area(&fixed) - 23.0).abs() < 1e-12);
+        // A spike out and back leaves no loop behind.
+        let spike = c(&[
+            (0., 0.),
+            (1., 0.),
+            (5., 0.),
+            (1., 0.),
+            (1., 1.),
+            (0., 1.),
+            (0., 0.),
+        ]);
+        let loops = split_at_repeated_vertices(&spike);
+        assert_eq!(loops.len(), 1);
+        assert_eq!(twice_signed_area(&loops[0]), 2.0);
     }
 }
