@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 
 use zip::ZipArchive;
 
+use super::LayerReader;
 use super::ReadOptions;
 use super::geojson_in::parse_geojson;
-use super::shp::{Part, Parts, read_parts};
+use super::shp::{Part, Parts, ShapefileReader};
 use crate::error::LayerError;
 use crate::layer::Layer;
 
@@ -100,6 +101,16 @@ pub fn read_zip(
     member: Option<&str>,
     opts: &ReadOptions,
 ) -> Result<Layer, LayerError> {
+    open_zip(path, member, opts)?.read_all()
+}
+
+/// Opens the layer `member` of the zip at `path` (its only layer when `member` is `None`) for
+/// reading in batches. The members are unpacked into memory, not onto disk.
+pub fn open_zip(
+    path: &Path,
+    member: Option<&str>,
+    opts: &ReadOptions,
+) -> Result<LayerReader, LayerError> {
     let mut archive = open(path)?;
     let layers = layer_names(&archive);
     let chosen = match member {
@@ -159,7 +170,7 @@ pub fn read_zip(
         let bytes = read_member(&mut archive, path, &chosen)?;
         let text = String::from_utf8(bytes)
             .map_err(|_| LayerError::format(&shown, "not GeoJSON (the text is not UTF-8)"))?;
-        return parse_geojson(&shown, text);
+        return parse_geojson(&shown, text).map(LayerReader::whole);
     }
 
     // The sidecars: same directory and stem, any case of extension.
@@ -190,5 +201,5 @@ pub fn read_zip(
         prj: sidecar(&mut archive, "prj")?,
         cpg: sidecar(&mut archive, "cpg")?,
     };
-    read_parts(&parts, opts)
+    ShapefileReader::open(parts, opts).map(LayerReader::Shapefile)
 }

@@ -5,10 +5,12 @@
 //! fails a record on an undecodable byte), must survive truncated files, and reads a million
 //! records without building a map per record.
 
-use std::path::Path;
+use std::io::{Cursor, SeekFrom};
+use std::path::{Path, PathBuf};
 
 use encoding_rs::Encoding;
 
+use super::ReadSeek;
 use super::encoding::{ChosenEncoding, Detector, EncodingSource, decode, encoding_from_ldid};
 use crate::error::LayerError;
 use crate::layer::{FieldDef, FieldKind, Value};
@@ -29,150 +31,245 @@ struct Column {
     len: usize,
 }
 
-/// Parses a `.dbf` (`path` names it in messages). `forced` is the encoding the user or the
-/// `.cpg` chose (with its source); without it the language driver byte, then the text itself
-/// decides.
+/// Reads the records of a `.dbf` a batch at a time, so a table of millions of records is never
+/// held whole. The header is read when it opens; without a chosen encoding and a language
+/// driver, one pass over the text fields detects the encoding first.
+pub struct DbfReader {
+    path: PathBuf,
+    src: Box<dyn ReadSeek>,
+    record_len: usize,
+    count: usize,
+    next: usize,
+    columns: Vec<Column>,
+    interned: Vec<Interner>,
+    undecodable: usize,
+    pub encoding: ChosenEncoding,
+    /// What the header and the records read so far gave cause to say.
+    pub warnings: Vec<String>,
+    buf: Vec<u8>,
+}
+
+impl DbfReader {
+    /// Reads the header of the table in `src` (`len` bytes; `path` names it in messages).
+    /// `forced` is the encoding the user or the `.cpg` chose (with its source); without it
+    /// the language driver byte, then the text itself decides.
+    pub fn open(
+        path: &Path,
+        mut src: Box<dyn ReadSeek>,
+        len: u64,
+        forced: Option<ChosenEncoding>,
+    ) -> Result<DbfReader, LayerError> {
+        let io = |e| LayerError::io(path, e);
+        let mut head = vec![0u8; len.min(32) as usize];
+        src.read_exact(&mut head).map_err(io)?;
+        if head.len() < 32 {
+            return Err(LayerError::format(
+                path,
+                format!(
+                    "not a dBase file (only {} bytes, the header alone is 32)",
+                    head.len()
+                ),
+            ));
+        }
+        let version = head[0];
+        if !matches!(version & 0x07, 0x03..=0x05) && version != 0x30 && version != 0x31 {
+            return Err(LayerError::format(
+                path,
+                format!("not a dBase file (version byte 0x{version:02X})"),
+            ));
+        }
+        let declared = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize;
+        let header_len = u16::from_le_bytes([head[8], head[9]]) as usize;
+        let record_len = u16::from_le_bytes([head[10], head[11]]) as usize;
+        let ldid = head[29];
+        // The field descriptors, up to the header's end (at least one descriptor's worth).
+        let want = (header_len.max(33) as u64).min(len);
+        head.resize(want as usize, 0);
+        src.read_exact(&mut head[32..]).map_err(io)?;
+        let mut warnings = Vec::new();
+
+        let mut columns = Vec::new();
+        let mut pos = 32;
+        let mut offset = 1; // byte 0 of a record is the deletion flag
+        while pos + 32 <= head.len() && head[pos] != 0x0D && pos + 32 <= header_len.max(33) {
+            let d = &head[pos..pos + 32];
+            let name_end = d[..11].iter().position(|&b| b == 0).unwrap_or(11);
+            let raw_name = &d[..name_end];
+            let kind = d[11];
+            let len = d[16] as usize;
+            let def_kind = match kind {
+                b'C' | b'M' => FieldKind::Text,
+                b'N' | b'F' | b'I' | b'O' | b'B' | b'Y' => FieldKind::Number,
+                b'L' => FieldKind::Bool,
+                b'D' => FieldKind::Date,
+                _ => FieldKind::Text,
+            };
+            columns.push((raw_name.to_vec(), def_kind, kind, offset, len));
+            offset += len;
+            pos += 32;
+        }
+        if record_len == 0 || offset > record_len.max(1) {
+            return Err(LayerError::format(
+                path,
+                format!(
+                    "damaged dBase header (fields take {offset} bytes, records are {record_len})"
+                ),
+            ));
+        }
+
+        let available = (len.saturating_sub(header_len as u64) / record_len as u64) as usize;
+        let mut count = declared;
+        if available < declared {
+            warnings.push(format!(
+                "{}: the table declares {declared} records but holds {available}; the rest are missing",
+                path.display()
+            ));
+            count = available;
+        }
+        let data_start = header_len as u64;
+
+        let encoding = match forced {
+            Some(e) => e,
+            None => match encoding_from_ldid(ldid) {
+                Some(e) => ChosenEncoding {
+                    encoding: e,
+                    source: EncodingSource::LanguageDriver(ldid),
+                },
+                None => {
+                    // One pass over the text fields, a few megabytes at a time.
+                    let mut det = Detector::default();
+                    src.seek(SeekFrom::Start(data_start)).map_err(io)?;
+                    let per_chunk = ((4 << 20) / record_len).max(1);
+                    let mut chunk = Vec::new();
+                    let mut left = count;
+                    while left > 0 {
+                        let n = left.min(per_chunk);
+                        chunk.resize(n * record_len, 0);
+                        src.read_exact(&mut chunk).map_err(io)?;
+                        for rec in chunk.chunks_exact(record_len) {
+                            for c in &columns {
+                                if c.2 == b'C' {
+                                    det.feed(field_bytes(rec, c.3, c.4));
+                                }
+                            }
+                        }
+                        left -= n;
+                    }
+                    for c in &columns {
+                        det.feed(&c.0);
+                    }
+                    ChosenEncoding {
+                        encoding: det.result(),
+                        source: EncodingSource::Detected,
+                    }
+                }
+            },
+        };
+        src.seek(SeekFrom::Start(data_start)).map_err(io)?;
+
+        let columns: Vec<Column> = columns
+            .into_iter()
+            .map(|(name, def_kind, kind, offset, len)| Column {
+                def: FieldDef {
+                    name: decode(encoding.encoding, &name).0.trim().to_string(),
+                    kind: def_kind,
+                },
+                kind,
+                offset,
+                len,
+            })
+            .collect();
+        Ok(DbfReader {
+            path: path.to_path_buf(),
+            src,
+            record_len,
+            count,
+            next: 0,
+            interned: columns.iter().map(|_| Interner::default()).collect(),
+            columns,
+            undecodable: 0,
+            encoding,
+            warnings,
+            buf: Vec::new(),
+        })
+    }
+
+    /// The columns.
+    pub fn fields(&self) -> Vec<FieldDef> {
+        self.columns.iter().map(|c| c.def.clone()).collect()
+    }
+
+    /// How many records the table holds (those present, when it is cut short).
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// The next `n` records (fewer at the end of the table).
+    pub fn read(&mut self, n: usize) -> Result<Vec<Vec<Value>>, LayerError> {
+        let n = n.min(self.count - self.next);
+        self.buf.resize(n * self.record_len, 0);
+        self.src
+            .read_exact(&mut self.buf)
+            .map_err(|e| LayerError::io(&self.path, e))?;
+        let mut records = Vec::with_capacity(n);
+        for (k, rec) in self.buf.chunks_exact(self.record_len).enumerate() {
+            let mut values = Vec::with_capacity(self.columns.len());
+            for (c, intern) in self.columns.iter().zip(&mut self.interned) {
+                let raw = field_bytes(rec, c.offset, c.len);
+                let (v, bad) =
+                    intern.get(raw, |raw| parse_value(c.kind, raw, self.encoding.encoding));
+                if bad {
+                    self.undecodable += 1;
+                    if self.undecodable <= 5 {
+                        self.warnings.push(format!(
+                            "{}, record {}: field {} has bytes that are not valid {}; replaced",
+                            self.path.display(),
+                            self.next + k + 1,
+                            c.def.name,
+                            self.encoding.encoding.name()
+                        ));
+                    }
+                }
+                values.push(v);
+            }
+            records.push(values);
+        }
+        self.next += n;
+        Ok(records)
+    }
+
+    /// The warnings, with the count of undecodable values once all records are read.
+    pub fn finish(mut self) -> Vec<String> {
+        if self.undecodable > 5 {
+            self.warnings.push(format!(
+                "{}: {} values in all had undecodable bytes",
+                self.path.display(),
+                self.undecodable
+            ));
+        }
+        self.warnings
+    }
+}
+
+/// Parses a whole `.dbf` held in memory (`path` names it in messages); see `DbfReader`.
 pub fn parse_dbf(
     path: &Path,
     bytes: &[u8],
     forced: Option<ChosenEncoding>,
 ) -> Result<Table, LayerError> {
-    if bytes.len() < 32 {
-        return Err(LayerError::format(
-            path,
-            format!(
-                "not a dBase file (only {} bytes, the header alone is 32)",
-                bytes.len()
-            ),
-        ));
-    }
-    let version = bytes[0];
-    if !matches!(version & 0x07, 0x03..=0x05) && version != 0x30 && version != 0x31 {
-        return Err(LayerError::format(
-            path,
-            format!("not a dBase file (version byte 0x{version:02X})"),
-        ));
-    }
-    let declared = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
-    let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
-    let record_len = u16::from_le_bytes([bytes[10], bytes[11]]) as usize;
-    let ldid = bytes[29];
-    let mut warnings = Vec::new();
-
-    let mut columns = Vec::new();
-    let mut pos = 32;
-    let mut offset = 1; // byte 0 of a record is the deletion flag
-    while pos + 32 <= bytes.len() && bytes[pos] != 0x0D && pos + 32 <= header_len.max(33) {
-        let d = &bytes[pos..pos + 32];
-        let name_end = d[..11].iter().position(|&b| b == 0).unwrap_or(11);
-        let raw_name = &d[..name_end];
-        let kind = d[11];
-        let len = d[16] as usize;
-        let def_kind = match kind {
-            b'C' | b'M' => FieldKind::Text,
-            b'N' | b'F' | b'I' | b'O' | b'B' | b'Y' => FieldKind::Number,
-            b'L' => FieldKind::Bool,
-            b'D' => FieldKind::Date,
-            _ => FieldKind::Text,
-        };
-        columns.push((raw_name.to_vec(), def_kind, kind, offset, len));
-        offset += len;
-        pos += 32;
-    }
-    if record_len == 0 || offset > record_len.max(1) {
-        return Err(LayerError::format(
-            path,
-            format!("damaged dBase header (fields take {offset} bytes, records are {record_len})"),
-        ));
-    }
-
-    let data = bytes.get(header_len..).unwrap_or(&[]);
-    let mut count = declared;
-    let available = data.len() / record_len;
-    if available < declared {
-        warnings.push(format!(
-            "{}: the table declares {declared} records but holds {available}; the rest are missing",
-            path.display()
-        ));
-        count = available;
-    }
-    let records_bytes = &data[..count * record_len];
-
-    let encoding = match forced {
-        Some(e) => e,
-        None => match encoding_from_ldid(ldid) {
-            Some(e) => ChosenEncoding {
-                encoding: e,
-                source: EncodingSource::LanguageDriver(ldid),
-            },
-            None => {
-                let mut det = Detector::default();
-                for rec in records_bytes.chunks_exact(record_len) {
-                    for c in &columns {
-                        if c.2 == b'C' {
-                            det.feed(field_bytes(rec, c.3, c.4));
-                        }
-                    }
-                }
-                for c in &columns {
-                    det.feed(&c.0);
-                }
-                ChosenEncoding {
-                    encoding: det.result(),
-                    source: EncodingSource::Detected,
-                }
-            }
-        },
-    };
-
-    let columns: Vec<Column> = columns
-        .into_iter()
-        .map(|(name, def_kind, kind, offset, len)| Column {
-            def: FieldDef {
-                name: decode(encoding.encoding, &name).0.trim().to_string(),
-                kind: def_kind,
-            },
-            kind,
-            offset,
-            len,
-        })
-        .collect();
-
-    let mut records = Vec::with_capacity(count);
-    let mut undecodable = 0usize;
-    let mut interned: Vec<Interner> = columns.iter().map(|_| Interner::default()).collect();
-    for (i, rec) in records_bytes.chunks_exact(record_len).enumerate() {
-        let mut values = Vec::with_capacity(columns.len());
-        for (c, intern) in columns.iter().zip(&mut interned) {
-            let raw = field_bytes(rec, c.offset, c.len);
-            let (v, bad) = intern.get(raw, |raw| parse_value(c.kind, raw, encoding.encoding));
-            if bad {
-                undecodable += 1;
-                if undecodable <= 5 {
-                    warnings.push(format!(
-                        "{}, record {}: field {} has bytes that are not valid {}; replaced",
-                        path.display(),
-                        i + 1,
-                        c.def.name,
-                        encoding.encoding.name()
-                    ));
-                }
-            }
-            values.push(v);
-        }
-        records.push(values);
-    }
-    if undecodable > 5 {
-        warnings.push(format!(
-            "{}: {undecodable} values in all had undecodable bytes",
-            path.display()
-        ));
-    }
+    let mut reader = DbfReader::open(
+        path,
+        Box::new(Cursor::new(bytes.to_vec())),
+        bytes.len() as u64,
+        forced,
+    )?;
+    let records = reader.read(reader.count())?;
+    let (fields, encoding) = (reader.fields(), reader.encoding);
     Ok(Table {
-        fields: columns.into_iter().map(|c| c.def).collect(),
+        fields,
         records,
         encoding,
-        warnings,
+        warnings: reader.finish(),
     })
 }
 

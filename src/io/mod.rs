@@ -12,7 +12,11 @@ pub mod shp;
 use std::path::Path;
 
 use crate::error::LayerError;
-use crate::layer::Layer;
+use crate::layer::{Feature, Layer};
+
+/// A reader that can also jump (a file, or an archive member in memory).
+pub trait ReadSeek: std::io::Read + std::io::Seek + Send {}
+impl<T: std::io::Read + std::io::Seek + Send> ReadSeek for T {}
 
 /// Options that change how a file is read.
 #[derive(Debug, Clone, Default)]
@@ -24,30 +28,110 @@ pub struct ReadOptions {
 /// Reads a polygon layer from a `.shp`, `.geojson` or `.json` file, or a `.zip` holding one
 /// (`archive.zip/member.shp` names one of several).
 pub fn read_layer(path: &Path, opts: &ReadOptions) -> Result<Layer, LayerError> {
-    if let Some((zip, member)) = archive::split_member(path) {
-        return archive::read_zip(&zip, Some(&member), opts);
-    }
-    if !path.exists() {
-        return Err(LayerError::format(path, "file not found"));
-    }
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    match ext.as_str() {
-        "shp" => shp::read_shapefile(path, opts),
-        "zip" => archive::read_zip(path, None, opts),
-        "geojson" | "json" => geojson_in::read_geojson(path),
-        "dbf" | "shx" | "prj" | "cpg" => match shp::sibling(path, "shp") {
-            Some(shp) => shp::read_shapefile(&shp, opts),
-            None => Err(LayerError::format(
+    LayerReader::open(path, opts)?.read_all()
+}
+
+/// A layer read a batch of features at a time: a shapefile streams (see
+/// `shp::ShapefileReader`); a GeoJSON layer is read whole (its reader already streams the
+/// text) and given as one batch.
+pub enum LayerReader {
+    Shapefile(shp::ShapefileReader),
+    Whole {
+        header: Layer,
+        features: Option<Vec<Feature>>,
+    },
+}
+
+impl LayerReader {
+    /// Opens `path` as `read_layer` would, reading its headers only where it can.
+    pub fn open(path: &Path, opts: &ReadOptions) -> Result<LayerReader, LayerError> {
+        if let Some((zip, member)) = archive::split_member(path) {
+            return archive::open_zip(&zip, Some(&member), opts);
+        }
+        if !path.exists() {
+            return Err(LayerError::format(path, "file not found"));
+        }
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        let shapefile = |shp: &Path| {
+            shp::ShapefileReader::open(shp::Parts::beside(shp), opts).map(LayerReader::Shapefile)
+        };
+        match ext.as_str() {
+            "shp" => shapefile(path),
+            "zip" => archive::open_zip(path, None, opts),
+            "geojson" | "json" => geojson_in::read_geojson(path).map(LayerReader::whole),
+            "dbf" | "shx" | "prj" | "cpg" => match shp::sibling(path, "shp") {
+                Some(shp) => shapefile(&shp),
+                None => Err(LayerError::format(
+                    path,
+                    "a shapefile sidecar without its .shp; open the .shp",
+                )),
+            },
+            _ => Err(LayerError::format(
                 path,
-                "a shapefile sidecar without its .shp; open the .shp",
+                "unsupported file type (soilrisk reads .shp, .geojson and .zip)",
             )),
-        },
-        _ => Err(LayerError::format(
-            path,
-            "unsupported file type (soilrisk reads .shp, .geojson and .zip)",
-        )),
+        }
+    }
+
+    /// A layer already read, as one batch.
+    pub fn whole(mut layer: Layer) -> LayerReader {
+        let features = std::mem::take(&mut layer.features);
+        LayerReader::Whole {
+            header: layer,
+            features: Some(features),
+        }
+    }
+
+    /// The layer's name, type, fields, CRS and encoding (no features; its warnings may come
+    /// only with `finish`).
+    pub fn header(&self) -> &Layer {
+        match self {
+            LayerReader::Shapefile(r) => r.header(),
+            LayerReader::Whole { header, .. } => header,
+        }
+    }
+
+    /// How much has been read, from 0 to 1.
+    pub fn progress(&self) -> f32 {
+        match self {
+            LayerReader::Shapefile(r) => r.progress(),
+            LayerReader::Whole { features, .. } => {
+                if features.is_some() {
+                    0.0
+                } else {
+                    1.0
+                }
+            }
+        }
+    }
+
+    /// The next features, or `None` at the end.
+    pub fn next_batch(&mut self) -> Result<Option<Vec<Feature>>, LayerError> {
+        match self {
+            LayerReader::Shapefile(r) => r.next_batch(),
+            LayerReader::Whole { features, .. } => Ok(features.take()),
+        }
+    }
+
+    /// The layer without features, with every warning.
+    pub fn finish(self) -> Layer {
+        match self {
+            LayerReader::Shapefile(r) => r.finish(),
+            LayerReader::Whole { header, .. } => header,
+        }
+    }
+
+    /// The whole layer.
+    pub fn read_all(mut self) -> Result<Layer, LayerError> {
+        let mut features = Vec::new();
+        while let Some(batch) = self.next_batch()? {
+            features.extend(batch);
+        }
+        let mut layer = self.finish();
+        layer.features = features;
+        Ok(layer)
     }
 }

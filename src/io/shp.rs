@@ -16,9 +16,10 @@ use geo::{Coord, MultiPolygon};
 use rayon::prelude::*;
 
 use super::ReadOptions;
-use super::dbf::parse_dbf;
+use super::dbf::DbfReader;
 use super::encoding::{ChosenEncoding, EncodingSource, encoding_from_name};
 use super::rings::{RingNotes, assemble};
+use super::{LayerReader, ReadSeek};
 use crate::crs::Crs;
 use crate::error::LayerError;
 use crate::layer::{Feature, FieldDef, Layer, LayerFormat, Value};
@@ -58,23 +59,20 @@ impl Part {
     }
 
     /// A buffered reader and the length in bytes.
-    fn open(&self) -> Result<(Box<dyn ReadSeek + '_>, u64), LayerError> {
+    fn into_reader(self) -> Result<(Box<dyn ReadSeek>, u64), LayerError> {
         match self {
             Part::File(p) => {
-                let file = File::open(p).map_err(|e| LayerError::io(p, e))?;
-                let len = file.metadata().map_err(|e| LayerError::io(p, e))?.len();
+                let file = File::open(&p).map_err(|e| LayerError::io(&p, e))?;
+                let len = file.metadata().map_err(|e| LayerError::io(&p, e))?.len();
                 Ok((Box::new(BufReader::with_capacity(1 << 20, file)), len))
             }
             Part::Bytes { bytes, .. } => {
-                Ok((Box::new(Cursor::new(bytes.as_slice())), bytes.len() as u64))
+                let len = bytes.len() as u64;
+                Ok((Box::new(Cursor::new(bytes)), len))
             }
         }
     }
 }
-
-/// A reader that can also jump, to skip garbage between records.
-trait ReadSeek: Read + Seek {}
-impl<T: Read + Seek> ReadSeek for T {}
 
 /// Whether `code` is a shape type the specification defines.
 fn known_type(code: i32) -> bool {
@@ -157,9 +155,9 @@ fn type_name(code: i32) -> String {
 }
 
 /// Reads a polygon shapefile. Null shapes are skipped with a warning; any other non-polygon
-/// type is refused with an error naming it. Geometry and attributes are read at the same time.
+/// type is refused with an error naming it.
 pub fn read_shapefile(path: &Path, opts: &ReadOptions) -> Result<Layer, LayerError> {
-    read_parts(&Parts::beside(path), opts)
+    LayerReader::Shapefile(ShapefileReader::open(Parts::beside(path), opts)?).read_all()
 }
 
 /// The attribute table of a shapefile (or of a lone `.dbf`), decoded as `read_shapefile`
@@ -173,7 +171,11 @@ pub fn read_table(path: &Path, opts: &ReadOptions) -> Result<Table, LayerError> 
     {
         parts.dbf = Some(Part::File(path.to_path_buf()));
     }
-    let (fields, records, encoding, _, _) = read_attributes(&parts, opts)?;
+    let mut attributes = open_attributes(&parts.shp.name().to_path_buf(), parts, opts)?;
+    let (fields, records, encoding) = match attributes.dbf.as_mut() {
+        Some(d) => (d.fields(), d.read(d.count())?, attributes.encoding),
+        None => (Vec::new(), Vec::new(), None),
+    };
     Ok((fields, records, encoding))
 }
 
@@ -182,152 +184,175 @@ pub type Table = (Vec<FieldDef>, Vec<Vec<Value>>, Option<String>);
 
 /// Reads a polygon shapefile from its parts, wherever they are.
 pub fn read_parts(parts: &Parts, opts: &ReadOptions) -> Result<Layer, LayerError> {
-    let path = parts.shp.name();
-    let (geometry, attributes) = rayon::join(
-        || read_geometry(&parts.shp),
-        || read_attributes(parts, opts),
-    );
-    let (header_type, shapes, records_in_shp, mut warnings) = geometry?;
-    let (fields, mut records, encoding, crs, attr_warnings) = attributes?;
-    warnings.extend(attr_warnings);
-    if !fields.is_empty() && records.len() != records_in_shp {
-        warnings.push(format!(
-            "{}: {} shape records but {} attribute records",
-            path.display(),
-            records_in_shp,
-            records.len()
-        ));
-    }
-    let width = fields.len();
-    let features = shapes
-        .into_iter()
-        .map(|(record, geometry)| {
-            let values = records
-                .get_mut(record - 1)
-                .map(std::mem::take)
-                .unwrap_or_else(|| vec![Value::Null; width]);
-            Feature {
-                record,
-                geometry,
-                values,
-            }
-        })
-        .collect();
-    Ok(Layer {
-        path: path.to_path_buf(),
-        format: LayerFormat::Shapefile,
-        geometry_type: header_type,
-        fields,
-        features,
-        crs,
-        encoding,
-        warnings,
-    })
+    LayerReader::Shapefile(ShapefileReader::open(parts.clone(), opts)?).read_all()
 }
-
-/// Shape type, (record number, polygons) of each non-empty record, record count, warnings.
-type Geometry = (String, Vec<(usize, MultiPolygon<f64>)>, usize, Vec<String>);
 
 /// A record's number, its polygons, and what assembly repaired.
 type Assembled = (usize, MultiPolygon<f64>, RingNotes);
 
-fn read_geometry(part: &Part) -> Result<Geometry, LayerError> {
-    let path = part.name();
-    let (mut src, file_len) = part.open()?;
-    let mut header = [0u8; 100];
-    src.read_exact(&mut header).map_err(|_| {
-        LayerError::format(
-            path,
-            format!("not a shapefile ({file_len} bytes, shorter than the 100-byte header)"),
-        )
-    })?;
-    let code = i32::from_be_bytes([header[0], header[1], header[2], header[3]]);
-    if code != 9994 {
-        return Err(LayerError::format(
-            path,
-            format!("not a shapefile (file code {code}, expected 9994)"),
-        ));
-    }
-    let header_type = i32::from_le_bytes([header[32], header[33], header[34], header[35]]);
-    if !matches!(header_type, 0 | 5 | 15 | 25) {
-        return Err(LayerError::NotPolygons {
-            path: path.to_path_buf(),
-            kind: "the layer",
-            found: type_name(header_type),
-        });
-    }
-    let mut warnings = Vec::new();
-    let declared = u64::from(u32::from_be_bytes([
-        header[24], header[25], header[26], header[27],
-    ])) * 2;
-    if declared != file_len {
-        warnings.push(format!(
-            "{}: the header gives the file length as {declared} bytes but it is {file_len}; \
-             records read to the end of the file",
-            path.display()
-        ));
+/// Reads a polygon shapefile a batch of records at a time: the `.shp` records are framed in
+/// file order (a `.shx` is not needed) and parsed in parallel, and the matching `.dbf`
+/// records read beside them, so memory stays bounded however large the layer. The analysis
+/// streams parcels through this; `read_all` collects a whole layer.
+pub struct ShapefileReader {
+    /// The layer without features: name, type, fields, CRS, encoding; warnings come with
+    /// `finish`.
+    header: Layer,
+    src: Box<dyn ReadSeek>,
+    file_len: u64,
+    pos: u64,
+    /// Records framed so far.
+    record: usize,
+    /// The file's own number of the last record read (some writers count from 0).
+    last_no: Option<i32>,
+    nulls: usize,
+    done: bool,
+    buf: Vec<u8>,
+    dbf: Option<DbfReader>,
+    geometry_warnings: Vec<String>,
+    attribute_warnings: Vec<String>,
+}
+
+/// Bytes of `.shp` records framed and parsed at a time.
+const BATCH_BYTES: usize = 32 << 20;
+
+impl ShapefileReader {
+    /// Checks the `.shp` header and reads the sidecars' headers.
+    pub fn open(parts: Parts, opts: &ReadOptions) -> Result<ShapefileReader, LayerError> {
+        let path = parts.shp.name().to_path_buf();
+        let shp = parts.shp.clone();
+        let (mut src, file_len) = shp.into_reader()?;
+        let mut header = [0u8; 100];
+        src.read_exact(&mut header).map_err(|_| {
+            LayerError::format(
+                &path,
+                format!("not a shapefile ({file_len} bytes, shorter than the 100-byte header)"),
+            )
+        })?;
+        let code = i32::from_be_bytes([header[0], header[1], header[2], header[3]]);
+        if code != 9994 {
+            return Err(LayerError::format(
+                &path,
+                format!("not a shapefile (file code {code}, expected 9994)"),
+            ));
+        }
+        let header_type = i32::from_le_bytes([header[32], header[33], header[34], header[35]]);
+        if !matches!(header_type, 0 | 5 | 15 | 25) {
+            return Err(LayerError::NotPolygons {
+                path: path.clone(),
+                kind: "the layer",
+                found: type_name(header_type),
+            });
+        }
+        let mut geometry_warnings = Vec::new();
+        let declared = u64::from(u32::from_be_bytes([
+            header[24], header[25], header[26], header[27],
+        ])) * 2;
+        if declared != file_len {
+            geometry_warnings.push(format!(
+                "{}: the header gives the file length as {declared} bytes but it is {file_len}; \
+                 records read to the end of the file",
+                path.display()
+            ));
+        }
+        let attributes = open_attributes(&path, parts, opts)?;
+        Ok(ShapefileReader {
+            header: Layer {
+                path,
+                format: LayerFormat::Shapefile,
+                geometry_type: type_name(header_type),
+                fields: attributes
+                    .dbf
+                    .as_ref()
+                    .map(DbfReader::fields)
+                    .unwrap_or_default(),
+                features: Vec::new(),
+                crs: attributes.crs,
+                encoding: attributes.encoding,
+                warnings: Vec::new(),
+            },
+            src,
+            file_len,
+            pos: 100,
+            record: 0,
+            last_no: None,
+            nulls: 0,
+            done: false,
+            buf: Vec::new(),
+            dbf: attributes.dbf,
+            geometry_warnings,
+            attribute_warnings: attributes.warnings,
+        })
     }
 
-    // Records are framed sequentially (a .shx is not needed) and parsed in parallel, a batch
-    // at a time so memory stays bounded.
-    const BATCH_BYTES: usize = 32 << 20;
-    let mut pos: u64 = 100;
-    let mut record = 0usize;
-    // The file's own number of the last record read (some writers count from 0).
-    let mut last_no: Option<i32> = None;
-    let mut nulls = 0usize;
-    let mut shapes = Vec::new();
-    let mut buf: Vec<u8> = Vec::new();
-    let mut spans: Vec<(usize, usize, usize)> = Vec::new();
-    let mut done = false;
-    while !done {
-        buf.clear();
-        spans.clear();
-        while buf.len() < BATCH_BYTES {
+    /// The layer as described by its headers, without features or warnings.
+    pub fn header(&self) -> &Layer {
+        &self.header
+    }
+
+    /// How much of the `.shp` has been read, from 0 to 1.
+    pub fn progress(&self) -> f32 {
+        self.pos as f32 / self.file_len.max(1) as f32
+    }
+
+    /// The features of the next records (null shapes and unusable records left out, each
+    /// noted in the warnings), or `None` at the end of the file.
+    pub fn next_batch(&mut self) -> Result<Option<Vec<Feature>>, LayerError> {
+        if self.done {
+            return Ok(None);
+        }
+        let path = self.header.path.clone();
+        let first_record = self.record;
+        let mut spans: Vec<(usize, usize, usize)> = Vec::new();
+        self.buf.clear();
+        while self.buf.len() < BATCH_BYTES {
             let mut rh = [0u8; 8];
-            let remaining = file_len.saturating_sub(pos);
+            let remaining = self.file_len.saturating_sub(self.pos);
             if remaining == 0 {
-                done = true;
+                self.done = true;
                 break;
             }
             if remaining < 8 {
-                warnings.push(format!(
+                self.geometry_warnings.push(format!(
                     "{}: {remaining} trailing byte(s) after the last record ignored",
                     path.display()
                 ));
-                done = true;
+                self.done = true;
                 break;
             }
-            src.read_exact(&mut rh)
-                .map_err(|e| LayerError::io(path, e))?;
+            self.src
+                .read_exact(&mut rh)
+                .map_err(|e| LayerError::io(&path, e))?;
             let no = i32::from_be_bytes([rh[0], rh[1], rh[2], rh[3]]);
             let len = u64::from(u32::from_be_bytes([rh[4], rh[5], rh[6], rh[7]])) * 2;
             let fits = (4..=remaining - 8).contains(&len);
-            let start = buf.len();
+            let start = self.buf.len();
             if fits {
-                buf.resize(start + len as usize, 0);
-                src.read_exact(&mut buf[start..])
-                    .map_err(|e| LayerError::io(path, e))?;
+                self.buf.resize(start + len as usize, 0);
+                self.src
+                    .read_exact(&mut self.buf[start..])
+                    .map_err(|e| LayerError::io(&path, e))?;
             }
-            let kind = le_i32(&buf[start..], 0).unwrap_or(-1);
+            let kind = le_i32(&self.buf[start..], 0).unwrap_or(-1);
             if !fits || !known_type(kind) {
                 // Not a record header: zero padding or garbage between records, which
                 // readers that trust the .shx never see. Find the next record.
-                buf.truncate(start);
-                let next_no = last_no.map_or(1, |n| n.wrapping_add(1));
-                match resync(&mut *src, pos, file_len, next_no)
-                    .map_err(|e| LayerError::io(path, e))?
+                self.buf.truncate(start);
+                let next_no = self.last_no.map_or(1, |n| n.wrapping_add(1));
+                match resync(&mut *self.src, self.pos, self.file_len, next_no)
+                    .map_err(|e| LayerError::io(&path, e))?
                 {
                     Some(at) => {
-                        warnings.push(format!(
+                        self.geometry_warnings.push(format!(
                             "{}: {} byte(s) that are not a record skipped before record {}",
                             path.display(),
-                            at - pos,
-                            record + 1
+                            at - self.pos,
+                            self.record + 1
                         ));
-                        src.seek(SeekFrom::Start(at))
-                            .map_err(|e| LayerError::io(path, e))?;
-                        pos = at;
+                        self.src
+                            .seek(SeekFrom::Start(at))
+                            .map_err(|e| LayerError::io(&path, e))?;
+                        self.pos = at;
                         continue;
                     }
                     // A header numbered as the next record whose content runs past the end
@@ -335,8 +360,8 @@ fn read_geometry(part: &Part) -> Result<Geometry, LayerError> {
                     // bytes are trailing garbage.
                     None if len > remaining - 8 && no == next_no => {
                         return Err(LayerError::record(
-                            path,
-                            record + 1,
+                            &path,
+                            self.record + 1,
                             format!(
                                 "the record claims {len} bytes but the file ends after {}; the file is truncated or damaged",
                                 remaining - 8
@@ -344,58 +369,107 @@ fn read_geometry(part: &Part) -> Result<Geometry, LayerError> {
                         ));
                     }
                     None => {
-                        warnings.push(format!(
-                            "{}: {} trailing byte(s) after record {record} are not a record; ignored",
+                        self.geometry_warnings.push(format!(
+                            "{}: {} trailing byte(s) after record {} are not a record; ignored",
                             path.display(),
-                            remaining
+                            remaining,
+                            self.record
                         ));
-                        done = true;
+                        self.done = true;
                         break;
                     }
                 }
             }
-            record += 1;
-            last_no = Some(no);
-            spans.push((record, start, start + len as usize));
-            pos += 8 + len;
+            self.record += 1;
+            self.last_no = Some(no);
+            spans.push((self.record, start, start + len as usize));
+            self.pos += 8 + len;
         }
-        let parsed: Vec<Result<Option<Assembled>, LayerError>> = spans
-            .par_iter()
-            .map(|&(record, a, b)| match parse_polygon(&buf[a..b]) {
-                Ok(None) => Ok(None),
-                Ok(Some(rings)) => {
-                    let (g, notes) = assemble(rings, true);
-                    Ok(Some((record, g, notes)))
-                }
-                Err(reason) => Err(LayerError::record(path, record, reason)),
-            })
-            .collect();
+        if spans.is_empty() && self.done {
+            return Ok(None);
+        }
+        let buf = &self.buf;
+        let dbf = &mut self.dbf;
+        let wanted = self.record - first_record;
+        let (parsed, values) = rayon::join(
+            || {
+                spans
+                    .par_iter()
+                    .map(|&(record, a, b)| match parse_polygon(&buf[a..b]) {
+                        Ok(None) => Ok(None),
+                        Ok(Some(rings)) => {
+                            let (g, notes) = assemble(rings, true);
+                            Ok(Some((record, g, notes)))
+                        }
+                        Err(reason) => Err(LayerError::record(&path, record, reason)),
+                    })
+                    .collect::<Vec<Result<Option<Assembled>, LayerError>>>()
+            },
+            || match dbf.as_mut() {
+                Some(d) => d.read(wanted),
+                None => Ok(Vec::new()),
+            },
+        );
+        let mut values = values?.into_iter();
+        let width = self.header.fields.len();
+        let mut features = Vec::with_capacity(spans.len());
         for p in parsed {
             let Some((record, geometry, notes)) = p? else {
-                nulls += 1;
+                values.next();
+                self.nulls += 1;
                 continue;
             };
+            let row = values.next();
             if !notes.is_empty() {
-                warnings.push(format!(
+                self.geometry_warnings.push(format!(
                     "{}, record {record}: {}",
                     path.display(),
                     notes.describe()
                 ));
             }
             if geometry.0.is_empty() {
-                warnings.push(format!(
+                self.geometry_warnings.push(format!(
                     "{}, record {record}: no usable ring; record skipped",
                     path.display()
                 ));
                 continue;
             }
-            shapes.push((record, geometry));
+            features.push(Feature {
+                record,
+                geometry,
+                values: row.unwrap_or_else(|| vec![Value::Null; width]),
+            });
         }
+        Ok(Some(features))
     }
-    if nulls > 0 {
-        warnings.push(format!("{}: {nulls} null shape(s) skipped", path.display()));
+
+    /// The layer's header with every warning, once all batches are read.
+    pub fn finish(self) -> Layer {
+        let mut layer = self.header;
+        let path = layer.path.clone();
+        layer.warnings = self.geometry_warnings;
+        if self.nulls > 0 {
+            layer.warnings.push(format!(
+                "{}: {} null shape(s) skipped",
+                path.display(),
+                self.nulls
+            ));
+        }
+        layer.warnings.extend(self.attribute_warnings);
+        if let Some(dbf) = self.dbf {
+            let rows = dbf.count();
+            layer.warnings.extend(dbf.finish());
+            if !layer.fields.is_empty() && rows != self.record {
+                layer.warnings.push(format!(
+                    "{}: {} shape records but {} attribute records",
+                    path.display(),
+                    self.record,
+                    rows
+                ));
+            }
+        }
+        layer
     }
-    Ok((type_name(header_type), shapes, record, warnings))
 }
 
 fn le_i32(b: &[u8], at: usize) -> Option<i32> {
@@ -465,17 +539,20 @@ fn parse_polygon(c: &[u8]) -> Result<Option<Vec<Vec<Coord<f64>>>>, String> {
     Ok(Some(rings))
 }
 
-/// Fields, records, encoding description, CRS and warnings from the `.dbf`, `.cpg`, `.prj`.
-type Attributes = (
-    Vec<FieldDef>,
-    Vec<Vec<Value>>,
-    Option<String>,
-    Option<Crs>,
-    Vec<String>,
-);
+/// The `.dbf` opened (header read), the CRS from the `.prj`, the encoding chosen from the
+/// user's choice, the `.cpg` or the table, and what they gave cause to say.
+struct Attributes {
+    dbf: Option<DbfReader>,
+    encoding: Option<String>,
+    crs: Option<Crs>,
+    warnings: Vec<String>,
+}
 
-fn read_attributes(parts: &Parts, opts: &ReadOptions) -> Result<Attributes, LayerError> {
-    let path = parts.shp.name();
+fn open_attributes(
+    path: &Path,
+    parts: Parts,
+    opts: &ReadOptions,
+) -> Result<Attributes, LayerError> {
     let mut warnings = Vec::new();
     // Text encoding: the user's choice, else the .cpg, else the DBF decides.
     let mut forced = None;
@@ -504,20 +581,6 @@ fn read_attributes(parts: &Parts, opts: &ReadOptions) -> Result<Attributes, Laye
         }
     }
 
-    let (fields, records, encoding) = match &parts.dbf {
-        Some(dbf) => {
-            let table = parse_dbf(dbf.name(), &dbf.read_all()?, forced)?;
-            warnings.extend(table.warnings);
-            (table.fields, table.records, Some(table.encoding.describe()))
-        }
-        None => {
-            warnings.push(format!(
-                "{}: no .dbf beside it; the layer has geometry but no attributes",
-                path.display()
-            ));
-            (Vec::new(), Vec::new(), None)
-        }
-    };
     let crs = match &parts.prj {
         Some(prj) => {
             let text = prj.read_all()?;
@@ -532,11 +595,31 @@ fn read_attributes(parts: &Parts, opts: &ReadOptions) -> Result<Attributes, Laye
                 }
             }
         }
+        None => None,
+    };
+    let (dbf, encoding) = match parts.dbf {
+        Some(dbf) => {
+            let name = dbf.name().to_path_buf();
+            let (src, len) = dbf.into_reader()?;
+            let reader = DbfReader::open(&name, src, len, forced)?;
+            let encoding = Some(reader.encoding.describe());
+            (Some(reader), encoding)
+        }
         None => {
-            warnings.push(format!("{}: no .prj; the CRS is unknown", path.display()));
-            None
+            warnings.push(format!(
+                "{}: no .dbf beside it; the layer has geometry but no attributes",
+                path.display()
+            ));
+            (None, None)
         }
     };
-
-    Ok((fields, records, encoding, crs, warnings))
+    if parts.prj.is_none() {
+        warnings.push(format!("{}: no .prj; the CRS is unknown", path.display()));
+    }
+    Ok(Attributes {
+        dbf,
+        encoding,
+        crs,
+        warnings,
+    })
 }
