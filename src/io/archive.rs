@@ -201,5 +201,5 @@ pub fn open_zip(
         prj: sidecar(&mut archive, "prj")?,
         cpg: sidecar(&mut archive, "cpg")?,
     };
-    ShapefileReader::open(parts, opts).map(LayerReader::Shapefile)
+    ShapefileReader::open(parts, opts).map(|r| LayerReader::Shapefile(Box::new(r)))
 }

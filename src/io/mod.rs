@@ -35,9 +35,9 @@ pub fn read_layer(path: &Path, opts: &ReadOptions) -> Result<Layer, LayerError> 
 /// `shp::ShapefileReader`); a GeoJSON layer is read whole (its reader already streams the
 /// text) and given as one batch.
 pub enum LayerReader {
-    Shapefile(shp::ShapefileReader),
+    Shapefile(Box<shp::ShapefileReader>),
     Whole {
-        header: Layer,
+        header: Box<Layer>,
         features: Option<Vec<Feature>>,
     },
 }
@@ -56,7 +56,8 @@ impl LayerReader {
             .map(|e| e.to_string_lossy().to_ascii_lowercase())
             .unwrap_or_default();
         let shapefile = |shp: &Path| {
-            shp::ShapefileReader::open(shp::Parts::beside(shp), opts).map(LayerReader::Shapefile)
+            shp::ShapefileReader::open(shp::Parts::beside(shp), opts)
+                .map(|r| LayerReader::Shapefile(Box::new(r)))
         };
         match ext.as_str() {
             "shp" => shapefile(path),
@@ -80,7 +81,7 @@ impl LayerReader {
     pub fn whole(mut layer: Layer) -> LayerReader {
         let features = std::mem::take(&mut layer.features);
         LayerReader::Whole {
-            header: layer,
+            header: Box::new(layer),
             features: Some(features),
         }
     }
@@ -120,7 +121,7 @@ impl LayerReader {
     pub fn finish(self) -> Layer {
         match self {
             LayerReader::Shapefile(r) => r.finish(),
-            LayerReader::Whole { header, .. } => header,
+            LayerReader::Whole { header, .. } => *header,
         }
     }
 

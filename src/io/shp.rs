@@ -157,7 +157,7 @@ fn type_name(code: i32) -> String {
 /// Reads a polygon shapefile. Null shapes are skipped with a warning; any other non-polygon
 /// type is refused with an error naming it.
 pub fn read_shapefile(path: &Path, opts: &ReadOptions) -> Result<Layer, LayerError> {
-    LayerReader::Shapefile(ShapefileReader::open(Parts::beside(path), opts)?).read_all()
+    LayerReader::Shapefile(Box::new(ShapefileReader::open(Parts::beside(path), opts)?)).read_all()
 }
 
 /// The attribute table of a shapefile (or of a lone `.dbf`), decoded as `read_shapefile`
@@ -171,7 +171,8 @@ pub fn read_table(path: &Path, opts: &ReadOptions) -> Result<Table, LayerError> 
     {
         parts.dbf = Some(Part::File(path.to_path_buf()));
     }
-    let mut attributes = open_attributes(&parts.shp.name().to_path_buf(), parts, opts)?;
+    let shp = parts.shp.name().to_path_buf();
+    let mut attributes = open_attributes(&shp, parts, opts)?;
     let (fields, records, encoding) = match attributes.dbf.as_mut() {
         Some(d) => (d.fields(), d.read(d.count())?, attributes.encoding),
         None => (Vec::new(), Vec::new(), None),
@@ -184,7 +185,7 @@ pub type Table = (Vec<FieldDef>, Vec<Vec<Value>>, Option<String>);
 
 /// Reads a polygon shapefile from its parts, wherever they are.
 pub fn read_parts(parts: &Parts, opts: &ReadOptions) -> Result<Layer, LayerError> {
-    LayerReader::Shapefile(ShapefileReader::open(parts.clone(), opts)?).read_all()
+    LayerReader::Shapefile(Box::new(ShapefileReader::open(parts.clone(), opts)?)).read_all()
 }
 
 /// A record's number, its polygons, and what assembly repaired.
