@@ -147,6 +147,11 @@ impl Layer {
     /// Like `text`, but shares the stored string where it can: a million parcels' county and
     /// measure names then cost no new allocation.
     pub fn shared_text(&self, feature: &Feature, field: usize) -> Arc<str> {
+        Self::shared_text_of(feature, field)
+    }
+
+    /// `shared_text` without the layer (it needs only the feature).
+    pub fn shared_text_of(feature: &Feature, field: usize) -> Arc<str> {
         match feature.values.get(field) {
             Some(Value::Text(s)) if s.trim().len() == s.len() => s.clone(),
             Some(v) => v.display().trim().into(),

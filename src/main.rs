@@ -14,7 +14,7 @@ mod app;
 
 use soilrisk::export::{ToWgs84, write_parcels, write_risk_areas, write_summary};
 use soilrisk::io::{ReadOptions, read_layer};
-use soilrisk::pipeline::{Analysis, Control, FieldMapping, Phase, Request, run};
+use soilrisk::pipeline::{Analysis, Control, FieldMapping, KeepParcels, Phase, Request, run};
 use soilrisk::sample::{SampleOptions, write_sample};
 use soilrisk::stats::{DEFAULT_TARGET, M2_PER_HA, M2_PER_MU, Summary};
 use soilrisk::vocab::ValueMaps;
@@ -199,11 +199,15 @@ fn analyze(args: AnalyzeArgs) -> Result<()> {
         maps,
         risk_read: ReadOptions {
             encoding: args.risk_encoding,
+            ..Default::default()
         },
         parcel_read: ReadOptions {
             encoding: args.parcel_encoding,
+            ..Default::default()
         },
         index_parcels: false,
+        // The exports need the parcels at risk only: the rest stream through.
+        keep_parcels: KeepParcels::AtRisk,
     };
     let outputs =
         ["summary.json", "parcels.geojson", "risk_areas.geojson"].map(|n| args.out.join(n));
@@ -388,7 +392,13 @@ fn summary_text(s: &Summary, out: &mut String) {
 }
 
 fn info(file: &Path, encoding: Option<String>) -> Result<()> {
-    let layer = read_layer(file, &ReadOptions { encoding })?;
+    let layer = read_layer(
+        file,
+        &ReadOptions {
+            encoding,
+            ..Default::default()
+        },
+    )?;
     let mut out = String::new();
     let _ = writeln!(out, "file:       {}", layer.path.display());
     let _ = writeln!(out, "geometry:   {}", layer.geometry_type);

@@ -6,20 +6,20 @@
 //! overlay (every parcel measured against the faces, in parallel), statistics.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use geo::MapCoordsInPlace;
+use geo::{MapCoordsInPlace, MultiPolygon, Rect};
 use rayon::prelude::*;
 
 use crate::area::AreaMethod;
 use crate::crs::{Crs, Transformer};
 use crate::error::AnalysisError;
 use crate::index::BoxIndex;
-use crate::io::{ReadOptions, read_layer};
-use crate::layer::Layer;
+use crate::io::{LayerReader, ReadOptions, read_layer};
+use crate::layer::{Feature, Layer};
 use crate::overlay::{Piece, RiskMap};
 use crate::vocab::{Measure, RiskClass, ValueMaps, is_treated};
 
@@ -59,6 +59,21 @@ pub struct Request {
     pub parcel_read: ReadOptions,
     /// Also build an R-tree over the parcels (the window needs it to pick and draw).
     pub index_parcels: bool,
+    /// What `run` keeps of the parcel layer.
+    pub keep_parcels: KeepParcels,
+}
+
+/// What the analysis keeps of the parcel layer in `Analysis::parcels`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum KeepParcels {
+    /// Every feature: the window draws, lists and inspects them all.
+    #[default]
+    All,
+    /// The geometry and attributes of the parcels at risk only, which is what the exports
+    /// write. The other parcels are read, measured and dropped a batch at a time, leaving a
+    /// feature with its record number but no geometry or values; their numbers stay in
+    /// `parcel_info` and `parcel_results`. `analyze` streams a province this way.
+    AtRisk,
 }
 
 impl Request {
@@ -71,6 +86,7 @@ impl Request {
             risk_read: ReadOptions::default(),
             parcel_read: ReadOptions::default(),
             index_parcels: false,
+            keep_parcels: KeepParcels::All,
         }
     }
 }
@@ -236,18 +252,19 @@ impl Analysis {
     }
 }
 
-/// Runs the whole pipeline.
+/// Runs the whole pipeline: the risk layer is read whole, the parcel layer a batch at a time
+/// (see `KeepParcels`).
 pub fn run(req: &Request, ctl: Control<'_>) -> Result<Analysis, AnalysisError> {
     let mut timings = Timings::default();
     let t = Instant::now();
     ctl.report(Phase::Read, 0.0);
     let (risk, parcels) = rayon::join(
         || read_layer(&req.risk, &req.risk_read),
-        || read_layer(&req.parcels, &req.parcel_read),
+        || LayerReader::open(&req.parcels, &req.parcel_read),
     );
     let (risk, parcels) = (risk?, parcels?);
     ctl.check()?;
-    let mut analysis = analyse_layers(req, risk, parcels, ctl, &mut timings, t)?;
+    let mut analysis = analyse(req, risk, parcels, ctl, &mut timings, t)?;
     analysis.timings = timings;
     Ok(analysis)
 }
@@ -256,18 +273,241 @@ pub fn run(req: &Request, ctl: Control<'_>) -> Result<Analysis, AnalysisError> {
 /// when the mapping changes). `started` is when reading began, for the read timing.
 pub fn analyse_layers(
     req: &Request,
-    mut risk: Layer,
-    mut parcels: Layer,
+    risk: Layer,
+    parcels: Layer,
     ctl: Control<'_>,
     timings: &mut Timings,
     started: Instant,
 ) -> Result<Analysis, AnalysisError> {
+    analyse(
+        req,
+        risk,
+        LayerReader::whole(parcels),
+        ctl,
+        timings,
+        started,
+    )
+}
+
+/// The columns of the parcel layer the analysis reads.
+struct ParcelFields {
+    id: usize,
+    region: usize,
+    measure: usize,
+    compliance: Option<usize>,
+}
+
+/// Values outside the vocabularies, with their counts.
+#[derive(Default)]
+struct Unknown {
+    measure: BTreeMap<String, usize>,
+    compliance: BTreeMap<String, usize>,
+}
+
+impl Unknown {
+    fn any(&self) -> bool {
+        !self.measure.is_empty() || !self.compliance.is_empty()
+    }
+}
+
+impl ParcelFields {
+    fn find(layer: &Layer, req: &Request) -> Result<ParcelFields, AnalysisError> {
+        Ok(ParcelFields {
+            id: field(layer, &req.fields.parcel_id)?,
+            region: field(layer, &req.fields.region)?,
+            measure: field(layer, &req.fields.measure)?,
+            compliance: match &req.fields.compliance {
+                Some(name) => Some(field(layer, name)?),
+                None => None,
+            },
+        })
+    }
+
+    /// The parcel attributes of `features`, the first of which is feature `base` of the
+    /// layer; values outside the vocabularies go to `unknown` instead.
+    fn infos(
+        &self,
+        features: &[Feature],
+        base: usize,
+        req: &Request,
+        unknown: &mut Unknown,
+    ) -> Vec<ParcelInfo> {
+        let mut out = Vec::with_capacity(features.len());
+        for (i, f) in features.iter().enumerate() {
+            let measure_text = shared_text(f, self.measure);
+            let measure = req.maps.measure(&measure_text);
+            let complied = match self.compliance {
+                None => Some(true),
+                Some(cf) => {
+                    let raw = shared_text(f, cf);
+                    let v = req.maps.compliance(&raw);
+                    if v.is_none() {
+                        *unknown.compliance.entry(raw.to_string()).or_insert(0) += 1;
+                    }
+                    v
+                }
+            };
+            match (measure, complied) {
+                (Some(measure), Some(complied)) => out.push(ParcelInfo {
+                    feature: base + i,
+                    id: shared_text(f, self.id),
+                    region: shared_text(f, self.region),
+                    measure,
+                    measure_text,
+                    complied,
+                }),
+                (None, _) => *unknown.measure.entry(measure_text.to_string()).or_insert(0) += 1,
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// The error for the values `unknown` holds, if any.
+    fn check(&self, layer: &Layer, unknown: Unknown) -> Result<(), AnalysisError> {
+        if !unknown.measure.is_empty() {
+            return Err(unknown_values_error(
+                layer,
+                "measure",
+                &layer.fields[self.measure].name,
+                unknown.measure,
+                "--map-measure VALUE=KIND (KIND: none, priority, safe_use or strict_control)",
+            ));
+        }
+        if let Some(cf) = self.compliance
+            && !unknown.compliance.is_empty()
+        {
+            return Err(unknown_values_error(
+                layer,
+                "crop compliance",
+                &layer.fields[cf].name,
+                unknown.compliance,
+                "--map-compliance VALUE=yes|no",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The text of `field` in `feature`, trimmed, sharing the stored string (see
+/// `Layer::shared_text`).
+fn shared_text(feature: &Feature, field: usize) -> Arc<str> {
+    Layer::shared_text_of(feature, field)
+}
+
+/// The pipeline: risk layer whole, parcels a batch at a time from `parcels`.
+fn analyse(
+    req: &Request,
+    mut risk: Layer,
+    mut parcels: LayerReader,
+    ctl: Control<'_>,
+    timings: &mut Timings,
+    started: Instant,
+) -> Result<Analysis, AnalysisError> {
+    let risk_areas = risk_attributes(&risk, req)?;
+    // An empty layer is refused before its fields are looked for (an empty GeoJSON has none).
+    let mut first = None;
+    while let Some(batch) = parcels.next_batch()? {
+        if !batch.is_empty() {
+            first = Some(batch);
+            break;
+        }
+    }
+    let Some(first) = first else {
+        return Err(AnalysisError::Empty {
+            what: "parcel",
+            path: parcels.header().path.clone(),
+        });
+    };
+    let fields = ParcelFields::find(parcels.header(), req)?;
+
+    let mut crs_warnings = Vec::new();
+    let (crs, parcel_transform) = reproject(&mut risk, parcels.header(), &mut crs_warnings)?;
+    let area_method = match &crs {
+        Some(c) if c.is_geographic() => {
+            let (a, f) = c.ellipsoid();
+            AreaMethod::geodesic(a, f)
+        }
+        _ => AreaMethod::Planar,
+    };
+    let mut read_time = started.elapsed();
+    ctl.check()?;
+
+    let t = Instant::now();
+    ctl.report(Phase::Index, 0.0);
+    let inputs: Vec<_> = risk_areas
+        .iter()
+        .map(|r| (&risk.features[r.feature].geometry, r.class))
+        .collect();
+    let map = RiskMap::build(&inputs);
+    let mut index_time = t.elapsed();
+    ctl.check()?;
+
+    // The parcels, a batch at a time: attributes, reprojection, overlay; then, under
+    // `KeepParcels::AtRisk`, the geometry and values of parcels outside every risk area go.
+    let mut features: Vec<Feature> = Vec::new();
+    let mut parcel_info: Vec<ParcelInfo> = Vec::new();
+    let mut parcel_results: Vec<ParcelResult> = Vec::new();
+    let mut unknown = Unknown::default();
+    let mut extent: Option<Rect<f64>> = None;
+    let mut overlay_time = Duration::ZERO;
+    // The share of the layer read before and after the batch in hand.
+    let mut span = (0.0, parcels.progress());
+    let mut batch = Some(first);
+    ctl.report(Phase::Overlay, 0.0);
+    while let Some(mut b) = batch.take() {
+        let t = Instant::now();
+        let base = features.len();
+        let infos = fields.infos(&b, base, req, &mut unknown);
+        if let Some((tr, from)) = &parcel_transform {
+            transform(&mut b, tr, from, &crs, &parcels.header().path)?;
+        }
+        for f in &b {
+            if let Some(r) = geo::BoundingRect::bounding_rect(&f.geometry) {
+                extent = Some(extent.map_or(r, |e| union_rect(e, r)));
+            }
+        }
+        read_time += t.elapsed();
+
+        let t = Instant::now();
+        // Once a value is unknown the run ends in an error: the rest are only read for the
+        // list of unknown values.
+        if !unknown.any() {
+            let results = measure(&map, &area_method, &infos, &b, base, &ctl, span)?;
+            if req.keep_parcels == KeepParcels::AtRisk {
+                let mut at_risk = vec![false; b.len()];
+                for (info, r) in infos.iter().zip(&results) {
+                    if r.contaminated_m2() > 0.0 {
+                        at_risk[info.feature - base] = true;
+                    }
+                }
+                for (f, keep) in b.iter_mut().zip(at_risk) {
+                    if !keep {
+                        f.geometry = MultiPolygon::new(Vec::new());
+                        f.values = Vec::new();
+                    }
+                }
+            }
+            parcel_results.extend(results);
+            parcel_info.extend(infos);
+        }
+        features.extend(b);
+        overlay_time += t.elapsed();
+        ctl.check()?;
+
+        let t = Instant::now();
+        batch = parcels.next_batch()?;
+        span = (span.1, parcels.progress());
+        read_time += t.elapsed();
+    }
+    let t = Instant::now();
+    let mut parcels = parcels.finish();
+    parcels.features = features;
+    fields.check(&parcels, unknown)?;
+
     let mut warnings: Vec<String> = Vec::new();
     warnings.extend(risk.warnings.iter().cloned());
     warnings.extend(parcels.warnings.iter().cloned());
-
-    let risk_areas = risk_attributes(&risk, req)?;
-    let parcel_info = parcel_attributes(&parcels, req)?;
     for (name, ids) in [
         (
             &risk.path,
@@ -291,80 +531,19 @@ pub fn analyse_layers(
             ));
         }
     }
-
-    let crs = reproject(&mut risk, &mut parcels, &mut warnings)?;
-    let area_method = match &crs {
-        Some(c) if c.is_geographic() => {
-            let (a, f) = c.ellipsoid();
-            AreaMethod::geodesic(a, f)
-        }
-        _ => AreaMethod::Planar,
-    };
-    timings.phases.push((Phase::Read, started.elapsed()));
-    ctl.check()?;
+    warnings.extend(crs_warnings);
+    read_time += t.elapsed();
+    timings.phases.push((Phase::Read, read_time));
 
     let t = Instant::now();
-    ctl.report(Phase::Index, 0.0);
-    let inputs: Vec<_> = risk_areas
-        .iter()
-        .map(|r| (&risk.features[r.feature].geometry, r.class))
-        .collect();
-    let (map, parcel_index) = rayon::join(
-        || RiskMap::build(&inputs),
-        || {
-            req.index_parcels.then(|| {
-                BoxIndex::bulk(parcels.features.iter().enumerate().filter_map(|(i, f)| {
-                    geo::BoundingRect::bounding_rect(&f.geometry).map(|b| (i as u32, b))
-                }))
-            })
-        },
-    );
-    timings.phases.push((Phase::Index, t.elapsed()));
-    ctl.check()?;
-
-    let t = Instant::now();
-    ctl.report(Phase::Overlay, 0.0);
-    let done = AtomicUsize::new(0);
-    let total = parcel_info.len().max(1);
-    let step = (total / 100).max(1);
-    let cancelled = AtomicBool::new(false);
-    let parcel_results: Vec<ParcelResult> = parcel_info
-        .par_iter()
-        .map(|info| {
-            if cancelled.load(Ordering::Relaxed) {
-                return ParcelResult::default();
-            }
-            let geom = &parcels.features[info.feature].geometry;
-            let pieces = map.measure(geom, &area_method);
-            let mut class_m2 = [0.0; 3];
-            let mut treated_m2 = 0.0;
-            for p in &pieces {
-                let class = map.faces[p.face as usize].class;
-                class_m2[class.index()] += p.area_m2;
-                if is_treated(class, info.measure, info.complied) {
-                    treated_m2 += p.area_m2;
-                }
-            }
-            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if n % step == 0 {
-                ctl.report(Phase::Overlay, n as f32 / total as f32);
-                if ctl.check().is_err() {
-                    cancelled.store(true, Ordering::Relaxed);
-                }
-            }
-            ParcelResult {
-                area_m2: area_method.multi_polygon_m2(geom),
-                class_m2,
-                treated_m2,
-                pieces,
-            }
-        })
-        .collect();
-    if cancelled.load(Ordering::Relaxed) {
-        return Err(AnalysisError::Cancelled);
-    }
-    ctl.check()?;
-    timings.phases.push((Phase::Overlay, t.elapsed()));
+    let parcel_index = req.index_parcels.then(|| {
+        BoxIndex::bulk(parcels.features.iter().enumerate().filter_map(|(i, f)| {
+            geo::BoundingRect::bounding_rect(&f.geometry).map(|b| (i as u32, b))
+        }))
+    });
+    index_time += t.elapsed();
+    timings.phases.push((Phase::Index, index_time));
+    timings.phases.push((Phase::Overlay, overlay_time));
 
     let t = Instant::now();
     ctl.report(Phase::Statistics, 0.0);
@@ -389,7 +568,7 @@ pub fn analyse_layers(
         }
     }
     // The checks on the results belong to the statistics' time.
-    if let Some(w) = no_overlap_warning(&risk, &parcels, &parcel_results) {
+    if let Some(w) = no_overlap_warning(&risk, extent, &parcel_results) {
         warnings.push(w);
     }
     if let Some(w) = overlapping_parcels_warning(&parcels, &parcel_info, &parcel_results) {
@@ -411,6 +590,70 @@ pub fn analyse_layers(
         warnings,
         timings: Timings::default(),
     })
+}
+
+fn union_rect(a: Rect<f64>, b: Rect<f64>) -> Rect<f64> {
+    Rect::new(
+        (a.min().x.min(b.min().x), a.min().y.min(b.min().y)),
+        (a.max().x.max(b.max().x), a.max().y.max(b.max().y)),
+    )
+}
+
+/// Measures the parcels `infos` (whose geometry is in `features`, the first being feature
+/// `base`) against the risk faces, in parallel. Progress runs over `span` (the share of the
+/// layer read before and after this batch) and the run can be cancelled between parcels.
+fn measure(
+    map: &RiskMap,
+    area_method: &AreaMethod,
+    infos: &[ParcelInfo],
+    features: &[Feature],
+    base: usize,
+    ctl: &Control<'_>,
+    span: (f32, f32),
+) -> Result<Vec<ParcelResult>, AnalysisError> {
+    let done = AtomicUsize::new(0);
+    let total = infos.len().max(1);
+    let step = (total / 100).max(1);
+    let cancelled = AtomicBool::new(false);
+    let results: Vec<ParcelResult> = infos
+        .par_iter()
+        .map(|info| {
+            if cancelled.load(Ordering::Relaxed) {
+                return ParcelResult::default();
+            }
+            let geom = &features[info.feature - base].geometry;
+            let pieces = map.measure(geom, area_method);
+            let mut class_m2 = [0.0; 3];
+            let mut treated_m2 = 0.0;
+            for p in &pieces {
+                let class = map.faces[p.face as usize].class;
+                class_m2[class.index()] += p.area_m2;
+                if is_treated(class, info.measure, info.complied) {
+                    treated_m2 += p.area_m2;
+                }
+            }
+            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+            if n % step == 0 {
+                ctl.report(
+                    Phase::Overlay,
+                    span.0 + (span.1 - span.0) * n as f32 / total as f32,
+                );
+                if ctl.check().is_err() {
+                    cancelled.store(true, Ordering::Relaxed);
+                }
+            }
+            ParcelResult {
+                area_m2: area_method.multi_polygon_m2(geom),
+                class_m2,
+                treated_m2,
+                pieces,
+            }
+        })
+        .collect();
+    if cancelled.load(Ordering::Relaxed) {
+        return Err(AnalysisError::Cancelled);
+    }
+    Ok(results)
 }
 
 /// Names parcels at risk that overlap one another (their shared area is counted for each);
@@ -455,11 +698,16 @@ fn overlapping_parcels_warning(
 
 /// When no parcel lies in any risk area, says so, and whether the layers' extents are apart
 /// altogether (most often a layer in another CRS than its `.prj` says).
-fn no_overlap_warning(risk: &Layer, parcels: &Layer, results: &[ParcelResult]) -> Option<String> {
+/// `parcels` is the parcels' extent (their geometry may be gone by now).
+fn no_overlap_warning(
+    risk: &Layer,
+    parcels: Option<Rect<f64>>,
+    results: &[ParcelResult],
+) -> Option<String> {
     if results.iter().any(|r| r.contaminated_m2() > 0.0) {
         return None;
     }
-    let (Some(a), Some(b)) = (risk.extent(), parcels.extent()) else {
+    let (Some(a), Some(b)) = (risk.extent(), parcels) else {
         return None;
     };
     let apart = a.max().x < b.min().x
@@ -586,74 +834,25 @@ fn risk_attributes(layer: &Layer, req: &Request) -> Result<Vec<RiskArea>, Analys
 
 fn parcel_attributes(layer: &Layer, req: &Request) -> Result<Vec<ParcelInfo>, AnalysisError> {
     not_empty(layer, "parcel")?;
-    let id_f = field(layer, &req.fields.parcel_id)?;
-    let region_f = field(layer, &req.fields.region)?;
-    let measure_f = field(layer, &req.fields.measure)?;
-    let compliance_f = match &req.fields.compliance {
-        Some(name) => Some(field(layer, name)?),
-        None => None,
-    };
-    let mut unknown: BTreeMap<String, usize> = BTreeMap::new();
-    let mut unknown_compliance: BTreeMap<String, usize> = BTreeMap::new();
-    let mut out = Vec::with_capacity(layer.features.len());
-    for (i, f) in layer.features.iter().enumerate() {
-        let measure_text = layer.shared_text(f, measure_f);
-        let measure = req.maps.measure(&measure_text);
-        let complied = match compliance_f {
-            None => Some(true),
-            Some(cf) => {
-                let raw = layer.shared_text(f, cf);
-                let v = req.maps.compliance(&raw);
-                if v.is_none() {
-                    *unknown_compliance.entry(raw.to_string()).or_insert(0) += 1;
-                }
-                v
-            }
-        };
-        match (measure, complied) {
-            (Some(measure), Some(complied)) => out.push(ParcelInfo {
-                feature: i,
-                id: layer.shared_text(f, id_f),
-                region: layer.shared_text(f, region_f),
-                measure,
-                measure_text,
-                complied,
-            }),
-            (None, _) => *unknown.entry(measure_text.to_string()).or_insert(0) += 1,
-            _ => {}
-        }
-    }
-    if !unknown.is_empty() {
-        return Err(unknown_values_error(
-            layer,
-            "measure",
-            &layer.fields[measure_f].name,
-            unknown,
-            "--map-measure VALUE=KIND (KIND: none, priority, safe_use or strict_control)",
-        ));
-    }
-    if let Some(cf) = compliance_f
-        && !unknown_compliance.is_empty()
-    {
-        return Err(unknown_values_error(
-            layer,
-            "crop compliance",
-            &layer.fields[cf].name,
-            unknown_compliance,
-            "--map-compliance VALUE=yes|no",
-        ));
-    }
-    Ok(out)
+    let fields = ParcelFields::find(layer, req)?;
+    let mut unknown = Unknown::default();
+    let infos = fields.infos(&layer.features, 0, req, &mut unknown);
+    fields.check(layer, unknown)?;
+    Ok(infos)
 }
 
-/// Chooses the analysis CRS and brings both layers into it. A projected CRS is preferred (the
-/// risk layer's, then the parcels'), so areas are planar where the data allow; a layer with no
-/// CRS is taken to be in the other's, with a warning.
+/// A layer's way into the analysis CRS, and the CRS it comes from.
+type Reprojection = (Transformer, Crs);
+
+/// Chooses the analysis CRS and brings the risk layer into it; gives the transformation the
+/// parcels need, if any (applied batch by batch with `transform`). A projected CRS is
+/// preferred (the risk layer's, then the parcels'), so areas are planar where the data allow;
+/// a layer with no CRS is taken to be in the other's, with a warning.
 fn reproject(
     risk: &mut Layer,
-    parcels: &mut Layer,
+    parcels: &Layer,
     warnings: &mut Vec<String>,
-) -> Result<Option<Crs>, AnalysisError> {
+) -> Result<(Option<Crs>, Option<Reprojection>), AnalysisError> {
     let target = match (&risk.crs, &parcels.crs) {
         (None, None) => {
             warnings.push(format!(
@@ -661,7 +860,7 @@ fn reproject(
                 risk.path.display(),
                 parcels.path.display()
             ));
-            return Ok(None);
+            return Ok((None, None));
         }
         (Some(r), None) => {
             warnings.push(format!(
@@ -669,7 +868,7 @@ fn reproject(
                 parcels.path.display(),
                 r.label()
             ));
-            return Ok(Some(r.clone()));
+            return Ok((Some(r.clone()), None));
         }
         (None, Some(p)) => {
             warnings.push(format!(
@@ -677,7 +876,7 @@ fn reproject(
                 risk.path.display(),
                 p.label()
             ));
-            return Ok(Some(p.clone()));
+            return Ok((Some(p.clone()), None));
         }
         (Some(r), Some(p)) => {
             if r.is_geographic() && !p.is_geographic() {
@@ -687,44 +886,68 @@ fn reproject(
             }
         }
     };
-    for layer in [risk, parcels] {
+    let transformer = |layer: &Layer| -> Result<Option<Reprojection>, AnalysisError> {
         let Some(from) = layer.crs.clone() else {
-            continue;
+            return Ok(None);
         };
         if from.same_as(&target) {
-            continue;
+            return Ok(None);
         }
         let tr = Transformer::new(&from, &target).map_err(|e| AnalysisError::Crs {
             path: layer.path.clone(),
             reason: format!("cannot reproject to {}: {e}", target.label()),
         })?;
-        let failed = AtomicUsize::new(0);
-        layer.features.par_iter_mut().for_each(|f| {
-            f.geometry.map_coords_in_place(|mut c| {
-                if tr.transform(&mut c.x, &mut c.y).is_err() {
-                    failed.fetch_add(1, Ordering::Relaxed);
-                }
-                c
-            });
-        });
-        let failed = failed.into_inner();
-        if failed > 0 {
-            return Err(AnalysisError::Crs {
-                path: layer.path.clone(),
-                reason: format!(
-                    "{failed} coordinate(s) could not be reprojected from {} to {}",
-                    from.label(),
-                    target.label()
-                ),
-            });
-        }
-        warnings.push(format!(
-            "{}: reprojected from {} to {}",
-            layer.path.display(),
-            from.label(),
-            target.label()
-        ));
-        layer.crs = Some(target.clone());
+        Ok(Some((tr, from)))
+    };
+    let (risk_transform, parcel_transform) = (transformer(risk)?, transformer(parcels)?);
+    let target = Some(target);
+    if let Some((tr, from)) = risk_transform {
+        transform(&mut risk.features, &tr, &from, &target, &risk.path)?;
+        warnings.push(reprojected(&risk.path, &from, &target));
+        risk.crs = target.clone();
     }
-    Ok(Some(target))
+    if let Some((_, from)) = &parcel_transform {
+        warnings.push(reprojected(&parcels.path, from, &target));
+    }
+    Ok((target, parcel_transform))
+}
+
+fn reprojected(path: &Path, from: &Crs, to: &Option<Crs>) -> String {
+    format!(
+        "{}: reprojected from {} to {}",
+        path.display(),
+        from.label(),
+        to.as_ref().map_or_else(String::new, Crs::label)
+    )
+}
+
+/// Reprojects `features` (of the layer at `path`) from `from` to `to` with `tr`, in parallel.
+fn transform(
+    features: &mut [Feature],
+    tr: &Transformer,
+    from: &Crs,
+    to: &Option<Crs>,
+    path: &Path,
+) -> Result<(), AnalysisError> {
+    let failed = AtomicUsize::new(0);
+    features.par_iter_mut().for_each(|f| {
+        f.geometry.map_coords_in_place(|mut c| {
+            if tr.transform(&mut c.x, &mut c.y).is_err() {
+                failed.fetch_add(1, Ordering::Relaxed);
+            }
+            c
+        });
+    });
+    let failed = failed.into_inner();
+    if failed > 0 {
+        return Err(AnalysisError::Crs {
+            path: path.to_path_buf(),
+            reason: format!(
+                "{failed} coordinate(s) could not be reprojected from {} to {}",
+                from.label(),
+                to.as_ref().map_or_else(String::new, Crs::label)
+            ),
+        });
+    }
+    Ok(())
 }

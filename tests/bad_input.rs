@@ -62,6 +62,18 @@ fn zero_padding_and_garbage_between_records_are_skipped_with_a_warning() {
             .iter()
             .any(|w| w.contains("header gives the file length"))
     );
+    // Read one record a batch (as a streamed layer is, in larger batches), the damage falls
+    // between batches: the same features and warnings.
+    let one_by_one = ReadOptions {
+        batch_bytes: Some(1),
+        ..Default::default()
+    };
+    let streamed = read_layer(&shp, &one_by_one).unwrap();
+    assert_eq!(
+        format!("{:?}", streamed.features),
+        format!("{:?}", layer.features)
+    );
+    assert_eq!(streamed.warnings, layer.warnings);
 }
 
 #[test]

@@ -93,6 +93,7 @@ fn wrong_cpg_can_be_overridden() {
         &shp,
         &ReadOptions {
             encoding: Some("GBK".into()),
+            ..Default::default()
         },
     );
     assert_eq!(v[0], "严格管控类");
@@ -101,6 +102,7 @@ fn wrong_cpg_can_be_overridden() {
         &shp,
         &ReadOptions {
             encoding: Some("klingon".into()),
+            ..Default::default()
         },
     )
     .unwrap_err();

@@ -143,3 +143,57 @@ fn a_cancelled_export_leaves_the_destination_as_it_was() {
             .starts_with("{\"type\"")
     );
 }
+
+#[test]
+fn streaming_the_parcels_in_small_batches_gives_the_same_results_and_exports() {
+    use soilrisk::export::{ToWgs84, write_parcels};
+    use soilrisk::pipeline::KeepParcels;
+
+    let dir = sample_dir();
+    let whole_req = Request::new(dir.join("risk_areas.shp"), dir.join("parcels.shp"));
+    let whole = run(&whole_req, Control::default()).unwrap();
+    // 64 KiB of records a batch: the 30,000 parcels come in about 140 batches, and only the
+    // parcels at risk keep their geometry and values.
+    let mut req = whole_req.clone();
+    req.parcel_read.batch_bytes = Some(64 << 10);
+    req.keep_parcels = KeepParcels::AtRisk;
+    let streamed = run(&req, Control::default()).unwrap();
+
+    assert_eq!(streamed.parcel_results, whole.parcel_results);
+    assert_eq!(streamed.risk_results, whole.risk_results);
+    assert_eq!(streamed.warnings, whole.warnings);
+    let (a, b) = (whole.summary(0.94), streamed.summary(0.94));
+    assert_eq!(format!("{a:?}"), format!("{b:?}"));
+
+    let at_risk = |i: usize| streamed.parcel_results[i].contaminated_m2() > 0.0;
+    let n = streamed.parcel_info.len();
+    assert_eq!(streamed.parcels.features.len(), n);
+    let kept = (0..n)
+        .filter(|&i| {
+            !streamed.parcels.features[streamed.parcel_info[i].feature]
+                .geometry
+                .0
+                .is_empty()
+        })
+        .count();
+    assert_eq!(kept, b.parcels_at_risk);
+    for i in 0..n {
+        let f = &streamed.parcels.features[streamed.parcel_info[i].feature];
+        assert_eq!(f.geometry.0.is_empty(), !at_risk(i));
+        assert_eq!(f.values.is_empty(), !at_risk(i));
+        assert_eq!(
+            f.record,
+            whole.parcels.features[whole.parcel_info[i].feature].record
+        );
+    }
+
+    let out = tempfile::tempdir().unwrap();
+    let to = ToWgs84::new(whole.crs.as_ref()).unwrap();
+    let (p1, p2) = (
+        out.path().join("whole.geojson"),
+        out.path().join("streamed.geojson"),
+    );
+    write_parcels(&p1, &whole, &to, Control::default()).unwrap();
+    write_parcels(&p2, &streamed, &to, Control::default()).unwrap();
+    assert!(std::fs::read(&p1).unwrap() == std::fs::read(&p2).unwrap());
+}

@@ -23,6 +23,9 @@ impl<T: std::io::Read + std::io::Seek + Send> ReadSeek for T {}
 pub struct ReadOptions {
     /// Text encoding of the attributes, overriding `.cpg` and detection (`GBK`, `UTF-8`, ...).
     pub encoding: Option<String>,
+    /// Bytes of `.shp` records read at a time (default `shp::BATCH_BYTES`, 32 MiB): what a
+    /// streamed layer holds in memory beyond what is kept.
+    pub batch_bytes: Option<usize>,
 }
 
 /// Reads a polygon layer from a `.shp`, `.geojson` or `.json` file, or a `.zip` holding one

@@ -208,14 +208,15 @@ pub struct ShapefileReader {
     last_no: Option<i32>,
     nulls: usize,
     done: bool,
+    batch_bytes: usize,
     buf: Vec<u8>,
     dbf: Option<DbfReader>,
     geometry_warnings: Vec<String>,
     attribute_warnings: Vec<String>,
 }
 
-/// Bytes of `.shp` records framed and parsed at a time.
-const BATCH_BYTES: usize = 32 << 20;
+/// Bytes of `.shp` records framed and parsed at a time, unless `ReadOptions` says otherwise.
+pub const BATCH_BYTES: usize = 32 << 20;
 
 impl ShapefileReader {
     /// Checks the `.shp` header and reads the sidecars' headers.
@@ -279,6 +280,7 @@ impl ShapefileReader {
             last_no: None,
             nulls: 0,
             done: false,
+            batch_bytes: opts.batch_bytes.unwrap_or(BATCH_BYTES).max(1),
             buf: Vec::new(),
             dbf: attributes.dbf,
             geometry_warnings,
@@ -306,7 +308,7 @@ impl ShapefileReader {
         let first_record = self.record;
         let mut spans: Vec<(usize, usize, usize)> = Vec::new();
         self.buf.clear();
-        while self.buf.len() < BATCH_BYTES {
+        while self.buf.len() < self.batch_bytes {
             let mut rh = [0u8; 8];
             let remaining = self.file_len.saturating_sub(self.pos);
             if remaining == 0 {
