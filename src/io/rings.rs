@@ -187,15 +187,23 @@ pub fn ring_is_simple(ring: &[Coord<f64>]) -> bool {
     let edge = |i: usize| (ring[i], ring[i + 1]);
     let adjacent = |i: usize, j: usize| j == i + 1 || (i == 0 && j == n - 1);
     // An edge folding back over the previous one (a spike) shares more than the vertex.
+    // The turns are noted on the way: a ring that turns the same way at every vertex and
+    // goes round once is convex, and so simple, without comparing edges (most parcels).
+    let mut turns = [0usize; 3];
     for i in 0..n {
         let (a, b) = edge(i);
         let c = ring[(i + 2) % n]; // ring[n] is ring[0]
-        if RobustKernel::orient2d(a, b, c) == Orientation::Collinear {
+        let o = RobustKernel::orient2d(a, b, c);
+        turns[o as usize] += 1;
+        if o == Orientation::Collinear {
             let back = (b.x - a.x) * (c.x - b.x) + (b.y - a.y) * (c.y - b.y) < 0.0;
             if back {
                 return false;
             }
         }
+    }
+    if (turns[0] == n || turns[1] == n) && winds_once(ring) {
+        return true;
     }
     if n <= 32 {
         // Small rings (parcels): every pair, boxes first; no allocation.
@@ -234,6 +242,31 @@ pub fn ring_is_simple(ring: &[Coord<f64>]) -> bool {
         }
     }
     true
+}
+
+/// Whether a closed ring whose turns all go one way (none straight) goes round once: its
+/// edge direction then turns through 360° in all, so the sign of the edges' x steps changes
+/// exactly twice going round; a ring that winds k times (a pentagram) changes it 2k times.
+fn winds_once(ring: &[Coord<f64>]) -> bool {
+    let mut changes = 0;
+    let mut first = 0.0f64;
+    let mut last = 0.0f64;
+    for w in ring.windows(2) {
+        let dx = w[1].x - w[0].x;
+        if dx == 0.0 {
+            continue;
+        }
+        if first == 0.0 {
+            first = dx;
+        } else if (dx > 0.0) != (last > 0.0) {
+            changes += 1;
+        }
+        last = dx;
+    }
+    if first != 0.0 && (first > 0.0) != (last > 0.0) {
+        changes += 1;
+    }
+    changes == 2
 }
 
 /// Makes a record valid when one of its rings crosses or touches itself: all its rings go
@@ -648,5 +681,38 @@ mod tests {
         let loops = split_at_repeated_vertices(&spike);
         assert_eq!(loops.len(), 1);
         assert_eq!(twice_signed_area(&loops[0]), 2.0);
+    }
+
+    #[test]
+    fn convex_rings_are_simple_and_a_pentagram_is_not() {
+        let ring = |pts: &[(f64, f64)]| -> Vec<Coord<f64>> {
+            let mut v: Vec<Coord<f64>> = pts.iter().map(|&(x, y)| Coord { x, y }).collect();
+            v.push(v[0]);
+            v
+        };
+        let hexagon: Vec<(f64, f64)> = (0..6)
+            .map(|k| {
+                let t = f64::from(k) * std::f64::consts::PI / 3.0;
+                (t.cos(), t.sin())
+            })
+            .collect();
+        assert!(ring_is_simple(&ring(&hexagon)));
+        let mut clockwise = hexagon.clone();
+        clockwise.reverse();
+        assert!(ring_is_simple(&ring(&clockwise)));
+        // Every turn the same way, but it goes round twice.
+        let star: Vec<(f64, f64)> = (0..5)
+            .map(|k| {
+                let t = f64::from(k * 2) * 2.0 * std::f64::consts::PI / 5.0;
+                (t.cos(), t.sin())
+            })
+            .collect();
+        assert!(!winds_once(&ring(&star)));
+        assert!(!ring_is_simple(&ring(&star)));
+        // Concave (turns both ways): the edges are compared, and it is simple.
+        let l_shape = [(0., 0.), (2., 0.), (2., 1.), (1., 1.), (1., 2.), (0., 2.)];
+        assert!(ring_is_simple(&ring(&l_shape)));
+        // With vertical edges (no x step) the count still works.
+        assert!(winds_once(&ring(&[(0., 0.), (1., 0.), (1., 1.), (0., 1.)])));
     }
 }
