@@ -20,25 +20,26 @@ use crate::io::rings::planar_area;
 /// Pairs of indices (into `geoms`, each pair once, smaller first) whose interiors overlap,
 /// among the candidates `which`. Sorted, so the result is the same on every run.
 pub fn overlapping_pairs(geoms: &[&MultiPolygon<f64>], which: &[usize]) -> Vec<(usize, usize)> {
-    let boxes: Vec<Option<Rect<f64>>> = which.iter().map(|&i| geoms[i].bounding_rect()).collect();
+    let shapes: Vec<Option<Shape>> = which.par_iter().map(|&i| Shape::new(geoms[i])).collect();
     let index = BoxIndex::bulk(
-        boxes
+        shapes
             .iter()
             .enumerate()
-            .filter_map(|(k, b)| b.map(|b| (k as u32, b))),
+            .filter_map(|(k, s)| s.as_ref().map(|s| (k as u32, s.bbox))),
     );
     let mut pairs: Vec<(usize, usize)> = (0..which.len())
         .into_par_iter()
         .flat_map_iter(|k| {
             let mut found = Vec::new();
-            if let Some(bk) = boxes[k] {
-                for m in index.intersecting(&bk) {
+            if let Some(sk) = &shapes[k] {
+                for m in index.intersecting(&sk.bbox) {
                     let m = m as usize;
                     if m <= k {
                         continue;
                     }
-                    let (a, b) = (geoms[which[k]], geoms[which[m]]);
-                    if interiors_meet(a, b) {
+                    if let Some(sm) = &shapes[m]
+                        && shapes_meet(sk, sm)
+                    {
                         found.push((which[k].min(which[m]), which[k].max(which[m])));
                     }
                 }
@@ -48,6 +49,74 @@ pub fn overlapping_pairs(geoms: &[&MultiPolygon<f64>], which: &[usize]) -> Vec<(
         .collect();
     pairs.sort_unstable();
     pairs
+}
+
+/// A candidate with what the tests need computed once: its box, and its ring when it is one
+/// convex polygon without holes (most parcels that are not wavy).
+struct Shape<'a> {
+    geom: &'a MultiPolygon<f64>,
+    bbox: Rect<f64>,
+    convex: Option<&'a [Coord<f64>]>,
+}
+
+impl<'a> Shape<'a> {
+    fn new(geom: &'a MultiPolygon<f64>) -> Option<Shape<'a>> {
+        let bbox = geom.bounding_rect()?;
+        let convex = match geom.0.as_slice() {
+            [p] if p.interiors().is_empty() && is_convex(&p.exterior().0) => {
+                Some(p.exterior().0.as_slice())
+            }
+            _ => None,
+        };
+        Some(Shape { geom, bbox, convex })
+    }
+}
+
+/// Whether a closed ring turns the same way at every vertex and goes round once.
+fn is_convex(ring: &[Coord<f64>]) -> bool {
+    let n = ring.len().saturating_sub(1);
+    if n < 3 {
+        return false;
+    }
+    let first = RobustKernel::orient2d(ring[0], ring[1], ring[2 % n]);
+    first != Orientation::Collinear
+        && (0..n).all(|i| RobustKernel::orient2d(ring[i], ring[i + 1], ring[(i + 2) % n]) == first)
+        && crate::io::rings::winds_once(ring)
+}
+
+/// Whether an edge line of the convex ring `c` has every vertex of `other` on its outer side
+/// or on it: `other` then lies in that closed half-plane and `c`'s interior in the open other
+/// half, so their interiors are apart. Neighbours in a tessellation are told apart by their
+/// shared edge this way, without comparing every pair of edges.
+fn separated_by_an_edge_of(c: &[Coord<f64>], other: &MultiPolygon<f64>) -> bool {
+    // The side `c`'s interior is on: the turn direction of the ring.
+    let inner = RobustKernel::orient2d(c[0], c[1], c[2]);
+    c.windows(2).any(|e| {
+        other.0.iter().all(|p| {
+            p.exterior()
+                .0
+                .iter()
+                .all(|&v| RobustKernel::orient2d(e[0], e[1], v) != inner)
+        })
+    })
+}
+
+fn shapes_meet(a: &Shape, b: &Shape) -> bool {
+    let (ra, rb) = (&a.bbox, &b.bbox);
+    // Boxes that only touch cannot hold a shared interior.
+    if ra.min().x >= rb.max().x
+        || rb.min().x >= ra.max().x
+        || ra.min().y >= rb.max().y
+        || rb.min().y >= ra.max().y
+    {
+        return false;
+    }
+    if a.convex.is_some_and(|c| separated_by_an_edge_of(c, b.geom))
+        || b.convex.is_some_and(|c| separated_by_an_edge_of(c, a.geom))
+    {
+        return false;
+    }
+    interiors_meet(a.geom, b.geom)
 }
 
 /// Whether the interiors of two valid multipolygons meet (see the module comment).
@@ -228,5 +297,62 @@ mod tests {
         assert_eq!(overlapping_pairs(&refs, &[0, 1, 2, 3]), [(0, 3), (1, 2)]);
         // Only the candidates given are compared.
         assert_eq!(overlapping_pairs(&refs, &[0, 1]), []);
+    }
+
+    #[test]
+    fn the_separating_edge_shortcut_agrees_with_the_full_test() {
+        // A jittered grid of convex quadrilaterals (a tessellation: neighbours share edges),
+        // an L-shaped (concave) parcel, and squares laid across them.
+        let node = |i: i32, j: i32| {
+            let h = ((i * 7919 + j * 104_729) % 97) as f64 / 97.0;
+            Coord {
+                x: f64::from(i) * 10.0 + (h - 0.5) * 3.0,
+                y: f64::from(j) * 10.0 + (0.5 - h) * 3.0,
+            }
+        };
+        let mut g: Vec<MultiPolygon<f64>> = Vec::new();
+        for i in 0..5 {
+            for j in 0..5 {
+                let ring = vec![
+                    node(i, j),
+                    node(i + 1, j),
+                    node(i + 1, j + 1),
+                    node(i, j + 1),
+                    node(i, j),
+                ];
+                g.push(MultiPolygon::new(vec![Polygon::new(ring.into(), vec![])]));
+            }
+        }
+        g.push(MultiPolygon::new(vec![polygon![
+            (x: 60., y: 0.), (x: 80., y: 0.), (x: 80., y: 10.), (x: 70., y: 10.),
+            (x: 70., y: 20.), (x: 60., y: 20.), (x: 60., y: 0.)
+        ]]));
+        g.push(sq(72., 12., 5.)); // in the L's notch: touches nothing
+        g.push(sq(65., 5., 3.)); // inside the L
+        g.push(sq(15., 15., 12.)); // across several quads
+        g.push(g[7].clone()); // a quad twice
+        let shapes: Vec<Shape> = g.iter().map(|m| Shape::new(m).unwrap()).collect();
+        assert!(shapes[0].convex.is_some() && shapes[25].convex.is_none());
+        let mut overlapping = 0;
+        for a in 0..g.len() {
+            for b in a + 1..g.len() {
+                let full = interiors_meet(&g[a], &g[b]);
+                assert_eq!(shapes_meet(&shapes[a], &shapes[b]), full, "{a} {b}");
+                overlapping += usize::from(full);
+            }
+        }
+        // The square across the grid meets 4 quads... at least; the duplicate and the
+        // square inside the L are found; grid neighbours are not.
+        assert!(overlapping >= 6, "{overlapping}");
+        let refs: Vec<&MultiPolygon<f64>> = g.iter().collect();
+        let all: Vec<usize> = (0..g.len()).collect();
+        assert_eq!(overlapping_pairs(&refs, &all).len(), overlapping);
+        assert!(overlapping_pairs(&refs, &all).contains(&(7, 29)));
+        assert!(overlapping_pairs(&refs, &all).contains(&(25, 27)));
+        assert!(
+            !overlapping_pairs(&refs, &all)
+                .iter()
+                .any(|&(a, b)| a.max(b) == 26)
+        );
     }
 }

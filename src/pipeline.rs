@@ -445,9 +445,12 @@ fn analyse(
 
     // The parcels, a batch at a time: attributes, reprojection, overlay; then, under
     // `KeepParcels::AtRisk`, the geometry and values of parcels outside every risk area go.
-    let mut features: Vec<Feature> = Vec::new();
-    let mut parcel_info: Vec<ParcelInfo> = Vec::new();
-    let mut parcel_results: Vec<ParcelResult> = Vec::new();
+    // Reserved once: growing a million-entry vector by doubling copies it and touches fresh
+    // pages each time.
+    let expected = parcels.size_hint().max(first.len());
+    let mut features: Vec<Feature> = Vec::with_capacity(expected);
+    let mut parcel_info: Vec<ParcelInfo> = Vec::with_capacity(expected);
+    let mut parcel_results: Vec<ParcelResult> = Vec::with_capacity(expected);
     let mut unknown = Unknown::default();
     let mut extent: Option<Rect<f64>> = None;
     let mut overlay_time = Duration::ZERO;
@@ -462,10 +465,12 @@ fn analyse(
         if let Some((tr, from)) = &parcel_transform {
             transform(&mut b, tr, from, &crs, &parcels.header().path)?;
         }
-        for f in &b {
-            if let Some(r) = geo::BoundingRect::bounding_rect(&f.geometry) {
-                extent = Some(extent.map_or(r, |e| union_rect(e, r)));
-            }
+        let batch_extent = b
+            .par_iter()
+            .filter_map(|f| geo::BoundingRect::bounding_rect(&f.geometry))
+            .reduce_with(union_rect);
+        if let Some(r) = batch_extent {
+            extent = Some(extent.map_or(r, |e| union_rect(e, r)));
         }
         read_time += t.elapsed();
 

@@ -98,6 +98,15 @@ impl LayerReader {
         }
     }
 
+    /// How many features the layer will give, as far as its headers tell (a shapefile's
+    /// `.dbf` record count): for reserving memory once instead of growing by doubling.
+    pub fn size_hint(&self) -> usize {
+        match self {
+            LayerReader::Shapefile(r) => r.size_hint(),
+            LayerReader::Whole { features, .. } => features.as_ref().map_or(0, Vec::len),
+        }
+    }
+
     /// How much has been read, from 0 to 1.
     pub fn progress(&self) -> f32 {
         match self {

@@ -247,7 +247,7 @@ pub fn ring_is_simple(ring: &[Coord<f64>]) -> bool {
 /// Whether a closed ring whose turns all go one way (none straight) goes round once: its
 /// edge direction then turns through 360° in all, so the sign of the edges' x steps changes
 /// exactly twice going round; a ring that winds k times (a pentagram) changes it 2k times.
-fn winds_once(ring: &[Coord<f64>]) -> bool {
+pub fn winds_once(ring: &[Coord<f64>]) -> bool {
     let mut changes = 0;
     let mut first = 0.0f64;
     let mut last = 0.0f64;

@@ -293,6 +293,11 @@ impl ShapefileReader {
         &self.header
     }
 
+    /// The `.dbf`'s record count (0 without a `.dbf`).
+    pub fn size_hint(&self) -> usize {
+        self.dbf.as_ref().map_or(0, DbfReader::count)
+    }
+
     /// How much of the `.shp` has been read, from 0 to 1.
     pub fn progress(&self) -> f32 {
         self.pos as f32 / self.file_len.max(1) as f32

@@ -1,0 +1,263 @@
+//! Province-scale benchmark: `soilrisk analyze` on synthetic layers of any size, against
+//! GeoPandas doing the same overlay on the same files (`scripts/reference_overlay.py`) in the
+//! same run, with the totals of the two compared.
+//!
+//! ```text
+//! cargo bench --bench province                      # 1,000,000 parcels, soilrisk and GeoPandas
+//! cargo bench --bench province -- --parcels 10000000 --runs 1 --no-geopandas
+//! ```
+//!
+//! Options: `--parcels N` (default 1,000,000), `--dir DIR` (data and outputs, default
+//! `target/province-bench`; the layers are written once per size), `--runs K` (soilrisk runs,
+//! default 3; the table shows each), `--no-geopandas`. GeoPandas needs
+//! `pip install geopandas` (with shapely/GEOS and pyogrio); without it that side is skipped
+//! with a notice.
+//!
+//! Each tool runs as its own process, one after the other, and reports its phases and its
+//! peak resident memory (VmHWM / ru_maxrss) itself; the wall time is measured here around
+//! the process, so it includes start-up. The figures are printed as Markdown.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+struct Args {
+    parcels: u64,
+    dir: PathBuf,
+    runs: usize,
+    geopandas: bool,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut a = Args {
+        parcels: 1_000_000,
+        dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("target/province-bench"),
+        runs: 3,
+        geopandas: true,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
+        match arg.as_str() {
+            "--parcels" => {
+                a.parcels = value("--parcels")?
+                    .parse()
+                    .map_err(|e| format!("--parcels: {e}"))?
+            }
+            "--dir" => a.dir = value("--dir")?.into(),
+            "--runs" => {
+                a.runs = value("--runs")?
+                    .parse()
+                    .map_err(|e| format!("--runs: {e}"))?
+            }
+            "--no-geopandas" => a.geopandas = false,
+            // What `cargo bench` passes to every bench target.
+            "--bench" => {}
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(a)
+}
+
+/// One run's figures, from a `timings:` line and the clock.
+struct Run {
+    wall_s: f64,
+    phases: Vec<(String, f64)>,
+    peak_mib: Option<f64>,
+}
+
+/// Reads `timings: read 1.2 s, index 0.1 s, ..., total 3.3 s, peak memory 500 MiB`.
+fn parse_timings(stderr: &str, wall_s: f64) -> Result<Run, String> {
+    let line = stderr
+        .lines()
+        .find_map(|l| l.split_once("timings: ").map(|(_, rest)| rest))
+        .ok_or_else(|| format!("no timings line in:\n{stderr}"))?;
+    let mut phases = Vec::new();
+    let mut peak_mib = None;
+    for part in line.split(", ") {
+        if let Some(m) = part.strip_prefix("peak memory ") {
+            peak_mib = m.trim_end_matches(" MiB").parse().ok();
+        } else if let Some((name, secs)) = part
+            .rsplit_once(' ')
+            .and_then(|(rest, unit)| (unit == "s").then(|| rest.rsplit_once(' ')).flatten())
+        {
+            if let Ok(s) = secs.parse() {
+                phases.push((name.to_string(), s));
+            }
+        }
+    }
+    Ok(Run {
+        wall_s,
+        phases,
+        peak_mib,
+    })
+}
+
+fn run(cmd: &mut Command, what: &str) -> Result<(String, String, f64), String> {
+    let t = Instant::now();
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot start {what}: {e}"))?;
+    let wall = t.elapsed().as_secs_f64();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    if !out.status.success() {
+        return Err(format!("{what} failed ({}):\n{stderr}", out.status));
+    }
+    Ok((stdout, stderr, wall))
+}
+
+fn first_line_of(path: &str, key: &str) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let line = text.lines().find(|l| l.starts_with(key))?;
+    Some(line.split_once(':')?.1.trim().to_string())
+}
+
+fn row(tool: &str, r: &Run) -> String {
+    // soilrisk says "index", the GeoPandas script "dissolve", for the same step.
+    let phase = |names: &[&str]| {
+        r.phases
+            .iter()
+            .find(|(n, _)| names.contains(&n.as_str()))
+            .map_or("–".to_string(), |(_, s)| format!("{s:.2} s"))
+    };
+    format!(
+        "| {tool} | {} | {} | {} | {} | {} | **{:.2} s** | **{}** |",
+        phase(&["read"]),
+        phase(&["index", "dissolve"]),
+        phase(&["overlay"]),
+        phase(&["statistics"]),
+        phase(&["export"]),
+        r.wall_s,
+        r.peak_mib
+            .map_or("–".to_string(), |m| format!("{m:.0} MiB")),
+    )
+}
+
+fn main() -> ExitCode {
+    match bench() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("province bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn bench() -> Result<(), String> {
+    let a = parse_args()?;
+    let bin = env!("CARGO_BIN_EXE_soilrisk");
+    let data = a.dir.join(format!("data-{}", a.parcels));
+    let (risk, parcels) = (data.join("risk_areas.shp"), data.join("parcels.shp"));
+    if !parcels.exists() {
+        eprintln!("writing {} parcels to {} ...", a.parcels, data.display());
+        let n = a.parcels.to_string();
+        run(
+            Command::new(bin)
+                .args(["sample", "--parcels", &n, "--out"])
+                .arg(&data),
+            "soilrisk sample",
+        )?;
+    }
+    let shp_mb = std::fs::metadata(&parcels).map_or(0, |m| m.len()) / 1_000_000;
+
+    let mut soilrisk = Vec::new();
+    let out = a.dir.join("out-soilrisk");
+    for k in 0..a.runs {
+        eprintln!("soilrisk analyze, run {} of {} ...", k + 1, a.runs);
+        let (_, stderr, wall) = run(
+            Command::new(bin)
+                .arg("analyze")
+                .arg("--risk")
+                .arg(&risk)
+                .arg("--parcels")
+                .arg(&parcels)
+                .arg("--out")
+                .arg(&out)
+                .arg("--timings"),
+            "soilrisk analyze",
+        )?;
+        soilrisk.push(parse_timings(&stderr, wall)?);
+    }
+
+    let mut geopandas = None;
+    let mut agreement = None;
+    if a.geopandas {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/reference_overlay.py");
+        let version = Command::new("python3")
+            .args(["-c", "import geopandas; print(geopandas.__version__)"])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+        match version {
+            None => eprintln!("GeoPandas not found (pip install geopandas): its side skipped"),
+            Some(v) => {
+                eprintln!("GeoPandas {v} on the same files ...");
+                let (stdout, stderr, wall) = run(
+                    Command::new("python3")
+                        .arg(&script)
+                        .arg("--risk")
+                        .arg(&risk)
+                        .arg("--parcels")
+                        .arg(&parcels)
+                        .arg("--out")
+                        .arg(a.dir.join("out-geopandas"))
+                        .arg("--timings")
+                        .arg("--compare")
+                        .arg(out.join("summary.json")),
+                    "scripts/reference_overlay.py",
+                )?;
+                geopandas = Some((v, parse_timings(&stderr, wall)?));
+                agreement = stdout
+                    .lines()
+                    .find_map(|l| {
+                        l.strip_prefix("largest relative difference (totals and regions): ")
+                    })
+                    .map(str::to_string);
+            }
+        }
+    }
+
+    let date = Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let cpu = first_line_of("/proc/cpuinfo", "model name").unwrap_or_default();
+    let mem = first_line_of("/proc/meminfo", "MemTotal").unwrap_or_default();
+    println!();
+    println!(
+        "{date}; {cores} cores ({cpu}), {mem}; {} parcels ({shp_mb} MB .shp), 3,568 risk areas",
+        a.parcels
+    );
+    println!();
+    println!(
+        "| {} parcels | read | index/dissolve | overlay | statistics | export | total (wall) | peak memory |",
+        a.parcels
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    for (k, r) in soilrisk.iter().enumerate() {
+        println!("{}", row(&format!("soilrisk, run {}", k + 1), r));
+    }
+    if let Some((v, g)) = &geopandas {
+        println!("{}", row(&format!("GeoPandas {v}"), g));
+        let best = soilrisk
+            .iter()
+            .map(|r| r.wall_s)
+            .fold(f64::INFINITY, f64::min);
+        let worst = soilrisk.iter().map(|r| r.wall_s).fold(0.0, f64::max);
+        println!();
+        println!(
+            "soilrisk is {:.1}× (best run) to {:.1}× (slowest run) faster end to end; totals \
+             and regions agree to {}",
+            g.wall_s / best,
+            g.wall_s / worst,
+            agreement.as_deref().unwrap_or("(no comparison printed)")
+        );
+    }
+    Ok(())
+}
