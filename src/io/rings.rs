@@ -187,22 +187,18 @@ pub fn ring_is_simple(ring: &[Coord<f64>]) -> bool {
     let edge = |i: usize| (ring[i], ring[i + 1]);
     let adjacent = |i: usize, j: usize| j == i + 1 || (i == 0 && j == n - 1);
     // An edge folding back over the previous one (a spike) shares more than the vertex.
-    // The turns are noted on the way: a ring that turns the same way at every vertex and
-    // goes round once is convex, and so simple, without comparing edges (most parcels).
-    let mut turns = [0usize; 3];
     for i in 0..n {
         let (a, b) = edge(i);
         let c = ring[(i + 2) % n]; // ring[n] is ring[0]
-        let o = RobustKernel::orient2d(a, b, c);
-        turns[o as usize] += 1;
-        if o == Orientation::Collinear {
+        if RobustKernel::orient2d(a, b, c) == Orientation::Collinear {
             let back = (b.x - a.x) * (c.x - b.x) + (b.y - a.y) * (c.y - b.y) < 0.0;
             if back {
                 return false;
             }
         }
     }
-    if (turns[0] == n || turns[1] == n) && winds_once(ring) {
+    // Most parcels (convex, or wavy but star-shaped) are settled without comparing edges.
+    if star_shaped_from_centre(ring) {
         return true;
     }
     if n <= 32 {
@@ -244,7 +240,8 @@ pub fn ring_is_simple(ring: &[Coord<f64>]) -> bool {
     true
 }
 
-/// Whether a closed ring whose turns all go one way (none straight) goes round once: its
+/// Whether a closed ring whose turns all go one way (none straight) goes round once, i.e. is
+/// convex (`parcel_overlaps` asks): its
 /// edge direction then turns through 360° in all, so the sign of the edges' x steps changes
 /// exactly twice going round; a ring that winds k times (a pentagram) changes it 2k times.
 pub fn winds_once(ring: &[Coord<f64>]) -> bool {
@@ -267,6 +264,48 @@ pub fn winds_once(ring: &[Coord<f64>]) -> bool {
         changes += 1;
     }
     changes == 2
+}
+
+/// Whether a closed ring is star-shaped from the mean of its vertices: seen from that point
+/// its vertices follow one another strictly one way round, once. Each ray from the point then
+/// meets the ring once, so the ring is simple. Parcels are nearly always so, even with wavy
+/// (concave) edges, which spares comparing their edges pairwise.
+fn star_shaped_from_centre(ring: &[Coord<f64>]) -> bool {
+    let pts = &ring[..ring.len() - 1];
+    let n = pts.len() as f64;
+    let c = Coord {
+        x: pts.iter().map(|p| p.x).sum::<f64>() / n,
+        y: pts.iter().map(|p| p.y).sum::<f64>() / n,
+    };
+    let first = RobustKernel::orient2d(c, ring[0], ring[1]);
+    if first == Orientation::Collinear
+        || !ring
+            .windows(2)
+            .all(|w| RobustKernel::orient2d(c, w[0], w[1]) == first)
+    {
+        return false;
+    }
+    // Strictly one way round: once round exactly when the direction from the centre crosses
+    // the horizontal twice (a ring round it k times crosses 2k times).
+    let mut crossings = 0;
+    let mut last = 0.0f64;
+    let mut first_side = 0.0f64;
+    for p in pts {
+        let dy = p.y - c.y;
+        if dy == 0.0 {
+            continue;
+        }
+        if first_side == 0.0 {
+            first_side = dy;
+        } else if (dy > 0.0) != (last > 0.0) {
+            crossings += 1;
+        }
+        last = dy;
+    }
+    if first_side != 0.0 && (first_side > 0.0) != (last > 0.0) {
+        crossings += 1;
+    }
+    crossings == 2
 }
 
 /// Makes a record valid when one of its rings crosses or touches itself: all its rings go
@@ -684,7 +723,7 @@ mod tests {
     }
 
     #[test]
-    fn convex_rings_are_simple_and_a_pentagram_is_not() {
+    fn star_shaped_and_convex_rings_are_simple_and_a_pentagram_is_not() {
         let ring = |pts: &[(f64, f64)]| -> Vec<Coord<f64>> {
             let mut v: Vec<Coord<f64>> = pts.iter().map(|&(x, y)| Coord { x, y }).collect();
             v.push(v[0]);
@@ -712,6 +751,25 @@ mod tests {
         // Concave (turns both ways): the edges are compared, and it is simple.
         let l_shape = [(0., 0.), (2., 0.), (2., 1.), (1., 1.), (1., 2.), (0., 2.)];
         assert!(ring_is_simple(&ring(&l_shape)));
+        // Star-shaped from the centre though concave: simple without comparing edges.
+        let wavy = [
+            (0., 0.),
+            (1., 0.2),
+            (2., 0.),
+            (2.2, 1.),
+            (2., 2.),
+            (1., 1.8),
+            (0., 2.),
+            (-0.2, 1.),
+        ];
+        assert!(star_shaped_from_centre(&ring(&wavy)));
+        assert!(ring_is_simple(&ring(&wavy)));
+        // A pentagram is not: seen from its centre it goes round twice.
+        assert!(!star_shaped_from_centre(&ring(&star)));
+        // Nor is a bow-tie (its triangles from the centre turn both ways).
+        let bow = [(0., 0.), (2., 2.), (2., 0.), (0., 2.)];
+        assert!(!star_shaped_from_centre(&ring(&bow)));
+        assert!(!ring_is_simple(&ring(&bow)));
         // With vertical edges (no x step) the count still works.
         assert!(winds_once(&ring(&[(0., 0.), (1., 0.), (1., 1.), (0., 1.)])));
     }
