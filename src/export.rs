@@ -252,13 +252,18 @@ fn feature_collection(
     w.write_all(b"{\"type\":\"FeatureCollection\",\"features\":[\n")?;
     let sink = &mut *w;
     std::thread::scope(|scope| {
+        // Blocks go to the writer and come back empty, so the same few buffers are reused
+        // instead of fresh megabytes being allocated (and zeroed by the OS) for every block.
         let (tx, rx) = std::sync::mpsc::sync_channel::<String>(2);
+        let (back_tx, back_rx) = std::sync::mpsc::channel::<String>();
         let writer = std::thread::Builder::new()
             .name("geojson-writer".into())
             .spawn_scoped(scope, move || -> std::io::Result<()> {
                 let w = sink;
-                for block in rx {
+                for mut block in rx {
                     w.write_all(block.as_bytes())?;
+                    block.clear();
+                    let _ = back_tx.send(block);
                 }
                 Ok(())
             })?;
@@ -278,10 +283,14 @@ fn feature_collection(
                     format!("{{\"type\":\"Feature\",\"properties\":{props},\"geometry\":{geom}}}")
                 })
                 .collect();
-            let sep = if b == 0 { "" } else { ",\n" };
-            let text = std::iter::once(sep)
-                .chain(itertools_join(&texts))
-                .collect::<String>();
+            let mut text = back_rx.try_recv().unwrap_or_default();
+            text.reserve(texts.iter().map(|t| t.len() + 2).sum::<usize>() + 2);
+            if b > 0 {
+                text.push_str(",\n");
+            }
+            for piece in itertools_join(&texts) {
+                text.push_str(piece);
+            }
             if tx.send(text).is_err() {
                 break; // the writer failed; its error is returned below
             }

@@ -116,7 +116,7 @@ fn shapes_meet(a: &Shape, b: &Shape) -> bool {
     {
         return false;
     }
-    interiors_meet(a.geom, b.geom)
+    meet_within_boxes(a.geom, ra, b.geom, rb)
 }
 
 /// Whether the interiors of two valid multipolygons meet (see the module comment).
@@ -132,14 +132,37 @@ pub fn interiors_meet(a: &MultiPolygon<f64>, b: &MultiPolygon<f64>) -> bool {
     {
         return false;
     }
+    meet_within_boxes(a, &ra, b, &rb)
+}
+
+/// `interiors_meet` once the boxes (`ra`, `rb`) are known to overlap.
+fn meet_within_boxes(
+    a: &MultiPolygon<f64>,
+    ra: &Rect<f64>,
+    b: &MultiPolygon<f64>,
+    rb: &Rect<f64>,
+) -> bool {
     if ra == rb && {
         let (aa, ab) = (planar_area(a), planar_area(b));
         (aa - ab).abs() <= 1e-12 * aa.max(1.0)
     } {
         return true; // the same parcel twice
     }
-    a.0.iter()
-        .any(|pa| b.0.iter().any(|pb| polygons_meet(pa, pb)))
+    // A one-part parcel's box is its polygon's: not computed again.
+    let part_box = |m: &MultiPolygon<f64>, r: &Rect<f64>, p: &Polygon<f64>| {
+        if m.0.len() == 1 {
+            Some(*r)
+        } else {
+            p.bounding_rect()
+        }
+    };
+    a.0.iter().any(|pa| {
+        b.0.iter()
+            .any(|pb| match (part_box(a, ra, pa), part_box(b, rb, pb)) {
+                (Some(ba), Some(bb)) => polygons_meet(pa, &ba, pb, &bb),
+                _ => false,
+            })
+    })
 }
 
 fn rings(p: &Polygon<f64>) -> impl Iterator<Item = &[Coord<f64>]> {
@@ -199,13 +222,22 @@ fn along_boundary(p: Coord<f64>, q: Coord<f64>, poly: &Polygon<f64>) -> bool {
     })
 }
 
-fn polygons_meet(a: &Polygon<f64>, b: &Polygon<f64>) -> bool {
-    // A proper crossing: each edge's ends strictly on both sides of the other.
-    for ra in rings(a) {
-        for ea in ra.windows(2) {
+/// Whether two polygons' interiors meet; `ra` and `rb` are their boxes.
+fn polygons_meet(a: &Polygon<f64>, ra: &Rect<f64>, b: &Polygon<f64>, rb: &Rect<f64>) -> bool {
+    // A proper crossing: each edge's ends strictly on both sides of the other. Only edges
+    // of `a` that reach into `b`'s box can cross one of `b`'s.
+    for ring_a in rings(a) {
+        for ea in ring_a.windows(2) {
             let (p, q) = (ea[0], ea[1]);
-            for rb in rings(b) {
-                for eb in rb.windows(2) {
+            if p.x.max(q.x) <= rb.min().x
+                || p.x.min(q.x) >= rb.max().x
+                || p.y.max(q.y) <= rb.min().y
+                || p.y.min(q.y) >= rb.max().y
+            {
+                continue;
+            }
+            for ring_b in rings(b) {
+                for eb in ring_b.windows(2) {
                     let (r, s) = (eb[0], eb[1]);
                     if p.x.max(q.x) <= r.x.min(s.x)
                         || r.x.max(s.x) <= p.x.min(q.x)
@@ -229,12 +261,9 @@ fn polygons_meet(a: &Polygon<f64>, b: &Polygon<f64>) -> bool {
     // No crossing: one inside the other shows in a vertex, or in the midpoint of an edge that
     // does not run along the other's boundary (a rounded midpoint of a shared edge can fall
     // on either side of it, so those are left out, by exact predicates).
-    let probe = |x: &Polygon<f64>, y: &Polygon<f64>| {
-        let Some(bbox) = y.bounding_rect() else {
-            return false;
-        };
+    let probe = |x: &Polygon<f64>, y: &Polygon<f64>, bbox: &Rect<f64>| {
         rings(x).any(|r| {
-            r.windows(2).any(|e| match classify(e[0], y, &bbox) {
+            r.windows(2).any(|e| match classify(e[0], y, bbox) {
                 Side::Inside => true,
                 Side::Outside => false,
                 // On the boundary: the edge's midpoint decides, unless the edge runs along it.
@@ -243,12 +272,12 @@ fn polygons_meet(a: &Polygon<f64>, b: &Polygon<f64>) -> bool {
                         x: (e[0].x + e[1].x) / 2.0,
                         y: (e[0].y + e[1].y) / 2.0,
                     };
-                    !along_boundary(e[0], e[1], y) && classify(mid, y, &bbox) == Side::Inside
+                    !along_boundary(e[0], e[1], y) && classify(mid, y, bbox) == Side::Inside
                 }
             })
         })
     };
-    probe(a, b) || probe(b, a)
+    probe(a, b, rb) || probe(b, a, ra)
 }
 
 #[cfg(test)]

@@ -486,12 +486,13 @@ fn analyse(
                         at_risk[info.feature - base] = true;
                     }
                 }
-                for (f, keep) in b.iter_mut().zip(at_risk) {
+                // Freed in parallel, on the threads that read them.
+                b.par_iter_mut().zip(at_risk).for_each(|(f, keep)| {
                     if !keep {
                         f.geometry = MultiPolygon::new(Vec::new());
                         f.values = Vec::new();
                     }
-                }
+                });
             }
             parcel_results.extend(results);
             parcel_info.extend(infos);
