@@ -2,8 +2,11 @@
 //! mapping, value mappings) goes in, an `Analysis` (per-parcel and per-risk-area numbers,
 //! warnings, timings) comes out. Totals for a target rate come from `Analysis::summary`.
 //!
-//! Phases: read (both layers at once), index (risk areas cut into faces, in an R-tree),
-//! overlay (every parcel measured against the faces, in parallel), statistics.
+//! Phases: read (the risk layer whole, the parcel layer a batch at a time), index (risk areas
+//! cut into faces, in an R-tree), overlay (each batch of parcels measured against the faces,
+//! in parallel, as it is read), statistics. Under `KeepParcels::AtRisk` (the command line)
+//! only the parcels at risk keep their geometry and attributes, so memory grows with the
+//! parcels at risk and the per-parcel numbers, not with the layer's geometry.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
