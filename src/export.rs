@@ -5,8 +5,8 @@
 //! a fixed way, so the same input gives the same bytes. Every file is written to a temporary
 //! name beside the target and renamed when complete: a failed export never leaves half a file.
 
-use std::fs::File;
 use std::fmt::Write as _;
+use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 

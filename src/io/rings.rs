@@ -245,25 +245,25 @@ pub fn ring_is_simple(ring: &[Coord<f64>]) -> bool {
 /// edge direction then turns through 360° in all, so the sign of the edges' x steps changes
 /// exactly twice going round; a ring that winds k times (a pentagram) changes it 2k times.
 pub fn winds_once(ring: &[Coord<f64>]) -> bool {
+    sign_changes_round(ring.windows(2).map(|w| w[1].x - w[0].x)) == 2
+}
+
+/// How often the sign of a cyclic sequence changes going once round it (zeros skipped).
+fn sign_changes_round(values: impl Iterator<Item = f64>) -> usize {
     let mut changes = 0;
-    let mut first = 0.0f64;
-    let mut last = 0.0f64;
-    for w in ring.windows(2) {
-        let dx = w[1].x - w[0].x;
-        if dx == 0.0 {
-            continue;
-        }
+    let (mut first, mut last) = (0.0f64, 0.0f64);
+    for v in values.filter(|&v| v != 0.0) {
         if first == 0.0 {
-            first = dx;
-        } else if (dx > 0.0) != (last > 0.0) {
+            first = v;
+        } else if (v > 0.0) != (last > 0.0) {
             changes += 1;
         }
-        last = dx;
+        last = v;
     }
     if first != 0.0 && (first > 0.0) != (last > 0.0) {
         changes += 1;
     }
-    changes == 2
+    changes
 }
 
 /// Whether a closed ring is star-shaped from the mean of its vertices: seen from that point
@@ -287,25 +287,7 @@ fn star_shaped_from_centre(ring: &[Coord<f64>]) -> bool {
     }
     // Strictly one way round: once round exactly when the direction from the centre crosses
     // the horizontal twice (a ring round it k times crosses 2k times).
-    let mut crossings = 0;
-    let mut last = 0.0f64;
-    let mut first_side = 0.0f64;
-    for p in pts {
-        let dy = p.y - c.y;
-        if dy == 0.0 {
-            continue;
-        }
-        if first_side == 0.0 {
-            first_side = dy;
-        } else if (dy > 0.0) != (last > 0.0) {
-            crossings += 1;
-        }
-        last = dy;
-    }
-    if first_side != 0.0 && (first_side > 0.0) != (last > 0.0) {
-        crossings += 1;
-    }
-    crossings == 2
+    sign_changes_round(pts.iter().map(|p| p.y - c.y)) == 2
 }
 
 /// Makes a record valid when one of its rings crosses or touches itself: all its rings go
