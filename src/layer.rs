@@ -78,6 +78,19 @@ pub struct Feature {
     pub values: Vec<Value>,
 }
 
+impl Feature {
+    /// The text of `field`, trimmed, empty for null (as `Layer::text`), sharing the stored
+    /// string where it can: a million parcels' county and measure names then cost no new
+    /// allocation.
+    pub fn shared_text(&self, field: usize) -> Arc<str> {
+        match self.values.get(field) {
+            Some(Value::Text(s)) if s.trim().len() == s.len() => s.clone(),
+            Some(v) => v.display().trim().into(),
+            None => "".into(),
+        }
+    }
+}
+
 /// Which reader produced a layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LayerFormat {
@@ -141,21 +154,6 @@ impl Layer {
 
     /// The text of `field` in `feature`, trimmed; empty for null.
     pub fn text(&self, feature: &Feature, field: usize) -> String {
-        self.shared_text(feature, field).to_string()
-    }
-
-    /// Like `text`, but shares the stored string where it can: a million parcels' county and
-    /// measure names then cost no new allocation.
-    pub fn shared_text(&self, feature: &Feature, field: usize) -> Arc<str> {
-        Self::shared_text_of(feature, field)
-    }
-
-    /// `shared_text` without the layer (it needs only the feature).
-    pub fn shared_text_of(feature: &Feature, field: usize) -> Arc<str> {
-        match feature.values.get(field) {
-            Some(Value::Text(s)) if s.trim().len() == s.len() => s.clone(),
-            Some(v) => v.display().trim().into(),
-            None => "".into(),
-        }
+        feature.shared_text(field).to_string()
     }
 }

@@ -101,14 +101,17 @@ fn separated_by_an_edge_of(c: &[Coord<f64>], other: &MultiPolygon<f64>) -> bool 
     })
 }
 
+/// Whether two boxes share area: boxes that only touch cannot hold a shared interior.
+fn boxes_overlap(ra: &Rect<f64>, rb: &Rect<f64>) -> bool {
+    ra.min().x < rb.max().x
+        && rb.min().x < ra.max().x
+        && ra.min().y < rb.max().y
+        && rb.min().y < ra.max().y
+}
+
 fn shapes_meet(a: &Shape, b: &Shape) -> bool {
     let (ra, rb) = (&a.bbox, &b.bbox);
-    // Boxes that only touch cannot hold a shared interior.
-    if ra.min().x >= rb.max().x
-        || rb.min().x >= ra.max().x
-        || ra.min().y >= rb.max().y
-        || rb.min().y >= ra.max().y
-    {
+    if !boxes_overlap(ra, rb) {
         return false;
     }
     if a.convex.is_some_and(|c| separated_by_an_edge_of(c, b.geom))
@@ -124,15 +127,7 @@ pub fn interiors_meet(a: &MultiPolygon<f64>, b: &MultiPolygon<f64>) -> bool {
     let (Some(ra), Some(rb)) = (a.bounding_rect(), b.bounding_rect()) else {
         return false;
     };
-    // Boxes that only touch cannot hold a shared interior.
-    if ra.min().x >= rb.max().x
-        || rb.min().x >= ra.max().x
-        || ra.min().y >= rb.max().y
-        || rb.min().y >= ra.max().y
-    {
-        return false;
-    }
-    meet_within_boxes(a, &ra, b, &rb)
+    boxes_overlap(&ra, &rb) && meet_within_boxes(a, &ra, b, &rb)
 }
 
 /// `interiors_meet` once the boxes (`ra`, `rb`) are known to overlap.

@@ -337,12 +337,12 @@ impl ParcelFields {
     ) -> Vec<ParcelInfo> {
         let mut out = Vec::with_capacity(features.len());
         for (i, f) in features.iter().enumerate() {
-            let measure_text = shared_text(f, self.measure);
+            let measure_text = f.shared_text(self.measure);
             let measure = req.maps.measure(&measure_text);
             let complied = match self.compliance {
                 None => Some(true),
                 Some(cf) => {
-                    let raw = shared_text(f, cf);
+                    let raw = f.shared_text(cf);
                     let v = req.maps.compliance(&raw);
                     if v.is_none() {
                         *unknown.compliance.entry(raw.to_string()).or_insert(0) += 1;
@@ -353,8 +353,8 @@ impl ParcelFields {
             match (measure, complied) {
                 (Some(measure), Some(complied)) => out.push(ParcelInfo {
                     feature: base + i,
-                    id: shared_text(f, self.id),
-                    region: shared_text(f, self.region),
+                    id: f.shared_text(self.id),
+                    region: f.shared_text(self.region),
                     measure,
                     measure_text,
                     complied,
@@ -390,12 +390,6 @@ impl ParcelFields {
         }
         Ok(())
     }
-}
-
-/// The text of `field` in `feature`, trimmed, sharing the stored string (see
-/// `Layer::shared_text`).
-fn shared_text(feature: &Feature, field: usize) -> Arc<str> {
-    Layer::shared_text_of(feature, field)
 }
 
 /// The pipeline: risk layer whole, parcels a batch at a time from `parcels`.
@@ -465,8 +459,8 @@ fn analyse(
         let t = Instant::now();
         let base = features.len();
         let infos = fields.infos(&b, base, req, &mut unknown);
-        if let Some((tr, from)) = &parcel_transform {
-            transform(&mut b, tr, from, &crs, &parcels.header().path)?;
+        if let (Some((tr, from)), Some(to)) = (&parcel_transform, &crs) {
+            transform(&mut b, tr, from, to, &parcels.header().path)?;
         }
         let batch_extent = b
             .par_iter()
@@ -483,15 +477,11 @@ fn analyse(
         if !unknown.any() {
             let results = measure(&map, &area_method, &infos, &b, base, &ctl, span)?;
             if req.keep_parcels == KeepParcels::AtRisk {
-                let mut at_risk = vec![false; b.len()];
-                for (info, r) in infos.iter().zip(&results) {
-                    if r.contaminated_m2() > 0.0 {
-                        at_risk[info.feature - base] = true;
-                    }
-                }
-                // Freed in parallel, on the threads that read them.
-                b.par_iter_mut().zip(at_risk).for_each(|(f, keep)| {
-                    if !keep {
+                // With no unknown value, every feature of the batch has its info and result,
+                // in order. Freed in parallel, on the threads that read them.
+                debug_assert_eq!(results.len(), b.len());
+                b.par_iter_mut().zip(&results).for_each(|(f, r)| {
+                    if r.contaminated_m2() <= 0.0 {
                         f.geometry = MultiPolygon::new(Vec::new());
                         f.values = Vec::new();
                     }
@@ -819,11 +809,11 @@ fn risk_attributes(layer: &Layer, req: &Request) -> Result<Vec<RiskArea>, Analys
     let mut unknown: BTreeMap<String, usize> = BTreeMap::new();
     let mut out = Vec::with_capacity(layer.features.len());
     for (i, f) in layer.features.iter().enumerate() {
-        let raw = layer.shared_text(f, class_f);
+        let raw = f.shared_text(class_f);
         match req.maps.class(&raw) {
             Some(class) => out.push(RiskArea {
                 feature: i,
-                id: layer.shared_text(f, id_f),
+                id: f.shared_text(id_f),
                 class,
             }),
             None => *unknown.entry(raw.to_string()).or_insert(0) += 1,
@@ -909,24 +899,23 @@ fn reproject(
         Ok(Some((tr, from)))
     };
     let (risk_transform, parcel_transform) = (transformer(risk)?, transformer(parcels)?);
-    let target = Some(target);
     if let Some((tr, from)) = risk_transform {
         transform(&mut risk.features, &tr, &from, &target, &risk.path)?;
         warnings.push(reprojected(&risk.path, &from, &target));
-        risk.crs = target.clone();
+        risk.crs = Some(target.clone());
     }
     if let Some((_, from)) = &parcel_transform {
         warnings.push(reprojected(&parcels.path, from, &target));
     }
-    Ok((target, parcel_transform))
+    Ok((Some(target), parcel_transform))
 }
 
-fn reprojected(path: &Path, from: &Crs, to: &Option<Crs>) -> String {
+fn reprojected(path: &Path, from: &Crs, to: &Crs) -> String {
     format!(
         "{}: reprojected from {} to {}",
         path.display(),
         from.label(),
-        to.as_ref().map_or_else(String::new, Crs::label)
+        to.label()
     )
 }
 
@@ -935,7 +924,7 @@ fn transform(
     features: &mut [Feature],
     tr: &Transformer,
     from: &Crs,
-    to: &Option<Crs>,
+    to: &Crs,
     path: &Path,
 ) -> Result<(), AnalysisError> {
     let failed = AtomicUsize::new(0);
@@ -954,7 +943,7 @@ fn transform(
             reason: format!(
                 "{failed} coordinate(s) could not be reprojected from {} to {}",
                 from.label(),
-                to.as_ref().map_or_else(String::new, Crs::label)
+                to.label()
             ),
         });
     }

@@ -118,7 +118,7 @@ fn unpack(data: &[u8]) -> Parts {
 fn shapefile_crashes_now_open_or_are_refused() {
     for f in inputs("read_shapefile") {
         let parts = unpack(&std::fs::read(&f).unwrap());
-        let r = std::panic::catch_unwind(|| read_parts(&parts, &Default::default()));
+        let r = std::panic::catch_unwind(move || read_parts(parts, &Default::default()));
         assert!(r.is_ok(), "{}: panicked", f.display());
     }
 }

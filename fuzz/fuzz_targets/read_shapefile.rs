@@ -26,7 +26,7 @@ fuzz_target!(init: soilrisk_fuzz::install_panic_guard(), |data: &[u8]| {
         prj: p.prj.map(|b| part("prj", b)),
         cpg: p.cpg.map(|b| part("cpg", b)),
     };
-    if let Ok(layer) = soilrisk_fuzz::guarded(|| read_parts(&parts, &ReadOptions::default())) {
+    if let Ok(layer) = soilrisk_fuzz::guarded(move || read_parts(parts, &ReadOptions::default())) {
         std::hint::black_box((layer.features.len(), &layer.fields, &layer.crs));
     }
 });

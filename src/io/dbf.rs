@@ -5,7 +5,7 @@
 //! fails a record on an undecodable byte), must survive truncated files, and reads a million
 //! records without building a map per record.
 
-use std::io::{Cursor, SeekFrom};
+use std::io::SeekFrom;
 use std::path::{Path, PathBuf};
 
 use encoding_rs::Encoding;
@@ -14,15 +14,6 @@ use super::ReadSeek;
 use super::encoding::{ChosenEncoding, Detector, EncodingSource, decode, encoding_from_ldid};
 use crate::error::LayerError;
 use crate::layer::{FieldDef, FieldKind, Value};
-
-/// A whole attribute table.
-#[derive(Debug)]
-pub struct Table {
-    pub fields: Vec<FieldDef>,
-    pub records: Vec<Vec<Value>>,
-    pub encoding: ChosenEncoding,
-    pub warnings: Vec<String>,
-}
 
 struct Column {
     def: FieldDef,
@@ -249,28 +240,6 @@ impl DbfReader {
         }
         self.warnings
     }
-}
-
-/// Parses a whole `.dbf` held in memory (`path` names it in messages); see `DbfReader`.
-pub fn parse_dbf(
-    path: &Path,
-    bytes: &[u8],
-    forced: Option<ChosenEncoding>,
-) -> Result<Table, LayerError> {
-    let mut reader = DbfReader::open(
-        path,
-        Box::new(Cursor::new(bytes.to_vec())),
-        bytes.len() as u64,
-        forced,
-    )?;
-    let records = reader.read(reader.count())?;
-    let (fields, encoding) = (reader.fields(), reader.encoding);
-    Ok(Table {
-        fields,
-        records,
-        encoding,
-        warnings: reader.finish(),
-    })
 }
 
 /// Shares the decoded value of repeated field contents (counties, measures, classes): they are

@@ -241,9 +241,9 @@ pub fn ring_is_simple(ring: &[Coord<f64>]) -> bool {
 }
 
 /// Whether a closed ring whose turns all go one way (none straight) goes round once, i.e. is
-/// convex (`parcel_overlaps` asks): its
-/// edge direction then turns through 360° in all, so the sign of the edges' x steps changes
-/// exactly twice going round; a ring that winds k times (a pentagram) changes it 2k times.
+/// convex (`parcel_overlaps` asks): its edge direction then turns through 360° in all, so
+/// the sign of the edges' x steps changes exactly twice going round; a ring that winds k
+/// times (a pentagram) changes it 2k times.
 pub fn winds_once(ring: &[Coord<f64>]) -> bool {
     sign_changes_round(ring.windows(2).map(|w| w[1].x - w[0].x)) == 2
 }
@@ -352,7 +352,7 @@ fn ogc_form(mp: MultiPolygon<f64>) -> MultiPolygon<f64> {
     for p in mp.0 {
         // (exterior, twice its area, holes)
         let mut shells: Vec<(Ring, f64, Vec<LineString<f64>>)> = Vec::new();
-        let mut holes: Vec<Vec<Coord<f64>>> = Vec::new();
+        let mut holes: Vec<Ring> = Vec::new();
         for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
             for l in split_at_repeated_vertices(&ring.0) {
                 let a = twice_signed_area(&l);

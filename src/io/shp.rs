@@ -157,7 +157,7 @@ fn type_name(code: i32) -> String {
 /// Reads a polygon shapefile. Null shapes are skipped with a warning; any other non-polygon
 /// type is refused with an error naming it.
 pub fn read_shapefile(path: &Path, opts: &ReadOptions) -> Result<Layer, LayerError> {
-    LayerReader::Shapefile(Box::new(ShapefileReader::open(Parts::beside(path), opts)?)).read_all()
+    read_parts(Parts::beside(path), opts)
 }
 
 /// The attribute table of a shapefile (or of a lone `.dbf`), decoded as `read_shapefile`
@@ -171,21 +171,20 @@ pub fn read_table(path: &Path, opts: &ReadOptions) -> Result<Table, LayerError> 
     {
         parts.dbf = Some(Part::File(path.to_path_buf()));
     }
-    let shp = parts.shp.name().to_path_buf();
-    let mut attributes = open_attributes(&shp, parts, opts)?;
-    let (fields, records, encoding) = match attributes.dbf.as_mut() {
-        Some(d) => (d.fields(), d.read(d.count())?, attributes.encoding),
+    let Parts { shp, dbf, prj, cpg } = parts;
+    let mut attributes = open_attributes(shp.name(), dbf, prj, cpg, opts)?;
+    Ok(match attributes.dbf.as_mut() {
+        Some(d) => (d.fields(), d.read(d.count())?, Some(d.encoding.describe())),
         None => (Vec::new(), Vec::new(), None),
-    };
-    Ok((fields, records, encoding))
+    })
 }
 
 /// An attribute table: fields, rows, and the encoding used (`None` without a `.dbf`).
 pub type Table = (Vec<FieldDef>, Vec<Vec<Value>>, Option<String>);
 
 /// Reads a polygon shapefile from its parts, wherever they are.
-pub fn read_parts(parts: &Parts, opts: &ReadOptions) -> Result<Layer, LayerError> {
-    LayerReader::Shapefile(Box::new(ShapefileReader::open(parts.clone(), opts)?)).read_all()
+pub fn read_parts(parts: Parts, opts: &ReadOptions) -> Result<Layer, LayerError> {
+    LayerReader::Shapefile(Box::new(ShapefileReader::open(parts, opts)?)).read_all()
 }
 
 /// A record's number, its polygons, and what assembly repaired.
@@ -221,8 +220,8 @@ pub const BATCH_BYTES: usize = 32 << 20;
 impl ShapefileReader {
     /// Checks the `.shp` header and reads the sidecars' headers.
     pub fn open(parts: Parts, opts: &ReadOptions) -> Result<ShapefileReader, LayerError> {
-        let path = parts.shp.name().to_path_buf();
-        let shp = parts.shp.clone();
+        let Parts { shp, dbf, prj, cpg } = parts;
+        let path = shp.name().to_path_buf();
         let (mut src, file_len) = shp.into_reader()?;
         let mut header = [0u8; 100];
         src.read_exact(&mut header).map_err(|_| {
@@ -257,7 +256,7 @@ impl ShapefileReader {
                 path.display()
             ));
         }
-        let attributes = open_attributes(&path, parts, opts)?;
+        let attributes = open_attributes(&path, dbf, prj, cpg, opts)?;
         Ok(ShapefileReader {
             header: Layer {
                 path,
@@ -270,7 +269,7 @@ impl ShapefileReader {
                     .unwrap_or_default(),
                 features: Vec::new(),
                 crs: attributes.crs,
-                encoding: attributes.encoding,
+                encoding: attributes.dbf.as_ref().map(|d| d.encoding.describe()),
                 warnings: Vec::new(),
             },
             src,
@@ -547,18 +546,20 @@ fn parse_polygon(c: &[u8]) -> Result<Option<Vec<Vec<Coord<f64>>>>, String> {
     Ok(Some(rings))
 }
 
-/// The `.dbf` opened (header read), the CRS from the `.prj`, the encoding chosen from the
-/// user's choice, the `.cpg` or the table, and what they gave cause to say.
+/// The `.dbf` opened (header read, its encoding chosen from the user's choice, the `.cpg` or
+/// the table), the CRS from the `.prj`, and what they gave cause to say.
 struct Attributes {
     dbf: Option<DbfReader>,
-    encoding: Option<String>,
     crs: Option<Crs>,
     warnings: Vec<String>,
 }
 
+/// The sidecars of the `.shp` at `path`.
 fn open_attributes(
     path: &Path,
-    parts: Parts,
+    dbf: Option<Part>,
+    prj: Option<Part>,
+    cpg: Option<Part>,
     opts: &ReadOptions,
 ) -> Result<Attributes, LayerError> {
     let mut warnings = Vec::new();
@@ -571,7 +572,7 @@ fn open_attributes(
             encoding: enc,
             source: EncodingSource::User,
         });
-    } else if let Some(cpg) = &parts.cpg {
+    } else if let Some(cpg) = &cpg {
         let text = cpg.read_all()?;
         let label = String::from_utf8_lossy(&text[..text.len().min(64)]).to_string();
         match encoding_from_name(&label) {
@@ -589,7 +590,7 @@ fn open_attributes(
         }
     }
 
-    let crs = match &parts.prj {
+    let crs = match &prj {
         Some(prj) => {
             let text = prj.read_all()?;
             match Crs::from_prj(&String::from_utf8_lossy(&text)) {
@@ -605,29 +606,22 @@ fn open_attributes(
         }
         None => None,
     };
-    let (dbf, encoding) = match parts.dbf {
+    let dbf = match dbf {
         Some(dbf) => {
             let name = dbf.name().to_path_buf();
             let (src, len) = dbf.into_reader()?;
-            let reader = DbfReader::open(&name, src, len, forced)?;
-            let encoding = Some(reader.encoding.describe());
-            (Some(reader), encoding)
+            Some(DbfReader::open(&name, src, len, forced)?)
         }
         None => {
             warnings.push(format!(
                 "{}: no .dbf beside it; the layer has geometry but no attributes",
                 path.display()
             ));
-            (None, None)
+            None
         }
     };
-    if parts.prj.is_none() {
+    if prj.is_none() {
         warnings.push(format!("{}: no .prj; the CRS is unknown", path.display()));
     }
-    Ok(Attributes {
-        dbf,
-        encoding,
-        crs,
-        warnings,
-    })
+    Ok(Attributes { dbf, crs, warnings })
 }
