@@ -5,13 +5,19 @@
 //! ```text
 //! cargo bench --bench province                      # 1,000,000 parcels, soilrisk and GeoPandas
 //! cargo bench --bench province -- --parcels 10000000 --runs 1 --no-geopandas
+//! cargo bench --bench province -- --window --runs 0 --no-geopandas   # the window only
 //! ```
 //!
 //! Options: `--parcels N` (default 1,000,000), `--dir DIR` (data and outputs, default
 //! `target/province-bench`; the layers are written once per size), `--runs K` (soilrisk runs,
-//! default 3; the table shows each), `--no-geopandas`. GeoPandas needs
+//! default 3; the table shows each), `--no-geopandas`, `--window`. GeoPandas needs
 //! `pip install geopandas` (with shapely/GEOS and pyogrio); without it that side is skipped
 //! with a notice.
+//!
+//! `--window` also opens the window on the same layers with `SOILRISK_WINDOW_BENCH=1`: it
+//! measures itself (time to the map, CPU time per frame at three zooms while panning, the
+//! background picture, click-to-inspect, the attribute table, peak memory) and closes. It
+//! needs a display; where `DISPLAY` is unset it starts `Xvfb :91` (`apt-get install xvfb`).
 //!
 //! Each tool runs as its own process, one after the other, and reports its phases and its
 //! peak resident memory (VmHWM / ru_maxrss) itself; the wall time is measured here around
@@ -26,6 +32,7 @@ struct Args {
     dir: PathBuf,
     runs: usize,
     geopandas: bool,
+    window: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -34,6 +41,7 @@ fn parse_args() -> Result<Args, String> {
         dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("target/province-bench"),
         runs: 3,
         geopandas: true,
+        window: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -51,6 +59,7 @@ fn parse_args() -> Result<Args, String> {
                     .map_err(|e| format!("--runs: {e}"))?
             }
             "--no-geopandas" => a.geopandas = false,
+            "--window" => a.window = true,
             // What `cargo bench` passes to every bench target.
             "--bench" => {}
             other => return Err(format!("unknown argument {other:?}")),
@@ -235,6 +244,16 @@ fn bench() -> Result<(), String> {
         a.parcels
     );
     println!();
+    if a.window {
+        println!();
+        for line in window(bin, &a.dir, &risk, &parcels)? {
+            println!("- {line}");
+        }
+    }
+    if soilrisk.is_empty() && geopandas.is_none() {
+        return Ok(());
+    }
+    println!();
     println!(
         "| {} parcels | read | index/dissolve | overlay | statistics | export | total (wall) | peak memory |",
         a.parcels
@@ -260,4 +279,55 @@ fn bench() -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// Runs the window on the layers with `SOILRISK_WINDOW_BENCH=1`; its `window:` lines.
+fn window(bin: &str, dir: &Path, risk: &Path, parcels: &Path) -> Result<Vec<String>, String> {
+    // A display: the one there is, else a virtual one for the run.
+    let mut xvfb = None;
+    let display = match std::env::var("DISPLAY") {
+        Ok(d) if !d.is_empty() => d,
+        _ => {
+            let child = Command::new("Xvfb")
+                .args([":91", "-screen", "0", "1600x1000x24"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .map_err(|e| {
+                    format!("--window needs a display or Xvfb (apt-get install xvfb): {e}")
+                })?;
+            xvfb = Some(child);
+            std::thread::sleep(std::time::Duration::from_secs(2));
+            ":91".to_string()
+        }
+    };
+    // Fresh settings, so a saved layer style or table does not change what is measured.
+    let config = dir.join("window-config");
+    let _ = std::fs::remove_dir_all(&config);
+    eprintln!("the window on the same layers ...");
+    let result = run(
+        Command::new(bin)
+            .arg("open")
+            .arg(risk)
+            .arg(parcels)
+            .env("DISPLAY", &display)
+            .env("SOILRISK_WINDOW_BENCH", "1")
+            .env("XDG_CONFIG_HOME", &config)
+            .env("XDG_DATA_HOME", &config),
+        "soilrisk open (window benchmark)",
+    );
+    if let Some(mut x) = xvfb {
+        let _ = x.kill();
+        let _ = x.wait();
+    }
+    let (stdout, _, _) = result?;
+    let lines: Vec<String> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("window: "))
+        .map(str::to_string)
+        .collect();
+    if lines.is_empty() {
+        return Err("the window printed no figures".into());
+    }
+    Ok(lines)
 }

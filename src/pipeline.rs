@@ -116,11 +116,22 @@ impl Phase {
     }
 }
 
-/// Progress reporting and cancellation for a run. Both are optional.
+/// What a run has read so far, in the analysis CRS: for a caller that shows the layers while
+/// they are analysed (the window draws them as they arrive).
+pub enum Arrival<'a> {
+    /// The risk layer, with its areas' attributes (once, before any parcel).
+    Risk(&'a Layer, &'a [RiskArea]),
+    /// The next batch of parcels, in layer order.
+    Parcels(&'a [Feature]),
+}
+
+/// Progress reporting, cancellation and the layers as they are read, for a run. All are
+/// optional.
 #[derive(Default, Clone, Copy)]
 pub struct Control<'a> {
     pub cancel: Option<&'a AtomicBool>,
     pub progress: Option<&'a (dyn Fn(Phase, f32) + Sync)>,
+    pub arrived: Option<&'a (dyn Fn(Arrival<'_>) + Sync)>,
 }
 
 impl Control<'_> {
@@ -128,6 +139,11 @@ impl Control<'_> {
     pub fn report(&self, phase: Phase, fraction: f32) {
         if let Some(p) = self.progress {
             p(phase, fraction);
+        }
+    }
+    fn arrived(&self, what: Arrival<'_>) {
+        if let Some(f) = self.arrived {
+            f(what);
         }
     }
     /// Whether the caller asked to stop.
@@ -420,6 +436,7 @@ fn analyse(
 
     let mut crs_warnings = Vec::new();
     let (crs, parcel_transform) = reproject(&mut risk, parcels.header(), &mut crs_warnings)?;
+    ctl.arrived(Arrival::Risk(&risk, &risk_areas));
     let area_method = match &crs {
         Some(c) if c.is_geographic() => {
             let (a, f) = c.ellipsoid();
@@ -437,7 +454,7 @@ fn analyse(
         .map(|r| (&risk.features[r.feature].geometry, r.class))
         .collect();
     let map = RiskMap::build(&inputs);
-    let mut index_time = t.elapsed();
+    let index_time = t.elapsed();
     ctl.check()?;
 
     // The parcels, a batch at a time: attributes, reprojection, overlay; then, under
@@ -462,6 +479,7 @@ fn analyse(
         if let (Some((tr, from)), Some(to)) = (&parcel_transform, &crs) {
             transform(&mut b, tr, from, to, &parcels.header().path)?;
         }
+        ctl.arrived(Arrival::Parcels(&b));
         let batch_extent = b
             .par_iter()
             .filter_map(|f| geo::BoundingRect::bounding_rect(&f.geometry))
@@ -534,46 +552,57 @@ fn analyse(
     read_time += t.elapsed();
     timings.phases.push((Phase::Read, read_time));
 
-    let t = Instant::now();
-    let parcel_index = req.index_parcels.then(|| {
-        BoxIndex::bulk(parcels.features.iter().enumerate().filter_map(|(i, f)| {
-            geo::BoundingRect::bounding_rect(&f.geometry).map(|b| (i as u32, b))
-        }))
-    });
-    index_time += t.elapsed();
-    timings.phases.push((Phase::Index, index_time));
-    timings.phases.push((Phase::Overlay, overlay_time));
-
-    let t = Instant::now();
-    ctl.report(Phase::Statistics, 0.0);
-    let mut risk_results = vec![RiskResult::default(); risk_areas.len()];
-    let mut touched: Vec<u32> = Vec::new();
-    for (info, res) in parcel_info.iter().zip(&parcel_results) {
-        touched.clear();
-        for p in &res.pieces {
-            let face = &map.faces[p.face as usize];
-            let treated = is_treated(face.class, info.measure, info.complied);
-            for &r in &face.risks {
-                let rr = &mut risk_results[r as usize];
-                rr.cultivated_m2 += p.area_m2;
-                if treated {
-                    rr.treated_m2 += p.area_m2;
-                }
-                if !touched.contains(&r) {
-                    touched.push(r);
-                    rr.parcels += 1;
+    // The parcels' R-tree (for the window) is bulk-loaded on one thread while the statistics
+    // run on the others.
+    let (index, stats) = rayon::join(
+        || {
+            let t = Instant::now();
+            let parcel_index = req.index_parcels.then(|| {
+                BoxIndex::bulk(parcels.features.iter().enumerate().filter_map(|(i, f)| {
+                    geo::BoundingRect::bounding_rect(&f.geometry).map(|b| (i as u32, b))
+                }))
+            });
+            (parcel_index, t.elapsed())
+        },
+        || {
+            let t = Instant::now();
+            ctl.report(Phase::Statistics, 0.0);
+            let mut risk_results = vec![RiskResult::default(); risk_areas.len()];
+            let mut touched: Vec<u32> = Vec::new();
+            for (info, res) in parcel_info.iter().zip(&parcel_results) {
+                touched.clear();
+                for p in &res.pieces {
+                    let face = &map.faces[p.face as usize];
+                    let treated = is_treated(face.class, info.measure, info.complied);
+                    for &r in &face.risks {
+                        let rr = &mut risk_results[r as usize];
+                        rr.cultivated_m2 += p.area_m2;
+                        if treated {
+                            rr.treated_m2 += p.area_m2;
+                        }
+                        if !touched.contains(&r) {
+                            touched.push(r);
+                            rr.parcels += 1;
+                        }
+                    }
                 }
             }
-        }
-    }
-    // The checks on the results belong to the statistics' time.
-    if let Some(w) = no_overlap_warning(&risk, extent, &parcel_results) {
-        warnings.push(w);
-    }
-    if let Some(w) = overlapping_parcels_warning(&parcels, &parcel_info, &parcel_results) {
-        warnings.push(w);
-    }
-    timings.phases.push((Phase::Statistics, t.elapsed()));
+            // The checks on the results belong to the statistics' time.
+            let checks = [
+                no_overlap_warning(&risk, extent, &parcel_results),
+                overlapping_parcels_warning(&parcels, &parcel_info, &parcel_results),
+            ];
+            (risk_results, checks, t.elapsed())
+        },
+    );
+    let (parcel_index, index_tree_time) = index;
+    let (risk_results, checks, statistics_time) = stats;
+    warnings.extend(checks.into_iter().flatten());
+    timings
+        .phases
+        .push((Phase::Index, index_time + index_tree_time));
+    timings.phases.push((Phase::Overlay, overlay_time));
+    timings.phases.push((Phase::Statistics, statistics_time));
 
     Ok(Analysis {
         risk,

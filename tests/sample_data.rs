@@ -112,6 +112,7 @@ fn a_cancelled_export_leaves_the_destination_as_it_was() {
     let ctl = Control {
         cancel: Some(&cancel),
         progress: Some(&progress),
+        ..Control::default()
     };
     let err = write_parcels(&dest, &a, &to, ctl).unwrap_err();
     assert!(is_cancelled(&err), "{err}");
@@ -133,6 +134,7 @@ fn a_cancelled_export_leaves_the_destination_as_it_was() {
         Control {
             cancel: None,
             progress: Some(&progress),
+            ..Control::default()
         },
     )
     .unwrap();
@@ -196,4 +198,54 @@ fn streaming_the_parcels_in_small_batches_gives_the_same_results_and_exports() {
     write_parcels(&p1, &whole, &to, Control::default()).unwrap();
     write_parcels(&p2, &streamed, &to, Control::default()).unwrap();
     assert!(std::fs::read(&p1).unwrap() == std::fs::read(&p2).unwrap());
+}
+
+#[test]
+fn the_layers_are_handed_over_as_they_are_read() {
+    use soilrisk::pipeline::Arrival;
+    use std::sync::Mutex;
+
+    let dir = sample_dir();
+    let mut req = Request::new(dir.join("risk_areas.shp"), dir.join("parcels.shp"));
+    req.parcel_read.batch_bytes = Some(256 << 10);
+    // What arrived, in order: the risk areas' count, then each batch's length and the box of
+    // its first parcel.
+    type Entry = (&'static str, usize, Option<geo::Rect<f64>>);
+    let log: Mutex<Vec<Entry>> = Mutex::default();
+    let arrived = |what: Arrival<'_>| {
+        let entry = match what {
+            Arrival::Risk(layer, areas) => {
+                assert_eq!(layer.features.len(), areas.len());
+                ("risk", areas.len(), None)
+            }
+            Arrival::Parcels(batch) => (
+                "parcels",
+                batch.len(),
+                geo::BoundingRect::bounding_rect(&batch[0].geometry),
+            ),
+        };
+        log.lock().unwrap().push(entry);
+    };
+    let a = run(
+        &req,
+        Control {
+            arrived: Some(&arrived),
+            ..Control::default()
+        },
+    )
+    .unwrap();
+    let log = log.into_inner().unwrap();
+    assert_eq!(log[0].0, "risk", "the risk layer comes first");
+    assert_eq!(log[0].1, a.risk_areas.len());
+    assert!(log[1..].iter().all(|e| e.0 == "parcels"));
+    assert!(log.len() > 10, "{} batches", log.len() - 1);
+    let total: usize = log[1..].iter().map(|e| e.1).sum();
+    assert_eq!(total, a.parcels.features.len());
+    // Each batch starts where the previous ended, with the geometry the analysis keeps.
+    let mut start = 0;
+    for e in &log[1..] {
+        let kept = geo::BoundingRect::bounding_rect(&a.parcels.features[start].geometry);
+        assert_eq!(e.2, kept);
+        start += e.1;
+    }
 }

@@ -207,6 +207,7 @@ impl ExportJob {
                     let ctl = Control {
                         cancel: Some(&c),
                         progress: Some(&report),
+                        ..Control::default()
                     };
                     write(kind, &target, source, &inputs, ctl)
                 }))

@@ -7,7 +7,7 @@ use soilrisk::vocab::RiskClass;
 
 use super::Command;
 use super::map::Pick;
-use super::mesh::MapLayers;
+use super::render::MapScene;
 
 /// An area as m², 亩 and ha.
 pub fn area_text(m2: f64) -> String {
@@ -27,7 +27,7 @@ fn row(ui: &mut egui::Ui, k: &str, v: impl Into<egui::WidgetText>) {
 pub fn show(
     ui: &mut egui::Ui,
     a: &Analysis,
-    layers: &MapLayers,
+    scene: &MapScene,
     selection: Option<Pick>,
     commands: &mut Vec<Command>,
 ) {
@@ -35,7 +35,7 @@ pub fn show(
         None => {
             ui.label("Click a parcel or a risk area on the map.");
         }
-        Some(Pick::Parcel(i)) => parcel(ui, a, layers, i, commands),
+        Some(Pick::Parcel(i)) => parcel(ui, a, scene, i, commands),
         Some(Pick::Risk(i)) => risk(ui, a, i, commands),
     }
 }
@@ -43,7 +43,7 @@ pub fn show(
 fn parcel(
     ui: &mut egui::Ui,
     a: &Analysis,
-    layers: &MapLayers,
+    scene: &MapScene,
     i: usize,
     commands: &mut Vec<Command>,
 ) {
@@ -51,7 +51,7 @@ fn parcel(
     let r = &a.parcel_results[i];
     let feature = &a.parcels.features[info.feature];
     ui.heading(format!("Parcel {}", info.id));
-    ui.label(RichText::new(layers.parcel_status[i].label()).strong());
+    ui.label(RichText::new(scene.parcel_status[i].label()).strong());
     ui.horizontal(|ui| {
         if ui.button("Zoom to").clicked() {
             commands.push(Command::ZoomTo(Pick::Parcel(i)));

@@ -1,15 +1,14 @@
-//! The map canvas: camera (pan, zoom at the cursor), drawing of the cached layer meshes with
-//! culling and level of detail, outlines when close, the selection, a scale bar, and picking.
+//! The map canvas: camera (pan, zoom at the cursor), the picture the `render` thread drew
+//! (moved and scaled to the camera until the next one arrives), the selection, a scale bar,
+//! and picking.
 
-use eframe::egui::{
-    self, Color32, Mesh, Pos2, Rect, Sense, Shape, Stroke, epaint::Vertex, epaint::WHITE_UV, pos2,
-    vec2,
-};
+use std::sync::Arc;
+
+use eframe::egui::{self, Color32, Pos2, Rect, Sense, Shape, Stroke, pos2, vec2};
 use geo::BoundingRect;
 use soilrisk::io::rings::point_in_polygon;
-use soilrisk::pipeline::Analysis;
 
-use super::mesh::{Chunk, MapLayers};
+use super::render::{MapScene, RenderRequest, Renderer};
 use super::style;
 
 /// What the map shows where: the centre of the view in map units and map units per point.
@@ -120,15 +119,13 @@ fn polygon_hit(g: &geo::MultiPolygon<f64>, p: geo::Coord<f64>) -> bool {
     g.0.iter().any(|poly| point_in_polygon(p, poly))
 }
 
-/// The parcel under a map point, else the risk area (highest class first).
-pub fn pick(a: &Analysis, at: [f64; 2], layers: LayerStyle) -> Option<Pick> {
+/// The parcel under a map point, else the risk area (highest class first). Nothing in a
+/// preview.
+pub fn pick(scene: &MapScene, at: [f64; 2], layers: LayerStyle) -> Option<Pick> {
+    let a = scene.analysis.as_deref()?;
     let p = geo::Coord { x: at[0], y: at[1] };
-    if layers.show_parcels
-        && let Some(idx) = &a.parcel_index
-    {
-        let mut hits: Vec<u32> = idx.at_point(at[0], at[1]).collect();
-        hits.sort_unstable();
-        for i in hits {
+    if layers.show_parcels {
+        for i in scene.parcels_at(at[0], at[1]) {
             let g = &a.parcels.features[a.parcel_info[i as usize].feature].geometry;
             if polygon_hit(g, p) {
                 return Some(Pick::Parcel(i as usize));
@@ -164,60 +161,13 @@ pub fn pick(a: &Analysis, at: [f64; 2], layers: LayerStyle) -> Option<Pick> {
     None
 }
 
-/// Appends a chunk's triangles, transformed to the screen, to `mesh`.
-fn push_triangles(mesh: &mut Mesh, chunk: &Chunk, t: &Transform, opacity: f32) {
-    let base = mesh.vertices.len() as u32;
-    mesh.vertices.extend(
-        chunk
-            .vertices
-            .iter()
-            .zip(&chunk.colors)
-            .map(|(v, c)| Vertex {
-                pos: t.apply(*v),
-                uv: WHITE_UV,
-                color: c.gamma_multiply(opacity),
-            }),
-    );
-    mesh.indices.extend(chunk.indices.iter().map(|i| base + i));
-}
-
-/// Appends one small square per feature.
-fn push_dots(mesh: &mut Mesh, chunk: &Chunk, t: &Transform, opacity: f32, size: f32) {
-    for (v, c) in &chunk.dots {
-        let p = t.apply(*v);
-        let r = Rect::from_center_size(p, vec2(size, size));
-        mesh.add_colored_rect(r, c.gamma_multiply(opacity));
-    }
-}
-
-/// Map offsets (f32, from the layer origin) to screen points.
-struct Transform {
-    ax: f32,
-    ay: f32,
-    k: f32,
-}
-
-impl Transform {
-    fn new(cam: &Camera, screen: Rect, origin: [f64; 2]) -> Self {
-        let c = screen.center();
-        Transform {
-            ax: (f64::from(c.x) + (origin[0] - cam.center[0]) / cam.scale) as f32,
-            ay: (f64::from(c.y) - (origin[1] - cam.center[1]) / cam.scale) as f32,
-            k: (1.0 / cam.scale) as f32,
-        }
-    }
-    fn apply(&self, v: [f32; 2]) -> Pos2 {
-        pos2(self.ax + v[0] * self.k, self.ay - v[1] * self.k)
-    }
-}
-
 /// Draws the map into the remaining space of `ui` and handles its input.
 pub fn show(
     ui: &mut egui::Ui,
     cam: &mut Camera,
     fit_pending: &mut bool,
-    a: Option<&Analysis>,
-    layers: Option<&MapLayers>,
+    scene: Option<&Arc<MapScene>>,
+    renderer: &mut Renderer,
     style_: LayerStyle,
     selection: Option<Pick>,
 ) -> MapEvents {
@@ -225,10 +175,12 @@ pub fn show(
     let screen = response.rect;
     painter.rect_filled(screen, 0.0, style::MAP_BACKGROUND);
     let mut events = MapEvents::default();
-    let (Some(a), Some(layers)) = (a, layers) else {
+    let Some(scene) = scene else {
         return events;
     };
-    if *fit_pending && let Some(e) = layers.extent {
+    // A preview (layers still being analysed) can be looked at, not picked from.
+    let a = scene.analysis.as_deref();
+    if *fit_pending && let Some(e) = scene.extent {
         *cam = Camera::fit(&e, screen);
         *fit_pending = false;
     }
@@ -257,7 +209,7 @@ pub fn show(
     } else if response.clicked()
         && let Some(at) = response.interact_pointer_pos()
     {
-        events.clicked = Some(pick(a, cam.to_world(screen, at), style_));
+        events.clicked = Some(pick(scene, cam.to_world(screen, at), style_));
     }
     if response.hovered() {
         let (plus, minus) = ui.input(|i| {
@@ -274,70 +226,49 @@ pub fn show(
         }
     }
 
-    let view = cam.view(screen);
-    let t = Transform::new(cam, screen, layers.origin);
-    let mut mesh = Mesh::default();
-    // Level of detail: a chunk whose typical feature is under two points across is drawn as
-    // one dot per feature, sized like the features.
-    let draw = |mesh: &mut Mesh, c: &Chunk, opacity: f32| {
-        let px = (c.feature_size / cam.scale) as f32;
-        if px < 2.0 {
-            push_dots(mesh, c, &t, opacity, px.max(1.5));
-        } else {
-            push_triangles(mesh, c, &t, opacity);
+    // The picture: ask for the view as it is now, draw the latest one where its part of the
+    // map now lies on screen.
+    let ppp = ui.ctx().pixels_per_point();
+    if screen.is_positive() {
+        renderer.request(
+            scene,
+            RenderRequest {
+                view: cam.view(screen),
+                width: (screen.width() * ppp).round().max(1.0) as u32,
+                height: (screen.height() * ppp).round().max(1.0) as u32,
+                pixels_per_point: ppp,
+                style: style_,
+            },
+        );
+    }
+    renderer.poll(ui.ctx());
+    match renderer.shown() {
+        Some((texture, view, _)) => {
+            let rect = Rect::from_two_pos(
+                cam.to_screen(screen, view.min().x, view.max().y),
+                cam.to_screen(screen, view.max().x, view.min().y),
+            );
+            let uv = Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0));
+            painter
+                .with_clip_rect(screen)
+                .image(texture, rect, uv, Color32::WHITE);
         }
-    };
-    if style_.show_risk {
-        for c in layers
-            .risk
-            .iter()
-            .filter(|c| c.bbox.is_some_and(|b| rects_meet(&b, &view)))
-        {
-            draw(&mut mesh, c, style_.risk_opacity);
+        None => {
+            painter.text(
+                screen.center(),
+                egui::Align2::CENTER_CENTER,
+                renderer.error.as_deref().unwrap_or("drawing the map…"),
+                egui::FontId::proportional(14.0),
+                Color32::DARK_GRAY,
+            );
         }
     }
-    if style_.show_parcels {
-        for c in layers
-            .parcels
-            .iter()
-            .filter(|c| c.bbox.is_some_and(|b| rects_meet(&b, &view)))
-        {
-            draw(&mut mesh, c, style_.parcel_opacity);
-        }
-    }
-    painter.add(Shape::mesh(mesh));
-
-    if style_.show_risk && cam.scale < style::RISK_OUTLINE_SCALE {
-        for o in layers
-            .risk_outlines
-            .iter()
-            .filter(|o| rects_meet(&o.bbox, &view))
-        {
-            let stroke = Stroke::new(1.0, style::risk_outline(o.class));
-            for ring in &o.rings {
-                painter.add(Shape::line(
-                    ring.iter().map(|v| t.apply(*v)).collect(),
-                    stroke,
-                ));
-            }
-        }
-    }
-    if style_.show_parcels
-        && cam.scale < style::OUTLINE_SCALE
-        && let Some(idx) = &a.parcel_index
-    {
-        let stroke = Stroke::new(0.6, style::PARCEL_OUTLINE);
-        for i in idx.intersecting(&view).take(20_000) {
-            let g = &a.parcels.features[a.parcel_info[i as usize].feature].geometry;
-            outline(&painter, cam, screen, g, stroke);
-        }
-    }
-    match selection {
-        Some(Pick::Parcel(i)) => {
+    match selection.zip(a) {
+        Some((Pick::Parcel(i), a)) => {
             let g = &a.parcels.features[a.parcel_info[i].feature].geometry;
             outline(&painter, cam, screen, g, Stroke::new(3.0, style::SELECTION));
         }
-        Some(Pick::Risk(i)) => {
+        Some((Pick::Risk(i), a)) => {
             let g = &a.risk.features[a.risk_areas[i].feature].geometry;
             outline(&painter, cam, screen, g, Stroke::new(3.0, style::SELECTION));
         }
@@ -346,13 +277,14 @@ pub fn show(
     scale_bar(&painter, screen, cam.scale);
 
     if let Some(at) = events.hover_world
-        && let Some(p) = pick(a, at, style_)
+        && let Some(a) = a
+        && let Some(p) = pick(scene, at, style_)
     {
         let text = match p {
             Pick::Parcel(i) => format!(
                 "parcel {} · {}",
                 a.parcel_info[i].id,
-                layers.parcel_status[i].label()
+                scene.parcel_status[i].label()
             ),
             Pick::Risk(i) => format!(
                 "risk area {} · class {}",

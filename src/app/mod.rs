@@ -5,16 +5,19 @@
 //! what is loaded now, `Camera` is the map view. Panels never change the world while drawing:
 //! they push `Command`s, applied once per frame in `apply`.
 //!
-//! - `map`: the canvas, camera, picking; `mesh`: triangulated layers; `style`: colours.
+//! - `map`: the canvas, camera, picking; `render`: the map picture, drawn on its own thread;
+//!   `style`: colours.
 //! - `inspector`: the selected parcel or risk area; `summary`: rates, regions, priorities.
 //! - `task`: background loading with progress and cancel; `fonts`: the bundled CJK font.
+//! - `bench`: the window measuring itself (`SOILRISK_WINDOW_BENCH=1`).
 
+pub mod bench;
 pub mod files;
 pub mod fonts;
 pub mod inspector;
 pub mod map;
 pub mod mapping;
-pub mod mesh;
+pub mod render;
 pub mod style;
 pub mod summary;
 pub mod table;
@@ -34,7 +37,7 @@ use files::{
     Purpose,
 };
 use map::{Camera, LayerStyle, Pick};
-use mesh::MapLayers;
+use render::{MapScene, Renderer};
 use task::Task;
 
 /// Saved between runs (`#[serde(default)]`: older saves still load).
@@ -72,7 +75,7 @@ pub enum RightTab {
 /// What is loaded now.
 pub struct Session {
     pub analysis: Arc<Analysis>,
-    pub layers: MapLayers,
+    pub scene: Arc<MapScene>,
     pub summary: Summary,
     to_lonlat: Option<Transformer>,
 }
@@ -148,6 +151,14 @@ pub struct SoilriskApp {
     created: std::time::Instant,
     /// CPU time of the last map frame.
     pub map_ms: f32,
+    /// Draws the map picture off the UI thread.
+    pub renderer: Renderer,
+    /// The layers being read, drawn while they are analysed (first open only).
+    pub preview: Option<Arc<render::MapScene>>,
+    /// The camera fitted to the preview, to know whether the user has moved since.
+    preview_fit: Option<Camera>,
+    /// `SOILRISK_WINDOW_BENCH=1`: the window measures itself, prints and closes.
+    bench: Option<bench::WindowBench>,
 }
 
 impl SoilriskApp {
@@ -188,6 +199,10 @@ impl SoilriskApp {
             frame_log: std::env::var_os("SOILRISK_FRAME_LOG").is_some(),
             created: std::time::Instant::now(),
             map_ms: 0.0,
+            renderer: Renderer::start(&cc.egui_ctx),
+            bench: bench::WindowBench::from_env(),
+            preview: None,
+            preview_fit: None,
         };
         app.open(&cc.egui_ctx, risk, parcels);
         app
@@ -207,15 +222,16 @@ impl SoilriskApp {
     }
 
     /// Starts a load as asked, field mapping and encodings included.
-    pub fn load(&mut self, ctx: &egui::Context, mut req: Request) {
+    pub fn load(&mut self, ctx: &egui::Context, req: Request) {
         if let Some(t) = &self.task {
             t.cancel();
         }
         self.risk_path = req.risk.clone();
         self.parcels_path = req.parcels.clone();
-        req.index_parcels = true;
         self.request = req.clone();
-        match Task::load(ctx, req) {
+        // On the first open the layers are drawn as they are read; later, the layers on
+        // screen stay until the new ones are analysed.
+        match Task::load(ctx, req, self.session.is_none()) {
             Ok(t) => self.task = Some(t),
             Err(e) => self.error = Some(e),
         }
@@ -231,8 +247,14 @@ impl SoilriskApp {
 
     fn poll_task(&mut self) {
         let Some(task) = &mut self.task else { return };
+        if let Some(p) = task.take_preview() {
+            self.preview = Some(p);
+        }
         let Some(result) = task.poll() else { return };
         self.task = None;
+        self.preview = None;
+        // Fitted to a preview and not moved since: fit again to the whole layers.
+        let refit = self.preview_fit.take().is_none_or(|c| c == self.camera);
         if result.is_err() {
             // The layers shown stay, and so do their paths: the next File > Open pairs the
             // new layer with the one on screen, not with the one that failed.
@@ -254,18 +276,33 @@ impl SoilriskApp {
                 self.settings.recent.retain(|p| *p != pair);
                 self.settings.recent.insert(0, pair);
                 self.settings.recent.truncate(RECENT);
+                // The parcels' R-tree (for picking and for drawing close up) is built once the
+                // map is on screen; until then both scan the boxes.
+                let scene = loaded.scene.clone();
+                let _ = std::thread::Builder::new()
+                    .name("map-index".into())
+                    .spawn(move || {
+                        scene.build_index();
+                    });
                 self.session = Some(Session {
+                    scene: loaded.scene,
                     analysis: loaded.analysis,
-                    layers: loaded.layers,
                     summary,
                     to_lonlat,
                 });
                 self.selection = None;
-                self.fit_pending = true;
+                self.fit_pending = refit;
                 if self.frame_log {
+                    let phases: Vec<String> = self
+                        .session
+                        .iter()
+                        .flat_map(|s| &s.analysis.timings.phases)
+                        .map(|(p, d)| format!("{} {:.2} s", p.name(), d.as_secs_f64()))
+                        .collect();
                     eprintln!(
-                        "frame-log: ready {:.3} s after start",
-                        self.created.elapsed().as_secs_f64()
+                        "frame-log: ready {:.3} s after start ({})",
+                        self.created.elapsed().as_secs_f64(),
+                        phases.join(", ")
                     );
                 }
             }
@@ -719,7 +756,8 @@ impl eframe::App for SoilriskApp {
         }
     }
 
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        let pass_started = std::time::Instant::now();
         egui::Panel::top("menu").show(ui, |ui| self.top_bar(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
         egui::Panel::left("layers")
@@ -758,7 +796,7 @@ impl eframe::App for SoilriskApp {
                         (Some(s), RightTab::Inspector) => inspector::show(
                             ui,
                             &s.analysis,
-                            &s.layers,
+                            &s.scene,
                             self.selection,
                             &mut self.commands,
                         ),
@@ -775,7 +813,7 @@ impl eframe::App for SoilriskApp {
                     table::show(
                         ui,
                         &s.analysis,
-                        &s.layers,
+                        &s.scene,
                         &mut self.table,
                         self.selection,
                         &mut self.commands,
@@ -784,26 +822,39 @@ impl eframe::App for SoilriskApp {
         }
         egui::CentralPanel::default().show(ui, |ui| {
             self.map_rect = ui.available_rect_before_wrap();
-            let (a, layers) = match &self.session {
-                Some(s) => (Some(&*s.analysis), Some(&s.layers)),
-                None => (None, None),
-            };
             let t = std::time::Instant::now();
+            let pictures = self.renderer.pictures;
+            let fitting = self.fit_pending;
+            let scene = match &self.session {
+                Some(s) => Some(&s.scene),
+                None => self.preview.as_ref(),
+            };
             let events = map::show(
                 ui,
                 &mut self.camera,
                 &mut self.fit_pending,
-                a,
-                layers,
+                scene,
+                &mut self.renderer,
                 self.settings.layers,
                 self.selection,
             );
             self.map_ms = t.elapsed().as_secs_f32() * 1000.0;
+            if fitting && !self.fit_pending && self.session.is_none() {
+                self.preview_fit = Some(self.camera);
+            }
             if self.frame_log {
                 eprintln!(
                     "frame-log: map {:.2} ms at {:.2} m/px",
                     self.map_ms, self.camera.scale
                 );
+                if self.renderer.pictures != pictures {
+                    eprintln!(
+                        "frame-log: picture {} on screen {:.3} s after start, drawn in {:.1} ms",
+                        self.renderer.pictures,
+                        self.created.elapsed().as_secs_f64(),
+                        self.renderer.last_millis
+                    );
+                }
             }
             self.hover_world = events.hover_world;
             if let Some(p) = events.clicked {
@@ -882,6 +933,10 @@ impl eframe::App for SoilriskApp {
             }
         }
         self.apply(&ctx);
+        if let Some(b) = &mut self.bench {
+            b.pass_ms = pass_started.elapsed().as_secs_f64() * 1000.0;
+            bench::WindowBench::step(self, &ctx, frame);
+        }
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

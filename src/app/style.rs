@@ -61,6 +61,8 @@ pub const RISK_OPACITY: f32 = 0.45;
 pub const PARCEL_OPACITY: f32 = 0.85;
 pub const MAP_BACKGROUND: Color32 = Color32::from_rgb(245, 243, 238);
 pub const SELECTION: Color32 = Color32::from_rgb(0, 200, 255);
+/// Parcels read but not analysed yet (the map while the layers load).
+pub const PARCEL_PENDING: Color32 = Color32::from_rgb(140, 140, 140);
 pub const PARCEL_OUTLINE: Color32 = Color32::from_rgb(60, 60, 60);
 /// Below this many map units per screen point parcels get outlines.
 pub const OUTLINE_SCALE: f64 = 1.5;

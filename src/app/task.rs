@@ -11,15 +11,21 @@ use soilrisk::error::{AnalysisError, LayerError};
 use soilrisk::io::read_layer;
 use soilrisk::layer::Layer;
 use soilrisk::pipeline::{
-    Analysis, Control, Phase, Request, Timings, analyse_layers, check_mapping,
+    Analysis, Arrival, Control, Phase, Request, Timings, analyse_layers, check_mapping, run,
 };
 
-use super::mesh::MapLayers;
+use std::time::{Duration, Instant};
+
+use geo::MultiPolygon;
+use rayon::prelude::*;
+use soilrisk::vocab::RiskClass;
+
+use super::render::{MapScene, box_of};
 
 /// What a finished load hands to the window.
 pub struct Loaded {
     pub analysis: Arc<Analysis>,
-    pub layers: MapLayers,
+    pub scene: Arc<MapScene>,
 }
 
 /// Why a load did not give an analysis.
@@ -43,15 +49,33 @@ pub enum LoadError {
 }
 
 /// A read error as the window handles it: a zip of several layers asks which one.
-fn read_failed(e: LayerError, req: &Request, risk_side: bool) -> LoadError {
+fn read_failed(e: LayerError, req: &Request) -> LoadError {
     match e {
         LayerError::SeveralLayers { path, members } => LoadError::ChooseMember {
             req: Box::new(req.clone()),
-            risk_side,
+            risk_side: req.risk.starts_with(&path),
             archive: path,
             members,
         },
         e => LoadError::Failed(e.to_string()),
+    }
+}
+
+/// Fields or values need the user: both layers are read whole for the mapping dialog (only
+/// then; an analysis that needs no mapping streams the parcels instead).
+fn needs_mapping(req: Request, e: AnalysisError) -> LoadError {
+    let (risk, parcels) = rayon::join(
+        || read_layer(&req.risk, &req.risk_read),
+        || read_layer(&req.parcels, &req.parcel_read),
+    );
+    match (risk, parcels) {
+        (Ok(risk), Ok(parcels)) => LoadError::NeedsMapping {
+            reason: e.to_string(),
+            req: Box::new(req),
+            risk: Box::new(risk),
+            parcels: Box::new(parcels),
+        },
+        (Err(e), _) | (_, Err(e)) => read_failed(e, &req),
     }
 }
 
@@ -72,13 +96,59 @@ pub struct Task {
     pub title: String,
     cancel: Arc<AtomicBool>,
     progress: Arc<Mutex<Progress>>,
+    /// The newest preview of the layers being read, not yet taken.
+    preview: Arc<Mutex<Option<Arc<MapScene>>>>,
     handle: Option<JoinHandle<Result<Loaded, LoadError>>>,
 }
 
+/// How often at most a new preview is made while the parcels stream in: each is drawn on
+/// the `map-render` thread, which shares the cores with the analysis.
+const PREVIEW_EVERY: Duration = Duration::from_secs(1);
+
+/// How often at most progress redraws the window while loading.
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+
+/// Builds previews from what the analysis has read (on the load thread).
+struct Previewer {
+    risk: Arc<Vec<(MultiPolygon<f64>, RiskClass)>>,
+    boxes: Vec<[f64; 4]>,
+    last: Option<Instant>,
+}
+
+impl Previewer {
+    fn arrived(&mut self, what: Arrival<'_>) -> Option<MapScene> {
+        match what {
+            Arrival::Risk(layer, areas) => {
+                self.risk = Arc::new(
+                    areas
+                        .iter()
+                        .map(|r| (layer.features[r.feature].geometry.clone(), r.class))
+                        .collect(),
+                );
+            }
+            Arrival::Parcels(batch) => {
+                let boxes: Vec<[f64; 4]> = batch.par_iter().map(|f| box_of(&f.geometry)).collect();
+                self.boxes.extend(boxes);
+                if self.last.is_some_and(|t| t.elapsed() < PREVIEW_EVERY) {
+                    return None;
+                }
+            }
+        }
+        self.last = Some(Instant::now());
+        Some(MapScene::preview(self.risk.clone(), self.boxes.clone()))
+    }
+}
+
 impl Task {
-    /// Loads and analyses `req` on a thread named `soilrisk-load`.
-    pub fn load(ctx: &egui::Context, req: Request) -> Result<Task, String> {
-        Self::start(ctx, req, Source::Read)
+    /// Loads and analyses `req` on a thread named `soilrisk-load`. With `preview`, the layers
+    /// are shown as they are read (see `take_preview`).
+    pub fn load(ctx: &egui::Context, req: Request, preview: bool) -> Result<Task, String> {
+        Self::start(ctx, req, Source::Read, preview)
+    }
+
+    /// A newer preview of the layers being read, if there is one.
+    pub fn take_preview(&self) -> Option<Arc<MapScene>> {
+        self.preview.lock().ok().and_then(|mut p| p.take())
     }
 
     /// Analyses layers already read (after the user mapped their fields).
@@ -88,10 +158,21 @@ impl Task {
         risk: Layer,
         parcels: Layer,
     ) -> Result<Task, String> {
-        Self::start(ctx, req, Source::Layers(Box::new(risk), Box::new(parcels)))
+        Self::start(
+            ctx,
+            req,
+            Source::Layers(Box::new(risk), Box::new(parcels)),
+            false,
+        )
     }
 
-    fn start(ctx: &egui::Context, req: Request, source: Source) -> Result<Task, String> {
+    fn start(
+        ctx: &egui::Context,
+        req: Request,
+        source: Source,
+        preview: bool,
+    ) -> Result<Task, String> {
+        let previews: Arc<Mutex<Option<Arc<MapScene>>>> = Arc::default();
         let cancel = Arc::new(AtomicBool::new(false));
         let progress = Arc::new(Mutex::new(Progress {
             phase: "read".into(),
@@ -102,7 +183,12 @@ impl Task {
             file_name(&req.risk),
             file_name(&req.parcels)
         );
-        let (c, p, ctx2) = (cancel.clone(), progress.clone(), ctx.clone());
+        let (c, p, ctx2, slot) = (
+            cancel.clone(),
+            progress.clone(),
+            ctx.clone(),
+            previews.clone(),
+        );
         let handle = std::thread::Builder::new()
             .name("soilrisk-load".into())
             .spawn(move || {
@@ -112,51 +198,52 @@ impl Task {
                             g.phase = phase.name().into();
                             g.fraction = fraction;
                         }
-                        ctx2.request_repaint();
+                        // Progress comes many times a second; the bar need not follow each.
+                        ctx2.request_repaint_after(PROGRESS_EVERY);
+                    };
+                    let previewer = Mutex::new(Previewer {
+                        risk: Arc::default(),
+                        boxes: Vec::new(),
+                        last: None,
+                    });
+                    let arrived = |what: Arrival<'_>| {
+                        let scene = previewer.lock().ok().and_then(|mut p| p.arrived(what));
+                        if let (Some(scene), Ok(mut s)) = (scene, slot.lock()) {
+                            *s = Some(Arc::new(scene));
+                            ctx2.request_repaint();
+                        }
                     };
                     let ctl = Control {
                         cancel: Some(&c),
                         progress: Some(&report),
+                        arrived: preview.then_some(&arrived as _),
                     };
                     let started = std::time::Instant::now();
-                    let (risk, parcels) = match source {
-                        Source::Layers(r, p) => (*r, *p),
-                        Source::Read => {
-                            let (r, p) = rayon::join(
-                                || read_layer(&req.risk, &req.risk_read),
-                                || read_layer(&req.parcels, &req.parcel_read),
-                            );
-                            (
-                                r.map_err(|e| read_failed(e, &req, true))?,
-                                p.map_err(|e| read_failed(e, &req, false))?,
-                            )
-                        }
+                    let mut timings = Timings::default();
+                    let result = match source {
+                        // The parcels stream through the analysis as they are read.
+                        Source::Read => run(&req, ctl),
+                        Source::Layers(r, p) => check_mapping(&req, &r, &p).and_then(|()| {
+                            analyse_layers(&req, *r, *p, ctl, &mut timings, started)
+                        }),
                     };
-                    // Checked first so that, if the user must map fields, the layers read
-                    // go to the dialog as they are instead of being copied for it.
-                    match check_mapping(&req, &risk, &parcels) {
-                        Ok(()) => {}
+                    let mut analysis = match result {
+                        Ok(a) => a,
                         Err(
                             e @ (AnalysisError::MissingField { .. }
                             | AnalysisError::UnknownValues { .. }),
-                        ) => {
-                            return Err(LoadError::NeedsMapping {
-                                reason: e.to_string(),
-                                req: Box::new(req),
-                                risk: Box::new(risk),
-                                parcels: Box::new(parcels),
-                            });
-                        }
+                        ) => return Err(needs_mapping(req, e)),
+                        Err(AnalysisError::Layer(e)) => return Err(read_failed(e, &req)),
                         Err(e) => return Err(LoadError::Failed(e.to_string())),
+                    };
+                    if !timings.phases.is_empty() {
+                        analysis.timings = timings;
                     }
-                    let analysis =
-                        analyse_layers(&req, risk, parcels, ctl, &mut Timings::default(), started)
-                            .map_err(|e| LoadError::Failed(e.to_string()))?;
                     report(Phase::Index, 1.0);
-                    let layers = MapLayers::build(&analysis);
+                    let analysis = Arc::new(analysis);
                     Ok(Loaded {
-                        analysis: Arc::new(analysis),
-                        layers,
+                        scene: Arc::new(MapScene::build(analysis.clone())),
+                        analysis,
                     })
                 }));
                 ctx2.request_repaint();
@@ -177,6 +264,7 @@ impl Task {
             title,
             cancel,
             progress,
+            preview: previews,
             handle: Some(handle),
         })
     }

@@ -1,0 +1,231 @@
+//! The window measuring itself (`SOILRISK_WINDOW_BENCH=1 soilrisk open RISK PARCELS`, run by
+//! `cargo bench --bench province -- --window`): how long until the map is on screen, the CPU
+//! time of a frame at full extent, county and parcel scale while panning, how long the
+//! `map-render` thread takes for each view, click-to-inspect, a frame with the attribute table
+//! open, and the peak memory. It prints `window:` lines on stdout and closes the window.
+
+use std::time::Instant;
+
+use eframe::egui;
+
+use super::map::{self, Pick};
+use super::{Command, SoilriskApp};
+
+/// Frames measured per view.
+const FRAMES: usize = 30;
+
+/// Views measured: a name and map units per screen point (`None`: the full extent).
+const VIEWS: [(&str, Option<f64>); 3] = [
+    ("full extent", None),
+    ("county, 30 m/pt", Some(30.0)),
+    ("parcels, 0.5 m/pt", Some(0.5)),
+];
+
+enum Stage {
+    Loading,
+    /// Waiting for the picture of view `k`.
+    Settle(usize),
+    /// Panning in view `k`: frames measured so far.
+    Pan(usize),
+    Click,
+    Table,
+    Done,
+}
+
+/// Frame times, in ms.
+#[derive(Default)]
+struct Samples {
+    map: Vec<f64>,
+    pass: Vec<f64>,
+    frame: Vec<f64>,
+}
+
+fn median_max(v: &mut [f64]) -> (f64, f64) {
+    v.sort_by(f64::total_cmp);
+    match v.last() {
+        Some(&max) => (v[v.len() / 2], max),
+        None => (f64::NAN, f64::NAN),
+    }
+}
+
+impl Samples {
+    fn line(&mut self) -> String {
+        let (map_med, map_max) = median_max(&mut self.map);
+        let (pass_med, pass_max) = median_max(&mut self.pass);
+        let (frame_med, frame_max) = median_max(&mut self.frame);
+        format!(
+            "map {map_med:.2} ms median, {map_max:.2} ms max; egui pass {pass_med:.2} / \
+             {pass_max:.2} ms; whole frame with drawing {frame_med:.2} / {frame_max:.2} ms"
+        )
+    }
+}
+
+pub struct WindowBench {
+    stage: Stage,
+    full: Option<map::Camera>,
+    samples: Samples,
+    /// The egui pass's CPU time of the frame being measured, set by the app.
+    pub pass_ms: f64,
+    /// When the first picture (the layers as they are read) was on screen, s after start.
+    first_picture: Option<f64>,
+}
+
+impl WindowBench {
+    /// Set up when `SOILRISK_WINDOW_BENCH` is in the environment.
+    pub fn from_env() -> Option<WindowBench> {
+        std::env::var_os("SOILRISK_WINDOW_BENCH").map(|_| WindowBench {
+            stage: Stage::Loading,
+            full: None,
+            samples: Samples::default(),
+            pass_ms: 0.0,
+            first_picture: None,
+        })
+    }
+
+    /// Called at the end of each frame: records it and moves the camera for the next one.
+    pub fn step(app: &mut SoilriskApp, ctx: &egui::Context, frame: &eframe::Frame) {
+        let Some(mut b) = app.bench.take() else {
+            return;
+        };
+        b.advance(app, ctx, frame);
+        if !matches!(b.stage, Stage::Done) {
+            app.bench = Some(b);
+        }
+        ctx.request_repaint();
+    }
+
+    fn record(&mut self, app: &SoilriskApp, frame: &eframe::Frame) {
+        self.samples.map.push(f64::from(app.map_ms));
+        self.samples.pass.push(self.pass_ms);
+        if let Some(s) = frame.info().cpu_usage {
+            // The previous frame's, drawing included.
+            self.samples.frame.push(f64::from(s) * 1000.0);
+        }
+    }
+
+    fn advance(&mut self, app: &mut SoilriskApp, ctx: &egui::Context, frame: &eframe::Frame) {
+        match self.stage {
+            Stage::Loading => {
+                if self.first_picture.is_none() && app.renderer.pictures > 0 {
+                    self.first_picture = Some(app.created.elapsed().as_secs_f64());
+                }
+                if let Some(e) = &app.error {
+                    println!("window: failed: {e}");
+                    self.stage = Stage::Done;
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                    return;
+                }
+                if app.session.is_some() && app.renderer.up_to_date() {
+                    let n = app
+                        .session
+                        .as_ref()
+                        .map_or(0, |s| s.analysis.parcel_info.len());
+                    println!(
+                        "window: {n} parcels: first picture (the layers as read) {:.2} s after \
+                         start; analysed map on screen {:.2} s after start (picture drawn in \
+                         {:.0} ms)",
+                        self.first_picture.unwrap_or(f64::NAN),
+                        app.created.elapsed().as_secs_f64(),
+                        app.renderer.last_millis
+                    );
+                    self.full = Some(app.camera);
+                    self.stage = Stage::Pan(0);
+                    self.samples = Samples::default();
+                }
+            }
+            Stage::Settle(k) => {
+                if app.renderer.up_to_date() {
+                    self.stage = Stage::Pan(k);
+                    self.samples = Samples::default();
+                }
+            }
+            Stage::Pan(k) => {
+                self.record(app, frame);
+                let scale = app.camera.scale;
+                let step = 3.0
+                    * scale
+                    * if self.samples.map.len() % 2 == 0 {
+                        1.0
+                    } else {
+                        -1.0
+                    };
+                app.camera.center[0] += step;
+                if self.samples.map.len() >= FRAMES {
+                    let last_picture = app.renderer.last_millis;
+                    println!(
+                        "window: {} ({:.2} m/pt), panning: {}; picture drawn in {:.0} ms",
+                        VIEWS[k].0,
+                        scale,
+                        self.samples.line(),
+                        last_picture
+                    );
+                    if let (Some(full), Some((_, next))) = (self.full, VIEWS.get(k + 1)) {
+                        app.camera = full;
+                        if let Some(s) = next {
+                            app.camera.scale = *s;
+                        }
+                        self.stage = Stage::Settle(k + 1);
+                    } else {
+                        self.stage = Stage::Click;
+                    }
+                }
+            }
+            Stage::Click => {
+                let Some(s) = &app.session else { return };
+                // Inside the parcel that would close the gap first, else the view's centre.
+                let at = s
+                    .summary
+                    .priority_parcels
+                    .first()
+                    .and_then(|p| {
+                        let a = &s.analysis;
+                        let g = &a.parcels.features[a.parcel_info[p.index].feature].geometry;
+                        geo::InteriorPoint::interior_point(g)
+                    })
+                    .map_or_else(
+                        || app.camera.to_world(app.map_rect, app.map_rect.center()),
+                        |p| [p.x(), p.y()],
+                    );
+                let started = Instant::now();
+                let picked = map::pick(&s.scene, at, app.settings.layers);
+                for _ in 1..1000 {
+                    std::hint::black_box(map::pick(&s.scene, at, app.settings.layers));
+                }
+                let pick_us = started.elapsed().as_secs_f64() * 1e6 / 1000.0;
+                println!(
+                    "window: click-to-inspect: pick {pick_us:.1} µs, mean of 1000 ({})",
+                    match picked {
+                        Some(Pick::Parcel(i)) => format!("parcel {}", s.analysis.parcel_info[i].id),
+                        Some(Pick::Risk(i)) => format!("risk area {}", s.analysis.risk_areas[i].id),
+                        None => "nothing there".into(),
+                    }
+                );
+                app.commands.push(Command::Select(picked));
+                app.settings.show_table = true;
+                self.samples = Samples::default();
+                self.stage = Stage::Table;
+            }
+            Stage::Table => {
+                self.record(app, frame);
+                if self.samples.map.len() >= FRAMES {
+                    println!(
+                        "window: with the inspector and the attribute table open: {}",
+                        self.samples.line()
+                    );
+                    let peak = std::fs::read_to_string("/proc/self/status")
+                        .ok()
+                        .and_then(|s| {
+                            s.lines()
+                                .find_map(|l| l.strip_prefix("VmHWM:"))
+                                .map(|v| v.trim().to_string())
+                        })
+                        .unwrap_or_else(|| "unknown".into());
+                    println!("window: peak memory {peak}");
+                    self.stage = Stage::Done;
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            }
+            Stage::Done => {}
+        }
+    }
+}

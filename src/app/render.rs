@@ -1,0 +1,1109 @@
+//! The map picture, drawn off the UI thread as QGIS draws its canvas: a named thread
+//! (`map-render`) rasterises the layers in view into an image (tiny-skia, anti-aliased), and a
+//! frame only draws the latest image, moved and scaled to the camera while the next one is
+//! drawn. A frame therefore costs the same at any zoom and with any number of parcels.
+//!
+//! Level of detail: a feature under `DOT_PX` pixels across is one pixel-sized dot in its
+//! colour; larger ones are filled polygons; outlines appear when zoomed in (see `style`).
+//! Culling: the parcels' R-tree gives those in view; the picture is drawn in horizontal
+//! bands, in parallel (on one thread fewer than the cores, so the UI keeps one), each band
+//! drawing the features that reach it in layer order. A newer request cancels the picture
+//! being drawn.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use eframe::egui::{self, Color32, ColorImage};
+use geo::{BoundingRect, MultiPolygon, Rect};
+use rayon::prelude::*;
+use soilrisk::index::BoxIndex;
+use soilrisk::pipeline::Analysis;
+use soilrisk::vocab::RiskClass;
+use tiny_skia::{FillRule, Paint, PathBuilder, Pixmap, Stroke, Transform};
+
+use super::map::LayerStyle;
+use super::style::{self, ParcelStatus, risk_fill, risk_outline};
+
+/// Below this many pixels across, a feature is drawn as a dot.
+pub const DOT_PX: f64 = 1.5;
+
+/// Rows of pixels per band of the picture (bands are drawn in parallel).
+const BAND_ROWS: u32 = 64;
+
+/// What the map draws, prepared once per analysis: colours and boxes, the layers' order.
+/// While the layers are still being analysed the scene is a *preview*: the risk areas in
+/// their class colours and each parcel read so far as its box, in `style::PARCEL_PENDING`.
+pub struct MapScene {
+    /// Unique among the scenes of this run: pictures are matched to scenes by it.
+    id: u64,
+    /// `None` for a preview.
+    pub analysis: Option<Arc<Analysis>>,
+    /// A preview's risk areas (an analysed scene draws the analysis's).
+    preview_risk: Arc<Vec<(MultiPolygon<f64>, RiskClass)>>,
+    /// Both layers' extent, in the analysis CRS.
+    pub extent: Option<Rect<f64>>,
+    /// The colour class of each parcel (index into `Analysis::parcel_info`); empty in a
+    /// preview.
+    pub parcel_status: Vec<ParcelStatus>,
+    /// Each parcel's box, `[min x, min y, max x, max y]` (map units).
+    parcel_boxes: Vec<[f64; 4]>,
+    /// Risk areas in drawing order: lowest class first, so the highest class is on top.
+    risk_order: Vec<u32>,
+    risk_boxes: Vec<Option<Rect<f64>>>,
+    /// The parcels' R-tree, built after the scene is on screen (`build_index`); until then
+    /// the boxes are scanned.
+    index: OnceLock<BoxIndex>,
+}
+
+/// The status colour a parcel gets on the map.
+pub fn parcel_status(a: &Analysis, i: usize) -> ParcelStatus {
+    let r = &a.parcel_results[i];
+    let contaminated = r.contaminated_m2();
+    if contaminated <= 0.0 {
+        ParcelStatus::NoRisk
+    } else if r.untreated_m2() <= 1e-9 * contaminated {
+        ParcelStatus::Treated
+    } else if r.treated_m2 > 0.0 {
+        ParcelStatus::PartlyTreated
+    } else {
+        ParcelStatus::Untreated
+    }
+}
+
+fn union(a: Option<Rect<f64>>, b: Option<Rect<f64>>) -> Option<Rect<f64>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(Rect::new(
+            (a.min().x.min(b.min().x), a.min().y.min(b.min().y)),
+            (a.max().x.max(b.max().x), a.max().y.max(b.max().y)),
+        )),
+        (a, b) => a.or(b),
+    }
+}
+
+/// A geometry's box as `[min x, min y, max x, max y]` (NaN when it has none).
+pub fn box_of(g: &MultiPolygon<f64>) -> [f64; 4] {
+    g.bounding_rect().map_or([f64::NAN; 4], |b| {
+        [b.min().x, b.min().y, b.max().x, b.max().y]
+    })
+}
+
+fn boxes_extent(boxes: &[[f64; 4]]) -> Option<Rect<f64>> {
+    boxes
+        .par_iter()
+        .filter(|b| b.iter().all(|v| v.is_finite()))
+        .map(|b| Rect::new((b[0], b[1]), (b[2], b[3])))
+        .reduce_with(|a, b| union(Some(a), Some(b)).unwrap_or(a))
+}
+
+fn next_id() -> u64 {
+    static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Risk-area indices, lowest class first.
+fn by_class(classes: impl Iterator<Item = RiskClass>) -> Vec<u32> {
+    let classes: Vec<RiskClass> = classes.collect();
+    let mut order: Vec<u32> = (0..classes.len() as u32).collect();
+    order.sort_by_key(|&i| classes[i as usize]);
+    order
+}
+
+impl MapScene {
+    /// Unique among the scenes of this run.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    pub fn build(analysis: Arc<Analysis>) -> MapScene {
+        let a = &*analysis;
+        let extent = union(a.risk.extent(), a.parcels.extent());
+        let parcel_status = (0..a.parcel_info.len())
+            .into_par_iter()
+            .map(|i| parcel_status(a, i))
+            .collect();
+        let parcel_boxes = a
+            .parcel_info
+            .par_iter()
+            .map(|p| box_of(&a.parcels.features[p.feature].geometry))
+            .collect();
+        let risk_boxes = a
+            .risk_areas
+            .iter()
+            .map(|r| a.risk.features[r.feature].geometry.bounding_rect())
+            .collect();
+        MapScene {
+            id: next_id(),
+            extent,
+            parcel_status,
+            parcel_boxes,
+            risk_order: by_class(a.risk_areas.iter().map(|r| r.class)),
+            risk_boxes,
+            preview_risk: Arc::default(),
+            analysis: Some(analysis),
+            index: OnceLock::new(),
+        }
+    }
+
+    /// Bulk-loads the parcels' R-tree, once (about 0.7 s for a million parcels: the window
+    /// does it on a `map-index` thread once the analysed map is on screen).
+    pub fn build_index(&self) -> &BoxIndex {
+        self.index.get_or_init(|| {
+            BoxIndex::bulk(
+                self.parcel_boxes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, b)| b.iter().all(|v| v.is_finite()))
+                    .map(|(i, b)| (i as u32, Rect::new((b[0], b[1]), (b[2], b[3])))),
+            )
+        })
+    }
+
+    /// The parcels whose box holds the point, in layer order.
+    pub fn parcels_at(&self, x: f64, y: f64) -> Vec<u32> {
+        let mut hits: Vec<u32> = match self.index.get() {
+            Some(idx) => idx.at_point(x, y).collect(),
+            None => self
+                .parcel_boxes
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b[0] <= x && x <= b[2] && b[1] <= y && y <= b[3])
+                .map(|(i, _)| i as u32)
+                .collect(),
+        };
+        hits.sort_unstable();
+        hits
+    }
+
+    /// A preview of layers being analysed: the risk areas and the boxes of the parcels read
+    /// so far.
+    pub fn preview(
+        risk: Arc<Vec<(MultiPolygon<f64>, RiskClass)>>,
+        parcel_boxes: Vec<[f64; 4]>,
+    ) -> MapScene {
+        let risk_boxes: Vec<Option<Rect<f64>>> =
+            risk.iter().map(|(g, _)| g.bounding_rect()).collect();
+        let extent = risk_boxes
+            .iter()
+            .fold(boxes_extent(&parcel_boxes), |e, b| union(e, *b));
+        MapScene {
+            id: next_id(),
+            extent,
+            parcel_status: Vec::new(),
+            parcel_boxes,
+            risk_order: by_class(risk.iter().map(|(_, c)| *c)),
+            risk_boxes,
+            preview_risk: risk,
+            analysis: None,
+            index: OnceLock::new(),
+        }
+    }
+
+    fn risk_geometry(&self, i: u32) -> &MultiPolygon<f64> {
+        match &self.analysis {
+            Some(a) => &a.risk.features[a.risk_areas[i as usize].feature].geometry,
+            None => &self.preview_risk[i as usize].0,
+        }
+    }
+
+    fn risk_class(&self, i: u32) -> RiskClass {
+        match &self.analysis {
+            Some(a) => a.risk_areas[i as usize].class,
+            None => self.preview_risk[i as usize].1,
+        }
+    }
+
+    /// A parcel's polygon; a preview draws boxes.
+    fn parcel_geometry(&self, i: u32) -> Option<&MultiPolygon<f64>> {
+        let a = self.analysis.as_ref()?;
+        Some(&a.parcels.features[a.parcel_info[i as usize].feature].geometry)
+    }
+
+    fn parcel_fill(&self, i: u32) -> Color32 {
+        self.parcel_status
+            .get(i as usize)
+            .map_or(style::PARCEL_PENDING, |s| s.fill())
+    }
+}
+
+/// One picture to draw: the part of the map (map units), its size in pixels, the pixels per
+/// screen point (line widths are in points), and which layers are shown how.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RenderRequest {
+    pub view: Rect<f64>,
+    pub width: u32,
+    pub height: u32,
+    pub pixels_per_point: f32,
+    pub style: LayerStyle,
+}
+
+impl RenderRequest {
+    /// Map units per pixel.
+    fn map_units_per_pixel(&self) -> f64 {
+        self.view.width() / f64::from(self.width.max(1))
+    }
+}
+
+/// Where map coordinates land in a band of the picture (pixels, y down).
+#[derive(Clone, Copy)]
+struct ToPixels {
+    left: f64,
+    top: f64,
+    k: f64,
+    /// The band's pixel rows `[y0, y1)` within the whole picture, and its width.
+    y0: f64,
+    y1: f64,
+    width: f64,
+}
+
+/// How far outside a band (pixels) geometry is cut, so that cut edges and their strokes stay
+/// out of sight.
+const CLIP_MARGIN: f64 = 8.0;
+
+impl ToPixels {
+    fn x(&self, x: f64) -> f64 {
+        (x - self.left) * self.k
+    }
+    /// In band rows (0 at the band's top).
+    fn y(&self, y: f64) -> f64 {
+        (self.top - y) * self.k - self.y0
+    }
+    /// The box in band pixels, and whether any of it is in the band.
+    fn bbox(&self, b: [f64; 4]) -> Option<[f64; 4]> {
+        let (x0, x1) = (self.x(b[0]), self.x(b[2]));
+        let (y0, y1) = (self.y(b[3]), self.y(b[1]));
+        let h = self.y1 - self.y0;
+        (x1 >= 0.0 && x0 <= self.width && y1 >= 0.0 && y0 <= h).then_some([x0, y0, x1, y1])
+    }
+}
+
+fn color(c: Color32, opacity: f32) -> tiny_skia::Color {
+    tiny_skia::Color::from_rgba8(c.r(), c.g(), c.b(), (opacity.clamp(0.0, 1.0) * 255.0) as u8)
+}
+
+/// Blends `c` (straight alpha `a`) over the pixels of `[x0, x1) × [y0, y1)`.
+fn blend_rect(pm: &mut Pixmap, px: [f64; 4], c: Color32, opacity: f32) {
+    let (w, h) = (pm.width() as i64, pm.height() as i64);
+    let cx = (px[0] + px[2]) / 2.0;
+    let cy = (px[1] + px[3]) / 2.0;
+    // At least one pixel, centred on the feature.
+    let half_w = ((px[2] - px[0]) / 2.0).max(0.5);
+    let half_h = ((px[3] - px[1]) / 2.0).max(0.5);
+    let x0 = ((cx - half_w).round() as i64).clamp(0, w);
+    let x1 = ((cx + half_w).round() as i64)
+        .clamp(0, w)
+        .max(x0 + 1)
+        .min(w);
+    let y0 = ((cy - half_h).round() as i64).clamp(0, h);
+    let y1 = ((cy + half_h).round() as i64)
+        .clamp(0, h)
+        .max(y0 + 1)
+        .min(h);
+    let a = u32::from((opacity.clamp(0.0, 1.0) * 255.0) as u8);
+    let src = [c.r(), c.g(), c.b()].map(|v| u32::from(v) * a / 255);
+    let data = pm.data_mut();
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let i = ((y * w + x) * 4) as usize;
+            for (k, s) in src.iter().enumerate() {
+                data[i + k] = (s + u32::from(data[i + k]) * (255 - a) / 255) as u8;
+            }
+            data[i + 3] = (a + u32::from(data[i + 3]) * (255 - a) / 255) as u8;
+        }
+    }
+}
+
+/// Cuts a ring (band pixels) to the band widened by `CLIP_MARGIN` (Sutherland–Hodgman). The
+/// area inside the band is unchanged, for any fill rule.
+fn clip_ring(ring: &mut Vec<[f64; 2]>, scratch: &mut Vec<[f64; 2]>, w: f64, h: f64) {
+    let lo = -CLIP_MARGIN;
+    let edges: [(usize, f64, bool); 4] = [
+        (0, lo, true),
+        (0, w + CLIP_MARGIN, false),
+        (1, lo, true),
+        (1, h + CLIP_MARGIN, false),
+    ];
+    for (axis, limit, keep_above) in edges {
+        scratch.clear();
+        let inside = |p: &[f64; 2]| {
+            if keep_above {
+                p[axis] >= limit
+            } else {
+                p[axis] <= limit
+            }
+        };
+        let n = ring.len();
+        for i in 0..n {
+            let (a, b) = (ring[i], ring[(i + 1) % n]);
+            let (ia, ib) = (inside(&a), inside(&b));
+            if ia {
+                scratch.push(a);
+            }
+            if ia != ib {
+                let t = (limit - a[axis]) / (b[axis] - a[axis]);
+                let mut p = [a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])];
+                p[axis] = limit;
+                scratch.push(p);
+            }
+        }
+        std::mem::swap(ring, scratch);
+        if ring.is_empty() {
+            return;
+        }
+    }
+}
+
+/// The polygon as a tiny-skia path in band pixels, cut to the band when it reaches far out.
+fn path_of(
+    g: &geo::MultiPolygon<f64>,
+    t: &ToPixels,
+    px: [f64; 4],
+    buf: &mut (Vec<[f64; 2]>, Vec<[f64; 2]>),
+) -> Option<tiny_skia::Path> {
+    let h = t.y1 - t.y0;
+    // Coordinates far outside the band lose precision as f32 and can overflow the
+    // rasteriser's fixed point: cut such polygons first.
+    let far = px[0] < -4.0 * t.width - 1e3
+        || px[2] > 5.0 * t.width + 1e3
+        || px[1] < -4.0 * h - 1e3
+        || px[3] > 5.0 * h + 1e3;
+    let mut pb = PathBuilder::new();
+    for poly in &g.0 {
+        for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+            let (pts, scratch) = (&mut buf.0, &mut buf.1);
+            pts.clear();
+            pts.extend(ring.0.iter().map(|c| [t.x(c.x), t.y(c.y)]));
+            if far {
+                clip_ring(pts, scratch, t.width, h);
+            }
+            let mut it = pts.iter();
+            let Some(first) = it.next() else { continue };
+            pb.move_to(first[0] as f32, first[1] as f32);
+            for p in it {
+                pb.line_to(p[0] as f32, p[1] as f32);
+            }
+            pb.close();
+        }
+    }
+    pb.finish()
+}
+
+/// Draws one band of the picture. `None`: cancelled.
+fn draw_band(
+    scene: &MapScene,
+    req: &RenderRequest,
+    t: ToPixels,
+    parcels: &[u32],
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Option<Pixmap> {
+    let mut pm = Pixmap::new(req.width, (t.y1 - t.y0) as u32)?;
+    let bg = style::MAP_BACKGROUND;
+    pm.fill(tiny_skia::Color::from_rgba8(bg.r(), bg.g(), bg.b(), 255));
+    let mut buf = (Vec::new(), Vec::new());
+    let mut paint = Paint {
+        anti_alias: true,
+        ..Paint::default()
+    };
+    let ppp = f64::from(req.pixels_per_point);
+    let points_per_unit = 1.0 / (req.map_units_per_pixel() * ppp);
+    let s = req.style;
+    let risk_outlines = s.show_risk && 1.0 / points_per_unit < style::RISK_OUTLINE_SCALE;
+    let parcel_outlines = s.show_parcels && 1.0 / points_per_unit < style::OUTLINE_SCALE;
+    let risk_in_band: Vec<(u32, [f64; 4])> = if s.show_risk {
+        scene
+            .risk_order
+            .iter()
+            .filter_map(|&i| {
+                let b = scene.risk_boxes[i as usize]?;
+                let px = t.bbox([b.min().x, b.min().y, b.max().x, b.max().y])?;
+                Some((i, px))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for &(i, px) in &risk_in_band {
+        let fill = risk_fill(scene.risk_class(i));
+        if (px[2] - px[0]).max(px[3] - px[1]) < DOT_PX {
+            blend_rect(&mut pm, px, fill, s.risk_opacity);
+        } else if let Some(path) = path_of(scene.risk_geometry(i), &t, px, &mut buf) {
+            paint.set_color(color(fill, s.risk_opacity));
+            pm.fill_path(
+                &path,
+                &paint,
+                FillRule::EvenOdd,
+                Transform::identity(),
+                None,
+            );
+        }
+    }
+    if cancelled() {
+        return None;
+    }
+    // The parcels in the band, with their boxes in band pixels.
+    let in_band = |i: &u32| Some((*i, t.bbox(scene.parcel_boxes[*i as usize])?));
+    for (k, (i, px)) in parcels.iter().filter_map(in_band).enumerate() {
+        if k % 4096 == 4095 && cancelled() {
+            return None;
+        }
+        let fill = scene.parcel_fill(i);
+        let geometry = scene.parcel_geometry(i);
+        if (px[2] - px[0]).max(px[3] - px[1]) < DOT_PX || geometry.is_none() {
+            // A dot, or a preview's box.
+            blend_rect(&mut pm, px, fill, s.parcel_opacity);
+        } else if let Some(path) = geometry.and_then(|g| path_of(g, &t, px, &mut buf)) {
+            paint.set_color(color(fill, s.parcel_opacity));
+            pm.fill_path(
+                &path,
+                &paint,
+                FillRule::EvenOdd,
+                Transform::identity(),
+                None,
+            );
+        }
+    }
+    if risk_outlines {
+        let stroke = Stroke {
+            width: ppp as f32,
+            ..Stroke::default()
+        };
+        for &(i, px) in &risk_in_band {
+            if let Some(path) = path_of(scene.risk_geometry(i), &t, px, &mut buf) {
+                paint.set_color(color(risk_outline(scene.risk_class(i)), 1.0));
+                pm.stroke_path(&path, &paint, &stroke, Transform::identity(), None);
+            }
+        }
+    }
+    if parcel_outlines {
+        let stroke = Stroke {
+            width: (0.6 * ppp) as f32,
+            ..Stroke::default()
+        };
+        paint.set_color(color(style::PARCEL_OUTLINE, 1.0));
+        for (i, px) in parcels.iter().filter_map(in_band) {
+            if let Some(path) = scene
+                .parcel_geometry(i)
+                .and_then(|g| path_of(g, &t, px, &mut buf))
+            {
+                pm.stroke_path(&path, &paint, &stroke, Transform::identity(), None);
+            }
+        }
+    }
+    Some(pm)
+}
+
+/// Draws the picture `req` asks for. `None` if `cancelled` turned true on the way.
+pub fn render(
+    scene: &MapScene,
+    req: &RenderRequest,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Option<ColorImage> {
+    let (w, h) = (req.width.max(1), req.height.max(1));
+    let k = 1.0 / req.map_units_per_pixel();
+    // The parcels in view, in layer order: from the R-tree when zoomed in, else all.
+    let index = scene.index.get();
+    let parcels: Vec<u32> = if !req.style.show_parcels {
+        Vec::new()
+    } else if let (Some(idx), false) =
+        (index, scene.extent.is_some_and(|e| contains(&req.view, &e)))
+    {
+        let mut v: Vec<u32> = idx.intersecting(&req.view).collect();
+        v.par_sort_unstable();
+        v
+    } else {
+        (0..scene.parcel_boxes.len() as u32).collect()
+    };
+    // Bands of `BAND_ROWS` rows, drawn in parallel; each gets the parcels that reach it, in
+    // layer order. The bands do not depend on the number of threads, nor the picture.
+    let bands = h.div_ceil(BAND_ROWS);
+    let to_pixels = |b: u32| ToPixels {
+        left: req.view.min().x,
+        top: req.view.max().y,
+        k,
+        y0: f64::from(b * BAND_ROWS),
+        y1: f64::from(((b + 1) * BAND_ROWS).min(h)),
+        width: f64::from(w),
+    };
+    let whole = to_pixels(0);
+    let mut per_band: Vec<Vec<u32>> = vec![Vec::new(); bands as usize];
+    for &i in &parcels {
+        let b = scene.parcel_boxes[i as usize];
+        // Rows and columns reached, with a pixel's slack for dots and strokes.
+        let (top, bottom) = (whole.y(b[3]) - 1.0, whole.y(b[1]) + 1.0);
+        let (left, right) = (whole.x(b[0]) - 1.0, whole.x(b[2]) + 1.0);
+        if !(bottom >= 0.0 && top < f64::from(h) && right >= 0.0 && left < f64::from(w)) {
+            continue;
+        }
+        let first = (top.max(0.0) as u32 / BAND_ROWS).min(bands - 1);
+        let last = ((bottom.max(0.0) as u32) / BAND_ROWS).min(bands - 1);
+        for list in &mut per_band[first as usize..=last as usize] {
+            list.push(i);
+        }
+    }
+    if cancelled() {
+        return None;
+    }
+    let pieces: Option<Vec<Pixmap>> = per_band
+        .par_iter()
+        .enumerate()
+        .map(|(b, list)| draw_band(scene, req, to_pixels(b as u32), list, cancelled))
+        .collect();
+    let mut pixels = Vec::with_capacity((w * h) as usize);
+    for pm in pieces? {
+        pixels.extend(
+            pm.data()
+                .chunks_exact(4)
+                .map(|p| Color32::from_rgba_premultiplied(p[0], p[1], p[2], p[3])),
+        );
+    }
+    Some(ColorImage::new([w as usize, h as usize], pixels))
+}
+
+fn contains(outer: &Rect<f64>, inner: &Rect<f64>) -> bool {
+    outer.min().x <= inner.min().x
+        && outer.min().y <= inner.min().y
+        && outer.max().x >= inner.max().x
+        && outer.max().y >= inner.max().y
+}
+
+/// A picture drawn, or why it could not be.
+struct Rendered {
+    scene: u64,
+    req: RenderRequest,
+    image: Result<ColorImage, String>,
+    millis: f64,
+}
+
+struct Job {
+    generation: u64,
+    scene: Arc<MapScene>,
+    req: RenderRequest,
+}
+
+/// The map picture on screen and the thread drawing the next one.
+pub struct Renderer {
+    jobs: Sender<Job>,
+    latest: Arc<AtomicU64>,
+    done: Arc<Mutex<Option<Rendered>>>,
+    /// The last request sent, and for which scene.
+    sent: Option<(u64, RenderRequest)>,
+    /// The picture on screen: its texture, scene and request.
+    shown: Option<(egui::TextureHandle, u64, RenderRequest)>,
+    /// Why the last picture failed, if it did.
+    pub error: Option<String>,
+    /// How long the last picture took to draw (ms).
+    pub last_millis: f64,
+    /// Pictures put on screen so far.
+    pub pictures: u64,
+}
+
+impl Renderer {
+    /// Starts the `map-render` thread; it ends when the renderer is dropped. Should the
+    /// thread not start, the map says so where it would be drawn.
+    pub fn start(ctx: &egui::Context) -> Renderer {
+        let (jobs, rx) = channel::<Job>();
+        let latest = Arc::new(AtomicU64::new(0));
+        let done: Arc<Mutex<Option<Rendered>>> = Arc::default();
+        let (l, d, ctx) = (latest.clone(), done.clone(), ctx.clone());
+        let error = std::thread::Builder::new()
+            .name("map-render".into())
+            .spawn(move || worker(&rx, &l, &d, &ctx))
+            .err()
+            .map(|e| format!("cannot start the map's drawing thread: {e}"));
+        Renderer {
+            jobs,
+            latest,
+            done,
+            sent: None,
+            shown: None,
+            error,
+            last_millis: 0.0,
+            pictures: 0,
+        }
+    }
+
+    /// Asks for the picture `req` of `scene` unless it is the one asked for last.
+    pub fn request(&mut self, scene: &Arc<MapScene>, req: RenderRequest) {
+        let key = (scene.id, req);
+        if self.sent == Some(key) {
+            return;
+        }
+        self.sent = Some(key);
+        let generation = self.latest.fetch_add(1, Ordering::Relaxed) + 1;
+        // The thread only ends with the renderer, so sending cannot fail while it lives.
+        let _ = self.jobs.send(Job {
+            generation,
+            scene: scene.clone(),
+            req,
+        });
+    }
+
+    /// Takes a finished picture into the texture.
+    pub fn poll(&mut self, ctx: &egui::Context) {
+        let Some(r) = self.done.lock().ok().and_then(|mut d| d.take()) else {
+            return;
+        };
+        self.last_millis = r.millis;
+        match r.image {
+            Ok(image) => {
+                self.error = None;
+                self.pictures += 1;
+                let options = egui::TextureOptions::LINEAR;
+                match &mut self.shown {
+                    Some((tex, scene, req)) => {
+                        tex.set(image, options);
+                        *scene = r.scene;
+                        *req = r.req;
+                    }
+                    None => {
+                        self.shown = Some((ctx.load_texture("map", image, options), r.scene, r.req))
+                    }
+                }
+            }
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    /// The latest picture, if any: its texture, the part of the map it shows and the id of
+    /// its scene. It stays on screen until the next one is drawn, as QGIS keeps its canvas,
+    /// also when the scene changes (a newer preview, the analysed layers).
+    pub fn shown(&self) -> Option<(egui::TextureId, Rect<f64>, u64)> {
+        let (tex, s, req) = self.shown.as_ref()?;
+        Some((tex.id(), req.view, *s))
+    }
+
+    /// The picture on screen is the one asked for last.
+    pub fn up_to_date(&self) -> bool {
+        match (&self.shown, &self.sent) {
+            (Some((_, s, r)), Some((sent_s, sent_r))) => s == sent_s && r == sent_r,
+            _ => false,
+        }
+    }
+}
+
+fn worker(
+    rx: &Receiver<Job>,
+    latest: &AtomicU64,
+    done: &Mutex<Option<Rendered>>,
+    ctx: &egui::Context,
+) {
+    // Its own threads, one fewer than the cores, so that the UI thread always has a core
+    // while a picture is drawn.
+    let threads =
+        std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("map-render-{i}"))
+        .build()
+        .ok();
+    while let Ok(mut job) = rx.recv() {
+        // Only the newest request matters.
+        while let Ok(newer) = rx.try_recv() {
+            job = newer;
+        }
+        let generation = job.generation;
+        let cancelled = || latest.load(Ordering::Relaxed) != generation;
+        let started = std::time::Instant::now();
+        let draw = || render(&job.scene, &job.req, &cancelled);
+        let image = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &pool {
+            Some(p) => p.install(draw),
+            None => draw(),
+        }));
+        let image = match image {
+            Ok(Some(image)) => Ok(image),
+            Ok(None) => continue,
+            Err(_) => Err("the map could not be drawn (internal error; please report it)".into()),
+        };
+        if let Ok(mut d) = done.lock() {
+            *d = Some(Rendered {
+                scene: job.scene.id,
+                req: job.req,
+                image,
+                millis: started.elapsed().as_secs_f64() * 1000.0,
+            });
+        }
+        ctx.request_repaint();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::{Area, InteriorPoint};
+    use soilrisk::pipeline::{Control, Request, run};
+
+    fn sample_scene() -> MapScene {
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+        let req = Request::new(dir.join("risk_areas.shp"), dir.join("parcels.shp"));
+        MapScene::build(Arc::new(run(&req, Control::default()).unwrap()))
+    }
+
+    fn request(view: Rect<f64>, width: u32, height: u32, style: LayerStyle) -> RenderRequest {
+        RenderRequest {
+            view,
+            width,
+            height,
+            pixels_per_point: 1.0,
+            style,
+        }
+    }
+
+    /// A square view of `side` map units around `at`.
+    fn around(at: geo::Point<f64>, side: f64) -> Rect<f64> {
+        Rect::new(
+            (at.x() - side / 2.0, at.y() - side / 2.0),
+            (at.x() + side / 2.0, at.y() + side / 2.0),
+        )
+    }
+
+    fn pixel(img: &ColorImage, x: usize, y: usize) -> Color32 {
+        img.pixels[y * img.size[0] + x]
+    }
+
+    /// `fill` at `opacity` over `under`, as 8-bit channels.
+    fn over(fill: Color32, opacity: f32, under: Color32) -> Color32 {
+        let a = f32::from((opacity * 255.0) as u8) / 255.0;
+        let mix = |f: u8, u: u8| (f32::from(f) * a + f32::from(u) * (1.0 - a)).round() as u8;
+        Color32::from_rgb(
+            mix(fill.r(), under.r()),
+            mix(fill.g(), under.g()),
+            mix(fill.b(), under.b()),
+        )
+    }
+
+    fn close(a: Color32, b: Color32) -> bool {
+        a.to_array()
+            .iter()
+            .zip(b.to_array())
+            .all(|(x, y)| x.abs_diff(y) <= 2)
+    }
+
+    fn nothing() -> &'static (dyn Fn() -> bool + Sync) {
+        &|| false
+    }
+
+    #[test]
+    fn a_parcel_is_drawn_in_its_status_colour_where_it_lies() {
+        let scene = sample_scene();
+        let a = scene.analysis.as_ref().unwrap();
+        // The largest parcel outside every risk area, and one at risk and untreated.
+        for wanted in [ParcelStatus::NoRisk, ParcelStatus::Untreated] {
+            let i = (0..a.parcel_info.len())
+                .filter(|&i| scene.parcel_status[i] == wanted)
+                .max_by(|&x, &y| {
+                    a.parcel_results[x]
+                        .area_m2
+                        .total_cmp(&a.parcel_results[y].area_m2)
+                })
+                .unwrap();
+            let g = &a.parcels.features[a.parcel_info[i].feature].geometry;
+            let at = g.interior_point().unwrap();
+            let side = g.unsigned_area().sqrt() * 3.0;
+            let img = render(
+                &scene,
+                &request(
+                    around(at, side),
+                    201,
+                    201,
+                    LayerStyle {
+                        show_risk: false,
+                        ..LayerStyle::default()
+                    },
+                ),
+                nothing(),
+            )
+            .unwrap();
+            assert_eq!(img.size, [201, 201]);
+            let want = over(wanted.fill(), style::PARCEL_OPACITY, style::MAP_BACKGROUND);
+            let got = pixel(&img, 100, 100);
+            assert!(close(got, want), "{wanted:?}: {got:?}, not {want:?}");
+        }
+    }
+
+    #[test]
+    fn deep_inside_a_risk_area_the_whole_picture_is_its_fill() {
+        // At a millimetre a pixel the area's outline lies a million pixels out: it is cut to
+        // the picture before it is filled.
+        let scene = sample_scene();
+        let a = scene.analysis.as_ref().unwrap();
+        let face = a
+            .map
+            .faces
+            .iter()
+            .filter(|f| f.risks.len() == 1)
+            .max_by(|x, y| {
+                x.polygon
+                    .unsigned_area()
+                    .total_cmp(&y.polygon.unsigned_area())
+            })
+            .unwrap();
+        let at = face.polygon.interior_point().unwrap();
+        let class = a.risk_areas[face.risks[0] as usize].class;
+        let img = render(
+            &scene,
+            &request(
+                around(at, 0.064),
+                64,
+                64,
+                LayerStyle {
+                    show_parcels: false,
+                    ..LayerStyle::default()
+                },
+            ),
+            nothing(),
+        )
+        .unwrap();
+        let want = over(risk_fill(class), style::RISK_OPACITY, style::MAP_BACKGROUND);
+        assert!(
+            img.pixels.iter().all(|&p| close(p, want)),
+            "{:?}",
+            pixel(&img, 0, 0)
+        );
+    }
+
+    #[test]
+    fn hidden_layers_leave_the_background() {
+        let scene = sample_scene();
+        let style_ = LayerStyle {
+            show_risk: false,
+            show_parcels: false,
+            ..LayerStyle::default()
+        };
+        let img = render(
+            &scene,
+            &request(scene.extent.unwrap(), 80, 60, style_),
+            nothing(),
+        )
+        .unwrap();
+        assert!(img.pixels.iter().all(|&p| p == style::MAP_BACKGROUND));
+    }
+
+    #[test]
+    fn far_out_each_parcel_is_a_dot_where_it_lies() {
+        let scene = sample_scene();
+        let e = scene.extent.unwrap();
+        let (w, h) = (60u32, 40u32);
+        // Fit the extent's width; the view is as tall as the pixels are.
+        let k = f64::from(w) / e.width();
+        let view = Rect::new(
+            (e.min().x, e.max().y - f64::from(h) / k),
+            (e.max().x, e.max().y),
+        );
+        let req = request(
+            view,
+            w,
+            h,
+            LayerStyle {
+                show_risk: false,
+                ..LayerStyle::default()
+            },
+        );
+        let img = render(&scene, &req, nothing()).unwrap();
+        // Which pixels hold a parcel centre, and which have none within two pixels.
+        let mut near = vec![false; (w * h) as usize];
+        let mut centres = Vec::new();
+        for b in &scene.parcel_boxes {
+            let x = ((b[0] + b[2]) / 2.0 - view.min().x) * k;
+            let y = (view.max().y - (b[1] + b[3]) / 2.0) * k;
+            assert!(
+                (b[2] - b[0]).max(b[3] - b[1]) * k < DOT_PX,
+                "the parcels are dots here"
+            );
+            if x < 0.0 || y < 0.0 || x >= f64::from(w) || y >= f64::from(h) {
+                continue;
+            }
+            centres.push((x as usize, y as usize));
+            for dy in -2..=2i64 {
+                for dx in -2..=2i64 {
+                    let (px, py) = (x as i64 + dx, y as i64 + dy);
+                    if (0..i64::from(w)).contains(&px) && (0..i64::from(h)).contains(&py) {
+                        near[(py * i64::from(w) + px) as usize] = true;
+                    }
+                }
+            }
+        }
+        assert!(centres.len() > 100);
+        for (x, y) in centres {
+            assert_ne!(
+                pixel(&img, x, y),
+                style::MAP_BACKGROUND,
+                "no dot at {x},{y}"
+            );
+        }
+        let empty: Vec<usize> = (0..near.len()).filter(|&i| !near[i]).collect();
+        assert!(!empty.is_empty());
+        assert!(
+            empty
+                .iter()
+                .all(|&i| img.pixels[i] == style::MAP_BACKGROUND)
+        );
+    }
+
+    #[test]
+    fn the_picture_is_the_same_whatever_the_number_of_threads() {
+        let scene = sample_scene();
+        let e = scene.extent.unwrap();
+        let req = request(
+            around(e.center().into(), e.width() / 5.0),
+            240,
+            180,
+            LayerStyle::default(),
+        );
+        let on = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| render(&scene, &req, nothing()).unwrap())
+        };
+        let one = on(1);
+        assert!(one.pixels.iter().any(|&p| p != style::MAP_BACKGROUND));
+        assert!(one.pixels == on(3).pixels);
+        assert!(one.pixels == on(8).pixels);
+    }
+
+    #[test]
+    fn a_preview_draws_the_risk_areas_and_the_parcels_boxes_read_so_far() {
+        let scene = sample_scene();
+        let a = scene.analysis.as_ref().unwrap();
+        let risk: Vec<_> = a
+            .risk_areas
+            .iter()
+            .map(|r| (a.risk.features[r.feature].geometry.clone(), r.class))
+            .collect();
+        // The first half of the parcels has been read.
+        let half = scene.parcel_boxes.len() / 2;
+        let preview = MapScene::preview(Arc::new(risk), scene.parcel_boxes[..half].to_vec());
+        assert!(preview.analysis.is_none());
+        let e = preview.extent.unwrap();
+        assert!(contains(&scene.extent.unwrap(), &e));
+        let style_ = LayerStyle {
+            show_risk: false,
+            ..LayerStyle::default()
+        };
+        let pending = over(
+            style::PARCEL_PENDING,
+            style::PARCEL_OPACITY,
+            style::MAP_BACKGROUND,
+        );
+        // A parcel read is its box in the pending colour, one not read yet is not drawn (one
+        // whose centre no box read covers).
+        let centre_of = |b: [f64; 4]| [(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0];
+        let unread = (half..scene.parcel_boxes.len())
+            .find(|&i| {
+                let c = centre_of(scene.parcel_boxes[i]);
+                let pad = (scene.parcel_boxes[i][2] - scene.parcel_boxes[i][0]) * 0.75;
+                scene.parcel_boxes[..half].iter().all(|b| {
+                    c[0] + pad < b[0] || c[0] - pad > b[2] || c[1] + pad < b[1] || c[1] - pad > b[3]
+                })
+            })
+            .unwrap();
+        for (i, read) in [(0, true), (unread, false)] {
+            let b = scene.parcel_boxes[i];
+            let centre = geo::Point::new((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0);
+            let side = (b[2] - b[0]).max(b[3] - b[1]) * 1.5;
+            let img = render(
+                &preview,
+                &request(around(centre, side), 31, 31, style_),
+                nothing(),
+            )
+            .unwrap();
+            let got = pixel(&img, 15, 15);
+            if read {
+                assert!(close(got, pending), "{got:?}");
+            } else {
+                assert!(!close(got, pending), "{got:?}");
+            }
+        }
+        // The risk areas are drawn as in the analysed scene.
+        let whole = request(
+            scene.extent.unwrap(),
+            120,
+            90,
+            LayerStyle {
+                show_parcels: false,
+                ..LayerStyle::default()
+            },
+        );
+        let (p, s) = (
+            render(&preview, &whole, nothing()).unwrap(),
+            render(&scene, &whole, nothing()).unwrap(),
+        );
+        assert!(p.pixels == s.pixels);
+    }
+
+    #[test]
+    fn the_parcels_under_a_point_are_the_same_before_and_after_the_index() {
+        let scene = sample_scene();
+        let points: Vec<[f64; 2]> = scene
+            .parcel_boxes
+            .iter()
+            .step_by(97)
+            .map(|b| [(b[0] + b[2]) / 2.0, b[1] + (b[3] - b[1]) * 0.9])
+            .collect();
+        let scanned: Vec<Vec<u32>> = points
+            .iter()
+            .map(|p| scene.parcels_at(p[0], p[1]))
+            .collect();
+        assert!(scanned.iter().all(|h| !h.is_empty()));
+        assert_eq!(scene.build_index().len(), scene.parcel_boxes.len());
+        let indexed: Vec<Vec<u32>> = points
+            .iter()
+            .map(|p| scene.parcels_at(p[0], p[1]))
+            .collect();
+        assert_eq!(scanned, indexed);
+        // The same picture with the index as without (the R-tree only picks what is in view).
+        let e = scene.extent.unwrap();
+        let req = request(
+            around(e.center().into(), e.width() / 8.0),
+            160,
+            120,
+            LayerStyle::default(),
+        );
+        let fresh = sample_scene();
+        let (with, without) = (
+            render(&scene, &req, nothing()).unwrap(),
+            render(&fresh, &req, nothing()).unwrap(),
+        );
+        assert!(with.pixels == without.pixels);
+    }
+
+    #[test]
+    fn a_cancelled_picture_is_dropped() {
+        let scene = sample_scene();
+        let req = request(scene.extent.unwrap(), 100, 100, LayerStyle::default());
+        assert!(render(&scene, &req, &|| true).is_none());
+    }
+
+    #[test]
+    fn rings_far_out_are_cut_to_the_band_and_its_margin() {
+        let (mut ring, mut scratch) = (
+            vec![[-1e7, -1e7], [1e7, -1e7], [1e7, 1e7], [-1e7, 1e7]],
+            Vec::new(),
+        );
+        clip_ring(&mut ring, &mut scratch, 100.0, 50.0);
+        let area = |r: &[[f64; 2]]| {
+            (0..r.len())
+                .map(|i| {
+                    let (a, b) = (r[i], r[(i + 1) % r.len()]);
+                    a[0] * b[1] - b[0] * a[1]
+                })
+                .sum::<f64>()
+                / 2.0
+        };
+        let m = CLIP_MARGIN;
+        assert!((area(&ring) - (100.0 + 2.0 * m) * (50.0 + 2.0 * m)).abs() < 1e-6);
+        assert!(
+            ring.iter()
+                .all(|p| (-m..=100.0 + m).contains(&p[0]) && (-m..=50.0 + m).contains(&p[1]))
+        );
+        // A ring inside is kept as it is; one wholly outside vanishes.
+        let inside = vec![[1.0, 1.0], [9.0, 1.0], [5.0, 7.0]];
+        let mut r = inside.clone();
+        clip_ring(&mut r, &mut scratch, 100.0, 50.0);
+        assert_eq!(r, inside);
+        let mut r = vec![[500.0, 1.0], [900.0, 1.0], [700.0, 7.0]];
+        clip_ring(&mut r, &mut scratch, 100.0, 50.0);
+        assert!(r.is_empty());
+    }
+}
