@@ -1025,11 +1025,15 @@ mod tests {
                 ..LayerStyle::default()
             },
         );
-        let (p, s) = (
-            render(&preview, &whole, nothing()).unwrap(),
-            render(&scene, &whole, nothing()).unwrap(),
+        assert!(same_picture(&preview, &scene, &whole));
+    }
+
+    fn same_picture(a: &MapScene, b: &MapScene, req: &RenderRequest) -> bool {
+        let (a, b) = (
+            render(a, req, nothing()).unwrap(),
+            render(b, req, nothing()).unwrap(),
         );
-        assert!(p.pixels == s.pixels);
+        a.size == b.size && a.pixels == b.pixels
     }
 
     #[test]
@@ -1041,17 +1045,16 @@ mod tests {
             .step_by(97)
             .map(|b| [(b[0] + b[2]) / 2.0, b[1] + (b[3] - b[1]) * 0.9])
             .collect();
-        let scanned: Vec<Vec<u32>> = points
-            .iter()
-            .map(|p| scene.parcels_at(p[0], p[1]))
-            .collect();
+        let hits = || -> Vec<Vec<u32>> {
+            points
+                .iter()
+                .map(|p| scene.parcels_at(p[0], p[1]))
+                .collect()
+        };
+        let scanned = hits();
         assert!(scanned.iter().all(|h| !h.is_empty()));
         assert_eq!(scene.build_index().len(), scene.parcel_boxes.len());
-        let indexed: Vec<Vec<u32>> = points
-            .iter()
-            .map(|p| scene.parcels_at(p[0], p[1]))
-            .collect();
-        assert_eq!(scanned, indexed);
+        assert_eq!(scanned, hits());
         // The same picture with the index as without (the R-tree only picks what is in view).
         let e = scene.extent.unwrap();
         let req = request(
@@ -1060,12 +1063,7 @@ mod tests {
             120,
             LayerStyle::default(),
         );
-        let fresh = sample_scene();
-        let (with, without) = (
-            render(&scene, &req, nothing()).unwrap(),
-            render(&fresh, &req, nothing()).unwrap(),
-        );
-        assert!(with.pixels == without.pixels);
+        assert!(same_picture(&scene, &sample_scene(), &req));
     }
 
     #[test]
