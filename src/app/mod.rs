@@ -229,8 +229,14 @@ impl SoilriskApp {
         self.risk_path = req.risk.clone();
         self.parcels_path = req.parcels.clone();
         self.request = req.clone();
-        // On the first open the layers are drawn as they are read; later, the layers on
-        // screen stay until the new ones are analysed.
+        // On the first open the layers are drawn as they are read (the previews of a load
+        // given up go with it); later, the layers on screen stay until the new ones are
+        // analysed.
+        if self.session.is_none() {
+            self.preview = None;
+            self.preview_fit = None;
+            self.fit_pending = true;
+        }
         match Task::load(ctx, req, self.session.is_none()) {
             Ok(t) => self.task = Some(t),
             Err(e) => self.error = Some(e),

@@ -808,3 +808,44 @@ fn a_preview_is_drawn_but_not_picked_from() {
     assert_eq!(h.state().selection, None);
     assert!(h.state().error.is_none());
 }
+
+#[test]
+fn after_a_failed_first_open_the_next_layers_are_fitted_while_they_load() {
+    let mut h = Harness::builder()
+        .with_size(Vec2::new(1400.0, 900.0))
+        .build_eframe(|cc| {
+            SoilriskApp::new(
+                cc,
+                PathBuf::from("/nonexistent/risk.shp"),
+                PathBuf::from("/nonexistent/parcels.shp"),
+            )
+        });
+    wait_until(&mut h, "the failed load", |a| a.task.is_none());
+    h.state_mut().error = None;
+    // As after a preview of a load that then failed (a field to map, say): the camera was
+    // fitted to it, then moved somewhere else entirely.
+    h.state_mut().fit_pending = false;
+    h.state_mut().camera.center = [0.0, 0.0];
+    let ctx = h.ctx.clone();
+    h.state_mut()
+        .open(&ctx, sample("risk_areas.shp"), sample("parcels.shp"));
+    // The first frame that shows a preview has the camera on it.
+    let start = Instant::now();
+    loop {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "waited too long"
+        );
+        h.step();
+        let a = h.state();
+        if let Some(p) = a.preview.as_ref().filter(|_| !a.fit_pending) {
+            let e = p.extent.unwrap();
+            let view = a.camera.view(a.map_rect);
+            assert!(view.min().x <= e.center().x && e.center().x <= view.max().x);
+            assert!(view.max().y >= e.center().y && e.center().y >= view.min().y);
+            break;
+        }
+        assert!(a.session.is_none(), "loaded before any preview was seen");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
