@@ -20,9 +20,12 @@ pub enum Subset {
     Untreated,
 }
 
+/// The rows' order: the layer's own (as QGIS opens its attribute table; nothing to sort, so a
+/// million rows open at once), or by a column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortBy {
     #[default]
+    Layer,
     Id,
     Region,
     Measure,
@@ -99,6 +102,7 @@ impl TableState {
         let order = |&x: &usize, &y: &usize| {
             let (px, py) = (&a.parcel_info[x], &a.parcel_info[y]);
             let o = match self.sort {
+                SortBy::Layer => x.cmp(&y),
                 SortBy::Id => px.id.cmp(&py.id),
                 SortBy::Region => px.region.cmp(&py.region).then(px.id.cmp(&py.id)),
                 SortBy::Measure => px
@@ -143,6 +147,17 @@ pub fn show(
                 state.subset = s;
                 state.dirty = true;
             }
+        }
+        ui.separator();
+        if ui
+            .selectable_label(state.sort == SortBy::Layer, "layer order")
+            .on_hover_text("the rows in the order of the layer's records")
+            .clicked()
+            && state.sort != SortBy::Layer
+        {
+            state.sort = SortBy::Layer;
+            state.descending = false;
+            state.dirty = true;
         }
         ui.separator();
         let label = ui.label("filter");

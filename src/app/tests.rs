@@ -318,7 +318,17 @@ fn attribute_table_filters_sorts_and_selects() {
     h.key_press(egui::Key::Escape); // close the menu
     h.run_steps(2);
     assert!(h.state().settings.show_table);
-    assert_eq!(h.state().table.rows().len(), 30_000);
+    // In the layer's order at first, as QGIS opens it.
+    let n = h
+        .state()
+        .session
+        .as_ref()
+        .unwrap()
+        .analysis
+        .parcel_info
+        .len();
+    assert_eq!(h.state().table.rows(), (0..n).collect::<Vec<_>>());
+    assert_eq!(n, 30_000);
 
     h.get_by_label("untreated").click();
     h.run_steps(2);
@@ -363,6 +373,13 @@ fn attribute_table_filters_sorts_and_selects() {
             .iter()
             .all(|&i| *a.parcel_info[i].region == *region)
     );
+
+    // Back to the layer's order: the filtered rows in record order.
+    h.get_by_label("layer order").click();
+    h.run_steps(2);
+    let rows = h.state().table.rows().to_vec();
+    assert!(rows.windows(2).all(|w| w[0] < w[1]), "in record order");
+    assert!(rows.iter().all(|&i| *a.parcel_info[i].region == *region));
 }
 
 #[test]
