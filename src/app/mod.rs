@@ -799,13 +799,22 @@ impl eframe::App for SoilriskApp {
                             &mut self.region_sort,
                             &mut self.commands,
                         ),
-                        (Some(s), RightTab::Inspector) => inspector::show(
-                            ui,
-                            &s.analysis,
-                            &s.scene,
-                            self.selection,
-                            &mut self.commands,
-                        ),
+                        (Some(s), RightTab::Inspector) => {
+                            let t = std::time::Instant::now();
+                            inspector::show(
+                                ui,
+                                &s.analysis,
+                                &s.scene,
+                                self.selection,
+                                &mut self.commands,
+                            );
+                            if self.frame_log {
+                                eprintln!(
+                                    "frame-log: inspector {:.2} ms",
+                                    t.elapsed().as_secs_f64() * 1000.0
+                                );
+                            }
+                        }
                     }
                 });
             });
@@ -816,6 +825,7 @@ impl eframe::App for SoilriskApp {
                 .resizable(true)
                 .default_size(260.0)
                 .show(ui, |ui| {
+                    let t = std::time::Instant::now();
                     table::show(
                         ui,
                         &s.analysis,
@@ -823,7 +833,13 @@ impl eframe::App for SoilriskApp {
                         &mut self.table,
                         self.selection,
                         &mut self.commands,
-                    )
+                    );
+                    if self.frame_log {
+                        eprintln!(
+                            "frame-log: table {:.2} ms",
+                            t.elapsed().as_secs_f64() * 1000.0
+                        );
+                    }
                 });
         }
         egui::CentralPanel::default().show(ui, |ui| {

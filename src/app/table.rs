@@ -70,7 +70,15 @@ impl TableState {
             return;
         }
         let needle = self.filter.trim().to_lowercase();
-        let mut rows: Vec<usize> = (0..a.parcel_info.len())
+        let n = a.parcel_info.len();
+        if self.subset == Subset::All && needle.is_empty() && self.sort == SortBy::Layer {
+            // The table as it opens: every row in record order, with nothing to test.
+            self.rows = (0..n).collect();
+            self.built_for = scene;
+            self.dirty = false;
+            return;
+        }
+        let mut rows: Vec<usize> = (0..n)
             .into_par_iter()
             .filter(|&i| {
                 let r = &a.parcel_results[i];
