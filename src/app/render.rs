@@ -388,6 +388,11 @@ fn path_of(
     pb.finish()
 }
 
+/// Fills a path in band pixels (even-odd: holes stay open).
+fn fill_path(pm: &mut Pixmap, path: &tiny_skia::Path, paint: &Paint) {
+    pm.fill_path(path, paint, FillRule::EvenOdd, Transform::identity(), None);
+}
+
 /// Draws one band of the picture. `None`: cancelled.
 fn draw_band(
     scene: &MapScene,
@@ -428,13 +433,7 @@ fn draw_band(
             blend_rect(&mut pm, px, fill, s.risk_opacity);
         } else if let Some(path) = path_of(scene.risk_geometry(i), &t, px, &mut buf) {
             paint.set_color(color(fill, s.risk_opacity));
-            pm.fill_path(
-                &path,
-                &paint,
-                FillRule::EvenOdd,
-                Transform::identity(),
-                None,
-            );
+            fill_path(&mut pm, &path, &paint);
         }
     }
     if cancelled() {
@@ -453,13 +452,7 @@ fn draw_band(
             blend_rect(&mut pm, px, fill, s.parcel_opacity);
         } else if let Some(path) = geometry.and_then(|g| path_of(g, &t, px, &mut buf)) {
             paint.set_color(color(fill, s.parcel_opacity));
-            pm.fill_path(
-                &path,
-                &paint,
-                FillRule::EvenOdd,
-                Transform::identity(),
-                None,
-            );
+            fill_path(&mut pm, &path, &paint);
         }
     }
     if risk_outlines {

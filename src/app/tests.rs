@@ -785,9 +785,8 @@ fn the_first_open_draws_the_layers_while_they_are_analysed() {
     assert_eq!(s.renderer.shown().map(|p| p.2), Some(scene.id()));
 }
 
-#[test]
-fn a_preview_is_drawn_but_not_picked_from() {
-    // No layers loaded (the files do not exist), then a preview of the sample's risk areas.
+/// A window whose first load failed (the files do not exist): nothing loaded.
+fn after_a_failed_open() -> Harness<'static, SoilriskApp> {
     let mut h = Harness::builder()
         .with_size(Vec2::new(1400.0, 900.0))
         .build_eframe(|cc| {
@@ -798,6 +797,13 @@ fn a_preview_is_drawn_but_not_picked_from() {
             )
         });
     wait_until(&mut h, "the failed load", |a| a.task.is_none());
+    h
+}
+
+#[test]
+fn a_preview_is_drawn_but_not_picked_from() {
+    // No layers loaded (the files do not exist), then a preview of the sample's risk areas.
+    let mut h = after_a_failed_open();
     assert!(h.state().error.is_some());
     let sample_layers = soilrisk::pipeline::run(
         &soilrisk::pipeline::Request::new(sample("risk_areas.shp"), sample("parcels.shp")),
@@ -828,16 +834,7 @@ fn a_preview_is_drawn_but_not_picked_from() {
 
 #[test]
 fn after_a_failed_first_open_the_next_layers_are_fitted_while_they_load() {
-    let mut h = Harness::builder()
-        .with_size(Vec2::new(1400.0, 900.0))
-        .build_eframe(|cc| {
-            SoilriskApp::new(
-                cc,
-                PathBuf::from("/nonexistent/risk.shp"),
-                PathBuf::from("/nonexistent/parcels.shp"),
-            )
-        });
-    wait_until(&mut h, "the failed load", |a| a.task.is_none());
+    let mut h = after_a_failed_open();
     h.state_mut().error = None;
     // As after a preview of a load that then failed (a field to map, say): the camera was
     // fitted to it, then moved somewhere else entirely.
