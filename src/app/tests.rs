@@ -57,6 +57,14 @@ fn wait_until(h: &mut Harness<'_, SoilriskApp>, what: &str, done: impl Fn(&Soilr
     }
 }
 
+/// How many parcels the loaded analysis holds.
+fn parcels_loaded(h: &Harness<'_, SoilriskApp>) -> usize {
+    h.state()
+        .session
+        .as_ref()
+        .map_or(0, |s| s.analysis.parcel_info.len())
+}
+
 fn click_at(h: &mut Harness<'_, SoilriskApp>, pos: Pos2) {
     h.hover_at(pos);
     for pressed in [true, false] {
@@ -319,14 +327,7 @@ fn attribute_table_filters_sorts_and_selects() {
     h.run_steps(2);
     assert!(h.state().settings.show_table);
     // In the layer's order at first, as QGIS opens it.
-    let n = h
-        .state()
-        .session
-        .as_ref()
-        .unwrap()
-        .analysis
-        .parcel_info
-        .len();
+    let n = parcels_loaded(&h);
     assert_eq!(h.state().table.rows(), (0..n).collect::<Vec<_>>());
     assert_eq!(n, 30_000);
 
@@ -413,14 +414,7 @@ fn frame_time_benchmark() {
     let t = Instant::now();
     let mut h = loaded_from(dir.join("risk_areas.shp"), dir.join("parcels.shp"));
     let load = t.elapsed();
-    let n = h
-        .state()
-        .session
-        .as_ref()
-        .unwrap()
-        .analysis
-        .parcel_info
-        .len();
+    let n = parcels_loaded(&h);
     println!(
         "window: {n} parcels loaded, analysed and drawn in {load:.2?} (first picture {:.0} ms)",
         h.state().renderer.last_millis
