@@ -274,7 +274,6 @@ impl Analysis {
 /// Runs the whole pipeline: the risk layer is read whole, the parcel layer a batch at a time
 /// (see `KeepParcels`).
 pub fn run(req: &Request, ctl: Control<'_>) -> Result<Analysis, AnalysisError> {
-    let mut timings = Timings::default();
     let t = Instant::now();
     ctl.report(Phase::Read, 0.0);
     let (risk, parcels) = rayon::join(
@@ -283,9 +282,7 @@ pub fn run(req: &Request, ctl: Control<'_>) -> Result<Analysis, AnalysisError> {
     );
     let (risk, parcels) = (risk?, parcels?);
     ctl.check()?;
-    let mut analysis = analyse(req, risk, parcels, ctl, &mut timings, t)?;
-    analysis.timings = timings;
-    Ok(analysis)
+    analyse(req, risk, parcels, ctl, t)
 }
 
 /// Runs the pipeline on layers already read (the window keeps layers loaded and re-runs this
@@ -295,17 +292,9 @@ pub fn analyse_layers(
     risk: Layer,
     parcels: Layer,
     ctl: Control<'_>,
-    timings: &mut Timings,
     started: Instant,
 ) -> Result<Analysis, AnalysisError> {
-    analyse(
-        req,
-        risk,
-        LayerReader::whole(parcels),
-        ctl,
-        timings,
-        started,
-    )
+    analyse(req, risk, LayerReader::whole(parcels), ctl, started)
 }
 
 /// The columns of the parcel layer the analysis reads.
@@ -414,9 +403,9 @@ fn analyse(
     mut risk: Layer,
     mut parcels: LayerReader,
     ctl: Control<'_>,
-    timings: &mut Timings,
     started: Instant,
 ) -> Result<Analysis, AnalysisError> {
+    let mut timings = Timings::default();
     let risk_areas = risk_attributes(&risk, req)?;
     // An empty layer is refused before its fields are looked for (an empty GeoJSON has none).
     let mut first = None;
@@ -454,7 +443,7 @@ fn analyse(
         .map(|r| (&risk.features[r.feature].geometry, r.class))
         .collect();
     let map = RiskMap::build(&inputs);
-    let index_time = t.elapsed();
+    let mut index_time = t.elapsed();
     ctl.check()?;
 
     // The parcels, a batch at a time: attributes, reprojection, overlay; then, under
@@ -552,57 +541,46 @@ fn analyse(
     read_time += t.elapsed();
     timings.phases.push((Phase::Read, read_time));
 
-    // The parcels' R-tree (for the window) is bulk-loaded on one thread while the statistics
-    // run on the others.
-    let (index, stats) = rayon::join(
-        || {
-            let t = Instant::now();
-            let parcel_index = req.index_parcels.then(|| {
-                BoxIndex::bulk(parcels.features.iter().enumerate().filter_map(|(i, f)| {
-                    geo::BoundingRect::bounding_rect(&f.geometry).map(|b| (i as u32, b))
-                }))
-            });
-            (parcel_index, t.elapsed())
-        },
-        || {
-            let t = Instant::now();
-            ctl.report(Phase::Statistics, 0.0);
-            let mut risk_results = vec![RiskResult::default(); risk_areas.len()];
-            let mut touched: Vec<u32> = Vec::new();
-            for (info, res) in parcel_info.iter().zip(&parcel_results) {
-                touched.clear();
-                for p in &res.pieces {
-                    let face = &map.faces[p.face as usize];
-                    let treated = is_treated(face.class, info.measure, info.complied);
-                    for &r in &face.risks {
-                        let rr = &mut risk_results[r as usize];
-                        rr.cultivated_m2 += p.area_m2;
-                        if treated {
-                            rr.treated_m2 += p.area_m2;
-                        }
-                        if !touched.contains(&r) {
-                            touched.push(r);
-                            rr.parcels += 1;
-                        }
-                    }
+    let t = Instant::now();
+    let parcel_index = req.index_parcels.then(|| {
+        BoxIndex::bulk(parcels.features.iter().enumerate().filter_map(|(i, f)| {
+            geo::BoundingRect::bounding_rect(&f.geometry).map(|b| (i as u32, b))
+        }))
+    });
+    index_time += t.elapsed();
+    timings.phases.push((Phase::Index, index_time));
+    timings.phases.push((Phase::Overlay, overlay_time));
+
+    let t = Instant::now();
+    ctl.report(Phase::Statistics, 0.0);
+    let mut risk_results = vec![RiskResult::default(); risk_areas.len()];
+    let mut touched: Vec<u32> = Vec::new();
+    for (info, res) in parcel_info.iter().zip(&parcel_results) {
+        touched.clear();
+        for p in &res.pieces {
+            let face = &map.faces[p.face as usize];
+            let treated = is_treated(face.class, info.measure, info.complied);
+            for &r in &face.risks {
+                let rr = &mut risk_results[r as usize];
+                rr.cultivated_m2 += p.area_m2;
+                if treated {
+                    rr.treated_m2 += p.area_m2;
+                }
+                if !touched.contains(&r) {
+                    touched.push(r);
+                    rr.parcels += 1;
                 }
             }
-            // The checks on the results belong to the statistics' time.
-            let checks = [
-                no_overlap_warning(&risk, extent, &parcel_results),
-                overlapping_parcels_warning(&parcels, &parcel_info, &parcel_results),
-            ];
-            (risk_results, checks, t.elapsed())
-        },
-    );
-    let (parcel_index, index_tree_time) = index;
-    let (risk_results, checks, statistics_time) = stats;
-    warnings.extend(checks.into_iter().flatten());
-    timings
-        .phases
-        .push((Phase::Index, index_time + index_tree_time));
-    timings.phases.push((Phase::Overlay, overlay_time));
-    timings.phases.push((Phase::Statistics, statistics_time));
+        }
+    }
+    // The checks on the results belong to the statistics' time.
+    if let Some(w) = no_overlap_warning(&risk, extent, &parcel_results) {
+        warnings.push(w);
+    }
+    if let Some(w) = overlapping_parcels_warning(&parcels, &parcel_info, &parcel_results) {
+        warnings.push(w);
+    }
+    timings.phases.push((Phase::Statistics, t.elapsed()));
 
     Ok(Analysis {
         risk,
@@ -616,7 +594,7 @@ fn analyse(
         parcel_results,
         risk_results,
         warnings,
-        timings: Timings::default(),
+        timings,
     })
 }
 

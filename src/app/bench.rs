@@ -223,14 +223,9 @@ impl WindowBench {
                         self.opening_ms.unwrap_or(f64::NAN),
                         self.samples.line()
                     );
-                    let peak = std::fs::read_to_string("/proc/self/status")
-                        .ok()
-                        .and_then(|s| {
-                            s.lines()
-                                .find_map(|l| l.strip_prefix("VmHWM:"))
-                                .map(|v| v.trim().to_string())
-                        })
-                        .unwrap_or_else(|| "unknown".into());
+                    // The same count `analyze --timings` prints (VmHWM).
+                    let peak = crate::peak_memory_mib()
+                        .map_or_else(|| "unknown".into(), |m| format!("{m} MiB"));
                     println!("window: peak memory {peak}");
                     self.stage = Stage::Done;
                     ctx.send_viewport_cmd(egui::ViewportCommand::Close);

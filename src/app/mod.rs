@@ -753,6 +753,19 @@ pub fn encoding_menu(
     changed
 }
 
+/// Runs `f`; under `SOILRISK_FRAME_LOG` (`log`), prints how long `what` took.
+fn logged<R>(log: bool, what: &str, f: impl FnOnce() -> R) -> R {
+    let t = std::time::Instant::now();
+    let r = f();
+    if log {
+        eprintln!(
+            "frame-log: {what} {:.2} ms",
+            t.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+    r
+}
+
 impl eframe::App for SoilriskApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.poll_task();
@@ -800,20 +813,15 @@ impl eframe::App for SoilriskApp {
                             &mut self.commands,
                         ),
                         (Some(s), RightTab::Inspector) => {
-                            let t = std::time::Instant::now();
-                            inspector::show(
-                                ui,
-                                &s.analysis,
-                                &s.scene,
-                                self.selection,
-                                &mut self.commands,
-                            );
-                            if self.frame_log {
-                                eprintln!(
-                                    "frame-log: inspector {:.2} ms",
-                                    t.elapsed().as_secs_f64() * 1000.0
-                                );
-                            }
+                            logged(self.frame_log, "inspector", || {
+                                inspector::show(
+                                    ui,
+                                    &s.analysis,
+                                    &s.scene,
+                                    self.selection,
+                                    &mut self.commands,
+                                )
+                            })
                         }
                     }
                 });
@@ -825,21 +833,16 @@ impl eframe::App for SoilriskApp {
                 .resizable(true)
                 .default_size(260.0)
                 .show(ui, |ui| {
-                    let t = std::time::Instant::now();
-                    table::show(
-                        ui,
-                        &s.analysis,
-                        &s.scene,
-                        &mut self.table,
-                        self.selection,
-                        &mut self.commands,
-                    );
-                    if self.frame_log {
-                        eprintln!(
-                            "frame-log: table {:.2} ms",
-                            t.elapsed().as_secs_f64() * 1000.0
-                        );
-                    }
+                    logged(self.frame_log, "table", || {
+                        table::show(
+                            ui,
+                            &s.analysis,
+                            &s.scene,
+                            &mut self.table,
+                            self.selection,
+                            &mut self.commands,
+                        )
+                    })
                 });
         }
         egui::CentralPanel::default().show(ui, |ui| {

@@ -71,33 +71,31 @@ impl TableState {
         }
         let needle = self.filter.trim().to_lowercase();
         let n = a.parcel_info.len();
-        if self.subset == Subset::All && needle.is_empty() && self.sort == SortBy::Layer {
-            // The table as it opens: every row in record order, with nothing to test.
-            self.rows = (0..n).collect();
-            self.built_for = scene;
-            self.dirty = false;
-            return;
-        }
-        let mut rows: Vec<usize> = (0..n)
-            .into_par_iter()
-            .filter(|&i| {
-                let r = &a.parcel_results[i];
-                match self.subset {
-                    Subset::All => true,
-                    Subset::AtRisk => r.contaminated_m2() > 0.0,
-                    Subset::Untreated => r.untreated_m2() > 0.0,
-                }
-            })
-            .filter(|&i| {
-                if needle.is_empty() {
-                    return true;
-                }
-                let p = &a.parcel_info[i];
-                [&*p.id, &*p.region, &*p.measure_text]
-                    .iter()
-                    .any(|t| t.to_lowercase().contains(&needle))
-            })
-            .collect();
+        let mut rows: Vec<usize> = if self.subset == Subset::All && needle.is_empty() {
+            // Nothing to filter out (the table as it opens).
+            (0..n).collect()
+        } else {
+            (0..n)
+                .into_par_iter()
+                .filter(|&i| {
+                    let r = &a.parcel_results[i];
+                    match self.subset {
+                        Subset::All => true,
+                        Subset::AtRisk => r.contaminated_m2() > 0.0,
+                        Subset::Untreated => r.untreated_m2() > 0.0,
+                    }
+                })
+                .filter(|&i| {
+                    if needle.is_empty() {
+                        return true;
+                    }
+                    let p = &a.parcel_info[i];
+                    [&*p.id, &*p.region, &*p.measure_text]
+                        .iter()
+                        .any(|t| t.to_lowercase().contains(&needle))
+                })
+                .collect()
+        };
         let num = |i: usize| -> f64 {
             let r = &a.parcel_results[i];
             match self.sort {
@@ -121,8 +119,9 @@ impl TableState {
             };
             if self.descending { o.reverse() } else { o }
         };
-        // Layers often come in id order: a pass to check is much cheaper than a sort.
-        if !rows.is_sorted_by(|x, y| order(x, y).is_le()) {
+        // The rows are in record order, and layers often come in id order: a pass to check
+        // is much cheaper than a sort.
+        if self.sort != SortBy::Layer && !rows.is_sorted_by(|x, y| order(x, y).is_le()) {
             rows.par_sort_by(order);
         }
         self.rows = rows;

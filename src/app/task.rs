@@ -5,19 +5,17 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use eframe::egui;
+use geo::MultiPolygon;
+use rayon::prelude::*;
 use soilrisk::error::{AnalysisError, LayerError};
 use soilrisk::io::read_layer;
 use soilrisk::layer::Layer;
 use soilrisk::pipeline::{
-    Analysis, Arrival, Control, Phase, Request, Timings, analyse_layers, check_mapping, run,
+    Analysis, Arrival, Control, Phase, Request, analyse_layers, check_mapping, run,
 };
-
-use std::time::{Duration, Instant};
-
-use geo::MultiPolygon;
-use rayon::prelude::*;
 use soilrisk::vocab::RiskClass;
 
 use super::render::{MapScene, box_of};
@@ -218,16 +216,14 @@ impl Task {
                         progress: Some(&report),
                         arrived: preview.then_some(&arrived as _),
                     };
-                    let started = std::time::Instant::now();
-                    let mut timings = Timings::default();
+                    let started = Instant::now();
                     let result = match source {
                         // The parcels stream through the analysis as they are read.
                         Source::Read => run(&req, ctl),
-                        Source::Layers(r, p) => check_mapping(&req, &r, &p).and_then(|()| {
-                            analyse_layers(&req, *r, *p, ctl, &mut timings, started)
-                        }),
+                        Source::Layers(r, p) => check_mapping(&req, &r, &p)
+                            .and_then(|()| analyse_layers(&req, *r, *p, ctl, started)),
                     };
-                    let mut analysis = match result {
+                    let analysis = match result {
                         Ok(a) => a,
                         Err(
                             e @ (AnalysisError::MissingField { .. }
@@ -236,9 +232,6 @@ impl Task {
                         Err(AnalysisError::Layer(e)) => return Err(read_failed(e, &req)),
                         Err(e) => return Err(LoadError::Failed(e.to_string())),
                     };
-                    if !timings.phases.is_empty() {
-                        analysis.timings = timings;
-                    }
                     report(Phase::Index, 1.0);
                     let analysis = Arc::new(analysis);
                     Ok(Loaded {
