@@ -39,10 +39,13 @@ pub fn write_atomic(
         .unwrap_or_else(|| "out".into());
     let tmp: PathBuf = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
-        let file = File::create(&tmp)?;
+        let file = SyncEvery {
+            file: File::create(&tmp)?,
+            unsynced: 0,
+        };
         let mut w = BufWriter::with_capacity(1 << 20, file);
         write(&mut w)?;
-        let file = w.into_inner().map_err(|e| e.into_error())?;
+        let file = w.into_inner().map_err(|e| e.into_error())?.file;
         file.sync_all()?;
         std::fs::rename(&tmp, path)
     })();
@@ -50,6 +53,32 @@ pub fn write_atomic(
         let _ = std::fs::remove_file(&tmp);
     }
     result.map_err(err)
+}
+
+/// A file synced to disk every `SYNC_EVERY` bytes while it is written, on the thread that
+/// writes it: the disk then works while the rest is formatted, and the final sync of a
+/// 150 MB GeoJSON waits for its last stretch only (0.29 s for all of it at the end).
+struct SyncEvery {
+    file: File,
+    unsynced: usize,
+}
+
+const SYNC_EVERY: usize = 32 << 20;
+
+impl Write for SyncEvery {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.unsynced += n;
+        if self.unsynced >= SYNC_EVERY {
+            self.file.sync_data()?;
+            self.unsynced = 0;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
 }
 
 /// Writes `summary.json` (pretty-printed, UTF-8, keys in DESIGN.md's order).
@@ -121,7 +150,21 @@ fn opt_num(x: Option<f64>) -> String {
 }
 
 fn json_str(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+    let mut out = String::with_capacity(s.len() + 2);
+    push_json_str(&mut out, s);
+    out
+}
+
+/// Appends `s` as a JSON string. Text needs escaping only for `"`, `\\` and control
+/// characters; the rest (Chinese included) is written as it is.
+fn push_json_str(out: &mut String, s: &str) {
+    if !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into()));
+    }
 }
 
 /// Appends a coordinate in degrees with at most 9 decimals (about 0.1 mm), trailing zeros
@@ -129,7 +172,7 @@ fn json_str(s: &str) -> String {
 /// time on a million parcels.
 fn push_deg(out: &mut String, x: f64) {
     if !x.is_finite() || x.abs() >= 1e9 {
-        out.push_str(&num(x));
+        push_num(out, x);
         return;
     }
     let k = (x * 1e9).round() as i64;
@@ -137,21 +180,39 @@ fn push_deg(out: &mut String, x: f64) {
         out.push('0');
         return;
     }
-    if k < 0 {
-        out.push('-');
-    }
-    let k = k.unsigned_abs();
-    let (int, mut frac) = (k / 1_000_000_000, k % 1_000_000_000);
-    // Written in place: two strings per coordinate were a fifth of the export's time.
-    let _ = write!(out, "{int}");
+    // The digits are written right to left into a buffer: `write!` with `{int}` and
+    // `{frac:0width$}` was a third of the export's formatting time.
+    let mut buf = [0u8; 24];
+    let mut at = buf.len();
+    let mut put = |b: u8| {
+        at -= 1;
+        buf[at] = b;
+    };
+    let k_abs = k.unsigned_abs();
+    let (mut int, mut frac) = (k_abs / 1_000_000_000, k_abs % 1_000_000_000);
     if frac != 0 {
         let mut width = 9;
         while frac % 10 == 0 {
             frac /= 10;
             width -= 1;
         }
-        let _ = write!(out, ".{frac:0width$}");
+        for _ in 0..width {
+            put(b'0' + (frac % 10) as u8);
+            frac /= 10;
+        }
+        put(b'.');
     }
+    loop {
+        put(b'0' + (int % 10) as u8);
+        int /= 10;
+        if int == 0 {
+            break;
+        }
+    }
+    if k < 0 {
+        put(b'-');
+    }
+    out.extend(buf[at..].iter().map(|&b| char::from(b)));
 }
 
 #[cfg(test)]
@@ -212,6 +273,12 @@ impl ToWgs84 {
     /// The `geometry` member of a feature: a Polygon for one part, else a MultiPolygon.
     pub fn geometry(&self, mp: &MultiPolygon<f64>) -> String {
         let mut out = String::with_capacity(64 + mp.0.len() * 512);
+        self.push_geometry(mp, &mut out);
+        out
+    }
+
+    /// Appends `geometry(mp)` to `out`.
+    pub fn push_geometry(&self, mp: &MultiPolygon<f64>, out: &mut String) {
         let polygon = |p: &geo::Polygon<f64>, out: &mut String| {
             out.push('[');
             self.ring(&p.exterior().0, true, out);
@@ -223,19 +290,18 @@ impl ToWgs84 {
         };
         if mp.0.len() == 1 {
             out.push_str("{\"type\":\"Polygon\",\"coordinates\":");
-            polygon(&mp.0[0], &mut out);
+            polygon(&mp.0[0], out);
         } else {
             out.push_str("{\"type\":\"MultiPolygon\",\"coordinates\":[");
             for (i, p) in mp.0.iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
-                polygon(p, &mut out);
+                polygon(p, out);
             }
             out.push(']');
         }
         out.push('}');
-        out
     }
 }
 
@@ -245,32 +311,39 @@ pub fn is_cancelled(e: &ExportError) -> bool {
     e.source.kind() == std::io::ErrorKind::Interrupted
 }
 
-/// Writes a FeatureCollection of `order.len()` features; `feature(i)` gives the properties
-/// and geometry JSON of the i-th. Blocks of features are formatted in parallel while a named
-/// writer thread writes the previous block, so memory stays bounded and order is kept.
-/// Progress is reported and cancellation checked once a block.
-fn feature_collection(
+/// Writes a FeatureCollection of the features `order` names: `properties(i, out)` appends
+/// the properties object of the i-th, `geometry(i)` gives its geometry, written in WGS 84
+/// through `to`. Blocks of features are formatted in parallel, a run of features into one
+/// string, while a named writer thread writes the previous block, so memory stays bounded
+/// and order is kept. Progress is reported and cancellation checked once a block.
+fn feature_collection<'g>(
     w: &mut (dyn Write + Send),
     order: &[usize],
     ctl: Control,
-    feature: impl Fn(usize) -> (String, String) + Sync,
+    to: &ToWgs84,
+    properties: impl Fn(usize, &mut String) + Sync,
+    geometry: impl Fn(usize) -> &'g MultiPolygon<f64> + Sync,
 ) -> std::io::Result<()> {
     const BLOCK: usize = 4096;
+    // Features formatted into one string: small enough to spread a block over the threads.
+    const RUN: usize = 64;
     w.write_all(b"{\"type\":\"FeatureCollection\",\"features\":[\n")?;
     let sink = &mut *w;
     std::thread::scope(|scope| {
-        // Blocks go to the writer and come back empty, so the same few buffers are reused
-        // instead of fresh megabytes being allocated (and zeroed by the OS) for every block.
-        let (tx, rx) = std::sync::mpsc::sync_channel::<String>(2);
-        let (back_tx, back_rx) = std::sync::mpsc::channel::<String>();
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<String>>(2);
         let writer = std::thread::Builder::new()
             .name("geojson-writer".into())
             .spawn_scoped(scope, move || -> std::io::Result<()> {
                 let w = sink;
-                for mut block in rx {
-                    w.write_all(block.as_bytes())?;
-                    block.clear();
-                    let _ = back_tx.send(block);
+                let mut first = true;
+                for block in rx {
+                    for run in &block {
+                        if !first {
+                            w.write_all(b",\n")?;
+                        }
+                        first = false;
+                        w.write_all(run.as_bytes())?;
+                    }
                 }
                 Ok(())
             })?;
@@ -283,22 +356,24 @@ fn feature_collection(
                 ));
             }
             ctl.report(Phase::Export, b as f32 / blocks as f32);
-            let texts: Vec<String> = block
-                .par_iter()
-                .map(|&i| {
-                    let (props, geom) = feature(i);
-                    format!("{{\"type\":\"Feature\",\"properties\":{props},\"geometry\":{geom}}}")
+            let runs: Vec<String> = block
+                .par_chunks(RUN)
+                .map(|run| {
+                    let mut out = String::with_capacity(run.len() * 1024);
+                    for (k, &i) in run.iter().enumerate() {
+                        if k > 0 {
+                            out.push_str(",\n");
+                        }
+                        out.push_str("{\"type\":\"Feature\",\"properties\":");
+                        properties(i, &mut out);
+                        out.push_str(",\"geometry\":");
+                        to.push_geometry(geometry(i), &mut out);
+                        out.push('}');
+                    }
+                    out
                 })
                 .collect();
-            let mut text = back_rx.try_recv().unwrap_or_default();
-            text.reserve(texts.iter().map(|t| t.len() + 2).sum::<usize>() + 2);
-            if b > 0 {
-                text.push_str(",\n");
-            }
-            for piece in itertools_join(&texts) {
-                text.push_str(piece);
-            }
-            if tx.send(text).is_err() {
+            if tx.send(runs).is_err() {
                 break; // the writer failed; its error is returned below
             }
         }
@@ -309,14 +384,6 @@ fn feature_collection(
             .unwrap_or_else(|_| Err(std::io::Error::other("the GeoJSON writer thread panicked")))
     })?;
     w.write_all(b"\n]}\n")
-}
-
-/// The pieces of `texts` joined by ",\n".
-fn itertools_join(texts: &[String]) -> impl Iterator<Item = &str> {
-    texts
-        .iter()
-        .enumerate()
-        .flat_map(|(k, t)| [if k == 0 { "" } else { ",\n" }, t.as_str()])
 }
 
 /// Writes `parcels.geojson`: every parcel at risk with its numbers, sorted by parcel id.
@@ -336,49 +403,51 @@ pub fn write_parcels(
             .then(a.parcel_info[x].feature.cmp(&a.parcel_info[y].feature))
     });
     write_atomic(path, |w| {
-        feature_collection(w, &order, ctl, |i| {
-            let info = &a.parcel_info[i];
-            let r = &a.parcel_results[i];
-            let mut props = String::with_capacity(512);
-            props.push_str("{\"parcel_id\":");
-            props.push_str(&json_str(&info.id));
-            props.push_str(",\"region\":");
-            props.push_str(&json_str(&info.region));
-            props.push_str(",\"measure\":");
-            props.push_str(&json_str(&info.measure_text));
-            props.push_str(",\"risk_class\":");
-            match r.risk_class() {
-                Some(c) => props.push_str(&json_str(c.code())),
-                None => props.push_str("null"),
-            }
-            props.push_str(",\"risk_ids\":[");
-            for (k, id) in a.risk_ids_of(i).into_iter().enumerate() {
-                if k > 0 {
-                    props.push(',');
+        feature_collection(
+            w,
+            &order,
+            ctl,
+            to,
+            |i, props| {
+                let info = &a.parcel_info[i];
+                let r = &a.parcel_results[i];
+                props.push_str("{\"parcel_id\":");
+                push_json_str(props, &info.id);
+                props.push_str(",\"region\":");
+                push_json_str(props, &info.region);
+                props.push_str(",\"measure\":");
+                push_json_str(props, &info.measure_text);
+                props.push_str(",\"risk_class\":");
+                match r.risk_class() {
+                    Some(c) => push_json_str(props, c.code()),
+                    None => props.push_str("null"),
                 }
-                props.push_str(&json_str(id));
-            }
-            props.push(']');
-            for (key, value) in [
-                ("area_m2", r.area_m2),
-                ("priority_area_m2", r.class_m2[0]),
-                ("safe_use_area_m2", r.class_m2[1]),
-                ("strict_control_area_m2", r.class_m2[2]),
-                ("contaminated_area_m2", r.contaminated_m2()),
-                ("treated_area_m2", r.treated_m2),
-                ("untreated_area_m2", r.untreated_m2()),
-            ] {
-                props.push_str(",\"");
-                props.push_str(key);
-                props.push_str("\":");
-                push_num(&mut props, value);
-            }
-            props.push('}');
-            (
-                props,
-                to.geometry(&a.parcels.features[info.feature].geometry),
-            )
-        })
+                props.push_str(",\"risk_ids\":[");
+                for (k, id) in a.risk_ids_of(i).into_iter().enumerate() {
+                    if k > 0 {
+                        props.push(',');
+                    }
+                    push_json_str(props, id);
+                }
+                props.push(']');
+                for (key, value) in [
+                    ("area_m2", r.area_m2),
+                    ("priority_area_m2", r.class_m2[0]),
+                    ("safe_use_area_m2", r.class_m2[1]),
+                    ("strict_control_area_m2", r.class_m2[2]),
+                    ("contaminated_area_m2", r.contaminated_m2()),
+                    ("treated_area_m2", r.treated_m2),
+                    ("untreated_area_m2", r.untreated_m2()),
+                ] {
+                    props.push_str(",\"");
+                    props.push_str(key);
+                    props.push_str("\":");
+                    push_num(props, value);
+                }
+                props.push('}');
+            },
+            |i| &a.parcels.features[a.parcel_info[i].feature].geometry,
+        )
     })
 }
 
@@ -398,20 +467,27 @@ pub fn write_risk_areas(
             .then(a.risk_areas[x].feature.cmp(&a.risk_areas[y].feature))
     });
     write_atomic(path, |w| {
-        feature_collection(w, &order, ctl, |i| {
-            let ra = &a.risk_areas[i];
-            let r = &a.risk_results[i];
-            let props = format!(
-                "{{\"risk_id\":{},\"risk_class\":{},\"cultivated_area_m2\":{},\"treated_area_m2\":{},\"safe_utilization_rate\":{},\"parcels\":{}}}",
-                json_str(&ra.id),
-                json_str(ra.class.code()),
-                num(r.cultivated_m2),
-                num(r.treated_m2),
-                opt_num(rate(r.treated_m2, r.cultivated_m2)),
-                r.parcels,
-            );
-            (props, to.geometry(&a.risk.features[ra.feature].geometry))
-        })
+        feature_collection(
+            w,
+            &order,
+            ctl,
+            to,
+            |i, props| {
+                let ra = &a.risk_areas[i];
+                let r = &a.risk_results[i];
+                let _ = write!(
+                    props,
+                    "{{\"risk_id\":{},\"risk_class\":{},\"cultivated_area_m2\":{},\"treated_area_m2\":{},\"safe_utilization_rate\":{},\"parcels\":{}}}",
+                    json_str(&ra.id),
+                    json_str(ra.class.code()),
+                    num(r.cultivated_m2),
+                    num(r.treated_m2),
+                    opt_num(rate(r.treated_m2, r.cultivated_m2)),
+                    r.parcels,
+                );
+            },
+            |i| &a.risk.features[a.risk_areas[i].feature].geometry,
+        )
     })
 }
 
@@ -431,6 +507,43 @@ mod tests {
         assert_eq!(deg(0.000000123), "0.000000123");
         assert_eq!(deg(-0.25), "-0.25");
         assert_eq!(deg(179.999999999), "179.999999999");
+    }
+
+    #[test]
+    fn degrees_agree_with_rounding_by_the_standard_formatter() {
+        // The hand-written digits against `{:.9}` with trailing zeros cut, over values spread
+        // across the range of longitudes and latitudes (a fixed generator: the same every run).
+        let reference = |x: f64| {
+            let k = (x * 1e9).round() / 1e9;
+            if k == 0.0 {
+                return "0".to_string();
+            }
+            let s = format!("{k:.9}");
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        };
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let x = (state >> 11) as f64 / (1u64 << 53) as f64 * 360.0 - 180.0;
+            assert_eq!(deg(x), reference(x), "{x:?}");
+        }
+    }
+
+    #[test]
+    fn json_strings_are_escaped_as_serde_json_does() {
+        for s in [
+            "双流区",
+            "plain",
+            "a\"quote",
+            "back\\slash",
+            "line\nbreak",
+            "\u{1}x",
+            "",
+        ] {
+            assert_eq!(json_str(s), serde_json::to_string(s).unwrap(), "{s:?}");
+        }
     }
 
     #[test]

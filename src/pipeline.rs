@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 use crate::area::AreaMethod;
 use crate::crs::{Crs, Transformer};
-use crate::error::AnalysisError;
+use crate::error::{AnalysisError, LayerError};
 use crate::index::BoxIndex;
 use crate::io::{LayerReader, ReadOptions, read_layer};
 use crate::layer::{Feature, Layer};
@@ -459,53 +459,88 @@ fn analyse(
     let mut overlay_time = Duration::ZERO;
     // The share of the layer read before and after the batch in hand.
     let mut span = (0.0, parcels.progress());
-    let mut batch = Some(first);
+    let path = parcels.header().path.clone();
     ctl.report(Phase::Overlay, 0.0);
-    while let Some(mut b) = batch.take() {
-        let t = Instant::now();
-        let base = features.len();
-        let infos = fields.infos(&b, base, req, &mut unknown);
-        if let (Some((tr, from)), Some(to)) = (&parcel_transform, &crs) {
-            transform(&mut b, tr, from, to, &parcels.header().path)?;
-        }
-        ctl.arrived(Arrival::Parcels(&b));
-        let batch_extent = b
-            .par_iter()
-            .filter_map(|f| geo::BoundingRect::bounding_rect(&f.geometry))
-            .reduce_with(union_rect);
-        if let Some(r) = batch_extent {
-            extent = Some(extent.map_or(r, |e| union_rect(e, r)));
-        }
-        read_time += t.elapsed();
-
-        let t = Instant::now();
-        // Once a value is unknown the run ends in an error: the rest are only read for the
-        // list of unknown values.
-        if !unknown.any() {
-            let results = measure(&map, &area_method, &infos, &b, base, &ctl, span)?;
-            if req.keep_parcels == KeepParcels::AtRisk {
-                // With no unknown value, every feature of the batch has its info and result,
-                // in order. Freed in parallel, on the threads that read them.
-                debug_assert_eq!(results.len(), b.len());
-                b.par_iter_mut().zip(&results).for_each(|(f, r)| {
-                    if r.contaminated_m2() <= 0.0 {
-                        f.geometry = MultiPolygon::new(Vec::new());
-                        f.values = Vec::new();
+    // A named thread reads (and parses, on the pool) the next batch while this one is
+    // measured: reading a batch has long sequential stretches (record framing, the `.dbf`
+    // rows), which the overlay now fills. The rendezvous channel holds no batch of its own,
+    // so at most one batch is read ahead.
+    std::thread::scope(|scope| -> Result<(), AnalysisError> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<(Vec<Feature>, f32), LayerError>>(0);
+        let source = &mut parcels;
+        let reader = std::thread::Builder::new()
+            .name("parcel-reader".into())
+            .spawn_scoped(scope, move || {
+                loop {
+                    let item = match source.next_batch() {
+                        Ok(Some(b)) => Ok((b, source.progress())),
+                        Ok(None) => break,
+                        Err(e) => Err(e),
+                    };
+                    let failed = item.is_err();
+                    // A send fails once the analysis has stopped (an error, a cancel).
+                    if tx.send(item).is_err() || failed {
+                        break;
                     }
-                });
+                }
+            })
+            .map_err(|e| LayerError::io(&path, e))?;
+        let mut batch = Some(first);
+        while let Some(mut b) = batch.take() {
+            let t = Instant::now();
+            let base = features.len();
+            let infos = fields.infos(&b, base, req, &mut unknown);
+            if let (Some((tr, from)), Some(to)) = (&parcel_transform, &crs) {
+                transform(&mut b, tr, from, to, &path)?;
             }
-            parcel_results.extend(results);
-            parcel_info.extend(infos);
-        }
-        features.extend(b);
-        overlay_time += t.elapsed();
-        ctl.check()?;
+            ctl.arrived(Arrival::Parcels(&b));
+            let batch_extent = b
+                .par_iter()
+                .filter_map(|f| geo::BoundingRect::bounding_rect(&f.geometry))
+                .reduce_with(union_rect);
+            if let Some(r) = batch_extent {
+                extent = Some(extent.map_or(r, |e| union_rect(e, r)));
+            }
+            read_time += t.elapsed();
 
-        let t = Instant::now();
-        batch = parcels.next_batch()?;
-        span = (span.1, parcels.progress());
-        read_time += t.elapsed();
-    }
+            let t = Instant::now();
+            // Once a value is unknown the run ends in an error: the rest are only read for
+            // the list of unknown values.
+            if !unknown.any() {
+                let results = measure(&map, &area_method, &infos, &b, base, &ctl, span)?;
+                if req.keep_parcels == KeepParcels::AtRisk {
+                    // With no unknown value, every feature of the batch has its info and
+                    // result, in order. Freed in parallel, on the threads that read them.
+                    debug_assert_eq!(results.len(), b.len());
+                    b.par_iter_mut().zip(&results).for_each(|(f, r)| {
+                        if r.contaminated_m2() <= 0.0 {
+                            f.geometry = MultiPolygon::new(Vec::new());
+                            f.values = Vec::new();
+                        }
+                    });
+                }
+                parcel_results.extend(results);
+                parcel_info.extend(infos);
+            }
+            features.extend(b);
+            overlay_time += t.elapsed();
+            ctl.check()?;
+
+            // The time waited for the reader: what reading adds to the wall time.
+            let t = Instant::now();
+            if let Ok(next) = rx.recv() {
+                let (b, progress) = next?;
+                batch = Some(b);
+                span = (span.1, progress);
+            }
+            read_time += t.elapsed();
+        }
+        drop(rx);
+        reader
+            .join()
+            .map_err(|_| LayerError::format(&path, "the reader stopped on an internal error"))?;
+        Ok(())
+    })?;
     let t = Instant::now();
     let mut parcels = parcels.finish();
     parcels.features = features;

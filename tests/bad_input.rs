@@ -494,3 +494,42 @@ fn geojson_members_in_any_order_and_columns_that_appear_late() {
         "{msg}"
     );
 }
+
+#[test]
+fn a_parcel_layer_cut_short_late_in_the_file_stops_the_analysis_naming_file_and_record() {
+    use soilrisk::error::AnalysisError;
+    use soilrisk::pipeline::{Control, KeepParcels, Request, run};
+
+    // The sample parcels, cut in the middle of a record near the end: the analysis reads them
+    // in small batches on its reader thread, so the error comes from a batch read ahead.
+    let sample = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/sample_data"));
+    let dir = tempfile::tempdir().unwrap();
+    for ext in ["shp", "dbf", "prj", "cpg"] {
+        std::fs::copy(
+            sample.join(format!("parcels.{ext}")),
+            dir.path().join(format!("parcels.{ext}")),
+        )
+        .unwrap();
+    }
+    let shp = dir.path().join("parcels.shp");
+    let bytes = std::fs::read(&shp).unwrap();
+    // The record holding the byte 95 % of the way through: walk the record headers to it.
+    let mut at = 100;
+    let mut no = 0;
+    while at < bytes.len() * 95 / 100 {
+        let len = u32::from_be_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize * 2;
+        at += 8 + len;
+        no += 1;
+    }
+    std::fs::write(&shp, &bytes[..at + 8 + 20]).unwrap();
+
+    let mut req = Request::new(sample.join("risk_areas.shp"), &shp);
+    req.parcel_read.batch_bytes = Some(64 << 10);
+    req.keep_parcels = KeepParcels::AtRisk;
+    let err = run(&req, Control::default()).unwrap_err();
+    assert!(matches!(err, AnalysisError::Layer(_)), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("parcels.shp"), "{text}");
+    assert!(text.ends_with(&format!("record {}", no + 1)), "{text}");
+    assert!(text.contains("truncated"), "{text}");
+}

@@ -91,10 +91,18 @@ impl WindowBench {
             return;
         };
         b.advance(app, ctx, frame);
+        let waiting = matches!(b.stage, Stage::Loading | Stage::Settle(_));
         if !matches!(b.stage, Stage::Done) {
             app.bench = Some(b);
         }
-        ctx.request_repaint();
+        if waiting {
+            // While the layers load or a picture is drawn, the window repaints as it does for
+            // a user: on progress, on each picture, when the analysis is done. Repainting
+            // every frame here would give Mesa's software GL half the CPU the loading needs.
+            ctx.request_repaint_after(std::time::Duration::from_secs(1));
+        } else {
+            ctx.request_repaint();
+        }
     }
 
     fn record(&mut self, app: &SoilriskApp, frame: &eframe::Frame) {

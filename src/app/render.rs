@@ -715,7 +715,7 @@ fn worker(
                 millis: started.elapsed().as_secs_f64() * 1000.0,
             });
         }
-        ctx.request_repaint();
+        super::repaint_once(ctx);
     }
 }
 
@@ -1057,6 +1057,38 @@ mod tests {
             LayerStyle::default(),
         );
         assert!(same_picture(&scene, &sample_scene(), &req));
+    }
+
+    #[test]
+    fn a_finished_picture_asks_for_one_frame_not_two() {
+        // `request_repaint` would ask for two frames; where the window is drawn in software
+        // each costs about 0.2 s of CPU. The renderer asks with a small delay: one frame.
+        let ctx = egui::Context::default();
+        let delays = Arc::new(Mutex::new(Vec::new()));
+        let seen = delays.clone();
+        ctx.set_request_repaint_callback(move |info| {
+            if let Ok(mut d) = seen.lock() {
+                d.push(info.delay);
+            }
+        });
+        let mut renderer = Renderer::start(&ctx);
+        let scene = Arc::new(sample_scene());
+        renderer.request(
+            &scene,
+            request(scene.extent.unwrap(), 64, 64, LayerStyle::default()),
+        );
+        let started = std::time::Instant::now();
+        while !renderer.up_to_date() {
+            assert!(started.elapsed().as_secs() < 60, "no picture");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            renderer.poll(&ctx);
+        }
+        let delays = delays.lock().unwrap();
+        assert!(!delays.is_empty(), "the picture asked for no frame");
+        assert!(
+            delays.iter().all(|d| !d.is_zero()),
+            "an immediate repaint (two frames) was asked for: {delays:?}"
+        );
     }
 
     #[test]
