@@ -249,3 +249,35 @@ fn the_layers_are_handed_over_as_they_are_read() {
         start += e.1;
     }
 }
+
+#[test]
+fn cancelling_while_the_parcels_stream_in_stops_the_analysis() {
+    use soilrisk::error::AnalysisError;
+    use soilrisk::pipeline::Arrival;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    let dir = sample_dir();
+    let mut req = Request::new(dir.join("risk_areas.shp"), dir.join("parcels.shp"));
+    req.parcel_read.batch_bytes = Some(64 << 10);
+    let cancel = AtomicBool::new(false);
+    let batches = AtomicUsize::new(0);
+    // The third batch cancels: the reader thread has a batch ready or in hand by then.
+    let arrived = |what: Arrival<'_>| {
+        if let Arrival::Parcels(_) = what
+            && batches.fetch_add(1, Ordering::Relaxed) + 1 == 3
+        {
+            cancel.store(true, Ordering::Relaxed);
+        }
+    };
+    let result = run(
+        &req,
+        Control {
+            cancel: Some(&cancel),
+            arrived: Some(&arrived),
+            ..Control::default()
+        },
+    );
+    assert!(matches!(result, Err(AnalysisError::Cancelled)), "{result:?}");
+    // About 140 batches in all; the run stopped at the batch that cancelled it.
+    assert_eq!(batches.load(Ordering::Relaxed), 3);
+}
