@@ -277,7 +277,10 @@ fn cancelling_while_the_parcels_stream_in_stops_the_analysis() {
             ..Control::default()
         },
     );
-    assert!(matches!(result, Err(AnalysisError::Cancelled)), "{result:?}");
+    assert!(
+        matches!(result, Err(AnalysisError::Cancelled)),
+        "{result:?}"
+    );
     // About 140 batches in all; the run stopped at the batch that cancelled it.
     assert_eq!(batches.load(Ordering::Relaxed), 3);
 }
