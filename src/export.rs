@@ -270,15 +270,9 @@ impl ToWgs84 {
         out.push(']');
     }
 
-    /// The `geometry` member of a feature: a Polygon for one part, else a MultiPolygon.
-    pub fn geometry(&self, mp: &MultiPolygon<f64>) -> String {
-        let mut out = String::with_capacity(64 + mp.0.len() * 512);
-        self.push_geometry(mp, &mut out);
-        out
-    }
-
-    /// Appends `geometry(mp)` to `out`.
-    pub fn push_geometry(&self, mp: &MultiPolygon<f64>, out: &mut String) {
+    /// Appends the `geometry` member of a feature: a Polygon for one part, else a
+    /// MultiPolygon.
+    fn push_geometry(&self, mp: &MultiPolygon<f64>, out: &mut String) {
         let polygon = |p: &geo::Polygon<f64>, out: &mut String| {
             out.push('[');
             self.ring(&p.exterior().0, true, out);

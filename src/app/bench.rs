@@ -98,7 +98,7 @@ impl WindowBench {
         if waiting {
             // While the layers load or a picture is drawn, the window repaints as it does for
             // a user: on progress, on each picture, when the analysis is done. Repainting
-            // every frame here would give Mesa's software GL half the CPU the loading needs.
+            // every frame here would give Mesa's software rasteriser half the CPU the loading needs.
             ctx.request_repaint_after(std::time::Duration::from_secs(1));
         } else {
             ctx.request_repaint();

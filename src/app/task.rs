@@ -207,12 +207,15 @@ impl Task {
                         boxes: Vec::new(),
                         last: None,
                     });
-                    let shown_one = std::sync::atomic::AtomicBool::new(false);
                     let arrived = |what: Arrival<'_>| {
-                        let scene = previewer.lock().ok().and_then(|mut p| p.arrived(what));
-                        if let (Some(scene), Ok(mut s)) = (scene, slot.lock()) {
+                        // The first preview (no earlier one made) gets a frame of its own.
+                        let made = previewer.lock().ok().and_then(|mut p| {
+                            let first = p.last.is_none();
+                            p.arrived(what).map(|scene| (scene, first))
+                        });
+                        if let (Some((scene, first)), Ok(mut s)) = (made, slot.lock()) {
                             *s = Some(Arc::new(scene));
-                            if !shown_one.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                            if first {
                                 super::repaint_once(&ctx2);
                             } else {
                                 // Shown with the next progress frame rather than one of its own.
