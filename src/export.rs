@@ -212,7 +212,10 @@ fn push_deg(out: &mut String, x: f64) {
     if k < 0 {
         put(b'-');
     }
-    out.extend(buf[at..].iter().map(|&b| char::from(b)));
+    // ASCII digits, so always UTF-8; one copy rather than a char at a time.
+    if let Ok(digits) = std::str::from_utf8(&buf[at..]) {
+        out.push_str(digits);
+    }
 }
 
 #[cfg(test)]
@@ -220,6 +223,16 @@ fn deg(x: f64) -> String {
     let mut s = String::new();
     push_deg(&mut s, x);
     s
+}
+
+/// What writing geometry reuses from one ring to the next: the ring being converted, and the
+/// points converted so far (by their exact bits). Parcels that tile the land share most of
+/// their corners with their neighbours, which a run of features sorted by id mostly holds:
+/// on the million-parcel sample, 46 % of the points of a run were converted already.
+#[derive(Default)]
+struct Scratch {
+    pts: Vec<Coord<f64>>,
+    converted: std::collections::HashMap<(u64, u64), Coord<f64>, foldhash::fast::FixedState>,
 }
 
 /// Converts geometry to WGS 84 longitude/latitude for output.
@@ -241,19 +254,36 @@ impl ToWgs84 {
         Ok(ToWgs84 { transformer })
     }
 
-    fn ring(&self, ring: &[Coord<f64>], ccw: bool, out: &mut String) {
-        let mut pts: Vec<Coord<f64>> = ring.to_vec();
+    /// Appends one ring, converted, wound `ccw` (exterior) or clockwise (hole).
+    fn ring(&self, ring: &[Coord<f64>], ccw: bool, scratch: &mut Scratch, out: &mut String) {
+        let pts = &mut scratch.pts;
+        pts.clear();
+        pts.extend_from_slice(ring);
         if let Some(t) = &self.transformer {
-            for p in &mut pts {
-                // A point that cannot be transformed is written as NaN -> null below; the
-                // analysis CRS has already transformed these coordinates once, so it is rare.
-                if t.transform(&mut p.x, &mut p.y).is_err() {
-                    p.x = f64::NAN;
-                    p.y = f64::NAN;
-                }
+            // A closed ring repeats its first point last: converted once, copied.
+            let closed = pts.len() > 1 && pts.first() == pts.last();
+            let n = pts.len() - usize::from(closed);
+            for p in &mut pts[..n] {
+                let key = (p.x.to_bits(), p.y.to_bits());
+                *p = *scratch.converted.entry(key).or_insert_with(|| {
+                    let mut q = *p;
+                    // A point that cannot be transformed is written as NaN -> null below;
+                    // the analysis CRS has already transformed these coordinates once, so it
+                    // is rare.
+                    if t.transform(&mut q.x, &mut q.y).is_err() {
+                        q = Coord {
+                            x: f64::NAN,
+                            y: f64::NAN,
+                        };
+                    }
+                    q
+                });
+            }
+            if closed {
+                pts[n] = pts[0];
             }
         }
-        if (twice_signed_area(&pts) > 0.0) != ccw {
+        if (twice_signed_area(pts) > 0.0) != ccw {
             pts.reverse();
         }
         out.push('[');
@@ -272,13 +302,13 @@ impl ToWgs84 {
 
     /// Appends the `geometry` member of a feature: a Polygon for one part, else a
     /// MultiPolygon.
-    fn push_geometry(&self, mp: &MultiPolygon<f64>, out: &mut String) {
-        let polygon = |p: &geo::Polygon<f64>, out: &mut String| {
+    fn push_geometry(&self, mp: &MultiPolygon<f64>, scratch: &mut Scratch, out: &mut String) {
+        let mut polygon = |p: &geo::Polygon<f64>, out: &mut String| {
             out.push('[');
-            self.ring(&p.exterior().0, true, out);
+            self.ring(&p.exterior().0, true, scratch, out);
             for h in p.interiors() {
                 out.push(',');
-                self.ring(&h.0, false, out);
+                self.ring(&h.0, false, scratch, out);
             }
             out.push(']');
         };
@@ -354,6 +384,7 @@ fn feature_collection<'g>(
                 .par_chunks(RUN)
                 .map(|run| {
                     let mut out = String::with_capacity(run.len() * 1024);
+                    let mut scratch = Scratch::default();
                     for (k, &i) in run.iter().enumerate() {
                         if k > 0 {
                             out.push_str(",\n");
@@ -361,7 +392,7 @@ fn feature_collection<'g>(
                         out.push_str("{\"type\":\"Feature\",\"properties\":");
                         properties(i, &mut out);
                         out.push_str(",\"geometry\":");
-                        to.push_geometry(geometry(i), &mut out);
+                        to.push_geometry(geometry(i), &mut scratch, &mut out);
                         out.push('}');
                     }
                     out
@@ -388,9 +419,11 @@ pub fn write_parcels(
     ctl: Control,
 ) -> Result<(), ExportError> {
     let mut order: Vec<usize> = (0..a.parcel_info.len())
+        .into_par_iter()
         .filter(|&i| a.parcel_results[i].contaminated_m2() > 0.0)
         .collect();
-    order.sort_by(|&x, &y| {
+    // Ties in id go by position, so the order is total and an unstable sort gives it exactly.
+    order.par_sort_unstable_by(|&x, &y| {
         a.parcel_info[x]
             .id
             .cmp(&a.parcel_info[y].id)
@@ -501,6 +534,86 @@ mod tests {
         assert_eq!(deg(0.000000123), "0.000000123");
         assert_eq!(deg(-0.25), "-0.25");
         assert_eq!(deg(179.999999999), "179.999999999");
+    }
+
+    #[test]
+    fn shared_corners_are_written_as_if_each_were_converted_alone() {
+        // Two CGCS2000 / 3-degree Gauss-Kruger CM 105E parcels sharing an edge, the second with
+        // a hole: written through one scratch (corners met before come from its table, each
+        // closing point is the first one copied) against each point converted on its own.
+        let from = Crs::from_epsg(4544).unwrap();
+        let to = ToWgs84::new(Some(&from)).unwrap();
+        let t = Transformer::new(&from, &Crs::wgs84()).unwrap();
+        let ring = |pts: &[(f64, f64)]| {
+            geo::LineString::from(
+                pts.iter()
+                    .map(|&(x, y)| (x + 500_000.0, y + 3_300_000.0))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let a = geo::Polygon::new(
+            ring(&[
+                (0.0, 0.0),
+                (120.5, 0.0),
+                (120.5, 80.25),
+                (0.0, 80.0),
+                (0.0, 0.0),
+            ]),
+            vec![],
+        );
+        let b = geo::Polygon::new(
+            ring(&[
+                (120.5, 0.0),
+                (260.0, 3.0),
+                (250.0, 90.0),
+                (120.5, 80.25),
+                (120.5, 0.0),
+            ]),
+            vec![ring(&[
+                (150.0, 20.0),
+                (150.0, 40.0),
+                (170.0, 40.0),
+                (170.0, 20.0),
+                (150.0, 20.0),
+            ])],
+        );
+        let mut written = String::new();
+        let mut scratch = Scratch::default();
+        for p in [&a, &b] {
+            to.push_geometry(
+                &MultiPolygon::new(vec![p.clone()]),
+                &mut scratch,
+                &mut written,
+            );
+            written.push('\n');
+        }
+        assert!(
+            scratch.converted.len() < 5 + 5 + 4,
+            "the shared corners were converted once"
+        );
+
+        let alone = |r: &geo::LineString<f64>, ccw: bool| {
+            let mut pts: Vec<(f64, f64)> = r.0.iter().map(|c| (c.x, c.y)).collect();
+            for p in &mut pts {
+                t.transform(&mut p.0, &mut p.1).unwrap();
+            }
+            let coords: Vec<Coord<f64>> = pts.iter().map(|&(x, y)| Coord { x, y }).collect();
+            if (twice_signed_area(&coords) > 0.0) != ccw {
+                pts.reverse();
+            }
+            let xy: Vec<String> = pts
+                .iter()
+                .map(|&(x, y)| format!("[{},{}]", deg(x), deg(y)))
+                .collect();
+            format!("[{}]", xy.join(","))
+        };
+        let expected = format!(
+            "{{\"type\":\"Polygon\",\"coordinates\":[{}]}}\n{{\"type\":\"Polygon\",\"coordinates\":[{},{}]}}\n",
+            alone(a.exterior(), true),
+            alone(b.exterior(), true),
+            alone(&b.interiors()[0], false),
+        );
+        assert_eq!(written, expected);
     }
 
     #[test]

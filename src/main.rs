@@ -208,6 +208,8 @@ fn analyze(args: AnalyzeArgs) -> Result<()> {
         index_parcels: false,
         // The exports need the parcels at risk only: the rest stream through.
         keep_parcels: KeepParcels::AtRisk,
+        // Checked below, while the parcels are written: it only adds a warning to the summary.
+        check_overlaps: false,
     };
     let outputs =
         ["summary.json", "parcels.geojson", "risk_areas.geojson"].map(|n| args.out.join(n));
@@ -215,27 +217,30 @@ fn analyze(args: AnalyzeArgs) -> Result<()> {
 
     let started = Instant::now();
     let mut analysis = run(&req, Control::default())?;
-    let summary = analysis.summary(args.target);
 
     let t = Instant::now();
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create the output folder {}", args.out.display()))?;
     let to = ToWgs84::new(analysis.crs.as_ref()).map_err(anyhow::Error::msg)?;
-    // The parcels (most of the work) on a thread of their own, the other two meanwhile, so
-    // that each file's flush to disk overlaps the others' formatting.
-    std::thread::scope(|scope| -> Result<()> {
+    // The parcels (most of the work) on a thread of their own; meanwhile the risk areas, the
+    // check for parcels that overlap one another (its warning comes last, as in `run`) and
+    // then the summary. Each file's flush to disk overlaps the others' formatting, and the
+    // check fills the cores where the writing leaves them idle.
+    let summary = std::thread::scope(|scope| -> Result<_> {
         let parcels = std::thread::Builder::new()
             .name("export-parcels".into())
             .spawn_scoped(scope, || {
                 write_parcels(&outputs[1], &analysis, &to, Control::default())
             })
             .context("cannot start the export thread")?;
-        write_summary(&outputs[0], &summary)?;
         write_risk_areas(&outputs[2], &analysis, &to, Control::default())?;
+        let mut summary = analysis.summary(args.target);
+        summary.warnings.extend(analysis.parcel_overlap_warning());
+        write_summary(&outputs[0], &summary)?;
         parcels
             .join()
             .map_err(|_| anyhow::anyhow!("the export of {} panicked", outputs[1].display()))??;
-        Ok(())
+        Ok(summary)
     })?;
     analysis.timings.phases.push((Phase::Export, t.elapsed()));
 

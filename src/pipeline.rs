@@ -64,6 +64,10 @@ pub struct Request {
     pub index_parcels: bool,
     /// What `run` keeps of the parcel layer.
     pub keep_parcels: KeepParcels,
+    /// Whether `run` looks for parcels at risk that overlap one another, and warns of them
+    /// (see `Analysis::parcel_overlap_warning`). The window leaves it until the map is on
+    /// screen: it only adds a warning, and took 0.4-0.7 s of a million-parcel load.
+    pub check_overlaps: bool,
 }
 
 /// What the analysis keeps of the parcel layer in `Analysis::parcels`.
@@ -90,6 +94,7 @@ impl Request {
             parcel_read: ReadOptions::default(),
             index_parcels: false,
             keep_parcels: KeepParcels::All,
+            check_overlaps: true,
         }
     }
 }
@@ -259,6 +264,13 @@ impl Analysis {
         out
     }
 
+    /// The warning naming parcels at risk that overlap one another (their shared area is
+    /// counted for each), or `None` when none do. `run` adds it to `warnings` itself unless
+    /// `Request::check_overlaps` is off.
+    pub fn parcel_overlap_warning(&self) -> Option<String> {
+        overlapping_parcels_warning(&self.parcels, &self.parcel_info, &self.parcel_results)
+    }
+
     /// Overlap in m² of a parcel with each risk area it touches, by risk-area index.
     pub fn risk_overlaps(&self, parcel: usize) -> BTreeMap<u32, f64> {
         let mut out = BTreeMap::new();
@@ -295,6 +307,38 @@ pub fn analyse_layers(
     started: Instant,
 ) -> Result<Analysis, AnalysisError> {
     analyse(req, risk, LayerReader::whole(parcels), ctl, started)
+}
+
+/// The last few distinct values of a column with what they mean: values repeated across a
+/// batch are compared (pointer first, then text) instead of normalised and looked up again.
+struct Memo<T> {
+    seen: Vec<(Arc<str>, T)>,
+}
+
+impl<T> Default for Memo<T> {
+    fn default() -> Self {
+        Memo { seen: Vec::new() }
+    }
+}
+
+impl<T: Copy> Memo<T> {
+    /// Values kept; a column with more distinct values looks the rest up each time.
+    const KEEP: usize = 16;
+
+    fn get(&mut self, text: &Arc<str>, look_up: impl FnOnce(&str) -> T) -> T {
+        if let Some((_, v)) = self
+            .seen
+            .iter()
+            .find(|(t, _)| Arc::ptr_eq(t, text) || **t == **text)
+        {
+            return *v;
+        }
+        let v = look_up(text);
+        if self.seen.len() < Self::KEEP {
+            self.seen.push((text.clone(), v));
+        }
+        v
+    }
 }
 
 /// The columns of the parcel layer the analysis reads.
@@ -341,14 +385,18 @@ impl ParcelFields {
         unknown: &mut Unknown,
     ) -> Vec<ParcelInfo> {
         let mut out = Vec::with_capacity(features.len());
+        // A measure or compliance column holds a handful of distinct values, shared by the
+        // reader: each is looked up (lower-cased, hashed) once a batch, not once a parcel.
+        let mut measures = Memo::default();
+        let mut compliances = Memo::default();
         for (i, f) in features.iter().enumerate() {
             let measure_text = f.shared_text(self.measure);
-            let measure = req.maps.measure(&measure_text);
+            let measure = measures.get(&measure_text, |t| req.maps.measure(t));
             let complied = match self.compliance {
                 None => Some(true),
                 Some(cf) => {
                     let raw = f.shared_text(cf);
-                    let v = req.maps.compliance(&raw);
+                    let v = compliances.get(&raw, |t| req.maps.compliance(t));
                     if v.is_none() {
                         *unknown.compliance.entry(raw.to_string()).or_insert(0) += 1;
                     }
@@ -556,19 +604,10 @@ fn analyse(
         ),
         (&parcels.path, parcel_info.iter().map(|p| &*p.id).collect()),
     ] {
-        // Sorting finds repeats faster than hashing a million ids.
-        let mut ids = ids;
-        ids.par_sort_unstable();
-        let dups: Vec<&str> = ids
-            .windows(2)
-            .filter(|w| w[0] == w[1])
-            .map(|w| w[0])
-            .collect();
-        if let Some(first) = dups.first() {
+        if let Some((extra, first)) = repeated_ids(&ids) {
             warnings.push(format!(
-                "{}: {} duplicate id(s), e.g. {first:?}",
+                "{}: {extra} duplicate id(s), e.g. {first:?}",
                 name.display(),
-                dups.len(),
             ));
         }
     }
@@ -612,7 +651,9 @@ fn analyse(
     if let Some(w) = no_overlap_warning(&risk, extent, &parcel_results) {
         warnings.push(w);
     }
-    if let Some(w) = overlapping_parcels_warning(&parcels, &parcel_info, &parcel_results) {
+    if req.check_overlaps
+        && let Some(w) = overlapping_parcels_warning(&parcels, &parcel_info, &parcel_results)
+    {
         warnings.push(w);
     }
     timings.phases.push((Phase::Statistics, t.elapsed()));
@@ -631,6 +672,34 @@ fn analyse(
         warnings,
         timings,
     })
+}
+
+/// How many ids repeat one before them (an id three times counts two), and the first of the
+/// repeated ids in sorted order; `None` when all differ. The ids are hashed and the hashes
+/// sorted, and only ids with equal hashes are compared: sorting a million strings compared
+/// byte by byte took three times as long.
+fn repeated_ids<'a>(ids: &[&'a str]) -> Option<(usize, &'a str)> {
+    use std::hash::BuildHasher;
+    let state = foldhash::fast::FixedState::with_seed(0);
+    let mut keyed: Vec<(u64, u32)> = ids
+        .par_iter()
+        .enumerate()
+        .map(|(i, id)| (state.hash_one(id), i as u32))
+        .collect();
+    keyed.par_sort_unstable();
+    let mut extra = 0;
+    let mut first: Option<&str> = None;
+    let mut same: Vec<&str> = Vec::new();
+    for run in keyed.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
+        same.clear();
+        same.extend(run.iter().map(|&(_, i)| ids[i as usize]));
+        same.sort_unstable();
+        for w in same.windows(2).filter(|w| w[0] == w[1]) {
+            extra += 1;
+            first = Some(first.map_or(w[0], |f| f.min(w[0])));
+        }
+    }
+    first.map(|f| (extra, f))
 }
 
 fn union_rect(a: Rect<f64>, b: Rect<f64>) -> Rect<f64> {
@@ -990,4 +1059,69 @@ fn transform(
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_ids_are_counted_as_sorting_would() {
+        // The count and first repeated id against the plain way: sort the strings and compare
+        // neighbours. Ids from a fixed generator, some once, some two or three times.
+        fn plain<'a>(ids: &[&'a str]) -> Option<(usize, &'a str)> {
+            let mut sorted = ids.to_vec();
+            sorted.sort_unstable();
+            let dups: Vec<&str> = sorted
+                .windows(2)
+                .filter(|w| w[0] == w[1])
+                .map(|w| w[0])
+                .collect();
+            dups.first().map(|f| (dups.len(), *f))
+        }
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut owned = Vec::new();
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            owned.push(format!("P{:06}", state % 60_000));
+        }
+        let ids: Vec<&str> = owned.iter().map(String::as_str).collect();
+        let found = repeated_ids(&ids);
+        assert!(found.is_some_and(|(n, _)| n > 1000), "{found:?}");
+        assert_eq!(found, plain(&ids));
+
+        let three = ["b", "a", "c", "b", "b"];
+        assert_eq!(repeated_ids(&three), Some((2, "b")));
+        assert_eq!(repeated_ids(&["x", "y", "z"]), None);
+        assert_eq!(repeated_ids(&[]), None);
+    }
+
+    #[test]
+    fn a_memo_looks_each_distinct_value_up_once() {
+        let mut memo = Memo::default();
+        let mut calls = 0;
+        let mut look_up = |t: &str| {
+            calls += 1;
+            t.len()
+        };
+        let shared: Arc<str> = "safe_use".into();
+        // The same text in another allocation (a column the reader did not share) still hits.
+        let copy: Arc<str> = "safe_use".into();
+        let other: Arc<str> = "none".into();
+        for t in [&shared, &shared, &copy, &other, &shared, &other] {
+            let expected = t.len();
+            assert_eq!(memo.get(t, &mut look_up), expected);
+        }
+        assert_eq!(calls, 2);
+
+        // Past `KEEP` distinct values, the rest are looked up each time, still right.
+        let mut memo = Memo::default();
+        let many: Vec<Arc<str>> = (0..40).map(|i| format!("v{i}").into()).collect();
+        for t in many.iter().chain(&many) {
+            assert_eq!(memo.get(t, |s: &str| s.to_string().len()), t.len());
+        }
+        assert_eq!(memo.seen.len(), Memo::<usize>::KEEP);
+    }
 }

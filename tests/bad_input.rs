@@ -424,6 +424,24 @@ fn overlapping_parcels_in_risk_areas_are_named_and_duplicate_risk_polygons_count
         w[0]
     );
     assert!(!w[0].contains("P3") && !w[0].contains("P4"), "{}", w[0]);
+
+    // Left out of the run (as the window does, to show the map first), the check gives the
+    // same warning afterwards, and the run's other warnings are unchanged.
+    let mut later = Request::new(&risk, &parcels);
+    later.check_overlaps = false;
+    let b = run(&later, Control::default()).unwrap();
+    assert!(
+        !b.warnings.iter().any(|w| w.contains("overlap one another")),
+        "{:?}",
+        b.warnings
+    );
+    assert_eq!(b.parcel_overlap_warning().as_ref(), Some(w[0]));
+    let others: Vec<&String> = s
+        .warnings
+        .iter()
+        .filter(|w| !w.contains("overlap one another"))
+        .collect();
+    assert_eq!(b.warnings.iter().collect::<Vec<_>>(), others);
 }
 
 #[test]

@@ -351,3 +351,69 @@ fn wrongly_decoded_text_says_so_and_the_encoding_flag_fixes_it() {
         serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["parcels"], 30_000);
 }
+
+#[test]
+fn analyze_warns_of_overlapping_parcels_in_the_summary_as_the_engine_does() {
+    // `analyze` checks for overlapping parcels while it writes the parcels; its summary must
+    // hold the same warnings, in the same order, as the engine's own run.
+    let dir = tempfile::tempdir().unwrap();
+    let risk = dir.path().join("risk.geojson");
+    let parcels = dir.path().join("parcels.geojson");
+    write_geojson(
+        &risk,
+        &[(
+            r#"{"RISK_ID":"R1","RISK_CLASS":"2"}"#,
+            vec![vec![rect(0., 0., 100., 100.)]],
+        )],
+    );
+    let p = |id: &str| format!(r#"{{"PARCEL_ID":"{id}","COUNTY":"A","MEASURE":"none"}}"#);
+    write_geojson(
+        &parcels,
+        &[
+            (&p("P1"), vec![vec![rect(10., 10., 30., 20.)]]),
+            (&p("P2"), vec![vec![rect(25., 10., 45., 20.)]]),
+            // A repeated id: a warning that `run` gives before the overlap check's.
+            (&p("P2"), vec![vec![rect(60., 10., 80., 20.)]]),
+        ],
+    );
+    let out = dir.path().join("out");
+    let o = soilrisk(&[
+        os("analyze"),
+        os("--risk"),
+        risk.as_os_str(),
+        os("--parcels"),
+        parcels.as_os_str(),
+        os("--out"),
+        out.as_os_str(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let written: Vec<&str> = json["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    let engine = soilrisk::pipeline::run(
+        &soilrisk::pipeline::Request::new(&risk, &parcels),
+        soilrisk::pipeline::Control::default(),
+    )
+    .unwrap();
+    assert_eq!(written, engine.warnings);
+    assert!(
+        written
+            .last()
+            .is_some_and(|w| w.contains("overlap one another") && w.contains("P1 (record 1)")),
+        "{written:?}"
+    );
+    assert!(
+        written.iter().any(|w| w.contains("duplicate id")),
+        "{written:?}"
+    );
+}

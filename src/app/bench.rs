@@ -68,6 +68,8 @@ pub struct WindowBench {
     pub pass_ms: f64,
     /// When the first picture (the layers as they are read) was on screen, s after start.
     first_picture: Option<f64>,
+    /// When the check for overlapping parcels had finished, s after start.
+    checked: Option<f64>,
     /// The egui pass of the frame that opened the table and the inspector.
     opening_ms: Option<f64>,
 }
@@ -81,6 +83,7 @@ impl WindowBench {
             samples: Samples::default(),
             pass_ms: 0.0,
             first_picture: None,
+            checked: None,
             opening_ms: None,
         })
     }
@@ -140,12 +143,20 @@ impl WindowBench {
                         app.renderer.last_millis
                     );
                     self.full = Some(app.camera);
-                    self.stage = Stage::Pan(0);
-                    self.samples = Samples::default();
+                    // The frames are measured once the background work of the load is over.
+                    self.stage = Stage::Settle(0);
                 }
             }
             Stage::Settle(k) => {
-                if app.renderer.up_to_date() {
+                let checked = app.session.as_ref().is_some_and(|s| s.overlaps.done());
+                if checked && self.checked.is_none() {
+                    self.checked = Some(app.created.elapsed().as_secs_f64());
+                    println!(
+                        "window: the check for overlapping parcels done {:.2} s after start",
+                        app.created.elapsed().as_secs_f64()
+                    );
+                }
+                if checked && app.renderer.up_to_date() {
                     self.stage = Stage::Pan(k);
                     self.samples = Samples::default();
                 }

@@ -78,6 +78,10 @@ pub struct Session {
     pub scene: Arc<MapScene>,
     pub summary: Summary,
     to_lonlat: Option<Transformer>,
+    /// The check for overlapping parcels, run once the map is on screen.
+    pub overlaps: task::OverlapCheck,
+    /// What it warned of, kept in `summary` when the target changes.
+    late_warnings: Vec<String>,
 }
 
 /// A change requested by a panel, applied after drawing.
@@ -295,6 +299,8 @@ impl SoilriskApp {
                     analysis: loaded.analysis,
                     summary,
                     to_lonlat,
+                    overlaps: task::OverlapCheck::new(),
+                    late_warnings: Vec::new(),
                 });
                 self.selection = None;
                 self.fit_pending = refit;
@@ -346,6 +352,24 @@ impl SoilriskApp {
         }
     }
 
+    /// Starts the overlap check once the analysed map is on screen; adds its warning to the
+    /// summary when it is done.
+    fn poll_overlap_check(&mut self, ctx: &egui::Context) {
+        let Some(s) = &mut self.session else { return };
+        let shown = self.renderer.up_to_date()
+            && self.renderer.shown().is_some_and(|p| p.2 == s.scene.id());
+        if let Some(lines) = s.overlaps.poll(ctx, &s.analysis, shown) {
+            s.summary.warnings.extend(lines.iter().cloned());
+            s.late_warnings = lines;
+            if self.frame_log {
+                eprintln!(
+                    "frame-log: overlap check done {:.3} s after start",
+                    self.created.elapsed().as_secs_f64()
+                );
+            }
+        }
+    }
+
     fn apply(&mut self, ctx: &egui::Context) {
         for c in std::mem::take(&mut self.commands) {
             match c {
@@ -361,6 +385,7 @@ impl SoilriskApp {
                     self.settings.target = t;
                     if let Some(s) = &mut self.session {
                         s.summary = s.analysis.summary(t);
+                        s.summary.warnings.extend(s.late_warnings.iter().cloned());
                     }
                 }
                 Command::CancelTask => {
@@ -557,10 +582,16 @@ impl SoilriskApp {
                 }
             });
             ui.menu_button("Export", |ui| {
-                let ready = self.session.is_some() && self.export.is_none();
+                let checking = self.session.as_ref().is_some_and(|s| !s.overlaps.done());
+                let ready = self.session.is_some() && self.export.is_none() && !checking;
                 for k in ExportKind::ALL {
                     if ui
                         .add_enabled(ready, egui::Button::new(k.menu_label()))
+                        .on_disabled_hover_text(if checking {
+                            "checking the parcels for overlaps; the summary waits for it"
+                        } else {
+                            "open layers first, or wait for the export under way"
+                        })
                         .clicked()
                     {
                         self.commands.push(Command::Ask(Purpose::Export(k)));
@@ -661,12 +692,16 @@ impl SoilriskApp {
                     self.commands.push(Command::SetEncoding(risk_side, e));
                 }
             }
-            if !a.warnings.is_empty() {
-                ui.collapsing(format!("{} warning(s)", a.warnings.len()), |ui| {
-                    for w in a.warnings.iter().take(200) {
+            let warnings = &s.summary.warnings;
+            if !warnings.is_empty() {
+                ui.collapsing(format!("{} warning(s)", warnings.len()), |ui| {
+                    for w in warnings.iter().take(200) {
                         ui.small(w);
                     }
                 });
+            }
+            if !s.overlaps.done() {
+                ui.small("checking the parcels for overlaps…");
             }
         }
     }
@@ -769,6 +804,7 @@ fn logged<R>(log: bool, what: &str, f: impl FnOnce() -> R) -> R {
 impl eframe::App for SoilriskApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.poll_task();
+        self.poll_overlap_check(ctx);
         self.poll_files(ctx);
         if ctx.input(|i| i.key_pressed(egui::Key::Escape)) {
             self.commands.push(Command::Select(None));

@@ -34,6 +34,9 @@ fn loaded_from(risk: PathBuf, parcels: PathBuf) -> Harness<'static, SoilriskApp>
         a.task.is_none() && a.session.is_some()
     });
     wait_for_picture(&mut h);
+    wait_until(&mut h, "the overlap check", |a| {
+        a.session.as_ref().is_some_and(|s| s.overlaps.done())
+    });
     h
 }
 
@@ -264,6 +267,89 @@ fn exporting_through_the_menu_writes_the_files() {
     export_through_menu(&mut h, "Parcels at risk (GeoJSON)…", parcels.clone());
     let gj: serde_json::Value = serde_json::from_slice(&std::fs::read(&parcels).unwrap()).unwrap();
     assert_eq!(gj["features"].as_array().unwrap().len(), s.parcels_at_risk);
+}
+
+#[test]
+fn overlapping_parcels_are_warned_of_once_the_map_is_shown_and_in_the_exported_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let crs = r#""crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::4544"}}"#;
+    let rect = |x0: f64, y0: f64, x1: f64, y1: f64| {
+        format!("[[[{x0},{y0}],[{x1},{y0}],[{x1},{y1}],[{x0},{y1}],[{x0},{y0}]]]")
+    };
+    let feature = |props: &str, coords: String| {
+        format!(
+            r#"{{"type":"Feature","properties":{props},"geometry":{{"type":"Polygon","coordinates":{coords}}}}}"#
+        )
+    };
+    let (x, y) = (500_000.0, 3_300_000.0);
+    let risk = dir.path().join("risk.geojson");
+    let parcels = dir.path().join("parcels.geojson");
+    std::fs::write(
+        &risk,
+        format!(
+            r#"{{"type":"FeatureCollection",{crs},"features":[{}]}}"#,
+            feature(
+                r#"{"RISK_ID":"R1","RISK_CLASS":"safe_use"}"#,
+                rect(x, y, x + 100.0, y + 100.0)
+            )
+        ),
+    )
+    .unwrap();
+    let p = |id: &str| format!(r#"{{"PARCEL_ID":"{id}","COUNTY":"A","MEASURE":"safe_use"}}"#);
+    std::fs::write(
+        &parcels,
+        format!(
+            r#"{{"type":"FeatureCollection",{crs},"features":[{},{},{}]}}"#,
+            // P1 and P2 overlap by 5 x 10 m; P3 only shares an edge with P2.
+            feature(&p("P1"), rect(x + 10.0, y + 10.0, x + 30.0, y + 20.0)),
+            feature(&p("P2"), rect(x + 25.0, y + 10.0, x + 45.0, y + 20.0)),
+            feature(&p("P3"), rect(x + 45.0, y + 10.0, x + 65.0, y + 20.0)),
+        ),
+    )
+    .unwrap();
+    let mut h = loaded_from(risk, parcels);
+    let overlap = |w: &String| w.contains("overlap one another");
+    {
+        let s = h.state().session.as_ref().unwrap();
+        // The load left the check out; it ran after the map was drawn.
+        assert!(!s.analysis.warnings.iter().any(overlap));
+        let late: Vec<&String> = s.summary.warnings.iter().filter(|w| overlap(w)).collect();
+        assert_eq!(late.len(), 1, "{:?}", s.summary.warnings);
+        assert!(
+            late[0].contains("P1 (record 1) and P2 (record 2)"),
+            "{}",
+            late[0]
+        );
+        assert!(!late[0].contains("P3"), "{}", late[0]);
+    }
+    // The summary panel lists it.
+    h.get_by_label(&format!(
+        "{} warning(s)",
+        h.state().session.as_ref().unwrap().summary.warnings.len()
+    ))
+    .click();
+    h.run_steps(2);
+    assert!(
+        h.query_all_by_label_contains("overlap one another")
+            .next()
+            .is_some()
+    );
+
+    // A new target recomputes the summary and keeps the warning; the export writes it.
+    h.state_mut().commands.push(super::Command::SetTarget(0.9));
+    h.run_steps(2);
+    let out = dir.path().join("summary.json");
+    export_through_menu(&mut h, "Summary (JSON)…", out.clone());
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(json["target_rate"].as_f64(), Some(0.9), "{json}");
+    let written: Vec<&str> = json["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w.as_str())
+        .filter(|w| w.contains("overlap one another"))
+        .collect();
+    assert_eq!(written.len(), 1, "{json}");
 }
 
 #[test]

@@ -247,7 +247,7 @@ impl DbfReader {
 /// stops being interned.
 #[derive(Default)]
 struct Interner {
-    seen: std::collections::HashMap<Vec<u8>, (Value, bool)>,
+    seen: std::collections::HashMap<Vec<u8>, (Value, bool), foldhash::fast::FixedState>,
     off: bool,
 }
 
