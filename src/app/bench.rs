@@ -68,8 +68,8 @@ pub struct WindowBench {
     pub pass_ms: f64,
     /// When the first picture (the layers as they are read) was on screen, s after start.
     first_picture: Option<f64>,
-    /// When the check for overlapping parcels had finished, s after start.
-    checked: Option<f64>,
+    /// Whether the end of the check for overlapping parcels has been reported.
+    checked: bool,
     /// The egui pass of the frame that opened the table and the inspector.
     opening_ms: Option<f64>,
 }
@@ -83,7 +83,7 @@ impl WindowBench {
             samples: Samples::default(),
             pass_ms: 0.0,
             first_picture: None,
-            checked: None,
+            checked: false,
             opening_ms: None,
         })
     }
@@ -149,8 +149,8 @@ impl WindowBench {
             }
             Stage::Settle(k) => {
                 let checked = app.session.as_ref().is_some_and(|s| s.overlaps.done());
-                if checked && self.checked.is_none() {
-                    self.checked = Some(app.created.elapsed().as_secs_f64());
+                if checked && !self.checked {
+                    self.checked = true;
                     println!(
                         "window: the check for overlapping parcels done {:.2} s after start",
                         app.created.elapsed().as_secs_f64()

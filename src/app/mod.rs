@@ -78,10 +78,9 @@ pub struct Session {
     pub scene: Arc<MapScene>,
     pub summary: Summary,
     to_lonlat: Option<Transformer>,
-    /// The check for overlapping parcels, run once the map is on screen.
+    /// The check for overlapping parcels, run once the map is on screen; its warning goes
+    /// into `summary`.
     pub overlaps: task::OverlapCheck,
-    /// What it warned of, kept in `summary` when the target changes.
-    late_warnings: Vec<String>,
 }
 
 /// A change requested by a panel, applied after drawing.
@@ -300,7 +299,6 @@ impl SoilriskApp {
                     summary,
                     to_lonlat,
                     overlaps: task::OverlapCheck::new(),
-                    late_warnings: Vec::new(),
                 });
                 self.selection = None;
                 self.fit_pending = refit;
@@ -359,8 +357,7 @@ impl SoilriskApp {
         let shown = self.renderer.up_to_date()
             && self.renderer.shown().is_some_and(|p| p.2 == s.scene.id());
         if let Some(lines) = s.overlaps.poll(ctx, &s.analysis, shown) {
-            s.summary.warnings.extend(lines.iter().cloned());
-            s.late_warnings = lines;
+            s.summary.warnings.extend(lines);
             if self.frame_log {
                 eprintln!(
                     "frame-log: overlap check done {:.3} s after start",
@@ -384,8 +381,10 @@ impl SoilriskApp {
                 Command::SetTarget(t) => {
                     self.settings.target = t;
                     if let Some(s) = &mut self.session {
+                        // The warnings stay: the overlap check's is not in the analysis.
+                        let warnings = std::mem::take(&mut s.summary.warnings);
                         s.summary = s.analysis.summary(t);
-                        s.summary.warnings.extend(s.late_warnings.iter().cloned());
+                        s.summary.warnings = warnings;
                     }
                 }
                 Command::CancelTask => {
