@@ -235,6 +235,20 @@ struct Scratch {
     converted: std::collections::HashMap<(u64, u64), Coord<f64>, foldhash::fast::FixedState>,
 }
 
+impl Scratch {
+    /// Room for `points` converted points without the table growing on the way (a run of
+    /// 64 parcels has about 500 distinct corners; growing to them rehashed eight times).
+    fn with_room(points: usize) -> Scratch {
+        Scratch {
+            pts: Vec::new(),
+            converted: std::collections::HashMap::with_capacity_and_hasher(
+                points,
+                foldhash::fast::FixedState::default(),
+            ),
+        }
+    }
+}
+
 /// Converts geometry to WGS 84 longitude/latitude for output.
 pub struct ToWgs84 {
     transformer: Option<Transformer>,
@@ -384,7 +398,7 @@ fn feature_collection<'g>(
                 .par_chunks(RUN)
                 .map(|run| {
                     let mut out = String::with_capacity(run.len() * 1024);
-                    let mut scratch = Scratch::default();
+                    let mut scratch = Scratch::with_room(run.len() * 16);
                     for (k, &i) in run.iter().enumerate() {
                         if k > 0 {
                             out.push_str(",\n");

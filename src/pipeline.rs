@@ -288,13 +288,13 @@ impl Analysis {
 pub fn run(req: &Request, ctl: Control<'_>) -> Result<Analysis, AnalysisError> {
     let t = Instant::now();
     ctl.report(Phase::Read, 0.0);
-    let (risk, parcels) = rayon::join(
+    analyse(
+        req,
         || read_layer(&req.risk, &req.risk_read),
         || LayerReader::open(&req.parcels, &req.parcel_read),
-    );
-    let (risk, parcels) = (risk?, parcels?);
-    ctl.check()?;
-    analyse(req, risk, parcels, ctl, t)
+        ctl,
+        t,
+    )
 }
 
 /// Runs the pipeline on layers already read (the window keeps layers loaded and re-runs this
@@ -306,7 +306,13 @@ pub fn analyse_layers(
     ctl: Control<'_>,
     started: Instant,
 ) -> Result<Analysis, AnalysisError> {
-    analyse(req, risk, LayerReader::whole(parcels), ctl, started)
+    analyse(
+        req,
+        || Ok(risk),
+        || Ok(LayerReader::whole(parcels)),
+        ctl,
+        started,
+    )
 }
 
 /// The last few distinct values of a column with what they mean: values repeated across a
@@ -445,150 +451,90 @@ impl ParcelFields {
     }
 }
 
-/// The pipeline: risk layer whole, parcels a batch at a time from `parcels`.
+/// What the `parcel-reader` thread sends: the layer's header (with its size hint) once the
+/// file is open, then its batches with the share of the file read.
+enum FromReader {
+    Opened(Box<Layer>, usize),
+    Batch(Vec<Feature>, f32),
+}
+
+/// The pipeline: the risk layer whole from `read_risk`, the parcels a batch at a time from
+/// the reader `open_parcels` gives. A named thread opens the parcel layer and reads (and
+/// parses, on the pool) one batch ahead of the batch being measured, from the start: the
+/// first batches are read while the risk layer is read and its faces are built. Errors keep
+/// the order of a sequential run: the risk layer's first, then the parcel layer's.
 fn analyse(
     req: &Request,
-    mut risk: Layer,
-    mut parcels: LayerReader,
+    read_risk: impl FnOnce() -> Result<Layer, LayerError>,
+    open_parcels: impl FnOnce() -> Result<LayerReader, LayerError> + Send,
     ctl: Control<'_>,
     started: Instant,
 ) -> Result<Analysis, AnalysisError> {
-    let mut timings = Timings::default();
-    let risk_areas = risk_attributes(&risk, req)?;
-    // An empty layer is refused before its fields are looked for (an empty GeoJSON has none).
-    let mut first = None;
-    while let Some(batch) = parcels.next_batch()? {
-        if !batch.is_empty() {
-            first = Some(batch);
-            break;
-        }
-    }
-    let Some(first) = first else {
-        return Err(AnalysisError::Empty {
-            what: "parcel",
-            path: parcels.header().path.clone(),
-        });
-    };
-    let fields = ParcelFields::find(parcels.header(), req)?;
-
-    let mut crs_warnings = Vec::new();
-    let (crs, parcel_transform) = reproject(&mut risk, parcels.header(), &mut crs_warnings)?;
-    ctl.arrived(Arrival::Risk(&risk, &risk_areas));
-    let area_method = match &crs {
-        Some(c) if c.is_geographic() => {
-            let (a, f) = c.ellipsoid();
-            AreaMethod::geodesic(a, f)
-        }
-        _ => AreaMethod::Planar,
-    };
-    let mut read_time = started.elapsed();
-    ctl.check()?;
-
-    let t = Instant::now();
-    ctl.report(Phase::Index, 0.0);
-    let inputs: Vec<_> = risk_areas
-        .iter()
-        .map(|r| (&risk.features[r.feature].geometry, r.class))
-        .collect();
-    let map = RiskMap::build(&inputs);
-    let mut index_time = t.elapsed();
-    ctl.check()?;
-
-    // The parcels, a batch at a time: attributes, reprojection, overlay; then, under
-    // `KeepParcels::AtRisk`, the geometry and values of parcels outside every risk area go.
-    // Reserved once: growing a million-entry vector by doubling copies it and touches fresh
-    // pages each time.
-    let expected = parcels.size_hint().max(first.len());
-    let mut features: Vec<Feature> = Vec::with_capacity(expected);
-    let mut parcel_info: Vec<ParcelInfo> = Vec::with_capacity(expected);
-    let mut parcel_results: Vec<ParcelResult> = Vec::with_capacity(expected);
-    let mut unknown = Unknown::default();
-    let mut extent: Option<Rect<f64>> = None;
-    let mut overlay_time = Duration::ZERO;
-    // The share of the layer read before and after the batch in hand.
-    let mut span = (0.0, parcels.progress());
-    let path = parcels.header().path.clone();
-    ctl.report(Phase::Overlay, 0.0);
-    // A named thread reads (and parses, on the pool) the next batch while this one is
-    // measured: reading a batch has long sequential stretches (record framing, the `.dbf`
-    // rows), which the overlay now fills. The rendezvous channel holds no batch of its own,
-    // so at most one batch is read ahead.
-    std::thread::scope(|scope| -> Result<(), AnalysisError> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<(Vec<Feature>, f32), LayerError>>(0);
-        let source = &mut parcels;
+    let (streamed, source) = std::thread::scope(|scope| {
+        // A rendezvous channel holds no batch of its own, so at most one batch is read ahead.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<FromReader, LayerError>>(0);
         let reader = std::thread::Builder::new()
             .name("parcel-reader".into())
             .spawn_scoped(scope, move || {
+                let mut source = match open_parcels() {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return None;
+                    }
+                };
+                let header =
+                    FromReader::Opened(Box::new(source.header().clone()), source.size_hint());
+                // A send fails once the analysis has stopped (an error, a cancel).
+                if tx.send(Ok(header)).is_err() {
+                    return None;
+                }
                 loop {
                     let item = match source.next_batch() {
-                        Ok(Some(b)) => Ok((b, source.progress())),
+                        Ok(Some(b)) => Ok(FromReader::Batch(b, source.progress())),
                         Ok(None) => break,
                         Err(e) => Err(e),
                     };
                     let failed = item.is_err();
-                    // A send fails once the analysis has stopped (an error, a cancel).
                     if tx.send(item).is_err() || failed {
-                        break;
+                        return None;
                     }
                 }
-            })
-            .map_err(|e| LayerError::io(&path, e))?;
-        let mut batch = Some(first);
-        while let Some(mut b) = batch.take() {
-            let t = Instant::now();
-            let base = features.len();
-            let infos = fields.infos(&b, base, req, &mut unknown);
-            if let (Some((tr, from)), Some(to)) = (&parcel_transform, &crs) {
-                transform(&mut b, tr, from, to, &path)?;
-            }
-            ctl.arrived(Arrival::Parcels(&b));
-            let batch_extent = b
-                .par_iter()
-                .filter_map(|f| geo::BoundingRect::bounding_rect(&f.geometry))
-                .reduce_with(union_rect);
-            if let Some(r) = batch_extent {
-                extent = Some(extent.map_or(r, |e| union_rect(e, r)));
-            }
-            read_time += t.elapsed();
-
-            let t = Instant::now();
-            // Once a value is unknown the run ends in an error: the rest are only read for
-            // the list of unknown values.
-            if !unknown.any() {
-                let results = measure(&map, &area_method, &infos, &b, base, &ctl, span)?;
-                if req.keep_parcels == KeepParcels::AtRisk {
-                    // With no unknown value, every feature of the batch has its info and
-                    // result, in order. Freed in parallel, on the threads that read them.
-                    debug_assert_eq!(results.len(), b.len());
-                    b.par_iter_mut().zip(&results).for_each(|(f, r)| {
-                        if r.contaminated_m2() <= 0.0 {
-                            f.geometry = MultiPolygon::new(Vec::new());
-                            f.values = Vec::new();
-                        }
-                    });
-                }
-                parcel_results.extend(results);
-                parcel_info.extend(infos);
-            }
-            features.extend(b);
-            overlay_time += t.elapsed();
-            ctl.check()?;
-
-            // The time waited for the reader: what reading adds to the wall time.
-            let t = Instant::now();
-            if let Ok(next) = rx.recv() {
-                let (b, progress) = next?;
-                batch = Some(b);
-                span = (span.1, progress);
-            }
-            read_time += t.elapsed();
-        }
+                Some(source)
+            });
+        let reader = match reader {
+            Ok(r) => r,
+            Err(e) => return (Err(LayerError::io(&req.parcels, e).into()), None),
+        };
+        let streamed = stream(req, read_risk, &rx, ctl, started);
+        // The reader stops at its next send once the receiver is gone.
         drop(rx);
-        reader
-            .join()
-            .map_err(|_| LayerError::format(&path, "the reader stopped on an internal error"))?;
-        Ok(())
-    })?;
+        (streamed, reader.join().ok().flatten())
+    });
+    let Streamed {
+        header,
+        risk,
+        risk_areas,
+        fields,
+        crs,
+        area_method,
+        map,
+        features,
+        parcel_info,
+        parcel_results,
+        unknown,
+        extent,
+        crs_warnings,
+        mut read_time,
+        mut index_time,
+        overlay_time,
+    } = streamed?;
+    let Some(parcels) = source else {
+        return Err(
+            LayerError::format(&header.path, "the reader stopped on an internal error").into(),
+        );
+    };
+    let mut timings = Timings::default();
     let t = Instant::now();
     let mut parcels = parcels.finish();
     parcels.features = features;
@@ -671,6 +617,180 @@ fn analyse(
         risk_results,
         warnings,
         timings,
+    })
+}
+
+/// What `stream` leaves for the statistics: the risk layer and its faces, and the parcels
+/// measured, with what was learnt on the way.
+struct Streamed {
+    header: Box<Layer>,
+    risk: Layer,
+    risk_areas: Vec<RiskArea>,
+    fields: ParcelFields,
+    crs: Option<Crs>,
+    area_method: AreaMethod,
+    map: RiskMap,
+    features: Vec<Feature>,
+    parcel_info: Vec<ParcelInfo>,
+    parcel_results: Vec<ParcelResult>,
+    unknown: Unknown,
+    extent: Option<Rect<f64>>,
+    crs_warnings: Vec<String>,
+    read_time: Duration,
+    index_time: Duration,
+    overlay_time: Duration,
+}
+
+/// Reads the risk layer and builds its faces, then measures the parcels as the reader sends
+/// them (see `analyse`).
+fn stream(
+    req: &Request,
+    read_risk: impl FnOnce() -> Result<Layer, LayerError>,
+    rx: &std::sync::mpsc::Receiver<Result<FromReader, LayerError>>,
+    ctl: Control<'_>,
+    started: Instant,
+) -> Result<Streamed, AnalysisError> {
+    let stopped = || LayerError::format(&req.parcels, "the reader stopped on an internal error");
+    let mut risk = read_risk()?;
+    ctl.check()?;
+    let (header, size_hint) = match rx.recv() {
+        Ok(Ok(FromReader::Opened(header, n))) => (header, n),
+        Ok(Err(e)) => return Err(e.into()),
+        Ok(Ok(FromReader::Batch(..))) | Err(_) => return Err(stopped().into()),
+    };
+    // The next batch and the share of the layer read with it; `None` at the end.
+    let next = || -> Result<Option<(Vec<Feature>, f32)>, AnalysisError> {
+        match rx.recv() {
+            Ok(Ok(FromReader::Batch(b, progress))) => Ok(Some((b, progress))),
+            Ok(Err(e)) => Err(e.into()),
+            Ok(Ok(FromReader::Opened(..))) => Err(stopped().into()),
+            // The reader has sent its last batch (or stopped; `analyse` then reports it).
+            Err(_) => Ok(None),
+        }
+    };
+    let risk_areas = risk_attributes(&risk, req)?;
+    // An empty layer is refused before its fields are looked for (an empty GeoJSON has none).
+    let mut first = None;
+    while let Some((batch, progress)) = next()? {
+        if !batch.is_empty() {
+            first = Some((batch, progress));
+            break;
+        }
+    }
+    let Some((first, first_progress)) = first else {
+        return Err(AnalysisError::Empty {
+            what: "parcel",
+            path: header.path.clone(),
+        });
+    };
+    let fields = ParcelFields::find(&header, req)?;
+
+    let mut crs_warnings = Vec::new();
+    let (crs, parcel_transform) = reproject(&mut risk, &header, &mut crs_warnings)?;
+    ctl.arrived(Arrival::Risk(&risk, &risk_areas));
+    let area_method = match &crs {
+        Some(c) if c.is_geographic() => {
+            let (a, f) = c.ellipsoid();
+            AreaMethod::geodesic(a, f)
+        }
+        _ => AreaMethod::Planar,
+    };
+    let mut read_time = started.elapsed();
+    ctl.check()?;
+
+    let t = Instant::now();
+    ctl.report(Phase::Index, 0.0);
+    let inputs: Vec<_> = risk_areas
+        .iter()
+        .map(|r| (&risk.features[r.feature].geometry, r.class))
+        .collect();
+    let map = RiskMap::build(&inputs);
+    let index_time = t.elapsed();
+    ctl.check()?;
+
+    // The parcels, a batch at a time: attributes, reprojection, overlay; then, under
+    // `KeepParcels::AtRisk`, the geometry and values of parcels outside every risk area go.
+    // Reserved once: growing a million-entry vector by doubling copies it and touches fresh
+    // pages each time.
+    let expected = size_hint.max(first.len());
+    let mut features: Vec<Feature> = Vec::with_capacity(expected);
+    let mut parcel_info: Vec<ParcelInfo> = Vec::with_capacity(expected);
+    let mut parcel_results: Vec<ParcelResult> = Vec::with_capacity(expected);
+    let mut unknown = Unknown::default();
+    let mut extent: Option<Rect<f64>> = None;
+    let mut overlay_time = Duration::ZERO;
+    // The share of the layer read before and after the batch in hand.
+    let mut span = (0.0, first_progress);
+    let path = header.path.clone();
+    ctl.report(Phase::Overlay, 0.0);
+    // Each batch is measured while the reader reads (and parses, on the pool) the next:
+    // reading a batch has long sequential stretches (record framing, the `.dbf` rows), which
+    // the overlay fills.
+    let mut batch = Some(first);
+    while let Some(mut b) = batch.take() {
+        let t = Instant::now();
+        let base = features.len();
+        let infos = fields.infos(&b, base, req, &mut unknown);
+        if let (Some((tr, from)), Some(to)) = (&parcel_transform, &crs) {
+            transform(&mut b, tr, from, to, &path)?;
+        }
+        ctl.arrived(Arrival::Parcels(&b));
+        let batch_extent = b
+            .par_iter()
+            .filter_map(|f| geo::BoundingRect::bounding_rect(&f.geometry))
+            .reduce_with(union_rect);
+        if let Some(r) = batch_extent {
+            extent = Some(extent.map_or(r, |e| union_rect(e, r)));
+        }
+        read_time += t.elapsed();
+
+        let t = Instant::now();
+        // Once a value is unknown the run ends in an error: the rest are only read for
+        // the list of unknown values.
+        if !unknown.any() {
+            let results = measure(&map, &area_method, &infos, &b, base, &ctl, span)?;
+            if req.keep_parcels == KeepParcels::AtRisk {
+                // With no unknown value, every feature of the batch has its info and
+                // result, in order. Freed in parallel, on the threads that read them.
+                debug_assert_eq!(results.len(), b.len());
+                b.par_iter_mut().zip(&results).for_each(|(f, r)| {
+                    if r.contaminated_m2() <= 0.0 {
+                        f.geometry = MultiPolygon::new(Vec::new());
+                        f.values = Vec::new();
+                    }
+                });
+            }
+            parcel_results.extend(results);
+            parcel_info.extend(infos);
+        }
+        features.extend(b);
+        overlay_time += t.elapsed();
+        ctl.check()?;
+        // The time waited for the reader: what reading adds to the wall time.
+        let t = Instant::now();
+        if let Some((b, progress)) = next()? {
+            batch = Some(b);
+            span = (span.1, progress);
+        }
+        read_time += t.elapsed();
+    }
+    Ok(Streamed {
+        header,
+        risk,
+        risk_areas,
+        fields,
+        crs,
+        area_method,
+        map,
+        features,
+        parcel_info,
+        parcel_results,
+        unknown,
+        extent,
+        crs_warnings,
+        read_time,
+        index_time,
+        overlay_time,
     })
 }
 

@@ -551,3 +551,63 @@ fn a_parcel_layer_cut_short_late_in_the_file_stops_the_analysis_naming_file_and_
     assert!(text.ends_with(&format!("record {}", no + 1)), "{text}");
     assert!(text.contains("truncated"), "{text}");
 }
+
+#[test]
+fn the_risk_layers_error_comes_first_and_stops_the_parcels_being_read() {
+    use soilrisk::error::AnalysisError;
+    use soilrisk::pipeline::{Control, Request, run};
+    use std::sync::atomic::AtomicBool;
+    // The parcel layer is opened and read on its own thread from the start, while the risk
+    // layer is read: errors still come in the order of a sequential run, and a run that
+    // stops early stops that thread (a hang would fail the test by timeout).
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_sample(dir.path());
+    let (risk, parcels) = (
+        dir.path().join("risk_areas.shp"),
+        dir.path().join("parcels.shp"),
+    );
+    let (no_risk, no_parcels) = (
+        dir.path().join("no_risk.shp"),
+        dir.path().join("no_parcels.shp"),
+    );
+    // 30,000 parcels in batches of 64 KiB of records: about 60 batches.
+    let request = |r: &Path, p: &Path| {
+        let mut req = Request::new(r, p);
+        req.parcel_read.batch_bytes = Some(64 << 10);
+        req
+    };
+    let error = |req: &Request, ctl: Control| run(req, ctl).unwrap_err();
+
+    let msg = error(&request(&no_risk, &no_parcels), Control::default()).to_string();
+    assert!(
+        msg.contains("no_risk.shp") && !msg.contains("no_parcels"),
+        "{msg}"
+    );
+    let msg = error(&request(&risk, &no_parcels), Control::default()).to_string();
+    assert!(msg.contains("no_parcels.shp"), "{msg}");
+
+    let mut req = request(&risk, &parcels);
+    req.fields.risk_id = "NO_SUCH_ID".into();
+    match error(&req, Control::default()) {
+        AnalysisError::MissingField { field, path, .. } => {
+            assert_eq!(
+                (field.as_str(), path.as_path()),
+                ("NO_SUCH_ID", risk.as_path())
+            );
+        }
+        e => panic!("expected the missing risk id field, got {e}"),
+    }
+
+    let cancel = AtomicBool::new(true);
+    let ctl = Control {
+        cancel: Some(&cancel),
+        ..Control::default()
+    };
+    assert!(matches!(
+        error(&request(&risk, &parcels), ctl),
+        AnalysisError::Cancelled
+    ));
+    // And the same request, not cancelled, reads every parcel.
+    let a = run(&request(&risk, &parcels), Control::default()).unwrap();
+    assert_eq!(a.parcel_info.len(), 30_000);
+}

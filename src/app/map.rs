@@ -173,9 +173,18 @@ pub fn show(
 ) -> MapEvents {
     let (response, painter) = ui.allocate_painter(ui.available_size(), Sense::click_and_drag());
     let screen = response.rect;
-    painter.rect_filled(screen, 0.0, style::MAP_BACKGROUND);
+    // The background, where the picture (opaque) leaves the map uncovered: set below. Where
+    // the window is drawn in software, each layer of paint over the map costs CPU every frame.
+    let background = painter.add(egui::Shape::Noop);
+    let fill_background = || {
+        painter.set(
+            background,
+            egui::Shape::rect_filled(screen, 0.0, style::MAP_BACKGROUND),
+        )
+    };
     let mut events = MapEvents::default();
     let Some(scene) = scene else {
+        fill_background();
         return events;
     };
     // A preview (layers still being analysed) can be looked at, not picked from.
@@ -249,11 +258,16 @@ pub fn show(
                 cam.to_screen(screen, view.max().x, view.min().y),
             );
             let uv = Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0));
+            // Half a pixel of slack for rounding: the picture of the view on screen covers it.
+            if !rect.expand(0.5 / ppp).contains_rect(screen) {
+                fill_background();
+            }
             painter
                 .with_clip_rect(screen)
                 .image(texture, rect, uv, Color32::WHITE);
         }
         None => {
+            fill_background();
             painter.text(
                 screen.center(),
                 egui::Align2::CENTER_CENTER,

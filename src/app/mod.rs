@@ -880,7 +880,11 @@ impl eframe::App for SoilriskApp {
                     })
                 });
         }
-        egui::CentralPanel::default().show(ui, |ui| {
+        // No frame: the map covers the whole of the central panel with its picture or its
+        // background, so a panel fill under it would be painted for nothing every frame.
+        egui::CentralPanel::default()
+            .frame(egui::Frame::NONE)
+            .show(ui, |ui| {
             self.map_rect = ui.available_rect_before_wrap();
             let t = std::time::Instant::now();
             let pictures = self.renderer.pictures;
@@ -904,11 +908,12 @@ impl eframe::App for SoilriskApp {
             }
             if self.frame_log {
                 eprintln!(
-                    "frame-log: frame {} at {:.3} s: map {:.2} ms at {:.2} m/px",
+                    "frame-log: frame {} at {:.3} s: map {:.2} ms at {:.2} m/px (asked for by {})",
                     ui.ctx().cumulative_frame_nr(),
                     self.created.elapsed().as_secs_f64(),
                     self.map_ms,
-                    self.camera.scale
+                    self.camera.scale,
+                    repaint_causes(ui.ctx())
                 );
                 if self.renderer.pictures != pictures {
                     eprintln!(
@@ -1005,6 +1010,25 @@ impl eframe::App for SoilriskApp {
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, eframe::APP_KEY, &self.settings);
     }
+}
+
+/// Where the requests for the frame after this one came from (`file:line`, each once, the
+/// path cut to its last three parts), for the frame log: each frame drawn in software costs
+/// CPU that a load needs.
+fn repaint_causes(ctx: &egui::Context) -> String {
+    let mut causes: Vec<String> = Vec::new();
+    for c in ctx.repaint_causes() {
+        let parts: Vec<&str> = c.file.rsplit('/').take(3).collect();
+        let place = format!(
+            "{}:{}",
+            parts.into_iter().rev().collect::<Vec<_>>().join("/"),
+            c.line
+        );
+        if !causes.contains(&place) {
+            causes.push(place);
+        }
+    }
+    causes.join(", ")
 }
 
 /// Asks for one frame as soon as possible, from any thread. `request_repaint` asks for two

@@ -872,3 +872,39 @@ fn after_a_failed_first_open_the_next_layers_are_fitted_while_they_load() {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+/// Whether the last frame painted the map's background over the whole map area.
+fn map_background_painted(h: &Harness<'_, SoilriskApp>) -> bool {
+    let map = h.state().map_rect;
+    h.output().shapes.iter().any(|c| {
+        matches!(&c.shape, egui::Shape::Rect(r)
+            if r.fill == super::style::MAP_BACKGROUND && r.rect == map)
+    })
+}
+
+#[test]
+fn the_map_paints_its_background_only_where_its_picture_leaves_it_uncovered() {
+    // Where the window is drawn in software each layer of paint over the map costs CPU every
+    // frame: a picture that covers the map is drawn alone.
+    let mut h = loaded();
+    wait_for_picture(&mut h);
+    h.step();
+    assert!(h.state().renderer.up_to_date());
+    assert!(
+        !map_background_painted(&h),
+        "background under a covering picture"
+    );
+    // Panned by a quarter of the map: until the new picture comes, the old one is drawn
+    // where it now lies, and the background fills the rest.
+    let width = f64::from(h.state().map_rect.width());
+    let cam = &mut h.state_mut().camera;
+    cam.center[0] += width / 4.0 * cam.scale;
+    h.step();
+    assert!(
+        map_background_painted(&h),
+        "no background beside a moved picture"
+    );
+    wait_for_picture(&mut h);
+    h.step();
+    assert!(!map_background_painted(&h));
+}
