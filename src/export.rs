@@ -432,17 +432,20 @@ pub fn write_parcels(
     to: &ToWgs84,
     ctl: Control,
 ) -> Result<(), ExportError> {
-    let mut order: Vec<usize> = (0..a.parcel_info.len())
+    // Sorted by id, ties by position, so the order is total and an unstable sort gives it
+    // exactly. Each id's first 16 bytes, big-endian, order as the id does (a parcel id
+    // usually fits whole): most comparisons are of integers, not of strings behind two
+    // pointers.
+    let mut keyed: Vec<(u128, &str, usize, usize)> = (0..a.parcel_info.len())
         .into_par_iter()
         .filter(|&i| a.parcel_results[i].contaminated_m2() > 0.0)
+        .map(|i| {
+            let info = &a.parcel_info[i];
+            (id_prefix(&info.id), &*info.id, info.feature, i)
+        })
         .collect();
-    // Ties in id go by position, so the order is total and an unstable sort gives it exactly.
-    order.par_sort_unstable_by(|&x, &y| {
-        a.parcel_info[x]
-            .id
-            .cmp(&a.parcel_info[y].id)
-            .then(a.parcel_info[x].feature.cmp(&a.parcel_info[y].feature))
-    });
+    keyed.par_sort_unstable_by(|x, y| x.0.cmp(&y.0).then(x.1.cmp(y.1)).then(x.2.cmp(&y.2)));
+    let order: Vec<usize> = keyed.into_iter().map(|k| k.3).collect();
     write_atomic(path, |w| {
         feature_collection(
             w,
@@ -492,6 +495,16 @@ pub fn write_parcels(
     })
 }
 
+/// The first 16 bytes of `id` as a big-endian integer, zero-padded: comparing two of them
+/// orders the ids as comparing the strings does, except that ids equal in those bytes (or one
+/// a prefix of the other ending in NUL bytes) compare equal and need the strings compared.
+fn id_prefix(id: &str) -> u128 {
+    let mut b = [0u8; 16];
+    let n = id.len().min(16);
+    b[..n].copy_from_slice(&id.as_bytes()[..n]);
+    u128::from_be_bytes(b)
+}
+
 /// Writes `risk_areas.geojson`: every risk area with the cultivated land inside it, sorted by
 /// risk id.
 pub fn write_risk_areas(
@@ -535,6 +548,40 @@ pub fn write_risk_areas(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_sorted_by_their_prefix_then_text_sort_as_the_text_does() {
+        let mut ids: Vec<String> = vec![
+            "".into(),
+            "a".into(),
+            "a\0".into(),
+            "a\0b".into(),
+            "510185-008920".into(),
+            "510185-0089201".into(),
+            "510185-008920-longer-than-16".into(),
+            "510185-008920-longer-than-15".into(),
+            "乐至县-00001".into(),
+            "乐至县-00001-二".into(),
+            "Z".into(),
+            "~".into(),
+        ];
+        // Generated ids around the 16-byte boundary.
+        for n in 0..400u32 {
+            let len = 12 + (n % 8) as usize;
+            let s: String = format!(
+                "{:0>width$}",
+                n.wrapping_mul(2_654_435_761) % 977,
+                width = len
+            );
+            ids.push(s);
+        }
+        let mut by_text = ids.clone();
+        by_text.sort();
+        let mut by_key = ids.clone();
+        by_key.sort_by(|x, y| id_prefix(x).cmp(&id_prefix(y)).then(x.cmp(y)));
+        assert_eq!(by_key, by_text);
+        assert!(id_prefix("a") < id_prefix("b") && id_prefix("ab") > id_prefix("a"));
+    }
 
     #[test]
     fn numbers_and_degrees_are_printed_stably() {
