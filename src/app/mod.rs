@@ -636,8 +636,7 @@ impl SoilriskApp {
         ui.add(egui::Slider::new(&mut l.parcel_opacity, 0.0..=1.0).text("opacity"));
         for s in style::ParcelStatus::ALL {
             ui.horizontal(|ui| {
-                let (r, p) = ui.allocate_painter(egui::vec2(14.0, 14.0), egui::Sense::hover());
-                p.rect_filled(r.rect, 2.0, s.fill());
+                style::swatch(ui, s.fill());
                 ui.label(s.label());
             });
         }
@@ -646,8 +645,7 @@ impl SoilriskApp {
         ui.add(egui::Slider::new(&mut l.risk_opacity, 0.0..=1.0).text("opacity"));
         for c in soilrisk::vocab::RiskClass::ALL {
             ui.horizontal(|ui| {
-                let (r, p) = ui.allocate_painter(egui::vec2(14.0, 14.0), egui::Sense::hover());
-                p.rect_filled(r.rect, 2.0, style::risk_fill(c));
+                style::swatch(ui, style::risk_fill(c));
                 ui.label(format!("class {} {}", c.roman(), c.chinese()));
             });
         }

@@ -1,6 +1,6 @@
 //! Colours and sizes of the map and panels, in one place.
 
-use eframe::egui::Color32;
+use eframe::egui::{self, Color32};
 use soilrisk::vocab::RiskClass;
 
 /// Fill of a risk area by class (drawn semi-transparent under the parcels).
@@ -10,6 +10,12 @@ pub fn risk_fill(class: RiskClass) -> Color32 {
         RiskClass::SafeUse => Color32::from_rgb(244, 143, 66),
         RiskClass::StrictControl => Color32::from_rgb(200, 40, 40),
     }
+}
+
+/// A legend's colour square, 14 points wide.
+pub fn swatch(ui: &mut egui::Ui, fill: Color32) {
+    let (r, p) = ui.allocate_painter(egui::vec2(14.0, 14.0), egui::Sense::hover());
+    p.rect_filled(r.rect, 2.0, fill);
 }
 
 /// Outline of a risk area by class.

@@ -68,10 +68,12 @@ pub fn show(
     ));
     egui::Grid::new("by-class").striped(true).show(ui, |ui| {
         for c in RiskClass::ALL {
-            ui.colored_label(
-                style::risk_outline(c),
-                format!("class {} {}", c.roman(), c.chinese()),
-            );
+            // The legend's square and plain text: class III's dark red is hard to read as
+            // text on a dark panel.
+            ui.horizontal(|ui| {
+                style::swatch(ui, style::risk_fill(c));
+                ui.label(format!("class {} {}", c.roman(), c.chinese()));
+            });
             ui.label(format!("{:.1} 亩", s.class_m2()[c.index()] / M2_PER_MU));
             ui.end_row();
         }
