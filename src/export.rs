@@ -229,7 +229,6 @@ fn deg(x: f64) -> String {
 /// points converted so far (by their exact bits). Parcels that tile the land share most of
 /// their corners with their neighbours, which a run of features sorted by id mostly holds:
 /// on the million-parcel sample, 46 % of the points of a run were converted already.
-#[derive(Default)]
 struct Scratch {
     pts: Vec<Coord<f64>>,
     converted: std::collections::HashMap<(u64, u64), Coord<f64>, foldhash::fast::FixedState>,
@@ -639,7 +638,7 @@ mod tests {
             ])],
         );
         let mut written = String::new();
-        let mut scratch = Scratch::default();
+        let mut scratch = Scratch::with_room(16);
         for p in [&a, &b] {
             to.push_geometry(
                 &MultiPolygon::new(vec![p.clone()]),

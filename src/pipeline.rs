@@ -512,7 +512,6 @@ fn analyse(
         (streamed, reader.join().ok().flatten())
     });
     let Streamed {
-        header,
         risk,
         risk_areas,
         fields,
@@ -530,9 +529,7 @@ fn analyse(
         overlay_time,
     } = streamed?;
     let Some(parcels) = source else {
-        return Err(
-            LayerError::format(&header.path, "the reader stopped on an internal error").into(),
-        );
+        return Err(reader_stopped(req).into());
     };
     let mut timings = Timings::default();
     let t = Instant::now();
@@ -623,7 +620,6 @@ fn analyse(
 /// What `stream` leaves for the statistics: the risk layer and its faces, and the parcels
 /// measured, with what was learnt on the way.
 struct Streamed {
-    header: Box<Layer>,
     risk: Layer,
     risk_areas: Vec<RiskArea>,
     fields: ParcelFields,
@@ -641,6 +637,12 @@ struct Streamed {
     overlay_time: Duration,
 }
 
+/// The error of a `parcel-reader` thread that stopped without its batches or an error of its
+/// own (a panic, a message out of order).
+fn reader_stopped(req: &Request) -> LayerError {
+    LayerError::format(&req.parcels, "the reader stopped on an internal error")
+}
+
 /// Reads the risk layer and builds its faces, then measures the parcels as the reader sends
 /// them (see `analyse`).
 fn stream(
@@ -650,20 +652,19 @@ fn stream(
     ctl: Control<'_>,
     started: Instant,
 ) -> Result<Streamed, AnalysisError> {
-    let stopped = || LayerError::format(&req.parcels, "the reader stopped on an internal error");
     let mut risk = read_risk()?;
     ctl.check()?;
     let (header, size_hint) = match rx.recv() {
         Ok(Ok(FromReader::Opened(header, n))) => (header, n),
         Ok(Err(e)) => return Err(e.into()),
-        Ok(Ok(FromReader::Batch(..))) | Err(_) => return Err(stopped().into()),
+        Ok(Ok(FromReader::Batch(..))) | Err(_) => return Err(reader_stopped(req).into()),
     };
     // The next batch and the share of the layer read with it; `None` at the end.
     let next = || -> Result<Option<(Vec<Feature>, f32)>, AnalysisError> {
         match rx.recv() {
             Ok(Ok(FromReader::Batch(b, progress))) => Ok(Some((b, progress))),
             Ok(Err(e)) => Err(e.into()),
-            Ok(Ok(FromReader::Opened(..))) => Err(stopped().into()),
+            Ok(Ok(FromReader::Opened(..))) => Err(reader_stopped(req).into()),
             // The reader has sent its last batch (or stopped; `analyse` then reports it).
             Err(_) => Ok(None),
         }
@@ -775,7 +776,6 @@ fn stream(
         read_time += t.elapsed();
     }
     Ok(Streamed {
-        header,
         risk,
         risk_areas,
         fields,

@@ -5,16 +5,32 @@
 mod common;
 
 use std::ffi::OsStr;
+use std::path::Path;
 use std::process::{Command, Output};
 
 use common::{rect, write_geojson};
 
-fn soilrisk(args: &[&std::ffi::OsStr]) -> Output {
+fn soilrisk(args: &[&OsStr]) -> Output {
     Command::new(common::bin()).args(args).output().unwrap()
 }
 
-fn os(s: &str) -> &std::ffi::OsStr {
-    std::ffi::OsStr::new(s)
+fn os(s: &str) -> &OsStr {
+    OsStr::new(s)
+}
+
+/// `soilrisk analyze --risk RISK --parcels PARCELS --out OUT`, then `extra`.
+fn analyze(risk: &Path, parcels: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        os("analyze"),
+        os("--risk"),
+        risk.as_os_str(),
+        os("--parcels"),
+        parcels.as_os_str(),
+        os("--out"),
+        out.as_os_str(),
+    ];
+    args.extend(extra.iter().map(|a| os(a)));
+    soilrisk(&args)
 }
 
 fn small_layers(dir: &std::path::Path, measure: &str) -> (std::path::PathBuf, std::path::PathBuf) {
@@ -44,20 +60,18 @@ fn analyze_writes_three_files_and_exits_0() {
     let dir = tempfile::tempdir().unwrap();
     let (risk, parcels) = small_layers(dir.path(), "休耕");
     let out = dir.path().join("out");
-    let o = soilrisk(&[
-        os("analyze"),
-        os("--risk"),
-        risk.as_os_str(),
-        os("--parcels"),
-        parcels.as_os_str(),
-        os("--out"),
-        out.as_os_str(),
-        os("--map-measure"),
-        os("施肥=safe_use"),
-        os("--timings"),
-        os("--target"),
-        os("0.5"),
-    ]);
+    let o = analyze(
+        &risk,
+        &parcels,
+        &out,
+        &[
+            "--map-measure",
+            "施肥=safe_use",
+            "--timings",
+            "--target",
+            "0.5",
+        ],
+    );
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -85,19 +99,12 @@ fn analyze_writes_three_files_and_exits_0() {
     assert_eq!(summary["target_rate"], 0.5);
     assert_eq!(summary["contaminated_area_m2"], 2500.0);
     // Deterministic bytes: a second run writes the same files.
-    let o2 = soilrisk(&[
-        os("analyze"),
-        os("--risk"),
-        risk.as_os_str(),
-        os("--parcels"),
-        parcels.as_os_str(),
-        os("--out"),
-        out.as_os_str(),
-        os("--map-measure"),
-        os("施肥=safe_use"),
-        os("--target"),
-        os("0.5"),
-    ]);
+    let o2 = analyze(
+        &risk,
+        &parcels,
+        &out,
+        &["--map-measure", "施肥=safe_use", "--target", "0.5"],
+    );
     assert!(o2.status.success());
     assert_eq!(first, std::fs::read(out.join("parcels.geojson")).unwrap());
     // No temporary files left behind.
@@ -109,15 +116,7 @@ fn unknown_values_exit_1_listing_each_with_count_and_how_to_map() {
     let dir = tempfile::tempdir().unwrap();
     let (risk, parcels) = small_layers(dir.path(), "施肥");
     let out = dir.path().join("out");
-    let o = soilrisk(&[
-        os("analyze"),
-        os("--risk"),
-        risk.as_os_str(),
-        os("--parcels"),
-        parcels.as_os_str(),
-        os("--out"),
-        out.as_os_str(),
-    ]);
+    let o = analyze(&risk, &parcels, &out, &[]);
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains(r#""施肥" (2 records)"#), "{err}");
@@ -135,15 +134,7 @@ fn bad_input_exits_1_naming_the_file() {
     let not_json = dir.path().join("echarts.json");
     std::fs::write(&not_json, r#"{"type":"FeatureCollection","UTF8Encoding":true,"features":[{"geometry":{"type":"Polygon","coordinates":["@@AB"],"encodeOffsets":[[1,2]]}}]}"#).unwrap();
     for (parcels, needle) in [(&missing, "file not found"), (&not_json, "not GeoJSON")] {
-        let o = soilrisk(&[
-            os("analyze"),
-            os("--risk"),
-            risk.as_os_str(),
-            os("--parcels"),
-            parcels.as_os_str(),
-            os("--out"),
-            dir.path().join("o").as_os_str(),
-        ]);
+        let o = analyze(&risk, parcels, &dir.path().join("o"), &[]);
         assert_eq!(o.status.code(), Some(1));
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(
@@ -152,15 +143,7 @@ fn bad_input_exits_1_naming_the_file() {
         );
     }
     // A required field that is not there.
-    let o = soilrisk(&[
-        os("analyze"),
-        os("--risk"),
-        risk.as_os_str(),
-        os("--parcels"),
-        risk.as_os_str(),
-        os("--out"),
-        dir.path().join("o").as_os_str(),
-    ]);
+    let o = analyze(&risk, &risk, &dir.path().join("o"), &[]);
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -198,17 +181,12 @@ fn bad_usage_exits_2() {
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains("Usage") || err.contains("error:"), "{err}");
     }
-    let o = soilrisk(&[
-        os("analyze"),
-        os("--risk"),
-        os("a"),
-        os("--parcels"),
-        os("b"),
-        os("--out"),
-        os("c"),
-        os("--target"),
-        os("94"),
-    ]);
+    let o = analyze(
+        Path::new("a"),
+        Path::new("b"),
+        Path::new("c"),
+        &["--target", "94"],
+    );
     assert!(String::from_utf8_lossy(&o.stderr).contains("0.94"));
 }
 
@@ -241,15 +219,7 @@ fn an_export_never_overwrites_an_input() {
     // overwritten by the export of the same name.
     let risk = dir.path().join("risk.geojson");
     let before = std::fs::read(&parcels).unwrap();
-    let o = soilrisk(&[
-        os("analyze"),
-        os("--risk"),
-        risk.as_os_str(),
-        os("--parcels"),
-        parcels.as_os_str(),
-        os("--out"),
-        dir.path().as_os_str(),
-    ]);
+    let o = analyze(&risk, &parcels, dir.path(), &[]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("would overwrite an input"));
     assert_eq!(before, std::fs::read(&parcels).unwrap());
@@ -281,17 +251,12 @@ fn sample_writes_layers_that_info_and_analyze_read() {
         s.contains("features:   500") && s.contains("GBK (from .cpg)") && s.contains("EPSG:4544"),
         "{s}"
     );
-    let o = soilrisk(&[
-        os("analyze"),
-        os("--risk"),
-        data.join("risk_areas.shp").as_os_str(),
-        os("--parcels"),
-        data.join("parcels.shp").as_os_str(),
-        os("--out"),
-        dir.path().join("out").as_os_str(),
-        os("--compliance-field"),
-        os("CROP_OK"),
-    ]);
+    let o = analyze(
+        &data.join("risk_areas.shp"),
+        &data.join("parcels.shp"),
+        &dir.path().join("out"),
+        &["--compliance-field", "CROP_OK"],
+    );
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -324,20 +289,7 @@ fn wrongly_decoded_text_says_so_and_the_encoding_flag_fixes_it() {
         dir.path().join("parcels.shp"),
     );
     let out = dir.path().join("out");
-    let args = |extra: &[&OsStr]| {
-        let mut a = vec![
-            os("analyze"),
-            os("--risk"),
-            risk.as_os_str(),
-            os("--parcels"),
-            parcels.as_os_str(),
-            os("--out"),
-            out.as_os_str(),
-        ];
-        a.extend_from_slice(extra);
-        soilrisk(&a)
-    };
-    let o = args(&[]);
+    let o = analyze(&risk, &parcels, &out, &[]);
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -345,7 +297,7 @@ fn wrongly_decoded_text_says_so_and_the_encoding_flag_fixes_it() {
             && err.contains("--parcel-encoding"),
         "{err}"
     );
-    let o = args(&[os("--parcel-encoding"), os("GBK")]);
+    let o = analyze(&risk, &parcels, &out, &["--parcel-encoding", "GBK"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
@@ -377,15 +329,7 @@ fn analyze_warns_of_overlapping_parcels_in_the_summary_as_the_engine_does() {
         ],
     );
     let out = dir.path().join("out");
-    let o = soilrisk(&[
-        os("analyze"),
-        os("--risk"),
-        risk.as_os_str(),
-        os("--parcels"),
-        parcels.as_os_str(),
-        os("--out"),
-        out.as_os_str(),
-    ]);
+    let o = analyze(&risk, &parcels, &out, &[]);
     assert_eq!(
         o.status.code(),
         Some(0),
