@@ -1,8 +1,9 @@
 //! Parcels that overlap one another. Where two parcels share area inside a risk area, that
 //! area is counted for each of them, so the totals are too high; the analysis names such pairs
-//! in a warning. Only parcels at risk are compared: an overlap outside every risk area changes
-//! no figure, and an overlap inside one makes both parcels at risk. That keeps the check to a
-//! fraction of a large layer.
+//! in a warning. Only parcels with area in the same risk face are compared: an overlap outside
+//! every risk area changes no figure, and an overlap inside a face gives both parcels area in
+//! that face. That keeps the check to a fraction of a large layer, and each comparison to the
+//! few neighbours a parcel has in its face.
 //!
 //! Two polygons overlap when their interiors meet: an edge of one properly crosses an edge of
 //! the other, or a vertex of one lies strictly inside the other, or an edge leaving the
@@ -14,41 +15,49 @@ use geo::kernels::{Kernel, Orientation, RobustKernel};
 use geo::{BoundingRect, Coord, MultiPolygon, Polygon, Rect};
 use rayon::prelude::*;
 
-use crate::index::BoxIndex;
 use crate::io::rings::planar_area;
 
-/// Pairs of indices (into `geoms`, each pair once, smaller first) whose interiors overlap,
-/// among the candidates `which`. Sorted, so the result is the same on every run.
-pub fn overlapping_pairs(geoms: &[&MultiPolygon<f64>], which: &[usize]) -> Vec<(usize, usize)> {
-    let shapes: Vec<Option<Shape>> = which.par_iter().map(|&i| Shape::new(geoms[i])).collect();
-    let index = BoxIndex::bulk(
-        shapes
-            .iter()
-            .enumerate()
-            .filter_map(|(k, s)| s.as_ref().map(|s| (k as u32, s.bbox))),
-    );
-    let mut pairs: Vec<(usize, usize)> = (0..which.len())
-        .into_par_iter()
-        .flat_map_iter(|k| {
+/// Pairs of indices into `geoms` (each pair once, smaller first) whose interiors overlap,
+/// among the members of each group (`groups[g]` lists indices into `geoms`: the parcels at
+/// risk in one risk face). Sorted, so the result is the same on every run.
+pub fn overlapping_pairs(geoms: &[&MultiPolygon<f64>], groups: &[Vec<u32>]) -> Vec<(usize, usize)> {
+    let shapes: Vec<Option<Shape>> = geoms.par_iter().map(|g| Shape::new(g)).collect();
+    // Pairs whose boxes share area, by a sweep along x over each group; a pair in several
+    // groups (parcels that share two faces) is compared once.
+    let mut candidates: Vec<(u32, u32)> = groups
+        .par_iter()
+        .flat_map_iter(|group| {
+            let mut members: Vec<(Rect<f64>, u32)> = group
+                .iter()
+                .filter_map(|&k| shapes[k as usize].as_ref().map(|s| (s.bbox, k)))
+                .collect();
+            members.sort_unstable_by(|a, b| a.0.min().x.total_cmp(&b.0.min().x));
             let mut found = Vec::new();
-            if let Some(sk) = &shapes[k] {
-                for m in index.intersecting(&sk.bbox) {
-                    let m = m as usize;
-                    if m <= k {
-                        continue;
+            for (i, &(ri, ki)) in members.iter().enumerate() {
+                for &(rj, kj) in &members[i + 1..] {
+                    if rj.min().x >= ri.max().x {
+                        break;
                     }
-                    if let Some(sm) = &shapes[m]
-                        && shapes_meet(sk, sm)
-                    {
-                        found.push((which[k].min(which[m]), which[k].max(which[m])));
+                    if rj.min().y < ri.max().y && ri.min().y < rj.max().y {
+                        found.push((ki.min(kj), ki.max(kj)));
                     }
                 }
             }
             found.into_iter()
         })
         .collect();
-    pairs.sort_unstable();
-    pairs
+    candidates.par_sort_unstable();
+    candidates.dedup();
+    candidates
+        .par_iter()
+        .filter(
+            |&&(a, b)| match (&shapes[a as usize], &shapes[b as usize]) {
+                (Some(sa), Some(sb)) => shapes_meet(sa, sb),
+                _ => false,
+            },
+        )
+        .map(|&(a, b)| (a as usize, b as usize))
+        .collect()
 }
 
 /// A candidate with what the tests need computed once: its box, and its ring when it is one
@@ -175,17 +184,17 @@ enum Side {
 /// Classifies `p` against `poly` in one pass over its edges: exactly on an edge (exact
 /// predicate), else inside or outside by crossing parity.
 fn classify(p: Coord<f64>, poly: &Polygon<f64>, bbox: &Rect<f64>) -> Side {
-    if p.x < bbox.min().x || p.x > bbox.max().x || p.y < bbox.min().y || p.y > bbox.max().y {
+    if !rect_holds(bbox, p) {
         return Side::Outside;
     }
     let mut inside = false;
     for r in rings(poly) {
         for e in r.windows(2) {
             let (a, b) = (e[0], e[1]);
-            if p.x >= a.x.min(b.x)
-                && p.x <= a.x.max(b.x)
-                && p.y >= a.y.min(b.y)
-                && p.y <= a.y.max(b.y)
+            if p.x >= lo(a.x, b.x)
+                && p.x <= hi(a.x, b.x)
+                && p.y >= lo(a.y, b.y)
+                && p.y <= hi(a.y, b.y)
                 && RobustKernel::orient2d(a, b, p) == Orientation::Collinear
             {
                 return Side::Boundary;
@@ -201,16 +210,51 @@ fn classify(p: Coord<f64>, poly: &Polygon<f64>, bbox: &Rect<f64>) -> Side {
     if inside { Side::Inside } else { Side::Outside }
 }
 
+/// The smaller of two coordinates, which are finite here: a plain comparison, without the
+/// NaN handling of `f64::min` that the hot loops below would pay at every edge.
+fn lo(a: f64, b: f64) -> f64 {
+    if a < b { a } else { b }
+}
+
+/// The larger of two finite coordinates (see `lo`).
+fn hi(a: f64, b: f64) -> f64 {
+    if a > b { a } else { b }
+}
+
+fn rect_holds(r: &Rect<f64>, p: Coord<f64>) -> bool {
+    p.x >= r.min().x && p.x <= r.max().x && p.y >= r.min().y && p.y <= r.max().y
+}
+
+/// The ring and position of a vertex of `poly` equal to `p`, if any.
+fn vertex_of(p: Coord<f64>, poly: &Polygon<f64>) -> Option<(usize, usize)> {
+    rings(poly).enumerate().find_map(|(i, r)| {
+        r[..r.len().saturating_sub(1)]
+            .iter()
+            .position(|&v| v == p)
+            .map(|at| (i, at))
+    })
+}
+
+/// Whether the segment from vertex `at` of `poly`'s ring `ring` to `q` is an edge of that
+/// ring (either way round). Rings are closed: the last point repeats the first.
+fn is_edge(poly: &Polygon<f64>, ring: usize, at: usize, q: Coord<f64>) -> bool {
+    let Some(r) = rings(poly).nth(ring) else {
+        return false;
+    };
+    let n = r.len() - 1;
+    r[at + 1] == q || r[(at + n - 1) % n] == q
+}
+
 /// Whether segment pq lies on the line of one of `poly`'s edges, overlapping it.
 fn along_boundary(p: Coord<f64>, q: Coord<f64>, poly: &Polygon<f64>) -> bool {
     let col = Orientation::Collinear;
     rings(poly).any(|r| {
         r.windows(2).any(|e| {
             let (a, b) = (e[0], e[1]);
-            p.x.max(q.x) >= a.x.min(b.x)
-                && p.x.min(q.x) <= a.x.max(b.x)
-                && p.y.max(q.y) >= a.y.min(b.y)
-                && p.y.min(q.y) <= a.y.max(b.y)
+            hi(p.x, q.x) >= lo(a.x, b.x)
+                && lo(p.x, q.x) <= hi(a.x, b.x)
+                && hi(p.y, q.y) >= lo(a.y, b.y)
+                && lo(p.y, q.y) <= hi(a.y, b.y)
                 && RobustKernel::orient2d(a, b, p) == col
                 && RobustKernel::orient2d(a, b, q) == col
         })
@@ -224,20 +268,20 @@ fn polygons_meet(a: &Polygon<f64>, ra: &Rect<f64>, b: &Polygon<f64>, rb: &Rect<f
     for ring_a in rings(a) {
         for ea in ring_a.windows(2) {
             let (p, q) = (ea[0], ea[1]);
-            if p.x.max(q.x) <= rb.min().x
-                || p.x.min(q.x) >= rb.max().x
-                || p.y.max(q.y) <= rb.min().y
-                || p.y.min(q.y) >= rb.max().y
+            if hi(p.x, q.x) <= rb.min().x
+                || lo(p.x, q.x) >= rb.max().x
+                || hi(p.y, q.y) <= rb.min().y
+                || lo(p.y, q.y) >= rb.max().y
             {
                 continue;
             }
             for ring_b in rings(b) {
                 for eb in ring_b.windows(2) {
                     let (r, s) = (eb[0], eb[1]);
-                    if p.x.max(q.x) <= r.x.min(s.x)
-                        || r.x.max(s.x) <= p.x.min(q.x)
-                        || p.y.max(q.y) <= r.y.min(s.y)
-                        || r.y.max(s.y) <= p.y.min(q.y)
+                    if hi(p.x, q.x) <= lo(r.x, s.x)
+                        || hi(r.x, s.x) <= lo(p.x, q.x)
+                        || hi(p.y, q.y) <= lo(r.y, s.y)
+                        || hi(r.y, s.y) <= lo(p.y, q.y)
                     {
                         continue;
                     }
@@ -255,19 +299,32 @@ fn polygons_meet(a: &Polygon<f64>, ra: &Rect<f64>, b: &Polygon<f64>, rb: &Rect<f
     }
     // No crossing: one inside the other shows in a vertex, or in the midpoint of an edge that
     // does not run along the other's boundary (a rounded midpoint of a shared edge can fall
-    // on either side of it, so those are left out, by exact predicates).
+    // on either side of it, so those are left out, by exact predicates). Neighbours in a
+    // tessellation share most of the vertices near each other: a shared vertex is on the
+    // boundary, and an edge shared too runs along it, without going round the other's edges.
     let probe = |x: &Polygon<f64>, y: &Polygon<f64>, bbox: &Rect<f64>| {
         rings(x).any(|r| {
-            r.windows(2).any(|e| match classify(e[0], y, bbox) {
-                Side::Inside => true,
-                Side::Outside => false,
-                // On the boundary: the edge's midpoint decides, unless the edge runs along it.
-                Side::Boundary => {
-                    let mid = Coord {
-                        x: (e[0].x + e[1].x) / 2.0,
-                        y: (e[0].y + e[1].y) / 2.0,
-                    };
-                    !along_boundary(e[0], e[1], y) && classify(mid, y, bbox) == Side::Inside
+            r.windows(2).any(|e| {
+                let (p, q) = (e[0], e[1]);
+                if !rect_holds(bbox, p) {
+                    return false; // outside `y`
+                }
+                let side = match vertex_of(p, y) {
+                    Some((ring, at)) if is_edge(y, ring, at, q) => return false,
+                    Some(_) => Side::Boundary,
+                    None => classify(p, y, bbox),
+                };
+                match side {
+                    Side::Inside => true,
+                    Side::Outside => false,
+                    // On the boundary: the edge's midpoint decides, unless the edge runs along it.
+                    Side::Boundary => {
+                        let mid = Coord {
+                            x: (p.x + q.x) / 2.0,
+                            y: (p.y + q.y) / 2.0,
+                        };
+                        !along_boundary(p, q, y) && classify(mid, y, bbox) == Side::Inside
+                    }
                 }
             })
         })
@@ -318,9 +375,17 @@ mod tests {
             sq(0., 0., 10.),
         ];
         let refs: Vec<&MultiPolygon<f64>> = g.iter().collect();
-        assert_eq!(overlapping_pairs(&refs, &[0, 1, 2, 3]), [(0, 3), (1, 2)]);
-        // Only the candidates given are compared.
-        assert_eq!(overlapping_pairs(&refs, &[0, 1]), []);
+        assert_eq!(
+            overlapping_pairs(&refs, &[vec![0, 1, 2, 3]]),
+            [(0, 3), (1, 2)]
+        );
+        // Only members of one group are compared; a pair in two groups is found once.
+        assert_eq!(overlapping_pairs(&refs, &[vec![0, 1]]), []);
+        assert_eq!(overlapping_pairs(&refs, &[vec![0, 1], vec![2, 3]]), []);
+        assert_eq!(
+            overlapping_pairs(&refs, &[vec![1, 2], vec![3, 0], vec![2, 1, 0]]),
+            [(0, 3), (1, 2)]
+        );
     }
 
     #[test]
@@ -369,7 +434,7 @@ mod tests {
         // square inside the L are found; grid neighbours are not.
         assert!(overlapping >= 6, "{overlapping}");
         let refs: Vec<&MultiPolygon<f64>> = g.iter().collect();
-        let all: Vec<usize> = (0..g.len()).collect();
+        let all = [(0..g.len() as u32).collect::<Vec<u32>>()];
         assert_eq!(overlapping_pairs(&refs, &all).len(), overlapping);
         assert!(overlapping_pairs(&refs, &all).contains(&(7, 29)));
         assert!(overlapping_pairs(&refs, &all).contains(&(25, 27)));

@@ -887,7 +887,8 @@ fn measure(
 }
 
 /// Names parcels at risk that overlap one another (their shared area is counted for each);
-/// see `parcel_overlaps`.
+/// see `parcel_overlaps`. Parcels are compared with those that have area in a risk face of
+/// theirs.
 fn overlapping_parcels_warning(
     parcels: &Layer,
     info: &[ParcelInfo],
@@ -896,11 +897,26 @@ fn overlapping_parcels_warning(
     let at_risk: Vec<usize> = (0..info.len())
         .filter(|&i| results[i].contaminated_m2() > 0.0)
         .collect();
-    let geoms: Vec<&geo::MultiPolygon<f64>> = info
+    let geoms: Vec<&geo::MultiPolygon<f64>> = at_risk
         .iter()
-        .map(|p| &parcels.features[p.feature].geometry)
+        .map(|&i| &parcels.features[info[i].feature].geometry)
         .collect();
-    let pairs = crate::parcel_overlaps::overlapping_pairs(&geoms, &at_risk);
+    let faces = at_risk
+        .iter()
+        .flat_map(|&i| results[i].pieces.iter().map(|p| p.face as usize + 1))
+        .max()
+        .unwrap_or(0);
+    let mut by_face: Vec<Vec<u32>> = vec![Vec::new(); faces];
+    for (k, &i) in at_risk.iter().enumerate() {
+        for p in &results[i].pieces {
+            by_face[p.face as usize].push(k as u32);
+        }
+    }
+    // Positions in `at_risk`, which is ascending: the pairs stay sorted.
+    let pairs: Vec<(usize, usize)> = crate::parcel_overlaps::overlapping_pairs(&geoms, &by_face)
+        .into_iter()
+        .map(|(a, b)| (at_risk[a], at_risk[b]))
+        .collect();
     if pairs.is_empty() {
         return None;
     }

@@ -186,6 +186,12 @@ pub fn ring_is_simple(ring: &[Coord<f64>]) -> bool {
     }
     let edge = |i: usize| (ring[i], ring[i + 1]);
     let adjacent = |i: usize, j: usize| j == i + 1 || (i == 0 && j == n - 1);
+    // Most parcels (convex, or wavy but star-shaped) are settled without comparing edges. A
+    // ring star-shaped from a point has no spike either: its vertices go strictly one way
+    // round the point, and an edge folding back along the one before would turn back.
+    if star_shaped_from_centre(ring) {
+        return true;
+    }
     // An edge folding back over the previous one (a spike) shares more than the vertex.
     for i in 0..n {
         let (a, b) = edge(i);
@@ -196,10 +202,6 @@ pub fn ring_is_simple(ring: &[Coord<f64>]) -> bool {
                 return false;
             }
         }
-    }
-    // Most parcels (convex, or wavy but star-shaped) are settled without comparing edges.
-    if star_shaped_from_centre(ring) {
-        return true;
     }
     if n <= 32 {
         // Small rings (parcels): every pair, boxes first; no allocation.
@@ -437,6 +439,22 @@ type Shell = (Vec<Coord<f64>>, Vec<Vec<Coord<f64>>>);
 /// input passes its own rings through `orient` instead.
 pub fn assemble(rings: Vec<Vec<Coord<f64>>>, esri_winding: bool) -> (MultiPolygon<f64>, RingNotes) {
     let mut notes = RingNotes::default();
+    // One ring (nearly every parcel): no list of cleaned rings to sort.
+    if let [_] = rings[..] {
+        let mut polys = Vec::with_capacity(1);
+        if let Some(ring) = rings
+            .into_iter()
+            .next()
+            .and_then(|r| clean_ring(r, &mut notes))
+        {
+            if esri_winding && twice_signed_area(&ring) > 0.0 {
+                notes.misoriented += 1;
+            }
+            polys.push(make_polygon(ring, vec![]));
+        }
+        let mp = repair_self_intersections(MultiPolygon::new(polys), &mut notes);
+        return (mp, notes);
+    }
     let mut cleaned: Vec<(Vec<Coord<f64>>, f64)> = rings
         .into_iter()
         .filter_map(|r| clean_ring(r, &mut notes))

@@ -522,23 +522,25 @@ fn parse_polygon(c: &[u8]) -> Result<Option<Vec<Vec<Coord<f64>>>>, String> {
     if xy_end > c.len() {
         return Err(bad());
     }
-    let mut starts = Vec::with_capacity(parts + 1);
-    for i in 0..parts {
+    let start = |i: usize| -> Result<usize, String> {
+        if i == parts {
+            return Ok(points);
+        }
         let s = le_i32(c, 44 + 4 * i).ok_or_else(bad)?;
-        starts.push(usize::try_from(s).map_err(|_| bad())?);
-    }
-    starts.push(points);
+        usize::try_from(s).map_err(|_| bad())
+    };
     let mut rings = Vec::with_capacity(parts);
-    for w in starts.windows(2) {
-        let (a, b) = (w[0], w[1]);
+    for i in 0..parts {
+        let (a, b) = (start(i)?, start(i + 1)?);
         if a > b || b > points {
             return Err("damaged polygon record (a part starts outside its points)".into());
         }
         rings.push(
-            (a..b)
-                .map(|k| Coord {
-                    x: le_f64(c, xy_at + 16 * k),
-                    y: le_f64(c, xy_at + 16 * k + 8),
+            c[xy_at + 16 * a..xy_at + 16 * b]
+                .chunks_exact(16)
+                .map(|p| Coord {
+                    x: le_f64(p, 0),
+                    y: le_f64(p, 8),
                 })
                 .collect(),
         );
