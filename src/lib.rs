@@ -27,6 +27,7 @@ pub mod clip;
 pub mod crs;
 pub mod error;
 pub mod export;
+pub mod grid_transform;
 pub mod index;
 pub mod io;
 pub mod layer;

@@ -221,7 +221,8 @@ fn analyze(args: AnalyzeArgs) -> Result<()> {
     let t = Instant::now();
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create the output folder {}", args.out.display()))?;
-    let to = ToWgs84::new(analysis.crs.as_ref()).map_err(anyhow::Error::msg)?;
+    let to =
+        ToWgs84::over(analysis.crs.as_ref(), analysis.risk.extent()).map_err(anyhow::Error::msg)?;
     // The parcels (most of the work) on a thread of their own; meanwhile the risk areas, the
     // check for parcels that overlap one another (its warning comes last, as in `run`) and
     // then the summary. Each file's flush to disk overlaps the others' formatting, and the

@@ -280,7 +280,7 @@ fn write(
     match (kind, source) {
         (ExportKind::MapPng, ExportSource::Image(img)) => write_png(path, &img).map_err(failed),
         (_, ExportSource::Analysis(a, summary)) => {
-            let to = ToWgs84::new(a.crs.as_ref()).map_err(failed)?;
+            let to = ToWgs84::over(a.crs.as_ref(), a.risk.extent()).map_err(failed)?;
             let r = match kind {
                 ExportKind::Parcels => write_parcels(path, &a, &to, ctl),
                 ExportKind::RiskAreas => write_risk_areas(path, &a, &to, ctl),
