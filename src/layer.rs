@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use geo::{BoundingRect, MultiPolygon, Rect};
+use geo::{MultiPolygon, Rect};
 
 use crate::crs::Crs;
 
@@ -139,7 +139,7 @@ impl Layer {
     pub fn extent(&self) -> Option<Rect<f64>> {
         let mut out: Option<Rect<f64>> = None;
         for f in &self.features {
-            if let Some(r) = f.geometry.bounding_rect() {
+            if let Some(r) = crate::io::rings::bounds(&f.geometry) {
                 out = Some(match out {
                     None => r,
                     Some(o) => Rect::new(

@@ -27,7 +27,7 @@ use crate::clip::{boolean_op, intersection};
 
 use crate::area::AreaMethod;
 use crate::index::BoxIndex;
-use crate::io::rings::{planar_area, point_in_polygon, segments_meet};
+use crate::io::rings::{planar_area, point_in_polygon, ring_bounds, segments_meet};
 use crate::vocab::RiskClass;
 
 /// Consecutive edges grouped under one box, so that only the edges near a parcel are tested.
@@ -249,6 +249,104 @@ fn clip_ring_to_rect(ring: &[Coord<f64>], r: &Rect<f64>) -> Vec<Coord<f64>> {
 pub struct RiskMap {
     pub faces: Vec<Face>,
     index: BoxIndex,
+    cover: Coverage,
+}
+
+/// The cells of a coarse grid over the faces that some face's box reaches. A parcel whose
+/// box reaches none of them has no face near it, told without asking the R-tree: in a
+/// province, three parcels in four.
+#[derive(Debug, Clone, Default)]
+struct Coverage {
+    origin: Coord<f64>,
+    cell: f64,
+    cols: usize,
+    rows: usize,
+    /// One bit a cell, row by row.
+    bits: Vec<u64>,
+}
+
+impl Coverage {
+    /// Cells along the longer side of the faces' extent (420 m on a province 430 km
+    /// across, a few times a parcel).
+    const CELLS: usize = 1024;
+
+    fn new(boxes: &[Rect<f64>]) -> Coverage {
+        let Some(extent) = boxes.iter().copied().reduce(|a, b| {
+            Rect::new(
+                (a.min().x.min(b.min().x), a.min().y.min(b.min().y)),
+                (a.max().x.max(b.max().x), a.max().y.max(b.max().y)),
+            )
+        }) else {
+            return Coverage::default();
+        };
+        let longer = extent.width().max(extent.height());
+        if !(longer > 0.0 && longer.is_finite()) {
+            return Coverage::default(); // no grid: every query goes to the R-tree
+        }
+        let cell = longer / Self::CELLS as f64;
+        let mut c = Coverage {
+            origin: extent.min(),
+            cell,
+            cols: ((extent.width() / cell) as usize + 1).min(Self::CELLS),
+            rows: ((extent.height() / cell) as usize + 1).min(Self::CELLS),
+            bits: Vec::new(),
+        };
+        c.bits = vec![0; (c.cols * c.rows).div_ceil(64)];
+        for b in boxes {
+            if let Some((cols, rows)) = c.span(b) {
+                for row in rows {
+                    for k in cols.clone() {
+                        let at = row * c.cols + k;
+                        c.bits[at / 64] |= 1 << (at % 64);
+                    }
+                }
+            }
+        }
+        c
+    }
+
+    /// The cells `r` reaches (clamped to the grid), or `None` when it lies outside the
+    /// grid. Boxes that touch reach a common cell: both go through the same rounding down.
+    fn span(
+        &self,
+        r: &Rect<f64>,
+    ) -> Option<(
+        std::ops::RangeInclusive<usize>,
+        std::ops::RangeInclusive<usize>,
+    )> {
+        let cell_of = |v: f64, o: f64, n: usize| -> Option<usize> {
+            let k = ((v - o) / self.cell).floor();
+            (k >= 0.0).then(|| (k as usize).min(n - 1))
+        };
+        let (lo, hi) = (r.min(), r.max());
+        let (x0, x1) = (lo.x - self.origin.x, hi.x - self.origin.x);
+        let (y0, y1) = (lo.y - self.origin.y, hi.y - self.origin.y);
+        let (w, h) = (self.cols as f64 * self.cell, self.rows as f64 * self.cell);
+        if x1 < 0.0 || y1 < 0.0 || x0 > w || y0 > h {
+            return None;
+        }
+        let i0 = cell_of(lo.x, self.origin.x, self.cols).unwrap_or(0);
+        let j0 = cell_of(lo.y, self.origin.y, self.rows).unwrap_or(0);
+        let i1 = cell_of(hi.x, self.origin.x, self.cols)?;
+        let j1 = cell_of(hi.y, self.origin.y, self.rows)?;
+        Some((i0..=i1, j0..=j1))
+    }
+
+    /// Whether a face's box may meet `r`.
+    fn may_meet(&self, r: &Rect<f64>) -> bool {
+        if self.bits.is_empty() {
+            return true;
+        }
+        let Some((cols, rows)) = self.span(r) else {
+            return false;
+        };
+        rows.into_iter().any(|row| {
+            cols.clone().any(|k| {
+                let at = row * self.cols + k;
+                self.bits[at / 64] & (1 << (at % 64)) != 0
+            })
+        })
+    }
 }
 
 /// The share of one parcel in one face, in m².
@@ -319,7 +417,12 @@ impl RiskMap {
             }
         }
         let index = BoxIndex::bulk(faces.iter().enumerate().map(|(i, f)| (i as u32, f.bbox)));
-        RiskMap { faces, index }
+        let cover = Coverage::new(&faces.iter().map(|f| f.bbox).collect::<Vec<_>>());
+        RiskMap {
+            faces,
+            index,
+            cover,
+        }
     }
 
     /// The faces whose boxes touch `r`.
@@ -331,9 +434,12 @@ impl RiskMap {
     pub fn measure(&self, parcel: &MultiPolygon<f64>, method: &AreaMethod) -> Vec<Piece> {
         let mut pieces: Vec<Piece> = Vec::new();
         for part in &parcel.0 {
-            let Some(pbox) = part.exterior().bounding_rect() else {
+            let Some(pbox) = ring_bounds(&part.exterior().0) else {
                 continue;
             };
+            if !self.cover.may_meet(&pbox) {
+                continue;
+            }
             let mut near: Vec<u32> = self.index.intersecting(&pbox).collect();
             near.sort_unstable();
             for fi in near {
@@ -517,6 +623,41 @@ mod tests {
             }
         }
         assert_eq!(checked, 1600);
+    }
+
+    #[test]
+    fn the_coverage_grid_never_misses_a_box_that_meets() {
+        // Faces' boxes of all sizes over a 100 km square, and queries the size of parcels
+        // (and some touching a box exactly): wherever some box meets the query, the grid
+        // says so; far from every box it says no.
+        let h =
+            |k: u64| ((k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11) as f64) / (1u64 << 53) as f64;
+        let boxes: Vec<Rect<f64>> = (0..300)
+            .map(|k| {
+                let (x, y) = (h(4 * k) * 1e5, h(4 * k + 1) * 1e5);
+                let (w, d) = (h(4 * k + 2) * 3e3, h(4 * k + 3) * 3e3);
+                Rect::new((x, y), (x + w, y + d))
+            })
+            .collect();
+        let cover = Coverage::new(&boxes);
+        let mut said_no = 0;
+        for k in 0..20_000u64 {
+            let (x, y) = (h(2 * k + 7) * 1.2e5 - 1e4, h(2 * k + 8) * 1.2e5 - 1e4);
+            let q = if k % 10 == 0 {
+                // Touching a box at its right edge.
+                let b = boxes[k as usize % boxes.len()];
+                Rect::new((b.max().x, b.min().y), (b.max().x + 50.0, b.min().y + 40.0))
+            } else {
+                Rect::new((x, y), (x + 80.0, y + 60.0))
+            };
+            let meets = boxes.iter().any(|b| rects_meet(b, &q));
+            if meets {
+                assert!(cover.may_meet(&q), "{q:?}");
+            }
+            said_no += usize::from(!cover.may_meet(&q));
+        }
+        assert!(said_no > 5_000, "{said_no}");
+        assert!(!cover.may_meet(&Rect::new((-5e4, -5e4), (-4e4, -4e4))));
     }
 
     #[test]

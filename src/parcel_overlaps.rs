@@ -15,7 +15,7 @@ use geo::kernels::{Kernel, Orientation, RobustKernel};
 use geo::{BoundingRect, Coord, MultiPolygon, Polygon, Rect};
 use rayon::prelude::*;
 
-use crate::io::rings::planar_area;
+use crate::io::rings::{bounds, planar_area};
 
 /// Pairs of indices into `geoms` (each pair once, smaller first) whose interiors overlap,
 /// among the members of each group (`groups[g]` lists indices into `geoms`: the parcels at
@@ -70,7 +70,7 @@ struct Shape<'a> {
 
 impl<'a> Shape<'a> {
     fn new(geom: &'a MultiPolygon<f64>) -> Option<Shape<'a>> {
-        let bbox = geom.bounding_rect()?;
+        let bbox = bounds(geom)?;
         let convex = match geom.0.as_slice() {
             [p] if p.interiors().is_empty() && is_convex(&p.exterior().0) => {
                 Some(p.exterior().0.as_slice())

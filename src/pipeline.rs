@@ -559,11 +559,14 @@ fn analyse(
     timings.phases.push((Phase::Read, read_time));
 
     let t = Instant::now();
-    let parcel_index = req.index_parcels.then(|| {
-        BoxIndex::bulk(parcels.features.iter().enumerate().filter_map(|(i, f)| {
-            geo::BoundingRect::bounding_rect(&f.geometry).map(|b| (i as u32, b))
-        }))
-    });
+    let parcel_index =
+        req.index_parcels.then(|| {
+            BoxIndex::bulk(
+                parcels.features.iter().enumerate().filter_map(|(i, f)| {
+                    crate::io::rings::bounds(&f.geometry).map(|b| (i as u32, b))
+                }),
+            )
+        });
     index_time += t.elapsed();
     timings.phases.push((Phase::Index, index_time));
     timings.phases.push((Phase::Overlay, overlay_time));
@@ -738,7 +741,7 @@ fn stream(
         ctl.arrived(Arrival::Parcels(&b));
         let batch_extent = b
             .par_iter()
-            .filter_map(|f| geo::BoundingRect::bounding_rect(&f.geometry))
+            .filter_map(|f| crate::io::rings::bounds(&f.geometry))
             .reduce_with(union_rect);
         if let Some(r) = batch_extent {
             extent = Some(extent.map_or(r, |e| union_rect(e, r)));

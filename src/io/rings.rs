@@ -8,7 +8,7 @@
 //! disagrees with its role is reported, not trusted.
 
 use geo::kernels::{Kernel, Orientation, RobustKernel};
-use geo::{Coord, LineString, MultiPolygon, Polygon};
+use geo::{Coord, LineString, MultiPolygon, Polygon, Rect};
 
 /// What assembly had to fix in one record, for the layer's warnings.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -93,6 +93,41 @@ pub fn twice_signed_area(ring: &[Coord<f64>]) -> f64 {
         sum += a.x * b.y - b.x * a.y;
     }
     sum
+}
+
+/// The bounding box of a ring's points, `None` for no points. A plain loop: geo's
+/// `bounding_rect` handles NaN at every point and took 3 % of a million-parcel run.
+pub fn ring_bounds(ring: &[Coord<f64>]) -> Option<Rect<f64>> {
+    let (&first, rest) = ring.split_first()?;
+    let (mut lo, mut hi) = (first, first);
+    for p in rest {
+        if p.x < lo.x {
+            lo.x = p.x;
+        }
+        if p.x > hi.x {
+            hi.x = p.x;
+        }
+        if p.y < lo.y {
+            lo.y = p.y;
+        }
+        if p.y > hi.y {
+            hi.y = p.y;
+        }
+    }
+    Some(Rect::new(lo, hi))
+}
+
+/// The bounding box of a multipolygon, `None` when it has no points.
+pub fn bounds(mp: &MultiPolygon<f64>) -> Option<Rect<f64>> {
+    mp.0.iter()
+        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+        .filter_map(|r| ring_bounds(&r.0))
+        .reduce(|a, b| {
+            Rect::new(
+                (a.min().x.min(b.min().x), a.min().y.min(b.min().y)),
+                (a.max().x.max(b.max().x), a.max().y.max(b.max().y)),
+            )
+        })
 }
 
 /// Planar area of a multipolygon in CRS units², holes subtracted.
