@@ -69,6 +69,16 @@ pub fn format_number(n: f64) -> String {
     }
 }
 
+/// The position of the field called `name`: the exact name first, else ignoring ASCII case
+/// (dBase field names are often upper case).
+pub fn find_field(fields: &[FieldDef], name: &str) -> Option<usize> {
+    fields.iter().position(|f| f.name == name).or_else(|| {
+        fields
+            .iter()
+            .position(|f| f.name.eq_ignore_ascii_case(name))
+    })
+}
+
 /// One polygon feature. `record` is the 1-based record number in the source file, the number
 /// warnings and errors quote.
 #[derive(Debug, Clone)]
@@ -88,6 +98,19 @@ impl Feature {
             Some(v) => v.display().trim().into(),
             None => "".into(),
         }
+    }
+
+    /// As `shared_text`, moving a stored string out of the feature (leaving `Value::Null`)
+    /// rather than sharing it: no reference count changes, which threads reading and
+    /// dropping a million parcels' shared county names otherwise contend for.
+    pub fn take_text(&mut self, field: usize) -> Arc<str> {
+        if let Some(slot) = self.values.get_mut(field)
+            && matches!(slot, Value::Text(s) if s.trim().len() == s.len())
+            && let Value::Text(s) = std::mem::replace(slot, Value::Null)
+        {
+            return s;
+        }
+        self.shared_text(field)
     }
 }
 
@@ -119,11 +142,7 @@ impl Layer {
     /// Index of the field called `name` (exact match first, then case-insensitive, as DBF
     /// field names are upper-cased by many writers).
     pub fn field_index(&self, name: &str) -> Option<usize> {
-        self.fields.iter().position(|f| f.name == name).or_else(|| {
-            self.fields
-                .iter()
-                .position(|f| f.name.eq_ignore_ascii_case(name))
-        })
+        find_field(&self.fields, name)
     }
 
     /// Comma-separated field names, for error messages.

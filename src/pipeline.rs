@@ -5,8 +5,9 @@
 //! Phases: read (the risk layer whole, the parcel layer a batch at a time), index (risk areas
 //! cut into faces, in an R-tree), overlay (each batch of parcels measured against the faces,
 //! in parallel, as it is read), statistics. Under `KeepParcels::AtRisk` (the command line)
-//! only the parcels at risk keep their geometry and attributes, so memory grows with the
-//! parcels at risk and the per-parcel numbers, not with the layer's geometry.
+//! only the parcels at risk keep their geometry, and only the attributes the analysis uses
+//! are read, so memory grows with the parcels at risk and the per-parcel numbers, not with
+//! the layer.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -76,10 +77,11 @@ pub enum KeepParcels {
     /// Every feature: the window draws, lists and inspects them all.
     #[default]
     All,
-    /// The geometry and attributes of the parcels at risk only, which is what the exports
-    /// write. The other parcels are read, measured and dropped a batch at a time, leaving a
-    /// feature with its record number but no geometry or values; their numbers stay in
-    /// `parcel_info` and `parcel_results`. `analyze` streams a province this way.
+    /// The geometry of the parcels at risk only, and of the attributes only those in
+    /// `parcel_info` (id, region, measure), which is what the exports write: only those
+    /// columns are decoded (`ReadOptions::fields`). The other parcels are read, measured and
+    /// dropped a batch at a time, leaving a feature with its record number but no geometry;
+    /// no feature keeps its values. `analyze` streams a province this way.
     AtRisk,
 }
 
@@ -288,10 +290,18 @@ impl Analysis {
 pub fn run(req: &Request, ctl: Control<'_>) -> Result<Analysis, AnalysisError> {
     let t = Instant::now();
     ctl.report(Phase::Read, 0.0);
+    let mut parcel_read = req.parcel_read.clone();
+    if req.keep_parcels == KeepParcels::AtRisk {
+        let f = &req.fields;
+        let used = [&f.parcel_id, &f.region, &f.measure]
+            .into_iter()
+            .chain(&f.compliance);
+        parcel_read.fields = Some(used.cloned().collect());
+    }
     analyse(
         req,
         || read_layer(&req.risk, &req.risk_read),
-        || LayerReader::open(&req.parcels, &req.parcel_read),
+        || LayerReader::open(&req.parcels, &parcel_read),
         ctl,
         t,
     )
@@ -390,18 +400,67 @@ impl ParcelFields {
         req: &Request,
         unknown: &mut Unknown,
     ) -> Vec<ParcelInfo> {
-        let mut out = Vec::with_capacity(features.len());
+        self.infos_by(
+            features.len(),
+            |i, field| features[i].shared_text(field),
+            base,
+            req,
+            unknown,
+        )
+    }
+
+    /// As `infos`, moving the texts out of the features (`KeepParcels::AtRisk` keeps no
+    /// attributes but these), except from a field that plays two roles.
+    fn take_infos(
+        &self,
+        features: &mut [Feature],
+        base: usize,
+        req: &Request,
+        unknown: &mut Unknown,
+    ) -> Vec<ParcelInfo> {
+        let roles = [
+            Some(self.id),
+            Some(self.region),
+            Some(self.measure),
+            self.compliance,
+        ];
+        let once = |field: usize| roles.iter().filter(|&&r| r == Some(field)).count() == 1;
+        self.infos_by(
+            features.len(),
+            |i, field| {
+                if once(field) {
+                    features[i].take_text(field)
+                } else {
+                    features[i].shared_text(field)
+                }
+            },
+            base,
+            req,
+            unknown,
+        )
+    }
+
+    /// The parcel attributes of `n` features, their texts from `text(i, field)`.
+    fn infos_by(
+        &self,
+        n: usize,
+        mut text: impl FnMut(usize, usize) -> Arc<str>,
+        base: usize,
+        req: &Request,
+        unknown: &mut Unknown,
+    ) -> Vec<ParcelInfo> {
+        let mut out = Vec::with_capacity(n);
         // A measure or compliance column holds a handful of distinct values, shared by the
         // reader: each is looked up (lower-cased, hashed) once a batch, not once a parcel.
         let mut measures = Memo::default();
         let mut compliances = Memo::default();
-        for (i, f) in features.iter().enumerate() {
-            let measure_text = f.shared_text(self.measure);
+        for i in 0..n {
+            let measure_text = text(i, self.measure);
             let measure = measures.get(&measure_text, |t| req.maps.measure(t));
             let complied = match self.compliance {
                 None => Some(true),
                 Some(cf) => {
-                    let raw = f.shared_text(cf);
+                    let raw = text(i, cf);
                     let v = compliances.get(&raw, |t| req.maps.compliance(t));
                     if v.is_none() {
                         *unknown.compliance.entry(raw.to_string()).or_insert(0) += 1;
@@ -412,8 +471,8 @@ impl ParcelFields {
             match (measure, complied) {
                 (Some(measure), Some(complied)) => out.push(ParcelInfo {
                     feature: base + i,
-                    id: f.shared_text(self.id),
-                    region: f.shared_text(self.region),
+                    id: text(i, self.id),
+                    region: text(i, self.region),
                     measure,
                     measure_text,
                     complied,
@@ -734,7 +793,10 @@ fn stream(
     while let Some(mut b) = batch.take() {
         let t = Instant::now();
         let base = features.len();
-        let infos = fields.infos(&b, base, req, &mut unknown);
+        let infos = match req.keep_parcels {
+            KeepParcels::All => fields.infos(&b, base, req, &mut unknown),
+            KeepParcels::AtRisk => fields.take_infos(&mut b, base, req, &mut unknown),
+        };
         if let (Some((tr, from)), Some(to)) = (&parcel_transform, &crs) {
             transform(&mut b, tr, from, to, &path)?;
         }
@@ -760,8 +822,8 @@ fn stream(
                 b.par_iter_mut().zip(&results).for_each(|(f, r)| {
                     if r.contaminated_m2() <= 0.0 {
                         f.geometry = MultiPolygon::new(Vec::new());
-                        f.values = Vec::new();
                     }
+                    f.values = Vec::new();
                 });
             }
             parcel_results.extend(results);

@@ -154,8 +154,9 @@ fn streaming_the_parcels_in_small_batches_gives_the_same_results_and_exports() {
     let dir = sample_dir();
     let whole_req = Request::new(dir.join("risk_areas.shp"), dir.join("parcels.shp"));
     let whole = run(&whole_req, Control::default()).unwrap();
-    // 64 KiB of records a batch: the 30,000 parcels come in about 140 batches, and only the
-    // parcels at risk keep their geometry and values.
+    // 64 KiB of records a batch: the 30,000 parcels come in about 140 batches, only the
+    // parcels at risk keep their geometry, and only the attributes the analysis uses are
+    // read, into `parcel_info`.
     let mut req = whole_req.clone();
     req.parcel_read.batch_bytes = Some(64 << 10);
     req.keep_parcels = KeepParcels::AtRisk;
@@ -182,7 +183,12 @@ fn streaming_the_parcels_in_small_batches_gives_the_same_results_and_exports() {
     for i in 0..n {
         let f = &streamed.parcels.features[streamed.parcel_info[i].feature];
         assert_eq!(f.geometry.0.is_empty(), !at_risk(i));
-        assert_eq!(f.values.is_empty(), !at_risk(i));
+        assert!(f.values.is_empty());
+        let (a, b) = (&streamed.parcel_info[i], &whole.parcel_info[i]);
+        assert_eq!(
+            (&a.id, &a.region, &a.measure_text, a.measure, a.complied),
+            (&b.id, &b.region, &b.measure_text, b.measure, b.complied)
+        );
         assert_eq!(
             f.record,
             whole.parcels.features[whole.parcel_info[i].feature].record
@@ -198,6 +204,30 @@ fn streaming_the_parcels_in_small_batches_gives_the_same_results_and_exports() {
     write_parcels(&p1, &whole, &to, Control::default()).unwrap();
     write_parcels(&p2, &streamed, &to, Control::default()).unwrap();
     assert!(std::fs::read(&p1).unwrap() == std::fs::read(&p2).unwrap());
+}
+
+#[test]
+fn streaming_reads_a_field_that_plays_two_roles_for_both() {
+    // A column named for two roles (here the ids as regions, named in another case than
+    // the file's) is read for both when the attributes are moved out of the features.
+    use soilrisk::pipeline::KeepParcels;
+    let dir = sample_dir();
+    let mut whole_req = Request::new(dir.join("risk_areas.shp"), dir.join("parcels.shp"));
+    whole_req.fields.region = "parcel_id".into(); // the ids as regions: both roles
+    let whole = run(&whole_req, Control::default()).unwrap();
+    let mut req = whole_req.clone();
+    req.keep_parcels = KeepParcels::AtRisk;
+    let streamed = run(&req, Control::default()).unwrap();
+    assert_eq!(streamed.parcel_info.len(), whole.parcel_info.len());
+    for (a, b) in streamed.parcel_info.iter().zip(&whole.parcel_info) {
+        assert!(!a.id.is_empty());
+        assert_eq!((&a.id, &a.region), (&b.id, &b.region));
+        assert_eq!(a.id, a.region);
+    }
+    assert_eq!(
+        format!("{:?}", streamed.summary(0.94)),
+        format!("{:?}", whole.summary(0.94))
+    );
 }
 
 #[test]

@@ -32,6 +32,8 @@ pub struct DbfReader {
     count: usize,
     next: usize,
     columns: Vec<Column>,
+    /// Per column: whether its values are decoded (see `decode_only`).
+    decoded: Vec<bool>,
     interned: Vec<Interner>,
     undecodable: usize,
     pub encoding: ChosenEncoding,
@@ -177,12 +179,21 @@ impl DbfReader {
             count,
             next: 0,
             interned: columns.iter().map(|_| Interner::default()).collect(),
+            decoded: vec![true; columns.len()],
             columns,
             undecodable: 0,
             encoding,
             warnings,
             buf: Vec::new(),
         })
+    }
+
+    /// Decodes only the columns at these positions from now on; the others read as
+    /// `Value::Null` (`ReadOptions::fields`).
+    pub fn decode_only(&mut self, columns: &[usize]) {
+        for (k, d) in self.decoded.iter_mut().enumerate() {
+            *d = columns.contains(&k);
+        }
     }
 
     /// The columns.
@@ -205,7 +216,16 @@ impl DbfReader {
         let mut records = Vec::with_capacity(n);
         for (k, rec) in self.buf.chunks_exact(self.record_len).enumerate() {
             let mut values = Vec::with_capacity(self.columns.len());
-            for (c, intern) in self.columns.iter().zip(&mut self.interned) {
+            for ((c, intern), &decoded) in self
+                .columns
+                .iter()
+                .zip(&mut self.interned)
+                .zip(&self.decoded)
+            {
+                if !decoded {
+                    values.push(Value::Null);
+                    continue;
+                }
                 let raw = field_bytes(rec, c.offset, c.len);
                 let (v, bad) =
                     intern.get(raw, |raw| parse_value(c.kind, raw, self.encoding.encoding));

@@ -26,6 +26,10 @@ pub struct ReadOptions {
     /// Bytes of `.shp` records read at a time (default `shp::BATCH_BYTES`, 32 MiB): what a
     /// streamed layer holds in memory beyond what is kept.
     pub batch_bytes: Option<usize>,
+    /// Only these attribute fields are decoded (named as `Layer::field_index` finds them);
+    /// the others come out as `Value::Null`. A streamed analysis needs three or four of a
+    /// table's columns. Shapefiles only: a GeoJSON layer is read whole.
+    pub fields: Option<Vec<String>>,
 }
 
 /// Reads a polygon layer from a `.shp`, `.geojson` or `.json` file, or a `.zip` holding one

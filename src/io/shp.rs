@@ -22,7 +22,7 @@ use super::rings::{RingNotes, assemble};
 use super::{LayerReader, ReadSeek};
 use crate::crs::Crs;
 use crate::error::LayerError;
-use crate::layer::{Feature, FieldDef, Layer, LayerFormat, Value};
+use crate::layer::{Feature, FieldDef, Layer, LayerFormat, Value, find_field};
 
 /// The file beside `path` with extension `ext`, trying lower then upper case (`.DBF`).
 pub fn sibling(path: &Path, ext: &str) -> Option<PathBuf> {
@@ -256,7 +256,15 @@ impl ShapefileReader {
                 path.display()
             ));
         }
-        let attributes = open_attributes(&path, dbf, prj, cpg, opts)?;
+        let mut attributes = open_attributes(&path, dbf, prj, cpg, opts)?;
+        if let (Some(d), Some(names)) = (attributes.dbf.as_mut(), &opts.fields) {
+            let fields = d.fields();
+            let wanted: Vec<usize> = names
+                .iter()
+                .filter_map(|n| find_field(&fields, n))
+                .collect();
+            d.decode_only(&wanted);
+        }
         Ok(ShapefileReader {
             header: Layer {
                 path,
