@@ -23,11 +23,13 @@ use geo::bool_ops::{FillRule, OpType};
 use geo::orient::{Direction, Orient};
 use geo::{BoundingRect, Coord, LineString, MultiPolygon, Polygon, Rect};
 
-use crate::clip::{boolean_op, intersection};
+use crate::clip::{boolean_op, intersection, intersection_area};
 
 use crate::area::AreaMethod;
 use crate::index::BoxIndex;
-use crate::io::rings::{planar_area, point_in_polygon, ring_bounds, segments_meet};
+use crate::io::rings::{
+    planar_area, point_in_polygon, ring_bounds, segments_meet, twice_signed_area, winds_once,
+};
 use crate::vocab::RiskClass;
 
 /// Consecutive edges grouped under one box, so that only the edges near a parcel are tested.
@@ -486,18 +488,92 @@ fn shared_area(part: &Polygon<f64>, pbox: &Rect<f64>, face: &Face, method: &Area
         }
         return a.max(0.0);
     }
-    let clipped = if face.vertices > LOCAL_CLIP_VERTICES {
+    let local;
+    let near = if face.vertices > LOCAL_CLIP_VERTICES {
         // A margin keeps the clip window's own edges off the parcel's boundary.
         let w = (pbox.width() + pbox.height()) * 0.01 + f64::EPSILON;
         let r = Rect::new(
             (pbox.min().x - w, pbox.min().y - w),
             (pbox.max().x + w, pbox.max().y + w),
         );
-        intersection(part, &face.local(&r))
+        local = face.local(&r);
+        &local
     } else {
-        intersection(part, &face.polygon)
+        &face.polygon
     };
-    method.multi_polygon_m2(&clipped)
+    if matches!(method, AreaMethod::Planar)
+        && near.interiors().is_empty()
+        && is_convex_ccw(&near.exterior().0)
+    {
+        return convex_clip_area(part, &near.exterior().0, pbox.min());
+    }
+    intersection_area(part, near, |ring| method.ring_signed_m2(ring))
+}
+
+/// Whether a closed ring turns left or goes straight at every vertex and goes round once:
+/// a convex region, wound counter-clockwise. A risk area's boundary cut to a parcel's box
+/// mostly is (a blob's edge seen close up, curving out), which `convex_clip_area` measures
+/// without the general clipper.
+fn is_convex_ccw(ring: &[Coord<f64>]) -> bool {
+    let n = ring.len().saturating_sub(1);
+    if n < 3 {
+        return false;
+    }
+    let cross = |a: Coord<f64>, b: Coord<f64>, c: Coord<f64>| {
+        (b.x - a.x) * (c.y - b.y) - (b.y - a.y) * (c.x - b.x)
+    };
+    (0..n).all(|i| cross(ring[i], ring[i + 1], ring[(i + 2) % n]) >= 0.0)
+        && winds_once(ring)
+        && twice_signed_area(ring) > 0.0
+}
+
+/// Planar area of `part` inside the convex counter-clockwise ring `clip`, by
+/// Sutherland-Hodgman: each ring of the part cut by the half-plane left of each edge of
+/// `clip` in turn. For a convex clip region the result's signed area is exactly that of the
+/// part inside it, however concave the part (the pieces the cut leaves are joined along the
+/// edges by bridges of no area), and holes count negatively. Coordinates are taken relative
+/// to `origin` (near the part) so Gauss-Kruger's millions of metres cost no precision.
+fn convex_clip_area(part: &Polygon<f64>, clip: &[Coord<f64>], origin: Coord<f64>) -> f64 {
+    let shift = |p: &Coord<f64>| *p - origin;
+    let edges: Vec<(Coord<f64>, Coord<f64>)> = clip
+        .windows(2)
+        .map(|w| (shift(&w[0]), shift(&w[1])))
+        .collect();
+    let (mut from, mut to) = (Vec::new(), Vec::new());
+    let mut twice = 0.0;
+    for ring in std::iter::once(part.exterior()).chain(part.interiors()) {
+        from.clear();
+        from.extend(ring.0[..ring.0.len().saturating_sub(1)].iter().map(shift));
+        for &(a, b) in &edges {
+            if from.is_empty() {
+                break;
+            }
+            let side = |p: Coord<f64>| (b.x - a.x) * (p.y - a.y) - (b.y - a.y) * (p.x - a.x);
+            to.clear();
+            let mut prev = from[from.len() - 1];
+            let mut s_prev = side(prev);
+            for &cur in from.iter() {
+                let s_cur = side(cur);
+                if (s_cur >= 0.0) != (s_prev >= 0.0) {
+                    let t = s_prev / (s_prev - s_cur);
+                    to.push(Coord {
+                        x: prev.x + t * (cur.x - prev.x),
+                        y: prev.y + t * (cur.y - prev.y),
+                    });
+                }
+                if s_cur >= 0.0 {
+                    to.push(cur);
+                }
+                (prev, s_prev) = (cur, s_cur);
+            }
+            std::mem::swap(&mut from, &mut to);
+        }
+        if let Some(&first) = from.first() {
+            from.push(first);
+            twice += twice_signed_area(&from);
+        }
+    }
+    (0.5 * twice).max(0.0)
 }
 
 /// Below this area (in CRS units²) a piece from a boolean operation is a rounding sliver.
@@ -658,6 +734,63 @@ mod tests {
         }
         assert!(said_no > 5_000, "{said_no}");
         assert!(!cover.may_meet(&Rect::new((-5e4, -5e4), (-4e4, -4e4))));
+    }
+
+    #[test]
+    fn convex_clipping_measures_what_the_general_clipper_does() {
+        // Wavy (concave) parcels with and without a hole, in Gauss-Kruger coordinates, cut
+        // by convex windows (a risk area's edge seen close up) at many offsets: the
+        // Sutherland-Hodgman area equals i_overlay's intersection area.
+        let wavy = |x0: f64, y0: f64, hole: bool| {
+            let mut ring = Vec::new();
+            for k in 0..24 {
+                let t = k as f64 / 24.0 * std::f64::consts::TAU;
+                let r = 50.0 + 12.0 * (3.0 * t).sin();
+                ring.push(Coord {
+                    x: x0 + r * t.cos(),
+                    y: y0 + r * t.sin(),
+                });
+            }
+            ring.push(ring[0]);
+            let holes = if hole {
+                vec![LineString::from(vec![
+                    (x0 - 10.0, y0 - 10.0),
+                    (x0 - 10.0, y0 + 10.0),
+                    (x0 + 10.0, y0 + 10.0),
+                    (x0 + 10.0, y0 - 10.0),
+                    (x0 - 10.0, y0 - 10.0),
+                ])]
+            } else {
+                vec![]
+            };
+            Polygon::new(LineString::new(ring), holes)
+        };
+        let (x0, y0) = (512_345.0, 3_301_234.0);
+        let mut measured = 0;
+        for k in 0..400 {
+            let part = wavy(x0, y0, k % 3 == 0);
+            // A convex window: a box with one corner cut off, shifted across the parcel.
+            let (dx, dy) = ((k % 20) as f64 * 7.0 - 70.0, (k / 20) as f64 * 7.0 - 70.0);
+            let (ax, ay) = (x0 + dx - 40.0, y0 + dy - 30.0);
+            let clip = polygon![
+                (x: ax, y: ay), (x: ax + 80.0, y: ay), (x: ax + 80.0, y: ay + 45.0),
+                (x: ax + 55.0, y: ay + 70.0), (x: ax, y: ay + 70.0), (x: ax, y: ay)
+            ];
+            assert!(is_convex_ccw(&clip.exterior().0));
+            let got = convex_clip_area(&part, &clip.exterior().0, Coord { x: x0, y: y0 });
+            let want = geo::BooleanOps::intersection(&part, &clip).unsigned_area();
+            assert!(
+                (got - want).abs() <= 1e-6 * want.max(1.0),
+                "{k}: {got} vs {want}"
+            );
+            measured += usize::from(want > 0.0);
+        }
+        assert!(measured > 200, "{measured}");
+        // A concave or clockwise window is not taken for convex.
+        let notch = polygon![(x: 0., y: 0.), (x: 4., y: 0.), (x: 2., y: 1.), (x: 4., y: 4.), (x: 0., y: 4.)];
+        assert!(!is_convex_ccw(&notch.exterior().0));
+        let cw = polygon![(x: 0., y: 0.), (x: 0., y: 4.), (x: 4., y: 4.), (x: 4., y: 0.)];
+        assert!(!is_convex_ccw(&cw.exterior().0));
     }
 
     #[test]

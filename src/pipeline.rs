@@ -801,20 +801,17 @@ fn stream(
             transform(&mut b, tr, from, to, &path)?;
         }
         ctl.arrived(Arrival::Parcels(&b));
-        let batch_extent = b
-            .par_iter()
-            .filter_map(|f| crate::io::rings::bounds(&f.geometry))
-            .reduce_with(union_rect);
-        if let Some(r) = batch_extent {
-            extent = Some(extent.map_or(r, |e| union_rect(e, r)));
-        }
         read_time += t.elapsed();
 
         let t = Instant::now();
         // Once a value is unknown the run ends in an error: the rest are only read for
         // the list of unknown values.
         if !unknown.any() {
-            let results = measure(&map, &area_method, &infos, &b, base, &ctl, span)?;
+            let (results, batch_extent) =
+                measure(&map, &area_method, &infos, &b, base, &ctl, span)?;
+            if let Some(r) = batch_extent {
+                extent = Some(extent.map_or(r, |e| union_rect(e, r)));
+            }
             if req.keep_parcels == KeepParcels::AtRisk {
                 // With no unknown value, every feature of the batch has its info and
                 // result, in order. Freed in parallel, on the threads that read them.
@@ -895,8 +892,10 @@ fn union_rect(a: Rect<f64>, b: Rect<f64>) -> Rect<f64> {
 }
 
 /// Measures the parcels `infos` (whose geometry is in `features`, the first being feature
-/// `base`) against the risk faces, in parallel. Progress runs over `span` (the share of the
-/// layer read before and after this batch) and the run can be cancelled between parcels.
+/// `base`) against the risk faces, in parallel; gives their numbers and the box round them
+/// all (read here, while each parcel's points are at hand). Progress runs over `span` (the
+/// share of the layer read before and after this batch) and the run can be cancelled
+/// between parcels.
 fn measure(
     map: &RiskMap,
     area_method: &AreaMethod,
@@ -905,50 +904,62 @@ fn measure(
     base: usize,
     ctl: &Control<'_>,
     span: (f32, f32),
-) -> Result<Vec<ParcelResult>, AnalysisError> {
+) -> Result<(Vec<ParcelResult>, Option<Rect<f64>>), AnalysisError> {
+    // Parcels counted a run at a time: one shared counter touched by every parcel would
+    // pass between the cores a million times.
+    const COUNT_EVERY: usize = 256;
     let done = AtomicUsize::new(0);
     let total = infos.len().max(1);
-    let step = (total / 100).max(1);
+    let step = (total / 100).max(COUNT_EVERY);
     let cancelled = AtomicBool::new(false);
-    let results: Vec<ParcelResult> = infos
+    let (results, boxes): (Vec<ParcelResult>, Vec<Option<Rect<f64>>>) = infos
         .par_iter()
-        .map(|info| {
-            if cancelled.load(Ordering::Relaxed) {
-                return ParcelResult::default();
-            }
-            let geom = &features[info.feature - base].geometry;
-            let pieces = map.measure(geom, area_method);
-            let mut class_m2 = [0.0; 3];
-            let mut treated_m2 = 0.0;
-            for p in &pieces {
-                let class = map.faces[p.face as usize].class;
-                class_m2[class.index()] += p.area_m2;
-                if is_treated(class, info.measure, info.complied) {
-                    treated_m2 += p.area_m2;
+        .map_init(
+            || 0usize,
+            |counted, info| {
+                if cancelled.load(Ordering::Relaxed) {
+                    return (ParcelResult::default(), None);
                 }
-            }
-            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if n % step == 0 {
-                ctl.report(
-                    Phase::Overlay,
-                    span.0 + (span.1 - span.0) * n as f32 / total as f32,
-                );
-                if ctl.check().is_err() {
-                    cancelled.store(true, Ordering::Relaxed);
+                let geom = &features[info.feature - base].geometry;
+                let bbox = crate::io::rings::bounds(geom);
+                let pieces = map.measure(geom, area_method);
+                let mut class_m2 = [0.0; 3];
+                let mut treated_m2 = 0.0;
+                for p in &pieces {
+                    let class = map.faces[p.face as usize].class;
+                    class_m2[class.index()] += p.area_m2;
+                    if is_treated(class, info.measure, info.complied) {
+                        treated_m2 += p.area_m2;
+                    }
                 }
-            }
-            ParcelResult {
-                area_m2: area_method.multi_polygon_m2(geom),
-                class_m2,
-                treated_m2,
-                pieces,
-            }
-        })
-        .collect();
-    if cancelled.load(Ordering::Relaxed) {
+                *counted += 1;
+                if *counted % COUNT_EVERY == 0 {
+                    let n = done.fetch_add(COUNT_EVERY, Ordering::Relaxed) + COUNT_EVERY;
+                    if n % step < COUNT_EVERY {
+                        ctl.report(
+                            Phase::Overlay,
+                            span.0 + (span.1 - span.0) * n as f32 / total as f32,
+                        );
+                        if ctl.check().is_err() {
+                            cancelled.store(true, Ordering::Relaxed);
+                        }
+                    }
+                }
+                let result = ParcelResult {
+                    area_m2: area_method.multi_polygon_m2(geom),
+                    class_m2,
+                    treated_m2,
+                    pieces,
+                };
+                (result, bbox)
+            },
+        )
+        .unzip();
+    if cancelled.load(Ordering::Relaxed) || ctl.cancelled() {
         return Err(AnalysisError::Cancelled);
     }
-    Ok(results)
+    let extent = boxes.into_par_iter().flatten().reduce_with(union_rect);
+    Ok((results, extent))
 }
 
 /// Names parcels at risk that overlap one another (their shared area is counted for each);
