@@ -28,7 +28,8 @@ use crate::clip::{boolean_op, intersection, intersection_area};
 use crate::area::AreaMethod;
 use crate::index::BoxIndex;
 use crate::io::rings::{
-    planar_area, point_in_polygon, ring_bounds, segments_meet, twice_signed_area, winds_once,
+    planar_area, point_in_polygon, ring_bounds, ring_is_simple, segments_meet, twice_signed_area,
+    winds_once,
 };
 use crate::vocab::RiskClass;
 
@@ -502,18 +503,169 @@ fn shared_area(part: &Polygon<f64>, pbox: &Rect<f64>, face: &Face, method: &Area
         &face.polygon
     };
     if matches!(method, AreaMethod::Planar)
-        && near.interiors().is_empty()
-        && is_convex_ccw(&near.exterior().0)
+        && let Some(a) = CLIP.with_borrow_mut(|c| c.area(part, near, pbox.min()))
     {
-        return convex_clip_area(part, &near.exterior().0, pbox.min());
+        return a;
     }
     intersection_area(part, near, |ring| method.ring_signed_m2(ring))
 }
 
+thread_local! {
+    /// Each thread's buffers for `ConvexClip`.
+    static CLIP: std::cell::RefCell<ConvexClip> = Default::default();
+}
+
+/// Planar area of a parcel inside a piece of a risk face without the general clipper, which
+/// costs tens of thousands of instructions on a pair of small polygons: a convex piece (a
+/// risk area's edge seen close up, curving out) clips the parcel by Sutherland-Hodgman; any
+/// other simple piece is cut into triangles (earcut), each of which does. Sutherland-Hodgman
+/// against a convex window gives exactly the area of the part inside it, however concave the
+/// part (the pieces the cut leaves are joined along the window's edges by bridges of no
+/// area), and holes count negatively. Coordinates are taken relative to a point near the
+/// parcel, so Gauss-Kruger's millions of metres cost no precision.
+#[derive(Default)]
+struct ConvexClip {
+    /// The parcel's rings, shifted, open (no closing point), one after another.
+    part: Vec<Coord<f64>>,
+    part_ends: Vec<usize>,
+    from: Vec<Coord<f64>>,
+    to: Vec<Coord<f64>>,
+    earcut: earcut::Earcut<f64>,
+    piece: Vec<[f64; 2]>,
+    holes: Vec<u32>,
+    triangles: Vec<u32>,
+}
+
+impl ConvexClip {
+    /// Area of `part` inside `near`, or `None` when `near` is neither convex nor simple (a
+    /// ring the cut to the parcel's box left touching itself) or its triangles do not cover
+    /// it: the caller then uses the general clipper.
+    fn area(
+        &mut self,
+        part: &Polygon<f64>,
+        near: &Polygon<f64>,
+        origin: Coord<f64>,
+    ) -> Option<f64> {
+        let shift = |c: &Coord<f64>| *c - origin;
+        self.part.clear();
+        self.part_ends.clear();
+        for r in std::iter::once(part.exterior()).chain(part.interiors()) {
+            self.part.extend(open(r).iter().map(shift));
+            self.part_ends.push(self.part.len());
+        }
+        let ext = &near.exterior().0;
+        if near.interiors().is_empty() && is_convex_ccw(ext) {
+            let window: Vec<Coord<f64>> = open(near.exterior()).iter().map(shift).collect();
+            return Some(0.5 * self.clipped_twice_area(&window).max(0.0));
+        }
+        let rings = || std::iter::once(near.exterior()).chain(near.interiors());
+        if !rings().all(|r| ring_is_simple(&r.0)) {
+            return None;
+        }
+        self.piece.clear();
+        self.holes.clear();
+        let mut piece_twice = 0.0;
+        for (k, r) in rings().enumerate() {
+            if k > 0 {
+                self.holes.push(self.piece.len() as u32);
+            }
+            let start = self.piece.len();
+            self.piece.extend(open(r).iter().map(|c| {
+                let d = shift(c);
+                [d.x, d.y]
+            }));
+            let twice = twice_area_open(&self.piece[start..]).abs();
+            piece_twice += if k == 0 { twice } else { -twice };
+        }
+        let (piece, holes) = (
+            std::mem::take(&mut self.piece),
+            std::mem::take(&mut self.holes),
+        );
+        let mut triangles = std::mem::take(&mut self.triangles);
+        self.earcut
+            .earcut(piece.iter().copied(), &holes, &mut triangles);
+        let (mut covered, mut twice) = (0.0, 0.0);
+        for t in triangles.chunks_exact(3) {
+            let [a, b, c] = [t[0], t[1], t[2]].map(|i| {
+                let [x, y] = piece[i as usize];
+                Coord { x, y }
+            });
+            let turn = (b.x - a.x) * (c.y - a.y) - (b.y - a.y) * (c.x - a.x);
+            if turn == 0.0 {
+                continue;
+            }
+            covered += turn.abs();
+            let window = if turn > 0.0 { [a, b, c] } else { [a, c, b] };
+            twice += self.clipped_twice_area(&window);
+        }
+        (self.piece, self.holes, self.triangles) = (piece, holes, triangles);
+        let covers = (covered - piece_twice).abs() <= 1e-9 * piece_twice.abs();
+        covers.then(|| 0.5 * twice.max(0.0))
+    }
+
+    /// Twice the signed area of the parcel (its shifted rings) inside the convex
+    /// counter-clockwise `window` (shifted, open).
+    fn clipped_twice_area(&mut self, window: &[Coord<f64>]) -> f64 {
+        let mut twice = 0.0;
+        let mut start = 0;
+        for &end in &self.part_ends {
+            let (from, to) = (&mut self.from, &mut self.to);
+            from.clear();
+            from.extend_from_slice(&self.part[start..end]);
+            start = end;
+            for k in 0..window.len() {
+                if from.is_empty() {
+                    break;
+                }
+                let (a, b) = (window[k], window[(k + 1) % window.len()]);
+                let side = |p: Coord<f64>| (b.x - a.x) * (p.y - a.y) - (b.y - a.y) * (p.x - a.x);
+                to.clear();
+                let mut prev = from[from.len() - 1];
+                let mut s_prev = side(prev);
+                for &cur in from.iter() {
+                    let s_cur = side(cur);
+                    if (s_cur >= 0.0) != (s_prev >= 0.0) {
+                        let t = s_prev / (s_prev - s_cur);
+                        to.push(Coord {
+                            x: prev.x + t * (cur.x - prev.x),
+                            y: prev.y + t * (cur.y - prev.y),
+                        });
+                    }
+                    if s_cur >= 0.0 {
+                        to.push(cur);
+                    }
+                    (prev, s_prev) = (cur, s_cur);
+                }
+                std::mem::swap(from, to);
+            }
+            twice += twice_area_open(from);
+        }
+        twice
+    }
+}
+
+/// A closed ring without its closing point.
+fn open(r: &LineString<f64>) -> &[Coord<f64>] {
+    &r.0[..r.0.len().saturating_sub(1)]
+}
+
+/// Twice the signed area of an open ring (the closing edge implied).
+fn twice_area_open<P: Copy + Into<Coord<f64>>>(ring: &[P]) -> f64 {
+    let Some(&last) = ring.last() else {
+        return 0.0;
+    };
+    let mut prev: Coord<f64> = last.into();
+    let mut sum = 0.0;
+    for &p in ring {
+        let p: Coord<f64> = p.into();
+        sum += prev.x * p.y - p.x * prev.y;
+        prev = p;
+    }
+    sum
+}
+
 /// Whether a closed ring turns left or goes straight at every vertex and goes round once:
-/// a convex region, wound counter-clockwise. A risk area's boundary cut to a parcel's box
-/// mostly is (a blob's edge seen close up, curving out), which `convex_clip_area` measures
-/// without the general clipper.
+/// a convex region, wound counter-clockwise.
 fn is_convex_ccw(ring: &[Coord<f64>]) -> bool {
     let n = ring.len().saturating_sub(1);
     if n < 3 {
@@ -525,55 +677,6 @@ fn is_convex_ccw(ring: &[Coord<f64>]) -> bool {
     (0..n).all(|i| cross(ring[i], ring[i + 1], ring[(i + 2) % n]) >= 0.0)
         && winds_once(ring)
         && twice_signed_area(ring) > 0.0
-}
-
-/// Planar area of `part` inside the convex counter-clockwise ring `clip`, by
-/// Sutherland-Hodgman: each ring of the part cut by the half-plane left of each edge of
-/// `clip` in turn. For a convex clip region the result's signed area is exactly that of the
-/// part inside it, however concave the part (the pieces the cut leaves are joined along the
-/// edges by bridges of no area), and holes count negatively. Coordinates are taken relative
-/// to `origin` (near the part) so Gauss-Kruger's millions of metres cost no precision.
-fn convex_clip_area(part: &Polygon<f64>, clip: &[Coord<f64>], origin: Coord<f64>) -> f64 {
-    let shift = |p: &Coord<f64>| *p - origin;
-    let edges: Vec<(Coord<f64>, Coord<f64>)> = clip
-        .windows(2)
-        .map(|w| (shift(&w[0]), shift(&w[1])))
-        .collect();
-    let (mut from, mut to) = (Vec::new(), Vec::new());
-    let mut twice = 0.0;
-    for ring in std::iter::once(part.exterior()).chain(part.interiors()) {
-        from.clear();
-        from.extend(ring.0[..ring.0.len().saturating_sub(1)].iter().map(shift));
-        for &(a, b) in &edges {
-            if from.is_empty() {
-                break;
-            }
-            let side = |p: Coord<f64>| (b.x - a.x) * (p.y - a.y) - (b.y - a.y) * (p.x - a.x);
-            to.clear();
-            let mut prev = from[from.len() - 1];
-            let mut s_prev = side(prev);
-            for &cur in from.iter() {
-                let s_cur = side(cur);
-                if (s_cur >= 0.0) != (s_prev >= 0.0) {
-                    let t = s_prev / (s_prev - s_cur);
-                    to.push(Coord {
-                        x: prev.x + t * (cur.x - prev.x),
-                        y: prev.y + t * (cur.y - prev.y),
-                    });
-                }
-                if s_cur >= 0.0 {
-                    to.push(cur);
-                }
-                (prev, s_prev) = (cur, s_cur);
-            }
-            std::mem::swap(&mut from, &mut to);
-        }
-        if let Some(&first) = from.first() {
-            from.push(first);
-            twice += twice_signed_area(&from);
-        }
-    }
-    (0.5 * twice).max(0.0)
 }
 
 /// Below this area (in CRS units²) a piece from a boolean operation is a rounding sliver.
@@ -736,6 +839,10 @@ mod tests {
         assert!(!cover.may_meet(&Rect::new((-5e4, -5e4), (-4e4, -4e4))));
     }
 
+    fn cut_area(part: &Polygon<f64>, piece: &Polygon<f64>) -> Option<f64> {
+        ConvexClip::default().area(part, piece, Coord { x: 0.0, y: 0.0 })
+    }
+
     #[test]
     fn convex_clipping_measures_what_the_general_clipper_does() {
         // Wavy (concave) parcels with and without a hole, in Gauss-Kruger coordinates, cut
@@ -777,15 +884,44 @@ mod tests {
                 (x: ax + 55.0, y: ay + 70.0), (x: ax, y: ay + 70.0), (x: ax, y: ay)
             ];
             assert!(is_convex_ccw(&clip.exterior().0));
-            let got = convex_clip_area(&part, &clip.exterior().0, Coord { x: x0, y: y0 });
-            let want = geo::BooleanOps::intersection(&part, &clip).unsigned_area();
-            assert!(
-                (got - want).abs() <= 1e-6 * want.max(1.0),
-                "{k}: {got} vs {want}"
+            // And a concave window with a hole, which is cut into triangles.
+            let notched = Polygon::new(
+                LineString::from(vec![
+                    (ax, ay),
+                    (ax + 80.0, ay),
+                    (ax + 40.0, ay + 20.0),
+                    (ax + 80.0, ay + 70.0),
+                    (ax, ay + 70.0),
+                    (ax, ay),
+                ]),
+                vec![LineString::from(vec![
+                    (ax + 10.0, ay + 40.0),
+                    (ax + 10.0, ay + 60.0),
+                    (ax + 30.0, ay + 60.0),
+                    (ax + 30.0, ay + 40.0),
+                    (ax + 10.0, ay + 40.0),
+                ])],
             );
-            measured += usize::from(want > 0.0);
+            assert!(!is_convex_ccw(&notched.exterior().0));
+            let origin = Coord { x: x0, y: y0 };
+            let mut cut = ConvexClip::default();
+            for window in [&clip, &notched] {
+                let got = cut.area(&part, window, origin).unwrap();
+                let want = geo::BooleanOps::intersection(&part, window).unsigned_area();
+                assert!(
+                    (got - want).abs() <= 1e-6 * want.max(1.0),
+                    "{k}: {got} vs {want}"
+                );
+                measured += usize::from(want > 0.0);
+            }
         }
-        assert!(measured > 200, "{measured}");
+        assert!(measured > 400, "{measured}");
+        // A piece whose ring touches itself is left to the general clipper.
+        let touching = polygon![
+            (x: 0., y: 0.), (x: 4., y: 0.), (x: 4., y: 4.), (x: 2., y: 0.), (x: 0., y: 4.)
+        ];
+        let part = polygon![(x: 1., y: 1.), (x: 3., y: 1.), (x: 3., y: 3.), (x: 1., y: 3.)];
+        assert!(cut_area(&part, &touching).is_none());
         // A concave or clockwise window is not taken for convex.
         let notch = polygon![(x: 0., y: 0.), (x: 4., y: 0.), (x: 2., y: 1.), (x: 4., y: 4.), (x: 0., y: 4.)];
         assert!(!is_convex_ccw(&notch.exterior().0));
