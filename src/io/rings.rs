@@ -424,26 +424,40 @@ fn ogc_form(mp: MultiPolygon<f64>) -> MultiPolygon<f64> {
 /// Coordinates beyond this (in absolute value) are dropped with NaN and infinities.
 pub const MAX_COORDINATE: f64 = 1e12;
 
-/// Cleans one ring: removes non-finite and consecutive duplicate points and closes it.
-/// Returns `None` for a ring with fewer than three distinct points.
-fn clean_ring(mut out: Vec<Coord<f64>>, notes: &mut RingNotes) -> Option<Vec<Coord<f64>>> {
+/// Cleans one ring: removes non-finite and consecutive duplicate points and closes it, and
+/// gives twice its signed area. Returns `None` for a ring with fewer than three distinct
+/// points.
+fn clean_ring(mut out: Vec<Coord<f64>>, notes: &mut RingNotes) -> Option<(Vec<Coord<f64>>, f64)> {
     let had = out.len();
-    // In place: a million parcels should not cost a million extra copies.
-    // No coordinate system on Earth reaches 1e12 (metres, feet or degrees): such values are
-    // damage, and they would wreck the fixed-point scaling of the polygon clipper.
-    out.retain(|p| p.x.abs() <= MAX_COORDINATE && p.y.abs() <= MAX_COORDINATE);
-    let finite = out.len();
-    // Subnormal values (below 2.2e-308) are zero for any coordinate system, and as they are
-    // they overflow the fixed-point scaling of the polygon clipper.
-    for p in &mut out {
-        for v in [&mut p.x, &mut p.y] {
-            if v.is_subnormal() {
-                *v = 0.0;
-            }
+    // In place and in one pass: a million parcels should not cost a million extra copies.
+    let mut kept = 0;
+    let mut damaged = 0;
+    for i in 0..out.len() {
+        let mut p = out[i];
+        // No coordinate system on Earth reaches 1e12 (metres, feet or degrees): such values
+        // are damage, and they would wreck the fixed-point scaling of the polygon clipper.
+        // (NaN fails the test too.)
+        if !(p.x.abs() <= MAX_COORDINATE && p.y.abs() <= MAX_COORDINATE) {
+            damaged += 1;
+            continue;
         }
+        // Subnormal values (below 2.2e-308) are zero for any coordinate system, and as they
+        // are they overflow the fixed-point scaling of the polygon clipper.
+        if p.x.is_subnormal() {
+            p.x = 0.0;
+        }
+        if p.y.is_subnormal() {
+            p.y = 0.0;
+        }
+        if kept > 0 && out[kept - 1] == p {
+            continue; // a consecutive duplicate
+        }
+        out[kept] = p;
+        kept += 1;
     }
-    notes.non_finite_points += had - finite;
-    out.dedup();
+    out.truncate(kept);
+    let finite = had - damaged;
+    notes.non_finite_points += damaged;
     let closed_in_file = had >= 2 && out.len() >= 2 && out.first() == out.last();
     if closed_in_file {
         out.pop();
@@ -460,14 +474,16 @@ fn clean_ring(mut out: Vec<Coord<f64>>, notes: &mut RingNotes) -> Option<Vec<Coo
     out.push(out[0]);
     // Zero area: a sliver, unless the ring crosses itself (a symmetric bow-tie), which the
     // repair turns into its parts.
-    if twice_signed_area(&out) == 0.0 && ring_is_simple(&out) {
+    let twice = twice_signed_area(&out);
+    if twice == 0.0 && ring_is_simple(&out) {
         notes.degenerate += 1;
         return None;
     }
-    Some(out)
+    Some((out, twice))
 }
 
-type Shell = (Vec<Coord<f64>>, Vec<Vec<Coord<f64>>>);
+/// An outer ring with twice its signed area, and its holes.
+type Shell = ((Vec<Coord<f64>>, f64), Vec<Vec<Coord<f64>>>);
 
 /// Builds polygons from the rings of one record. `esri_winding` says the file follows the
 /// shapefile convention (outer rings clockwise), so a disagreement is worth a note; GeoJSON
@@ -477,15 +493,15 @@ pub fn assemble(rings: Vec<Vec<Coord<f64>>>, esri_winding: bool) -> (MultiPolygo
     // One ring (nearly every parcel): no list of cleaned rings to sort.
     if let [_] = rings[..] {
         let mut polys = Vec::with_capacity(1);
-        if let Some(ring) = rings
+        if let Some((ring, twice)) = rings
             .into_iter()
             .next()
             .and_then(|r| clean_ring(r, &mut notes))
         {
-            if esri_winding && twice_signed_area(&ring) > 0.0 {
+            if esri_winding && twice > 0.0 {
                 notes.misoriented += 1;
             }
-            polys.push(make_polygon(ring, vec![]));
+            polys.push(make_polygon((ring, twice), vec![]));
         }
         let mp = repair_self_intersections(MultiPolygon::new(polys), &mut notes);
         return (mp, notes);
@@ -493,10 +509,6 @@ pub fn assemble(rings: Vec<Vec<Coord<f64>>>, esri_winding: bool) -> (MultiPolygo
     let mut cleaned: Vec<(Vec<Coord<f64>>, f64)> = rings
         .into_iter()
         .filter_map(|r| clean_ring(r, &mut notes))
-        .map(|r| {
-            let a = twice_signed_area(&r);
-            (r, a)
-        })
         .collect();
 
     if cleaned.len() == 1 {
@@ -504,7 +516,7 @@ pub fn assemble(rings: Vec<Vec<Coord<f64>>>, esri_winding: bool) -> (MultiPolygo
         if esri_winding && area > 0.0 {
             notes.misoriented += 1;
         }
-        let mp = MultiPolygon::new(vec![make_polygon(ring, vec![])]);
+        let mp = MultiPolygon::new(vec![make_polygon((ring, area), vec![])]);
         let mp = repair_self_intersections(mp, &mut notes);
         return (mp, notes);
     }
@@ -538,7 +550,7 @@ pub fn assemble(rings: Vec<Vec<Coord<f64>>>, esri_winding: bool) -> (MultiPolygo
                     notes.misoriented += 1;
                 }
                 let depth = other.map_or(0, |(d, _)| d + 1);
-                shells.push((ring, Vec::new()));
+                shells.push(((ring, area), Vec::new()));
                 placed.push((i, depth, shells.len() - 1));
             }
         }
@@ -552,9 +564,12 @@ pub fn assemble(rings: Vec<Vec<Coord<f64>>>, esri_winding: bool) -> (MultiPolygo
 }
 
 /// A polygon with the exterior counter-clockwise and holes clockwise (geo's convention, and
-/// RFC 7946's), whatever the input winding.
-fn make_polygon(mut shell: Vec<Coord<f64>>, holes: Vec<Vec<Coord<f64>>>) -> Polygon<f64> {
-    if twice_signed_area(&shell) < 0.0 {
+/// RFC 7946's), whatever the input winding. The shell comes with twice its signed area.
+fn make_polygon(
+    (mut shell, twice): (Vec<Coord<f64>>, f64),
+    holes: Vec<Vec<Coord<f64>>>,
+) -> Polygon<f64> {
+    if twice < 0.0 {
         shell.reverse();
     }
     let holes = holes
