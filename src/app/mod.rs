@@ -154,6 +154,9 @@ pub struct SoilriskApp {
     created: std::time::Instant,
     /// CPU time of the last map frame.
     pub map_ms: f32,
+    /// The UI thread's CPU time in the map last frame, in ms, while the window measures
+    /// itself (`bench`); NaN otherwise.
+    pub map_cpu_ms: f32,
     /// Draws the map picture off the UI thread.
     pub renderer: Renderer,
     /// The layers being read, drawn while they are analysed (first open only).
@@ -202,6 +205,7 @@ impl SoilriskApp {
             frame_log: std::env::var_os("SOILRISK_FRAME_LOG").is_some(),
             created: std::time::Instant::now(),
             map_ms: 0.0,
+            map_cpu_ms: f32::NAN,
             renderer: Renderer::start(&cc.egui_ctx),
             bench: bench::WindowBench::from_env(),
             preview: None,
@@ -885,6 +889,12 @@ impl eframe::App for SoilriskApp {
             .show(ui, |ui| {
             self.map_rect = ui.available_rect_before_wrap();
             let t = std::time::Instant::now();
+            // The thread's own CPU time, without what it waited for a core (two cores, and
+            // the map-render thread and Mesa's rasteriser on them too).
+            let cpu = self
+                .bench
+                .as_ref()
+                .and_then(|_| cpu_time::ThreadTime::try_now().ok());
             let pictures = self.renderer.pictures;
             let fitting = self.fit_pending;
             let scene = match &self.session {
@@ -901,6 +911,9 @@ impl eframe::App for SoilriskApp {
                 self.selection,
             );
             self.map_ms = t.elapsed().as_secs_f32() * 1000.0;
+            self.map_cpu_ms = cpu
+                .and_then(|c| c.try_elapsed().ok())
+                .map_or(f32::NAN, |d| d.as_secs_f32() * 1000.0);
             if fitting && !self.fit_pending && self.session.is_none() {
                 self.preview_fit = Some(self.camera);
             }
