@@ -15,7 +15,7 @@ use geo::kernels::{Kernel, Orientation, RobustKernel};
 use geo::{BoundingRect, Coord, MultiPolygon, Polygon, Rect};
 use rayon::prelude::*;
 
-use crate::io::rings::{bounds, planar_area};
+use crate::io::rings::{bounds, planar_area, segments_meet, twice_signed_area};
 
 /// Pairs of indices into `geoms` (each pair once, smaller first) whose interiors overlap,
 /// among the members of each group (`groups[g]` lists indices into `geoms`: the parcels at
@@ -128,23 +128,27 @@ fn shapes_meet(a: &Shape, b: &Shape) -> bool {
     {
         return false;
     }
-    meet_within_boxes(a.geom, ra, b.geom, rb)
+    meet_within_boxes(a.geom, ra, b.geom, rb, true)
 }
 
-/// Whether the interiors of two valid multipolygons meet (see the module comment).
+/// Whether the interiors of two valid multipolygons meet (see the module comment), by the
+/// full test, without the shortcuts `overlapping_pairs` takes for convex and neighbouring
+/// parcels.
 pub fn interiors_meet(a: &MultiPolygon<f64>, b: &MultiPolygon<f64>) -> bool {
     let (Some(ra), Some(rb)) = (a.bounding_rect(), b.bounding_rect()) else {
         return false;
     };
-    boxes_overlap(&ra, &rb) && meet_within_boxes(a, &ra, b, &rb)
+    boxes_overlap(&ra, &rb) && meet_within_boxes(a, &ra, b, &rb, false)
 }
 
-/// `interiors_meet` once the boxes (`ra`, `rb`) are known to overlap.
+/// `interiors_meet` once the boxes (`ra`, `rb`) are known to overlap; with `shortcuts`,
+/// neighbours sharing one stretch of boundary are told apart without the full test.
 fn meet_within_boxes(
     a: &MultiPolygon<f64>,
     ra: &Rect<f64>,
     b: &MultiPolygon<f64>,
     rb: &Rect<f64>,
+    shortcuts: bool,
 ) -> bool {
     if ra == rb && {
         let (aa, ab) = (planar_area(a), planar_area(b));
@@ -163,7 +167,7 @@ fn meet_within_boxes(
     a.0.iter().any(|pa| {
         b.0.iter()
             .any(|pb| match (part_box(a, ra, pa), part_box(b, rb, pb)) {
-                (Some(ba), Some(bb)) => polygons_meet(pa, &ba, pb, &bb),
+                (Some(ba), Some(bb)) => polygons_meet(pa, &ba, pb, &bb, shortcuts),
                 _ => false,
             })
     })
@@ -261,8 +265,97 @@ fn along_boundary(p: Coord<f64>, q: Coord<f64>, poly: &Polygon<f64>) -> bool {
     })
 }
 
+/// Whether `a` and `b` (closed exterior rings, no holes) are neighbours whose interiors are
+/// apart: both counter-clockwise, they share one stretch of boundary (at least one edge),
+/// each running it the other way round, and their boundaries meet nowhere else but at its
+/// two ends. The three paths between those ends (the stretch, the rest of `a`, the rest of
+/// `b`) then part the plane so that `a` and `b` are two faces on either side of the stretch:
+/// one inside the other would have both interiors on the same side of it. The rings are
+/// simple, as the readers leave every ring. A tessellation's neighbours are nearly all so;
+/// `false` only means the full test is needed.
+fn apart_along_a_shared_stretch(a: &[Coord<f64>], b: &[Coord<f64>], rb: &Rect<f64>) -> bool {
+    let (n, m) = (a.len().saturating_sub(1), b.len().saturating_sub(1));
+    if n < 3 || m < 3 || twice_signed_area(a) <= 0.0 || twice_signed_area(b) <= 0.0 {
+        return false;
+    }
+    let Some((i0, j0)) = (0..n)
+        .filter(|&i| rect_holds(rb, a[i]))
+        .find_map(|i| b[..m].iter().position(|&v| v == a[i]).map(|j| (i, j)))
+    else {
+        return false;
+    };
+    // The stretch: forward along `a` is backward along `b`.
+    let (fwd, back) = (
+        |i: usize, k: usize| (i + 1) % k,
+        |i: usize, k: usize| (i + k - 1) % k,
+    );
+    let most = n.min(m);
+    let (mut ie, mut je, mut len) = (i0, j0, 1);
+    while len < most && a[fwd(ie, n)] == b[back(je, m)] {
+        (ie, je, len) = (fwd(ie, n), back(je, m), len + 1);
+    }
+    let (mut is, mut js) = (i0, j0);
+    while len < most && a[back(is, n)] == b[fwd(js, m)] {
+        (is, js, len) = (back(is, n), fwd(js, m), len + 1);
+    }
+    if len < 2 || len >= most {
+        return false; // a corner only, or all but nothing
+    }
+    let (u, v) = (a[is], a[ie]);
+    let col = Orientation::Collinear;
+    // The rest of `a` (from the stretch's end round to its start) against the rest of `b`.
+    for ka in 0..n + 1 - len {
+        let k = (ie + ka) % n;
+        let (p, q) = (a[k], a[k + 1]);
+        if hi(p.x, q.x) < rb.min().x
+            || lo(p.x, q.x) > rb.max().x
+            || hi(p.y, q.y) < rb.min().y
+            || lo(p.y, q.y) > rb.max().y
+        {
+            continue;
+        }
+        for kb in 0..m + 1 - len {
+            let l = (js + kb) % m;
+            let (r, s) = (b[l], b[l + 1]);
+            if !segments_meet(p, q, r, s) {
+                continue;
+            }
+            // Only at an end of the stretch, the two edges leaving it apart.
+            let w = if p == r || p == s {
+                p
+            } else if q == r || q == s {
+                q
+            } else {
+                return false;
+            };
+            let far_a = if w == p { q } else { p };
+            let far_b = if w == r { s } else { r };
+            if (w != u && w != v)
+                || far_a == far_b
+                || RobustKernel::orient2d(w, far_a, far_b) == col
+            {
+                return false;
+            }
+        }
+    }
+    true
+}
+
 /// Whether two polygons' interiors meet; `ra` and `rb` are their boxes.
-fn polygons_meet(a: &Polygon<f64>, ra: &Rect<f64>, b: &Polygon<f64>, rb: &Rect<f64>) -> bool {
+fn polygons_meet(
+    a: &Polygon<f64>,
+    ra: &Rect<f64>,
+    b: &Polygon<f64>,
+    rb: &Rect<f64>,
+    shortcuts: bool,
+) -> bool {
+    if shortcuts
+        && a.interiors().is_empty()
+        && b.interiors().is_empty()
+        && apart_along_a_shared_stretch(&a.exterior().0, &b.exterior().0, rb)
+    {
+        return false;
+    }
     // A proper crossing: each edge's ends strictly on both sides of the other. Only edges
     // of `a` that reach into `b`'s box can cross one of `b`'s.
     for ring_a in rings(a) {
@@ -386,6 +479,107 @@ mod tests {
             overlapping_pairs(&refs, &[vec![1, 2], vec![3, 0], vec![2, 1, 0]]),
             [(0, 3), (1, 2)]
         );
+    }
+
+    #[test]
+    fn the_shared_stretch_shortcut_agrees_with_the_full_test() {
+        // A tessellation of wavy (concave) cells: each cell edge has a displaced midpoint
+        // that the two cells on either side share. Then cells that touch a neighbour at an
+        // extra point, a cell inside another sharing an edge, a U wrapped round a cell
+        // (two shared stretches), cells overlapping a neighbour past the shared stretch.
+        let node = |i: i32, j: i32| Coord {
+            x: f64::from(i) * 10.0,
+            y: f64::from(j) * 10.0,
+        };
+        let wobble = |k: i32| f64::from((k * 7919).rem_euclid(97)) / 97.0 * 4.0 - 2.0;
+        let mid_h = |i: i32, j: i32| Coord {
+            x: f64::from(i) * 10.0 + 5.0,
+            y: f64::from(j) * 10.0 + wobble(i * 31 + j * 17),
+        };
+        let mid_v = |i: i32, j: i32| Coord {
+            x: f64::from(i) * 10.0 + wobble(i * 13 + j * 29 + 5),
+            y: f64::from(j) * 10.0 + 5.0,
+        };
+        let mp = |ring: Vec<Coord<f64>>| MultiPolygon::new(vec![Polygon::new(ring.into(), vec![])]);
+        let mut g: Vec<MultiPolygon<f64>> = Vec::new();
+        for i in 0..4 {
+            for j in 0..4 {
+                g.push(mp(vec![
+                    node(i, j),
+                    mid_h(i, j),
+                    node(i + 1, j),
+                    mid_v(i + 1, j),
+                    node(i + 1, j + 1),
+                    mid_h(i, j + 1),
+                    node(i, j + 1),
+                    mid_v(i, j),
+                    node(i, j),
+                ]));
+            }
+        }
+        let c = |x: f64, y: f64| Coord { x, y };
+        // Beside the grid's right edge (x = 40, straight there): shares the stretch
+        // (40,0)-(40,5)-(40,10)? Not quite: its midpoint differs, so only corners are shared.
+        g.push(mp(vec![
+            c(40., 0.),
+            c(50., 0.),
+            c(50., 10.),
+            c(40., 10.),
+            mid_v(4, 0),
+            c(40., 0.),
+        ]));
+        // A cell inside cell 0 sharing its bottom-left corner edge stretch, the same way round.
+        g.push(mp(vec![
+            node(0, 0),
+            mid_h(0, 0),
+            c(4., 4.),
+            c(1., 4.),
+            node(0, 0),
+        ]));
+        // A U round cell 5 (i = 1, j = 1) from outside the grid would overlap; instead a cell
+        // over the grid's top edge, touching cell 3's top at a point between its vertices.
+        g.push(mp(vec![
+            c(2., 40.),
+            c(8., 40.),
+            c(8., 45.),
+            c(2., 45.),
+            c(2., 40.),
+        ]));
+        // Overlapping a neighbour: cell 0 pushed 3 to the right, sharing no vertex.
+        let shifted: Vec<Coord<f64>> = g[0].0[0]
+            .exterior()
+            .0
+            .iter()
+            .map(|p| c(p.x + 3.0, p.y))
+            .collect();
+        g.push(mp(shifted));
+        // Overlapping past a shared stretch: cell 1's ring with its far corner pulled into
+        // cell 2 (it shares the stretch with cell 0 and crosses into cell 2).
+        let mut pulled = g[1].0[0].exterior().0.clone();
+        pulled[4] = c(pulled[4].x, pulled[4].y + 6.0);
+        g.push(mp(pulled));
+
+        let shapes: Vec<Shape> = g.iter().map(|m| Shape::new(m).unwrap()).collect();
+        let concave = shapes[..16].iter().filter(|s| s.convex.is_none()).count();
+        assert!(concave >= 10, "{concave} of the cells are concave");
+        let mut overlapping = 0;
+        let mut shortcut = 0;
+        for a in 0..g.len() {
+            for b in a + 1..g.len() {
+                let full = interiors_meet(&g[a], &g[b]);
+                assert_eq!(shapes_meet(&shapes[a], &shapes[b]), full, "{a} {b}");
+                overlapping += usize::from(full);
+                let (pa, pb) = (&g[a].0[0], &g[b].0[0]);
+                let rb = shapes[b].bbox;
+                if apart_along_a_shared_stretch(&pa.exterior().0, &pb.exterior().0, &rb) {
+                    assert!(!full, "{a} {b}: taken apart but they overlap");
+                    shortcut += 1;
+                }
+            }
+        }
+        // Every grid neighbour across an edge (24 pairs) is told apart by the stretch.
+        assert!(shortcut >= 24, "{shortcut}");
+        assert!(overlapping >= 4, "{overlapping}");
     }
 
     #[test]
