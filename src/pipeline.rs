@@ -77,11 +77,11 @@ pub enum KeepParcels {
     /// Every feature: the window draws, lists and inspects them all.
     #[default]
     All,
-    /// The geometry of the parcels at risk only, and of the attributes only those in
-    /// `parcel_info` (id, region, measure), which is what the exports write: only those
-    /// columns are decoded (`ReadOptions::fields`). The other parcels are read, measured and
-    /// dropped a batch at a time, leaving a feature with its record number but no geometry;
-    /// no feature keeps its values. `analyze` streams a province this way.
+    /// The parcels at risk only, which is what the exports write: their features (geometry,
+    /// no values), `parcel_info` (id, region, measure: only those columns are decoded, see
+    /// `ReadOptions::fields`) and `parcel_results`. The other parcels are read, measured and
+    /// dropped a batch at a time, leaving only their `ParcelTally` for the totals.
+    /// `analyze` streams a province this way.
     AtRisk,
 }
 
@@ -230,6 +230,27 @@ pub struct RiskResult {
     pub parcels: usize,
 }
 
+/// A parcel as the totals need it, kept for every parcel of the layer in its order (under
+/// `KeepParcels::AtRisk`, also for those whose full record was dropped).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ParcelTally {
+    /// Its area in m² (`ParcelResult::area_m2`).
+    pub area_m2: f64,
+    /// Its region: an index into `Analysis::regions`.
+    pub region: u32,
+    /// Its position in `parcel_info` and `parcel_results`; `NOT_KEPT` when not kept.
+    kept: u32,
+}
+
+impl ParcelTally {
+    const NOT_KEPT: u32 = u32::MAX;
+
+    /// The parcel's position in `parcel_info` and `parcel_results`, if it was kept.
+    pub fn kept(&self) -> Option<usize> {
+        (self.kept != Self::NOT_KEPT).then_some(self.kept as usize)
+    }
+}
+
 /// Everything a run produced.
 #[derive(Debug, Clone)]
 pub struct Analysis {
@@ -239,10 +260,16 @@ pub struct Analysis {
     pub crs: Option<Crs>,
     pub area_method: AreaMethod,
     pub risk_areas: Vec<RiskArea>,
+    /// The parcels kept (see `KeepParcels`), in layer order: all, or those at risk.
     pub parcel_info: Vec<ParcelInfo>,
     pub map: RiskMap,
     pub parcel_index: Option<BoxIndex>,
+    /// The numbers of the parcels in `parcel_info`, in the same order.
     pub parcel_results: Vec<ParcelResult>,
+    /// Every parcel of the layer, kept or not, in layer order: the totals' source.
+    pub tally: Vec<ParcelTally>,
+    /// The regions' names, in the order they were first met (`ParcelTally::region`).
+    pub regions: Vec<Arc<str>>,
     pub risk_results: Vec<RiskResult>,
     pub warnings: Vec<String>,
     pub timings: Timings,
@@ -580,6 +607,9 @@ fn analyse(
         features,
         parcel_info,
         parcel_results,
+        tally,
+        regions,
+        ids,
         unknown,
         extent,
         crs_warnings,
@@ -599,20 +629,22 @@ fn analyse(
     let mut warnings: Vec<String> = Vec::new();
     warnings.extend(risk.warnings.iter().cloned());
     warnings.extend(parcels.warnings.iter().cloned());
-    for (name, ids) in [
+    let repeats = [
         (
             &risk.path,
-            risk_areas.iter().map(|r| &*r.id).collect::<Vec<_>>(),
+            repeated_ids(risk_areas.len(), |i| &risk_areas[i].id),
         ),
-        (&parcels.path, parcel_info.iter().map(|p| &*p.id).collect()),
-    ] {
-        if let Some((extra, first)) = repeated_ids(&ids) {
+        (&parcels.path, repeated_ids(ids.len(), |i| ids.get(i))),
+    ];
+    for (name, repeat) in repeats {
+        if let Some((extra, first)) = repeat {
             warnings.push(format!(
                 "{}: {extra} duplicate id(s), e.g. {first:?}",
                 name.display(),
             ));
         }
     }
+    drop(ids);
     warnings.extend(crs_warnings);
     read_time += t.elapsed();
     timings.phases.push((Phase::Read, read_time));
@@ -673,6 +705,8 @@ fn analyse(
         map,
         parcel_index,
         parcel_results,
+        tally,
+        regions,
         risk_results,
         warnings,
         timings,
@@ -691,6 +725,10 @@ struct Streamed {
     features: Vec<Feature>,
     parcel_info: Vec<ParcelInfo>,
     parcel_results: Vec<ParcelResult>,
+    tally: Vec<ParcelTally>,
+    regions: Vec<Arc<str>>,
+    /// Every parcel's id, for the check for repeated ids.
+    ids: Ids,
     unknown: Unknown,
     extent: Option<Rect<f64>>,
     crs_warnings: Vec<String>,
@@ -779,6 +817,9 @@ fn stream(
     let mut features: Vec<Feature> = Vec::with_capacity(expected);
     let mut parcel_info: Vec<ParcelInfo> = Vec::with_capacity(expected);
     let mut parcel_results: Vec<ParcelResult> = Vec::with_capacity(expected);
+    let mut tally: Vec<ParcelTally> = Vec::with_capacity(expected);
+    let mut regions = Regions::default();
+    let mut ids = Ids::default();
     let mut unknown = Unknown::default();
     let mut extent: Option<Rect<f64>> = None;
     let mut overlay_time = Duration::ZERO;
@@ -812,21 +853,51 @@ fn stream(
             if let Some(r) = batch_extent {
                 extent = Some(extent.map_or(r, |e| union_rect(e, r)));
             }
-            if req.keep_parcels == KeepParcels::AtRisk {
-                // With no unknown value, every feature of the batch has its info and
-                // result, in order. Freed in parallel, on the threads that read them.
-                debug_assert_eq!(results.len(), b.len());
-                b.par_iter_mut().zip(&results).for_each(|(f, r)| {
-                    if r.contaminated_m2() <= 0.0 {
-                        f.geometry = MultiPolygon::new(Vec::new());
-                    }
-                    f.values = Vec::new();
+            let mut tally_of = |info: &ParcelInfo, r: &ParcelResult, kept: Option<usize>| {
+                ids.push(&info.id);
+                tally.push(ParcelTally {
+                    area_m2: r.area_m2,
+                    region: regions.index(&info.region),
+                    kept: kept.map_or(ParcelTally::NOT_KEPT, |k| k as u32),
                 });
+            };
+            match req.keep_parcels {
+                KeepParcels::All => {
+                    for (k, (info, r)) in infos.iter().zip(&results).enumerate() {
+                        tally_of(info, r, Some(parcel_info.len() + k));
+                    }
+                    parcel_results.extend(results);
+                    parcel_info.extend(infos);
+                    features.extend(b);
+                }
+                KeepParcels::AtRisk => {
+                    // With no unknown value, every feature of the batch has its info and
+                    // result, in order. The geometry of the parcels outside every risk area
+                    // is freed in parallel, on the threads that read it.
+                    debug_assert_eq!(results.len(), b.len());
+                    b.par_iter_mut().zip(&results).for_each(|(f, r)| {
+                        if r.contaminated_m2() <= 0.0 {
+                            f.geometry = MultiPolygon::new(Vec::new());
+                        }
+                        f.values = Vec::new();
+                    });
+                    for ((mut info, r), f) in infos.into_iter().zip(results).zip(b) {
+                        if r.contaminated_m2() > 0.0 {
+                            tally_of(&info, &r, Some(parcel_info.len()));
+                            info.feature = features.len();
+                            features.push(f);
+                            parcel_info.push(info);
+                            parcel_results.push(r);
+                        } else {
+                            tally_of(&info, &r, None);
+                        }
+                    }
+                }
             }
-            parcel_results.extend(results);
-            parcel_info.extend(infos);
+        } else if req.keep_parcels == KeepParcels::All {
+            // The layer stays whole for the window (its field mapping dialog).
+            features.extend(b);
         }
-        features.extend(b);
         overlay_time += t.elapsed();
         ctl.check()?;
         // The time waited for the reader: what reading adds to the wall time.
@@ -847,6 +918,9 @@ fn stream(
         features,
         parcel_info,
         parcel_results,
+        tally,
+        regions: regions.names,
+        ids,
         unknown,
         extent,
         crs_warnings,
@@ -856,17 +930,69 @@ fn stream(
     })
 }
 
-/// How many ids repeat one before them (an id three times counts two), and the first of the
-/// repeated ids in sorted order; `None` when all differ. The ids are hashed and the hashes
-/// sorted, and only ids with equal hashes are compared: sorting a million strings compared
-/// byte by byte took three times as long.
-fn repeated_ids<'a>(ids: &[&'a str]) -> Option<(usize, &'a str)> {
+/// The regions met so far, each given an index the first time.
+#[derive(Default)]
+struct Regions {
+    names: Vec<Arc<str>>,
+    index: std::collections::HashMap<Arc<str>, u32, foldhash::fast::FixedState>,
+    /// The index of the last region looked up: parcels of one region mostly come together,
+    /// sharing the reader's string. No reference count is touched on the way.
+    last: Option<u32>,
+}
+
+impl Regions {
+    fn index(&mut self, name: &Arc<str>) -> u32 {
+        if let Some(i) = self.last {
+            let n = &self.names[i as usize];
+            if Arc::ptr_eq(n, name) || **n == **name {
+                return i;
+            }
+        }
+        let i = match self.index.get(&**name) {
+            Some(&i) => i,
+            None => {
+                let i = self.names.len() as u32;
+                self.names.push(name.clone());
+                self.index.insert(name.clone(), i);
+                i
+            }
+        };
+        self.last = Some(i);
+        i
+    }
+}
+
+/// Ids one after another in one string: a province's parcel ids without an allocation each.
+#[derive(Default)]
+struct Ids {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl Ids {
+    fn push(&mut self, id: &str) {
+        self.text.push_str(id);
+        self.ends.push(self.text.len());
+    }
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+    fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
+}
+
+/// How many of the `n` ids `id(i)` gives repeat one before them (an id three times counts
+/// two), and the first of the repeated ids in sorted order; `None` when all differ. The ids
+/// are hashed and the hashes sorted, and only ids with equal hashes are compared: sorting a
+/// million strings compared byte by byte took three times as long.
+fn repeated_ids<'a>(n: usize, id: impl Fn(usize) -> &'a str + Sync) -> Option<(usize, &'a str)> {
     use std::hash::BuildHasher;
     let state = foldhash::fast::FixedState::with_seed(0);
-    let mut keyed: Vec<(u64, u32)> = ids
-        .par_iter()
-        .enumerate()
-        .map(|(i, id)| (state.hash_one(id), i as u32))
+    let mut keyed: Vec<(u64, u32)> = (0..n)
+        .into_par_iter()
+        .map(|i| (state.hash_one(id(i)), i as u32))
         .collect();
     keyed.par_sort_unstable();
     let mut extra = 0;
@@ -874,7 +1000,7 @@ fn repeated_ids<'a>(ids: &[&'a str]) -> Option<(usize, &'a str)> {
     let mut same: Vec<&str> = Vec::new();
     for run in keyed.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
         same.clear();
-        same.extend(run.iter().map(|&(_, i)| ids[i as usize]));
+        same.extend(run.iter().map(|&(_, i)| id(i as usize)));
         same.sort_unstable();
         for w in same.windows(2).filter(|w| w[0] == w[1]) {
             extra += 1;
@@ -1300,14 +1426,15 @@ mod tests {
             owned.push(format!("P{:06}", state % 60_000));
         }
         let ids: Vec<&str> = owned.iter().map(String::as_str).collect();
-        let found = repeated_ids(&ids);
+        let found = repeated_ids(ids.len(), |i| ids[i]);
         assert!(found.is_some_and(|(n, _)| n > 1000), "{found:?}");
         assert_eq!(found, plain(&ids));
 
         let three = ["b", "a", "c", "b", "b"];
-        assert_eq!(repeated_ids(&three), Some((2, "b")));
-        assert_eq!(repeated_ids(&["x", "y", "z"]), None);
-        assert_eq!(repeated_ids(&[]), None);
+        assert_eq!(repeated_ids(three.len(), |i| three[i]), Some((2, "b")));
+        let distinct = ["x", "y", "z"];
+        assert_eq!(repeated_ids(3, |i| distinct[i]), None);
+        assert_eq!(repeated_ids(0, |_| ""), None);
     }
 
     #[test]

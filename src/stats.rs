@@ -1,8 +1,6 @@
 //! Totals of an analysis: province, per region (county) and the gap to the target rate, as
 //! DESIGN.md defines them. All areas in m²; rates are fractions (0.94, not 94).
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 
 use crate::pipeline::Analysis;
@@ -97,17 +95,21 @@ impl Analysis {
     pub fn summary(&self, target: f64) -> Summary {
         let mut class = [0.0; 3];
         let (mut cultivated, mut treated, mut at_risk) = (0.0, 0.0, 0);
-        let mut regions: BTreeMap<&str, RegionSummary> = BTreeMap::new();
-        for (info, r) in self.parcel_info.iter().zip(&self.parcel_results) {
+        let mut regions = vec![RegionSummary::default(); self.regions.len()];
+        // Every parcel in layer order, its numbers where it was kept: a parcel not kept
+        // (outside every risk area) adds only its area, as a kept one with no risk does.
+        for t in &self.tally {
+            cultivated += t.area_m2;
+            let reg = &mut regions[t.region as usize];
+            reg.parcels += 1;
+            reg.cultivated_area_m2 += t.area_m2;
+            let Some(k) = t.kept() else { continue };
+            let r = &self.parcel_results[k];
             let contaminated = r.contaminated_m2();
             for c in RiskClass::ALL {
                 class[c.index()] += r.class_m2[c.index()];
             }
-            cultivated += r.area_m2;
             treated += r.treated_m2;
-            let reg = regions.entry(&*info.region).or_default();
-            reg.parcels += 1;
-            reg.cultivated_area_m2 += r.area_m2;
             reg.contaminated_area_m2 += contaminated;
             reg.treated_area_m2 += r.treated_m2;
             if contaminated > 0.0 {
@@ -115,8 +117,11 @@ impl Analysis {
                 reg.parcels_at_risk += 1;
             }
         }
+        let mut named: Vec<(&str, RegionSummary)> =
+            self.regions.iter().map(|n| &**n).zip(regions).collect();
+        named.sort_by(|a, b| a.0.cmp(b.0));
         let contaminated: f64 = class.iter().sum();
-        let by_region = regions
+        let by_region = named
             .into_iter()
             .map(|(name, mut r)| {
                 r.region = name.to_string();
@@ -139,7 +144,7 @@ impl Analysis {
             needed += 1;
         }
         Summary {
-            parcels: self.parcel_info.len(),
+            parcels: self.tally.len(),
             risk_areas: self.risk_areas.len(),
             parcels_at_risk: at_risk,
             cultivated_area_m2: cultivated,
