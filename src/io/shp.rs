@@ -343,10 +343,18 @@ impl ShapefileReader {
             let fits = (4..=remaining - 8).contains(&len);
             let start = self.buf.len();
             if fits {
-                self.buf.resize(start + len as usize, 0);
-                self.src
-                    .read_exact(&mut self.buf[start..])
+                // Appended straight from the reader's buffer: no zeroing of the batch's
+                // 32 MiB first, as growing the vector with `resize` would.
+                let got = (&mut self.src)
+                    .take(len)
+                    .read_to_end(&mut self.buf)
                     .map_err(|e| LayerError::io(&path, e))?;
+                if got as u64 != len {
+                    return Err(LayerError::io(
+                        &path,
+                        std::io::Error::from(std::io::ErrorKind::UnexpectedEof),
+                    ));
+                }
             }
             let kind = le_i32(&self.buf[start..], 0).unwrap_or(-1);
             if !fits || !known_type(kind) {
