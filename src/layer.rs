@@ -156,19 +156,11 @@ impl Layer {
 
     /// Bounding box of all features, in the layer's CRS; `None` for an empty layer.
     pub fn extent(&self) -> Option<Rect<f64>> {
-        let mut out: Option<Rect<f64>> = None;
-        for f in &self.features {
-            if let Some(r) = crate::io::rings::bounds(&f.geometry) {
-                out = Some(match out {
-                    None => r,
-                    Some(o) => Rect::new(
-                        (o.min().x.min(r.min().x), o.min().y.min(r.min().y)),
-                        (o.max().x.max(r.max().x), o.max().y.max(r.max().y)),
-                    ),
-                });
-            }
-        }
-        out
+        use crate::io::rings::{bounds, union_rect};
+        self.features
+            .iter()
+            .filter_map(|f| bounds(&f.geometry))
+            .reduce(union_rect)
     }
 
     /// The text of `field` in `feature`, trimmed; empty for null.

@@ -29,7 +29,7 @@ use crate::area::AreaMethod;
 use crate::index::BoxIndex;
 use crate::io::rings::{
     planar_area, point_in_polygon, ring_bounds, ring_is_simple, segments_meet, twice_signed_area,
-    winds_once,
+    union_rect, winds_once,
 };
 use crate::vocab::RiskClass;
 
@@ -274,12 +274,7 @@ impl Coverage {
     const CELLS: usize = 1024;
 
     fn new(boxes: &[Rect<f64>]) -> Coverage {
-        let Some(extent) = boxes.iter().copied().reduce(|a, b| {
-            Rect::new(
-                (a.min().x.min(b.min().x), a.min().y.min(b.min().y)),
-                (a.max().x.max(b.max().x), a.max().y.max(b.max().y)),
-            )
-        }) else {
+        let Some(extent) = boxes.iter().copied().reduce(union_rect) else {
             return Coverage::default();
         };
         let longer = extent.width().max(extent.height());

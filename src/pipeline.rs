@@ -22,6 +22,7 @@ use crate::area::AreaMethod;
 use crate::crs::{Crs, Transformer};
 use crate::error::{AnalysisError, LayerError};
 use crate::index::BoxIndex;
+use crate::io::rings::union_rect;
 use crate::io::{LayerReader, ReadOptions, read_layer};
 use crate::layer::{Feature, Layer};
 use crate::overlay::{Piece, RiskMap};
@@ -1008,13 +1009,6 @@ fn repeated_ids<'a>(n: usize, id: impl Fn(usize) -> &'a str + Sync) -> Option<(u
         }
     }
     first.map(|f| (extra, f))
-}
-
-fn union_rect(a: Rect<f64>, b: Rect<f64>) -> Rect<f64> {
-    Rect::new(
-        (a.min().x.min(b.min().x), a.min().y.min(b.min().y)),
-        (a.max().x.max(b.max().x), a.max().y.max(b.max().y)),
-    )
 }
 
 /// Measures the parcels `infos` (whose geometry is in `features`, the first being feature

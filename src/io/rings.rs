@@ -117,17 +117,20 @@ pub fn ring_bounds(ring: &[Coord<f64>]) -> Option<Rect<f64>> {
     Some(Rect::new(lo, hi))
 }
 
+/// The box round two boxes.
+pub fn union_rect(a: Rect<f64>, b: Rect<f64>) -> Rect<f64> {
+    Rect::new(
+        (a.min().x.min(b.min().x), a.min().y.min(b.min().y)),
+        (a.max().x.max(b.max().x), a.max().y.max(b.max().y)),
+    )
+}
+
 /// The bounding box of a multipolygon, `None` when it has no points.
 pub fn bounds(mp: &MultiPolygon<f64>) -> Option<Rect<f64>> {
     mp.0.iter()
         .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
         .filter_map(|r| ring_bounds(&r.0))
-        .reduce(|a, b| {
-            Rect::new(
-                (a.min().x.min(b.min().x), a.min().y.min(b.min().y)),
-                (a.max().x.max(b.max().x), a.max().y.max(b.max().y)),
-            )
-        })
+        .reduce(union_rect)
 }
 
 /// Planar area of a multipolygon in CRS units², holes subtracted.
