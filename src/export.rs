@@ -15,14 +15,14 @@ use rayon::prelude::*;
 
 use crate::crs::{Crs, Transformer};
 use crate::error::ExportError;
-use crate::grid_transform::Grid;
-use crate::io::rings::twice_signed_area;
+use crate::crs::grid::Grid;
+use crate::geom::area::twice_signed_area;
 use crate::pipeline::{Analysis, Control, Phase};
 use crate::stats::{Summary, rate};
 
 /// Text being formatted for output: bytes that only ever receive UTF-8 (strings, and ASCII
 /// digits and punctuation), so the digits of a coordinate go in without the UTF-8 check a
-/// `String` would make of them: that check was 7 % of a million-parcel run's instructions.
+/// `String` would make of them, which a large export would pay at every coordinate.
 #[derive(Default)]
 struct Text(Vec<u8>);
 
@@ -96,7 +96,7 @@ pub fn write_atomic(
 
 /// A file synced to disk every `SYNC_EVERY` bytes while it is written, on the thread that
 /// writes it: the disk then works while the rest is formatted, and the final sync of a
-/// 150 MB GeoJSON waits for its last stretch only (0.29 s for all of it at the end).
+/// large GeoJSON waits for its last stretch only.
 struct SyncEvery {
     file: File,
     unsynced: usize,
@@ -120,7 +120,7 @@ impl Write for SyncEvery {
     }
 }
 
-/// Writes `summary.json` (pretty-printed, UTF-8, keys in DESIGN.md's order).
+/// Writes `summary.json` (pretty-printed, UTF-8, keys in the product contract's order).
 pub fn write_summary(path: &Path, summary: &Summary) -> Result<(), ExportError> {
     write_atomic(path, |w| {
         serde_json::to_writer_pretty(&mut *w, summary).map_err(std::io::Error::other)?;
@@ -207,8 +207,8 @@ fn push_json_str(out: &mut Text, s: &str) {
 }
 
 /// Appends a coordinate in degrees with at most 9 decimals (about 0.1 mm), trailing zeros
-/// removed. Fixed-point integer formatting, two digits at a time from a table:
-/// `format!("{:.9}")` was a tenth of the whole run time on a million parcels.
+/// removed. Fixed-point integer formatting, two digits at a time from a table, rather than
+/// `format!("{:.9}")`, which is slow on the millions of coordinates of a large export.
 fn push_deg(out: &mut Text, x: f64) {
     if !x.is_finite() || x.abs() >= 1e9 {
         push_num(out, x);
@@ -283,16 +283,15 @@ fn deg(x: f64) -> String {
 
 /// What writing geometry reuses from one ring to the next: the ring being converted, and the
 /// points converted so far (by their exact bits). Parcels that tile the land share most of
-/// their corners with their neighbours, which a run of features sorted by id mostly holds:
-/// on the million-parcel sample, 46 % of the points of a run were converted already.
+/// their corners with their neighbours, which a run of features sorted by id mostly holds,
+/// so many of a run's points have been converted already.
 struct Scratch {
     pts: Vec<Coord<f64>>,
     converted: std::collections::HashMap<(u64, u64), Coord<f64>, foldhash::fast::FixedState>,
 }
 
 impl Scratch {
-    /// Room for `points` converted points without the table growing on the way (a run of
-    /// 64 parcels has about 500 distinct corners; growing to them rehashed eight times).
+    /// Room for `points` converted points, so the table does not rehash as it fills.
     fn with_room(points: usize) -> Scratch {
         Scratch {
             pts: Vec::new(),
@@ -307,7 +306,7 @@ impl Scratch {
 /// Converts geometry to WGS 84 longitude/latitude for output.
 pub struct ToWgs84 {
     transformer: Option<Transformer>,
-    /// Interpolation over the extent the output mostly lies in (see `grid_transform`).
+    /// Interpolation over the extent the output mostly lies in (see `crs::grid`).
     grid: Option<Grid>,
 }
 
@@ -330,8 +329,8 @@ impl ToWgs84 {
     }
 
     /// As `new`, with the points inside `extent` (the analysis' risk layer, which every
-    /// parcel at risk meets) interpolated from a grid of exact conversions: eight times
-    /// faster, within `grid_transform::TOLERANCE` (1e-11 degrees) of the exact conversion.
+    /// parcel at risk meets) interpolated from a grid of exact conversions, which is much
+    /// cheaper, within `crs::grid::TOLERANCE` (1e-11 degrees) of the exact conversion.
     pub fn over(from: Option<&Crs>, extent: Option<Rect<f64>>) -> Result<Self, String> {
         let mut to = ToWgs84::new(from)?;
         if let (Some(t), Some(e)) = (&to.transformer, extent) {

@@ -156,7 +156,7 @@ impl Layer {
 
     /// Bounding box of all features, in the layer's CRS; `None` for an empty layer.
     pub fn extent(&self) -> Option<Rect<f64>> {
-        use crate::io::rings::{bounds, union_rect};
+        use crate::geom::boxes::{bounds, union_rect};
         self.features
             .iter()
             .filter_map(|f| bounds(&f.geometry))

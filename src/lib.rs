@@ -22,15 +22,13 @@
 //! Units: areas are `f64` square metres (`*_m2`) everywhere; 亩 and hectares only for display
 //! ([`stats::M2_PER_MU`], [`stats::M2_PER_HA`]).
 
-pub mod area;
-pub mod clip;
 pub mod crs;
 pub mod error;
 pub mod export;
-pub mod grid_transform;
-pub mod index;
+pub mod geom;
 pub mod io;
 pub mod layer;
+pub mod outputs;
 pub mod overlay;
 pub mod parcel_overlaps;
 pub mod pipeline;

@@ -6,15 +6,18 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
 #[cfg(feature = "gui")]
 mod app;
 
-use soilrisk::export::{ToWgs84, write_parcels, write_risk_areas, write_summary};
-use soilrisk::io::{ReadOptions, read_layer};
-use soilrisk::pipeline::{Analysis, Control, FieldMapping, KeepParcels, Phase, Request, run};
+use soilrisk::error::{AnalysisError, UnknownValues};
+use soilrisk::io::{ReadOptions, formats, read_layer};
+use soilrisk::outputs::write_set;
+use soilrisk::pipeline::{
+    Analysis, Control, FieldMapping, KeepParcels, Phase, Request, Role, Side, Vocabulary, run,
+};
 use soilrisk::sample::{SampleOptions, write_sample};
 use soilrisk::stats::{DEFAULT_TARGET, M2_PER_HA, M2_PER_MU, Summary};
 use soilrisk::vocab::ValueMaps;
@@ -42,16 +45,16 @@ struct Cli {
 enum Command {
     /// Open the window on two layers
     Open {
-        /// Risk-area layer (.shp or .geojson)
+        #[arg(help = layer_help("Risk-area layer"))]
         risk: PathBuf,
-        /// Cultivated-land parcel layer (.shp or .geojson)
+        #[arg(help = layer_help("Cultivated-land parcel layer"))]
         parcels: PathBuf,
     },
     /// Overlay parcels with risk areas and write summary.json, parcels.geojson, risk_areas.geojson
     Analyze(Box<AnalyzeArgs>),
     /// Describe a layer: geometry type, count, CRS, encoding, fields, extent, warnings
     Info {
-        /// A .shp, .geojson or .json file
+        #[arg(help = layer_help("A layer"))]
         file: PathBuf,
         /// Text encoding of the attributes (GBK, UTF-8, 1252, ...), overriding .cpg and detection
         #[arg(long)]
@@ -73,11 +76,9 @@ enum Command {
 
 #[derive(Args)]
 struct AnalyzeArgs {
-    /// Risk-area layer (.shp or .geojson)
-    #[arg(long)]
+    #[arg(long, help = layer_help("Risk-area layer"))]
     risk: PathBuf,
-    /// Cultivated-land parcel layer (.shp or .geojson)
-    #[arg(long)]
+    #[arg(long, help = layer_help("Cultivated-land parcel layer"))]
     parcels: PathBuf,
     /// Output folder (created if missing)
     #[arg(long)]
@@ -85,16 +86,16 @@ struct AnalyzeArgs {
     /// Target safe-utilisation rate, a fraction (0.94 = 94%)
     #[arg(long, default_value_t = DEFAULT_TARGET, value_parser = parse_rate)]
     target: f64,
-    #[arg(long, default_value = "RISK_ID")]
+    #[arg(long, default_value = Role::RiskId.default_field())]
     risk_id_field: String,
-    #[arg(long, default_value = "RISK_CLASS")]
+    #[arg(long, default_value = Role::RiskClass.default_field())]
     risk_class_field: String,
-    #[arg(long, default_value = "PARCEL_ID")]
+    #[arg(long, default_value = Role::ParcelId.default_field())]
     parcel_id_field: String,
     /// Region (county) field of the parcels
-    #[arg(long, default_value = "COUNTY")]
+    #[arg(long, default_value = Role::Region.default_field())]
     region_field: String,
-    #[arg(long, default_value = "MEASURE")]
+    #[arg(long, default_value = Role::Measure.default_field())]
     measure_field: String,
     /// Crop-compliance field of the parcels (off unless named)
     #[arg(long)]
@@ -117,6 +118,14 @@ struct AnalyzeArgs {
     /// Print the time of each phase (read, index, overlay, statistics, export) to stderr
     #[arg(long)]
     timings: bool,
+}
+
+/// A layer argument's help, naming the formats of the registry.
+fn layer_help(what: &str) -> String {
+    format!(
+        "{what}: {} (a layer inside a zip as archive.zip/member.shp)",
+        formats::extensions_text()
+    )
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {
@@ -185,17 +194,21 @@ fn analyze(args: AnalyzeArgs) -> Result<()> {
     for m in &args.map_compliance {
         maps.add_compliance(m).map_err(anyhow::Error::msg)?;
     }
+    let mut fields = FieldMapping::default();
+    for (role, name) in [
+        (Role::RiskId, Some(args.risk_id_field)),
+        (Role::RiskClass, Some(args.risk_class_field)),
+        (Role::ParcelId, Some(args.parcel_id_field)),
+        (Role::Region, Some(args.region_field)),
+        (Role::Measure, Some(args.measure_field)),
+        (Role::Compliance, args.compliance_field),
+    ] {
+        fields.set(role, name);
+    }
     let req = Request {
         risk: args.risk.clone(),
         parcels: args.parcels.clone(),
-        fields: FieldMapping {
-            risk_id: args.risk_id_field,
-            risk_class: args.risk_class_field,
-            parcel_id: args.parcel_id_field,
-            region: args.region_field,
-            measure: args.measure_field,
-            compliance: args.compliance_field,
-        },
+        fields,
         maps,
         risk_read: ReadOptions {
             encoding: args.risk_encoding,
@@ -208,41 +221,16 @@ fn analyze(args: AnalyzeArgs) -> Result<()> {
         index_parcels: false,
         // The exports need the parcels at risk only: the rest stream through.
         keep_parcels: KeepParcels::AtRisk,
-        // Checked below, while the parcels are written: it only adds a warning to the summary.
-        check_overlaps: false,
     };
-    let outputs =
-        ["summary.json", "parcels.geojson", "risk_areas.geojson"].map(|n| args.out.join(n));
-    refuse_overwriting_inputs(&outputs, &[&args.risk, &args.parcels])?;
+    let inputs = [args.risk.as_path(), args.parcels.as_path()];
+    soilrisk::outputs::refuse_overwriting_inputs(&soilrisk::outputs::set_paths(&args.out), &inputs)
+        .map_err(|e| anyhow::anyhow!("{e}; choose another --out"))?;
 
     let started = Instant::now();
-    let mut analysis = run(&req, Control::default())?;
+    let mut analysis = run(&req, Control::default()).map_err(cli_hint)?;
 
     let t = Instant::now();
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create the output folder {}", args.out.display()))?;
-    let to =
-        ToWgs84::over(analysis.crs.as_ref(), analysis.risk.extent()).map_err(anyhow::Error::msg)?;
-    // The parcels (most of the work) on a thread of their own; meanwhile the risk areas, the
-    // check for parcels that overlap one another (its warning comes last, as in `run`) and
-    // then the summary. Each file's flush to disk overlaps the others' formatting, and the
-    // check fills the cores where the writing leaves them idle.
-    let summary = std::thread::scope(|scope| -> Result<_> {
-        let parcels = std::thread::Builder::new()
-            .name("export-parcels".into())
-            .spawn_scoped(scope, || {
-                write_parcels(&outputs[1], &analysis, &to, Control::default())
-            })
-            .context("cannot start the export thread")?;
-        write_risk_areas(&outputs[2], &analysis, &to, Control::default())?;
-        let mut summary = analysis.summary(args.target);
-        summary.warnings.extend(analysis.parcel_overlap_warning());
-        write_summary(&outputs[0], &summary)?;
-        parcels
-            .join()
-            .map_err(|_| anyhow::anyhow!("the export of {} panicked", outputs[1].display()))??;
-        Ok(summary)
-    })?;
+    let (summary, outputs) = write_set(&args.out, &analysis, args.target, &inputs)?;
     analysis.timings.phases.push((Phase::Export, t.elapsed()));
 
     let mut out = String::new();
@@ -261,22 +249,31 @@ fn analyze(args: AnalyzeArgs) -> Result<()> {
     Ok(())
 }
 
-/// An export never overwrites an input layer.
-fn refuse_overwriting_inputs(outputs: &[PathBuf], inputs: &[&PathBuf]) -> Result<()> {
-    for o in outputs {
-        let Ok(o_canon) = o.canonicalize() else {
-            continue; // does not exist yet
-        };
-        for i in inputs {
-            if i.canonicalize().ok().as_ref() == Some(&o_canon) {
-                bail!(
-                    "the output {} would overwrite an input layer; choose another --out",
-                    o.display()
-                );
-            }
+/// The command line's way of mapping unknown values, added to the engine's message.
+fn cli_hint(e: AnalysisError) -> anyhow::Error {
+    let AnalysisError::UnknownValues(u) = &e else {
+        return e.into();
+    };
+    let UnknownValues { role, path, .. } = &**u;
+    let def = role.def();
+    let flag = match def.vocabulary {
+        Some(Vocabulary::RiskClass) => "--map-class VALUE=CLASS (CLASS: 1, 2 or 3)",
+        Some(Vocabulary::Measure) => {
+            "--map-measure VALUE=KIND (KIND: none, priority, safe_use or strict_control)"
         }
-    }
-    Ok(())
+        Some(Vocabulary::Compliance) => "--map-compliance VALUE=yes|no",
+        None => return e.into(),
+    };
+    let encoding = match def.side {
+        Side::Risk => "--risk-encoding",
+        Side::Parcels => "--parcel-encoding",
+    };
+    let fix = if u.garbled.is_some() {
+        format!("give the layer's text encoding (e.g. GBK) with {encoding}, or map each with {flag}")
+    } else {
+        format!("map each with {flag}")
+    };
+    anyhow::anyhow!("{}; {fix}: {}", u.describe(), path.display())
 }
 
 fn print_timings(a: &Analysis, total_s: f64) {
@@ -411,6 +408,40 @@ fn summary_text(s: &Summary, out: &mut String) {
 }
 
 fn info(file: &Path, encoding: Option<String>) -> Result<()> {
+    // A container of several layers: list them, as ogrinfo does.
+    let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
+    if let Some(f) = name(file).as_deref().and_then(formats::opening)
+        && f.is_container()
+        && file.exists()
+    {
+        let layers = f.layers(file)?;
+        if layers.len() > 1 {
+            let mut out = String::new();
+            let _ = writeln!(out, "file:       {}", file.display());
+            let _ = writeln!(out, "format:     {}", f.name());
+            let _ = writeln!(out, "layers:     {}", layers.len());
+            for l in &layers {
+                let _ = writeln!(out, "  {}", file.join(l).display());
+            }
+            emit(&out);
+            return Ok(());
+        }
+    }
+    let format = match formats::split_container(file) {
+        Some((container, inner)) => format!(
+            "{} in a {}",
+            formats::opening(&inner).map_or("unknown", |f| f.name()),
+            name(&container)
+                .as_deref()
+                .and_then(formats::opening)
+                .map_or("container", |f| f.name())
+        ),
+        None => name(file)
+            .as_deref()
+            .and_then(|n| formats::opening(n).or(formats::companion_of(n).map(|(f, _)| f)))
+            .map_or("unknown", |f| f.name())
+            .to_string(),
+    };
     let layer = read_layer(
         file,
         &ReadOptions {
@@ -420,6 +451,7 @@ fn info(file: &Path, encoding: Option<String>) -> Result<()> {
     )?;
     let mut out = String::new();
     let _ = writeln!(out, "file:       {}", layer.path.display());
+    let _ = writeln!(out, "format:     {format}");
     let _ = writeln!(out, "geometry:   {}", layer.geometry_type);
     let _ = writeln!(out, "features:   {}", layer.features.len());
     let _ = writeln!(

@@ -3,18 +3,21 @@
 //! Risk areas are first cut into *faces*: pieces of the plane covered by the same set of risk
 //! areas. Where areas do not overlap (nearly everywhere) a face is simply one part of one risk
 //! area; where they overlap, the overlapping group is split with boolean operations. Each face
-//! takes the highest class of the areas covering it, which is DESIGN.md's "dissolved per class,
-//! overlaps given to the highest class", while still knowing which risk areas it belongs to
-//! (for the per-risk-area numbers). Duplicated risk polygons make one face, counted once.
+//! takes the highest class of the areas covering it, which is the product contract's
+//! "dissolved per class, overlaps given to the highest class", while still knowing which risk
+//! areas it belongs to (for the per-risk-area numbers). Duplicated risk polygons make one
+//! face, counted once.
 //!
 //! A parcel is then measured against the faces whose boxes it touches. Clipping every pair is
-//! slow (~75 µs a pair with `geo`), so:
+//! slow, so:
 //! - if no edge of the parcel meets an edge of the face (checked on the face's edges near the
 //!   parcel only), the boundaries are disjoint and the shared area is the sum of the signed
 //!   areas of the rings of each that lie inside the other (Green's theorem; one
 //!   point-in-polygon test per ring): no geometry is built;
-//! - otherwise the face is cut to the parcel's box and the two are clipped with `geo`'s
-//!   `BooleanOps` (i_overlay), which is robust for shared and touching edges.
+//! - otherwise the two are clipped: a face of many vertices is first cut to the parcel's box,
+//!   then planar areas go through `ConvexClip` (Sutherland-Hodgman) and the rest, or a piece
+//!   it does not take, through i_overlay (`geom::clip`), which is robust for shared and
+//!   touching edges.
 //!
 //! Units: coordinates in the analysis CRS; areas in m² through `AreaMethod`. Rings follow geo's
 //! winding (exteriors counter-clockwise, holes clockwise); `io::rings` makes them so.
@@ -23,14 +26,11 @@ use geo::bool_ops::{FillRule, OpType};
 use geo::orient::{Direction, Orient};
 use geo::{BoundingRect, Coord, LineString, MultiPolygon, Polygon, Rect};
 
-use crate::clip::{boolean_op, intersection, intersection_area};
-
-use crate::area::AreaMethod;
-use crate::index::BoxIndex;
-use crate::io::rings::{
-    planar_area, point_in_polygon, ring_bounds, ring_is_simple, segments_meet, twice_signed_area,
-    union_rect, winds_once,
-};
+use crate::geom::area::{AreaMethod, planar_area, twice_signed_area};
+use crate::geom::boxes::{rect_holds, rects_meet, ring_bounds, union_rect};
+use crate::geom::clip::{boolean_op, clip_ring_to_rect, intersection, intersection_area};
+use crate::geom::index::BoxIndex;
+use crate::geom::rings::{point_in_polygon, ring_is_simple, segments_meet, winds_once};
 use crate::vocab::RiskClass;
 
 /// Consecutive edges grouped under one box, so that only the edges near a parcel are tested.
@@ -111,7 +111,7 @@ impl Face {
 
     /// Even-odd point-in-face test, skipping chunks the horizontal ray cannot cross.
     fn contains_point(&self, p: Coord<f64>) -> bool {
-        if !rect_contains(&self.bbox, p) {
+        if !rect_holds(&self.bbox, p) {
             return false;
         }
         let mut inside = false;
@@ -178,75 +178,6 @@ impl Face {
     }
 }
 
-fn rect_contains(r: &Rect<f64>, p: Coord<f64>) -> bool {
-    p.x >= r.min().x && p.x <= r.max().x && p.y >= r.min().y && p.y <= r.max().y
-}
-
-fn rects_meet(a: &Rect<f64>, b: &Rect<f64>) -> bool {
-    a.min().x <= b.max().x
-        && b.min().x <= a.max().x
-        && a.min().y <= b.max().y
-        && b.min().y <= a.max().y
-}
-
-/// Sutherland–Hodgman clipping of a closed ring to a rectangle. Returns a closed ring (or
-/// fewer than four points when nothing is left).
-fn clip_ring_to_rect(ring: &[Coord<f64>], r: &Rect<f64>) -> Vec<Coord<f64>> {
-    let mut pts: Vec<Coord<f64>> = ring[..ring.len().saturating_sub(1)].to_vec();
-    let (x0, y0, x1, y1) = (r.min().x, r.min().y, r.max().x, r.max().y);
-    // (inside test, intersection) for each of the four sides.
-    for side in 0..4 {
-        if pts.is_empty() {
-            break;
-        }
-        let inside = |p: &Coord<f64>| match side {
-            0 => p.x >= x0,
-            1 => p.x <= x1,
-            2 => p.y >= y0,
-            _ => p.y <= y1,
-        };
-        let cut = |a: Coord<f64>, b: Coord<f64>| -> Coord<f64> {
-            match side {
-                0 | 1 => {
-                    let x = if side == 0 { x0 } else { x1 };
-                    let t = (x - a.x) / (b.x - a.x);
-                    Coord {
-                        x,
-                        y: a.y + t * (b.y - a.y),
-                    }
-                }
-                _ => {
-                    let y = if side == 2 { y0 } else { y1 };
-                    let t = (y - a.y) / (b.y - a.y);
-                    Coord {
-                        x: a.x + t * (b.x - a.x),
-                        y,
-                    }
-                }
-            }
-        };
-        let mut out = Vec::with_capacity(pts.len() + 4);
-        for i in 0..pts.len() {
-            let cur = pts[i];
-            let prev = pts[(i + pts.len() - 1) % pts.len()];
-            match (inside(&prev), inside(&cur)) {
-                (true, true) => out.push(cur),
-                (true, false) => out.push(cut(prev, cur)),
-                (false, true) => {
-                    out.push(cut(prev, cur));
-                    out.push(cur);
-                }
-                (false, false) => {}
-            }
-        }
-        pts = out;
-    }
-    if pts.len() >= 3 {
-        pts.push(pts[0]);
-    }
-    pts
-}
-
 /// Risk areas cut into faces, with an R-tree over the faces' boxes.
 #[derive(Debug, Clone, Default)]
 pub struct RiskMap {
@@ -257,7 +188,7 @@ pub struct RiskMap {
 
 /// The cells of a coarse grid over the faces that some face's box reaches. A parcel whose
 /// box reaches none of them has no face near it, told without asking the R-tree: in a
-/// province, three parcels in four.
+/// province, most parcels are far from every risk area.
 #[derive(Debug, Clone, Default)]
 struct Coverage {
     origin: Coord<f64>,
@@ -511,13 +442,13 @@ thread_local! {
 }
 
 /// Planar area of a parcel inside a piece of a risk face without the general clipper, which
-/// costs tens of thousands of instructions on a pair of small polygons: a convex piece (a
-/// risk area's edge seen close up, curving out) clips the parcel by Sutherland-Hodgman; any
-/// other simple piece is cut into triangles (earcut), each of which does. Sutherland-Hodgman
-/// against a convex window gives exactly the area of the part inside it, however concave the
-/// part (the pieces the cut leaves are joined along the window's edges by bridges of no
-/// area), and holes count negatively. Coordinates are taken relative to a point near the
-/// parcel, so Gauss-Kruger's millions of metres cost no precision.
+/// is costly on a pair of small polygons: a convex piece (a risk area's edge seen close up,
+/// curving out) clips the parcel by Sutherland-Hodgman; any other simple piece is cut into
+/// triangles (earcut), each of which does. Sutherland-Hodgman against a convex window gives
+/// exactly the area of the part inside it, however concave the part (the pieces the cut
+/// leaves are joined along the window's edges by bridges of no area), and holes count
+/// negatively. Coordinates are taken relative to a point near the parcel, so Gauss-Kruger's
+/// millions of metres cost no precision.
 #[derive(Default)]
 struct ConvexClip {
     /// The parcel's rings, shifted, open (no closing point), one after another.
@@ -924,13 +855,4 @@ mod tests {
         assert!(!is_convex_ccw(&cw.exterior().0));
     }
 
-    #[test]
-    fn segment_predicates() {
-        let c = |x: f64, y: f64| Coord { x, y };
-        assert!(segments_meet(c(0., 0.), c(2., 2.), c(0., 2.), c(2., 0.)));
-        assert!(segments_meet(c(0., 0.), c(2., 0.), c(1., 0.), c(3., 0.)));
-        assert!(segments_meet(c(0., 0.), c(2., 0.), c(2., 0.), c(2., 5.)));
-        assert!(!segments_meet(c(0., 0.), c(2., 0.), c(3., 0.), c(4., 0.)));
-        assert!(!segments_meet(c(0., 0.), c(2., 0.), c(0., 1.), c(2., 1.)));
-    }
 }

@@ -15,7 +15,9 @@ use geo::kernels::{Kernel, Orientation, RobustKernel};
 use geo::{BoundingRect, Coord, MultiPolygon, Polygon, Rect};
 use rayon::prelude::*;
 
-use crate::io::rings::{bounds, planar_area, segments_meet, twice_signed_area};
+use crate::geom::area::{planar_area, twice_signed_area};
+use crate::geom::boxes::{bounds, interiors_overlap, rect_holds};
+use crate::geom::rings::{segments_meet, winds_once};
 
 /// Pairs of indices into `geoms` (each pair once, smaller first) whose interiors overlap,
 /// among the members of each group (`groups[g]` lists indices into `geoms`: the parcels at
@@ -90,7 +92,7 @@ fn is_convex(ring: &[Coord<f64>]) -> bool {
     let first = RobustKernel::orient2d(ring[0], ring[1], ring[2 % n]);
     first != Orientation::Collinear
         && (0..n).all(|i| RobustKernel::orient2d(ring[i], ring[i + 1], ring[(i + 2) % n]) == first)
-        && crate::io::rings::winds_once(ring)
+        && winds_once(ring)
 }
 
 /// Whether an edge line of the convex ring `c` has every vertex of `other` on its outer side
@@ -110,17 +112,9 @@ fn separated_by_an_edge_of(c: &[Coord<f64>], other: &MultiPolygon<f64>) -> bool 
     })
 }
 
-/// Whether two boxes share area: boxes that only touch cannot hold a shared interior.
-fn boxes_overlap(ra: &Rect<f64>, rb: &Rect<f64>) -> bool {
-    ra.min().x < rb.max().x
-        && rb.min().x < ra.max().x
-        && ra.min().y < rb.max().y
-        && rb.min().y < ra.max().y
-}
-
 fn shapes_meet(a: &Shape, b: &Shape) -> bool {
     let (ra, rb) = (&a.bbox, &b.bbox);
-    if !boxes_overlap(ra, rb) {
+    if !interiors_overlap(ra, rb) {
         return false;
     }
     if a.convex.is_some_and(|c| separated_by_an_edge_of(c, b.geom))
@@ -138,7 +132,7 @@ pub fn interiors_meet(a: &MultiPolygon<f64>, b: &MultiPolygon<f64>) -> bool {
     let (Some(ra), Some(rb)) = (a.bounding_rect(), b.bounding_rect()) else {
         return false;
     };
-    boxes_overlap(&ra, &rb) && meet_within_boxes(a, &ra, b, &rb, false)
+    interiors_overlap(&ra, &rb) && meet_within_boxes(a, &ra, b, &rb, false)
 }
 
 /// `interiors_meet` once the boxes (`ra`, `rb`) are known to overlap; with `shortcuts`,
@@ -223,10 +217,6 @@ fn lo(a: f64, b: f64) -> f64 {
 /// The larger of two finite coordinates (see `lo`).
 fn hi(a: f64, b: f64) -> f64 {
     if a > b { a } else { b }
-}
-
-fn rect_holds(r: &Rect<f64>, p: Coord<f64>) -> bool {
-    p.x >= r.min().x && p.x <= r.max().x && p.y >= r.min().y && p.y <= r.max().y
 }
 
 /// The ring and position of a vertex of `poly` equal to `p`, if any.

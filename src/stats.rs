@@ -1,5 +1,6 @@
 //! Totals of an analysis: province, per region (county) and the gap to the target rate, as
-//! DESIGN.md defines them. All areas in m²; rates are fractions (0.94, not 94).
+//! the product contract (`../shared/DESIGN.md`) defines them. All areas in m²; rates are
+//! fractions (0.94, not 94).
 
 use serde::Serialize;
 

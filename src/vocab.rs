@@ -1,5 +1,6 @@
-//! The vocabularies of DESIGN.md: risk classes, measures and crop compliance, the rule that
-//! says which class area a measure treats, and user mappings for values outside them.
+//! The vocabularies of the product contract (`../shared/DESIGN.md`): risk classes, measures
+//! and crop compliance, the rule that says which class area a measure treats, and user
+//! mappings for values outside them.
 
 use std::collections::HashMap;
 
@@ -68,7 +69,7 @@ impl RiskClass {
     }
 }
 
-/// The named safe-utilisation measures (安全利用类措施) of DESIGN.md.
+/// The named safe-utilisation measures (安全利用类措施) of the product contract.
 pub const SAFE_USE_MEASURES: [&str; 8] = [
     "农艺调控",
     "替代种植",
@@ -80,7 +81,7 @@ pub const SAFE_USE_MEASURES: [&str; 8] = [
     "深翻耕",
 ];
 
-/// The named strict-control measures (严格管控类措施) of DESIGN.md.
+/// The named strict-control measures (严格管控类措施) of the product contract.
 pub const STRICT_CONTROL_MEASURES: [&str; 5] = [
     "种植结构调整",
     "特定农产品禁止生产区",
@@ -141,10 +142,10 @@ pub fn parse_compliance(value: &str) -> Option<bool> {
     }
 }
 
-/// Whether the part of a parcel in `class` counts as treated (DESIGN.md, "The computation"):
-/// class I when any measure is recorded; class II when the measure is safe utilisation or
-/// strict control and the crop complied (`complied` is true when no compliance field is
-/// used); class III only under strict control.
+/// Whether the part of a parcel in `class` counts as treated (the product contract, "The
+/// computation"): class I when any measure is recorded; class II when the measure is safe
+/// utilisation or strict control and the crop complied (`complied` is true when no compliance
+/// field is used); class III only under strict control.
 pub fn is_treated(class: RiskClass, measure: Measure, complied: bool) -> bool {
     match class {
         RiskClass::Priority => measure != Measure::None,

@@ -122,6 +122,31 @@ fn several_layers_are_listed_and_one_is_chosen_by_name() {
         "{msg}"
     );
 
+    // `info` lists them, as ogrinfo does, and describes one named inside the archive.
+    let o = std::process::Command::new(common::bin())
+        .arg("info")
+        .arg(&z)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("format:     ZIP archive")
+            && out.contains("layers:     2")
+            && out.contains(&z.join("parcels.shp").display().to_string()),
+        "{out}"
+    );
+    let o = std::process::Command::new(common::bin())
+        .arg("info")
+        .arg(z.join("risk_areas.shp"))
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("format:     ESRI Shapefile in a ZIP archive") && out.contains("RISK_CLASS"),
+        "{out}"
+    );
+
     let parcels = read_layer(&z.join("parcels.shp"), &ReadOptions::default()).unwrap();
     assert_eq!(parcels.features.len(), 30_000);
     let missing = read_layer(&z.join("roads.shp"), &ReadOptions::default()).unwrap_err();

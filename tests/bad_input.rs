@@ -412,36 +412,24 @@ fn overlapping_parcels_in_risk_areas_are_named_and_duplicate_risk_polygons_count
     );
     assert!((s.strict_control_area_m2 - 600.0).abs() < 1e-9);
     assert_eq!(s.safe_use_area_m2, 0.0);
-    let w: Vec<&String> = s
-        .warnings
-        .iter()
-        .filter(|w| w.contains("overlap one another"))
-        .collect();
-    assert_eq!(w.len(), 1, "{:?}", s.warnings);
+    // The check is not part of the run (each front end runs it beside other work)...
+    let overlap = |w: &String| w.contains("overlap one another");
+    assert!(!s.warnings.iter().any(overlap), "{:?}", s.warnings);
+    let w = a.parcel_overlap_warning().expect("the overlapping pair");
     assert!(
-        w[0].contains("1 pair(s)") && w[0].contains("P1 (record 1) and P2 (record 2)"),
-        "{}",
-        w[0]
+        w.contains("1 pair(s)") && w.contains("P1 (record 1) and P2 (record 2)"),
+        "{w}"
     );
-    assert!(!w[0].contains("P3") && !w[0].contains("P4"), "{}", w[0]);
+    assert!(!w.contains("P3") && !w.contains("P4"), "{w}");
 
-    // Left out of the run (as the window does, to show the map first), the check gives the
-    // same warning afterwards, and the run's other warnings are unchanged.
-    let mut later = Request::new(&risk, &parcels);
-    later.check_overlaps = false;
-    let b = run(&later, Control::default()).unwrap();
-    assert!(
-        !b.warnings.iter().any(|w| w.contains("overlap one another")),
-        "{:?}",
-        b.warnings
-    );
-    assert_eq!(b.parcel_overlap_warning().as_ref(), Some(w[0]));
-    let others: Vec<&String> = s
-        .warnings
-        .iter()
-        .filter(|w| !w.contains("overlap one another"))
-        .collect();
-    assert_eq!(b.warnings.iter().collect::<Vec<_>>(), others);
+    // ... and the written summary holds it, last, after the run's own warnings.
+    let out = dir.path().join("out");
+    let (written, files) = soilrisk::outputs::write_set(&out, &a, 0.94, &[&risk, &parcels]).unwrap();
+    assert_eq!(written.warnings.last(), Some(&w));
+    assert_eq!(written.warnings[..written.warnings.len() - 1], s.warnings[..]);
+    let json = std::fs::read_to_string(out.join("summary.json")).unwrap();
+    assert!(json.contains("P1 (record 1) and P2 (record 2)"), "{json}");
+    assert_eq!(files.len(), 3);
 }
 
 #[test]
@@ -587,7 +575,7 @@ fn the_risk_layers_error_comes_first_and_stops_the_parcels_being_read() {
     assert!(msg.contains("no_parcels.shp"), "{msg}");
 
     let mut req = request(&risk, &parcels);
-    req.fields.risk_id = "NO_SUCH_ID".into();
+    req.fields.set(soilrisk::pipeline::Role::RiskId, Some("NO_SUCH_ID".into()));
     match error(&req, Control::default()) {
         AnalysisError::MissingField { field, path, .. } => {
             assert_eq!(

@@ -153,6 +153,16 @@ fn bad_input_exits_1_naming_the_file() {
 }
 
 #[test]
+fn the_help_names_every_format_of_the_registry() {
+    let o = soilrisk(&[os("analyze"), os("--help")]);
+    assert_eq!(o.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&o.stdout);
+    for ext in soilrisk::io::formats::extensions() {
+        assert!(help.contains(&format!(".{ext}")), ".{ext} not in {help}");
+    }
+}
+
+#[test]
 fn bad_usage_exits_2() {
     for args in [
         vec![os("analyze"), os("--risk"), os("a.shp")],
@@ -206,6 +216,7 @@ fn info_describes_a_layer() {
     ] {
         assert!(s.contains(needle), "{needle} not in {s}");
     }
+    assert!(s.contains("format:     GeoJSON"), "{s}");
     let o = soilrisk(&[os("info"), dir.path().join("missing.shp").as_os_str()]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("missing.shp"));
@@ -307,7 +318,7 @@ fn wrongly_decoded_text_says_so_and_the_encoding_flag_fixes_it() {
 #[test]
 fn analyze_warns_of_overlapping_parcels_in_the_summary_as_the_engine_does() {
     // `analyze` checks for overlapping parcels while it writes the parcels; its summary must
-    // hold the same warnings, in the same order, as the engine's own run.
+    // hold the engine's run's warnings, in the same order, then the check's.
     let dir = tempfile::tempdir().unwrap();
     let risk = dir.path().join("risk.geojson");
     let parcels = dir.path().join("parcels.geojson");
@@ -349,7 +360,9 @@ fn analyze_warns_of_overlapping_parcels_in_the_summary_as_the_engine_does() {
         soilrisk::pipeline::Control::default(),
     )
     .unwrap();
-    assert_eq!(written, engine.warnings);
+    let mut expected: Vec<String> = engine.warnings.clone();
+    expected.extend(engine.parcel_overlap_warning());
+    assert_eq!(written, expected);
     assert!(
         written
             .last()

@@ -29,10 +29,15 @@ fn manifest(root: &Path) -> Vec<Row> {
     let text = std::fs::read_to_string(root.join("MANIFEST.md")).unwrap();
     let mut section = String::new();
     let mut rows = Vec::new();
+    // Only the tables of layers (file, size, geometry, ...): a section may hold other tables
+    // (the File Geodatabase and GeoPackage notes list sources and contents).
+    let mut layer_table = false;
     for line in text.lines() {
         if let Some(s) = line.strip_prefix("## ") {
             section = s.split_whitespace().next().unwrap_or_default().to_string();
-        } else if line.starts_with("| `") {
+        } else if line.starts_with("| file |") {
+            layer_table = line.starts_with("| file | size | geometry | n |");
+        } else if layer_table && line.starts_with("| `") {
             let cells: Vec<&str> = line.split('|').map(str::trim).collect();
             // | file | size | geometry | n | CRS | encoding | edge cases |
             rows.push(Row {

@@ -9,9 +9,9 @@ use std::sync::mpsc::{Receiver, channel};
 use std::thread::JoinHandle;
 
 use eframe::egui;
-use soilrisk::export::{
-    ToWgs84, is_cancelled, write_parcels, write_regions_csv, write_risk_areas, write_summary,
-};
+use soilrisk::export::is_cancelled;
+use soilrisk::io::formats;
+use soilrisk::outputs::{self, Output};
 use soilrisk::pipeline::{Analysis, Control, Phase};
 use soilrisk::stats::Summary;
 
@@ -47,8 +47,8 @@ impl Dialogs for NativeDialogs {
         let mut d = rfd::FileDialog::new()
             .set_title(title)
             .add_filter(
-                "Layers (shp, geojson, zip)",
-                &["shp", "geojson", "json", "zip"],
+                format!("Layers ({})", formats::extensions().join(", ")),
+                &formats::extensions(),
             )
             .add_filter("All files", &["*"]);
         if let Some(f) = folder {
@@ -76,41 +76,33 @@ pub enum Purpose {
     Export(ExportKind),
 }
 
-/// The files the Export menu writes.
+/// The files the Export menu writes: the engine's outputs (`outputs::OUTPUTS`), and the map
+/// as the window shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportKind {
-    Parcels,
-    RiskAreas,
-    Summary,
-    RegionsCsv,
+    Output(Output),
     MapPng,
 }
 
 impl ExportKind {
-    pub const ALL: [ExportKind; 5] = [
-        ExportKind::Parcels,
-        ExportKind::RiskAreas,
-        ExportKind::Summary,
-        ExportKind::RegionsCsv,
-        ExportKind::MapPng,
-    ];
+    /// Every export, in menu order.
+    pub fn all() -> impl Iterator<Item = ExportKind> {
+        outputs::OUTPUTS
+            .iter()
+            .map(|o| ExportKind::Output(o.output))
+            .chain([ExportKind::MapPng])
+    }
 
     pub fn menu_label(self) -> &'static str {
         match self {
-            ExportKind::Parcels => "Parcels at risk (GeoJSON)…",
-            ExportKind::RiskAreas => "Risk areas (GeoJSON)…",
-            ExportKind::Summary => "Summary (JSON)…",
-            ExportKind::RegionsCsv => "Regions (CSV)…",
+            ExportKind::Output(o) => o.def().label,
             ExportKind::MapPng => "Map image (PNG)…",
         }
     }
 
     pub fn file_name(self) -> &'static str {
         match self {
-            ExportKind::Parcels => "parcels.geojson",
-            ExportKind::RiskAreas => "risk_areas.geojson",
-            ExportKind::Summary => "summary.json",
-            ExportKind::RegionsCsv => "regions.csv",
+            ExportKind::Output(o) => o.def().file_name,
             ExportKind::MapPng => "map.png",
         }
     }
@@ -251,13 +243,6 @@ impl ExportJob {
     }
 }
 
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
-}
-
 fn write(
     kind: ExportKind,
     path: &Path,
@@ -266,31 +251,14 @@ fn write(
     ctl: Control,
 ) -> Result<(), ExportFailure> {
     let failed = ExportFailure::Failed;
-    // A layer inside a zip counts as its archive.
-    let on_input = inputs.iter().any(|i| {
-        same_file(i, path)
-            || soilrisk::io::archive::split_member(i).is_some_and(|(zip, _)| same_file(&zip, path))
-    });
-    if on_input {
-        return Err(failed(format!(
-            "{} is an input layer; an export never overwrites one",
-            path.display()
-        )));
-    }
+    let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+    outputs::refuse_overwriting_inputs(&[path.to_path_buf()], &inputs)
+        .map_err(|e| failed(e.to_string()))?;
     match (kind, source) {
         (ExportKind::MapPng, ExportSource::Image(img)) => write_png(path, &img).map_err(failed),
-        (_, ExportSource::Analysis(a, summary)) => {
-            let to = ToWgs84::over(a.crs.as_ref(), a.risk.extent()).map_err(failed)?;
-            let r = match kind {
-                ExportKind::Parcels => write_parcels(path, &a, &to, ctl),
-                ExportKind::RiskAreas => write_risk_areas(path, &a, &to, ctl),
-                ExportKind::Summary => write_summary(path, &summary),
-                ExportKind::RegionsCsv => write_regions_csv(path, &summary),
-                ExportKind::MapPng => {
-                    return Err(failed("the map image comes from the screen".into()));
-                }
-            };
-            r.map_err(|e| {
+        (ExportKind::Output(o), ExportSource::Analysis(a, summary)) => {
+            let to = outputs::to_wgs84(&a).map_err(|e| failed(e.to_string()))?;
+            outputs::write(o, path, &a, &summary, &to, ctl).map_err(|e| {
                 if is_cancelled(&e) {
                     ExportFailure::Cancelled
                 } else {
@@ -298,7 +266,10 @@ fn write(
                 }
             })
         }
-        (_, ExportSource::Image(_)) => Err(failed("nothing to export".into())),
+        (ExportKind::MapPng, ExportSource::Analysis(..)) => {
+            Err(failed("the map image comes from the screen".into()))
+        }
+        (ExportKind::Output(_), ExportSource::Image(_)) => Err(failed("nothing to export".into())),
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use eframe::egui::{self, Color32, Pos2, Rect, Sense, Shape, Stroke, pos2, vec2};
 use geo::BoundingRect;
-use soilrisk::io::rings::point_in_polygon;
+use soilrisk::geom::rings::point_in_polygon;
 
 use super::render::{MapScene, RenderRequest, Renderer};
 use super::style;

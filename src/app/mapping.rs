@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use eframe::egui;
 use soilrisk::layer::Layer;
-use soilrisk::pipeline::Request;
+use soilrisk::pipeline::{FieldMapping, ROLES, Request, Role, RoleDef, Side, Vocabulary};
 use soilrisk::vocab::{Measure, RiskClass, normalise};
 
 /// The dialog's state: the layers read, the request being edited, and why it was opened.
@@ -44,23 +44,32 @@ fn preview(layer: &Layer, field: &str) -> String {
     seen.join(", ")
 }
 
-fn field_combo(ui: &mut egui::Ui, id: &str, label: &str, layer: &Layer, value: &mut String) {
-    let label = ui.label(label);
-    egui::ComboBox::from_id_salt(id)
-        .selected_text(if layer.field_index(value).is_some() {
-            value.as_str()
-        } else {
-            "(choose)"
-        })
+/// A dropdown of `layer`'s fields for `role`; an optional role also offers "(none)".
+fn field_combo(ui: &mut egui::Ui, role: &RoleDef, layer: &Layer, fields: &mut FieldMapping) {
+    let label = ui.label(role.label);
+    let mut value = fields.get(role.role).map(str::to_string);
+    let shown = match &value {
+        Some(v) if layer.field_index(v).is_some() => v.as_str(),
+        None if !role.required() => "(none)",
+        _ => "(choose)",
+    };
+    egui::ComboBox::from_id_salt(("mapping-field", role.label))
+        .selected_text(shown.to_string())
         .show_ui(ui, |ui| {
+            if !role.required() {
+                ui.selectable_value(&mut value, None, "(none)");
+            }
             for f in &layer.fields {
-                ui.selectable_value(value, f.name.clone(), &f.name);
+                ui.selectable_value(&mut value, Some(f.name.clone()), &f.name);
             }
         })
         .response
         .labelled_by(label.id);
-    ui.small(preview(layer, value));
+    ui.small(value.as_deref().map_or_else(String::new, |v| preview(layer, v)));
     ui.end_row();
+    if value.as_deref() != fields.get(role.role) {
+        fields.set(role.role, value);
+    }
 }
 
 /// Distinct values of `field` the vocabulary (with the user's maps) does not know, with counts.
@@ -85,14 +94,35 @@ impl MappingDialog {
     /// Every role has a field and every value is known.
     pub fn ready(&self) -> bool {
         let f = &self.req.fields;
-        let fields_ok = self.risk.field_index(&f.risk_id).is_some()
-            && self.risk.field_index(&f.risk_class).is_some()
-            && [&f.parcel_id, &f.region, &f.measure]
-                .iter()
-                .all(|n| self.parcels.field_index(n).is_some());
-        fields_ok
-            && unknown(&self.risk, &f.risk_class, |v| self.req.maps.class(v)).is_empty()
-            && unknown(&self.parcels, &f.measure, |v| self.req.maps.measure(v)).is_empty()
+        let maps = &self.req.maps;
+        ROLES.iter().all(|r| {
+            let layer = self.layer(r.side);
+            match f.get(r.role) {
+                None => !r.required(),
+                Some(name) => {
+                    layer.field_index(name).is_some()
+                        && match r.vocabulary {
+                            None => true,
+                            Some(Vocabulary::RiskClass) => {
+                                unknown(layer, name, |v| maps.class(v)).is_empty()
+                            }
+                            Some(Vocabulary::Measure) => {
+                                unknown(layer, name, |v| maps.measure(v)).is_empty()
+                            }
+                            Some(Vocabulary::Compliance) => {
+                                unknown(layer, name, |v| maps.compliance(v)).is_empty()
+                            }
+                        }
+                }
+            }
+        })
+    }
+
+    fn layer(&self, side: Side) -> &Layer {
+        match side {
+            Side::Risk => &self.risk,
+            Side::Parcels => &self.parcels,
+        }
     }
 
     pub fn show(&mut self, ctx: &egui::Context) -> MappingAction {
@@ -138,31 +168,16 @@ impl MappingDialog {
                 egui::Grid::new("mapping-fields")
                     .striped(true)
                     .show(ui, |ui| {
-                        field_combo(ui, "risk-id", "risk area id", risk, &mut req.fields.risk_id);
-                        field_combo(
-                            ui,
-                            "risk-class",
-                            "risk class",
-                            risk,
-                            &mut req.fields.risk_class,
-                        );
-                        field_combo(
-                            ui,
-                            "parcel-id",
-                            "parcel id",
-                            parcels,
-                            &mut req.fields.parcel_id,
-                        );
-                        field_combo(
-                            ui,
-                            "region",
-                            "region (county)",
-                            parcels,
-                            &mut req.fields.region,
-                        );
-                        field_combo(ui, "measure", "measure", parcels, &mut req.fields.measure);
+                        for role in &ROLES {
+                            let layer = match role.side {
+                                Side::Risk => risk,
+                                Side::Parcels => parcels,
+                            };
+                            field_combo(ui, role, layer, &mut req.fields);
+                        }
                     });
-                let classes = unknown(risk, &req.fields.risk_class, |v| req.maps.class(v));
+                let field = |role: Role| req.fields.get(role).unwrap_or_default().to_string();
+                let classes = unknown(risk, &field(Role::RiskClass), |v| req.maps.class(v));
                 if !classes.is_empty() {
                     ui.separator();
                     ui.strong("Risk-class values to map");
@@ -180,7 +195,7 @@ impl MappingDialog {
                         });
                     }
                 }
-                let measures = unknown(parcels, &req.fields.measure, |v| req.maps.measure(v));
+                let measures = unknown(parcels, &field(Role::Measure), |v| req.maps.measure(v));
                 if !measures.is_empty() {
                     ui.separator();
                     ui.strong("Measure values to map");
@@ -198,6 +213,23 @@ impl MappingDialog {
                                 }
                             }
                         });
+                    }
+                }
+                if let Some(cf) = req.fields.get(Role::Compliance) {
+                    let values = unknown(parcels, cf, |v| req.maps.compliance(v));
+                    if !values.is_empty() {
+                        ui.separator();
+                        ui.strong("Crop-compliance values to map");
+                        for (v, n) in &values {
+                            ui.horizontal(|ui| {
+                                ui.label(format!("{v:?} ({n})"));
+                                for (label, complied) in [("complied", true), ("not complied", false)] {
+                                    if ui.button(label).clicked() {
+                                        req.maps.compliance.insert(normalise(v), complied);
+                                    }
+                                }
+                            });
+                        }
                     }
                 }
                 ui.separator();

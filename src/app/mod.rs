@@ -587,7 +587,7 @@ impl SoilriskApp {
             ui.menu_button("Export", |ui| {
                 let checking = self.session.as_ref().is_some_and(|s| !s.overlaps.done());
                 let ready = self.session.is_some() && self.export.is_none() && !checking;
-                for k in ExportKind::ALL {
+                for k in ExportKind::all() {
                     if ui
                         .add_enabled(ready, egui::Button::new(k.menu_label()))
                         .on_disabled_hover_text(if checking {

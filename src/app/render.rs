@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use eframe::egui::{self, Color32, ColorImage};
 use geo::{BoundingRect, MultiPolygon, Rect};
 use rayon::prelude::*;
-use soilrisk::index::BoxIndex;
+use soilrisk::geom::index::BoxIndex;
 use soilrisk::pipeline::Analysis;
 use soilrisk::vocab::RiskClass;
 use tiny_skia::{FillRule, Paint, PathBuilder, Pixmap, Stroke, Transform};

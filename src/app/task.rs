@@ -27,7 +27,7 @@ pub struct Loaded {
 }
 
 /// The check for parcels at risk that overlap one another. The window's loads leave it out
-/// of the pipeline (`Request::check_overlaps`) and run it on a thread of its own once the
+/// of the pipeline and run it on a thread of its own once the
 /// analysed map is on screen: it only adds a warning, and took 0.4-0.7 s of a
 /// million-parcel load. Exports wait for it, so that their summary holds the warning.
 pub enum OverlapCheck {
@@ -250,11 +250,6 @@ impl Task {
         source: Source,
         preview: bool,
     ) -> Result<Task, String> {
-        // The window checks for overlapping parcels after the map is shown (`OverlapCheck`).
-        let req = Request {
-            check_overlaps: false,
-            ..req
-        };
         let previews: Arc<Mutex<Option<Arc<MapScene>>>> = Arc::default();
         let cancel = Arc::new(AtomicBool::new(false));
         let progress = Arc::new(Mutex::new(Progress {
@@ -321,7 +316,7 @@ impl Task {
                         Ok(a) => a,
                         Err(
                             e @ (AnalysisError::MissingField { .. }
-                            | AnalysisError::UnknownValues { .. }),
+                            | AnalysisError::UnknownValues(_)),
                         ) => return Err(needs_mapping(req, e)),
                         Err(AnalysisError::Layer(e)) => return Err(read_failed(e, &req)),
                         Err(e) => return Err(LoadError::Failed(e.to_string())),

@@ -10,6 +10,8 @@ use egui_kittest::kittest::Queryable as _;
 
 use std::sync::Arc;
 
+use soilrisk::pipeline::Role;
+
 use super::files::Dialogs;
 use super::inspector::area_text;
 use super::map::Pick;
@@ -539,15 +541,15 @@ fn other_field_names_and_unknown_values_go_through_the_mapping_dialog() {
     h.get_by_label("FXQBH").click();
     h.run_steps(2);
     assert_eq!(
-        h.state().mapping.as_ref().unwrap().req.fields.risk_id,
-        "FXQBH"
+        h.state().mapping.as_ref().unwrap().req.fields.get(Role::RiskId),
+        Some("FXQBH")
     );
     {
         let f = &mut h.state_mut().mapping.as_mut().unwrap().req.fields;
-        f.risk_class = "FXDJ".into();
-        f.parcel_id = "TBBH".into();
-        f.region = "XZQMC".into();
-        f.measure = "CQCS".into();
+        f.set(Role::RiskClass, Some("FXDJ".into()));
+        f.set(Role::ParcelId, Some("TBBH".into()));
+        f.set(Role::Region, Some("XZQMC".into()));
+        f.set(Role::Measure, Some("CQCS".into()));
     }
     h.run_steps(2);
     h.get_by_label("\"重度\" (1)");
@@ -565,7 +567,7 @@ fn other_field_names_and_unknown_values_go_through_the_mapping_dialog() {
     assert!((s.treated_area_m2 - 5000.0).abs() < 1e-6);
     // The mapped load is the one on screen, fields and all.
     assert!(h.state().parcels_path.ends_with("tb.geojson"));
-    assert_eq!(h.state().request.fields.measure, "CQCS");
+    assert_eq!(h.state().request.fields.get(Role::Measure), Some("CQCS"));
 }
 
 /// Copies the bundled sample into `dir`.

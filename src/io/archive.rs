@@ -5,51 +5,21 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use zip::ZipArchive;
 
-use super::LayerReader;
-use super::ReadOptions;
-use super::geojson_in::parse_geojson;
-use super::shp::{Part, Parts, ShapefileReader};
+use super::formats::{self, Beside, LayerFormat};
+use super::shp::Part;
+use super::{LayerReader, ReadOptions};
 use crate::error::LayerError;
 use crate::layer::Layer;
 
 /// Largest member read, uncompressed: a defence against zip bombs, far above real layers.
 const MAX_MEMBER_BYTES: u64 = 8 << 30;
 
-/// Splits `archive.zip/inner/x.shp` into the archive and the member, when a leading part of
-/// the path is a zip file. A path that exists as it is is not split.
-pub fn split_member(path: &Path) -> Option<(PathBuf, String)> {
-    if path.exists() {
-        return None;
-    }
-    let mut archive = path.to_path_buf();
-    while archive.pop() {
-        let is_zip = archive
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
-        if is_zip && archive.is_file() {
-            let member = path.strip_prefix(&archive).ok()?;
-            let member = member
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/");
-            return Some((archive, member));
-        }
-    }
-    None
-}
-
-fn has_ext(name: &str, exts: &[&str]) -> bool {
-    let lower = name.to_ascii_lowercase();
-    exts.iter().any(|e| lower.ends_with(&format!(".{e}")))
-}
-
-/// The layers an archive holds: its `.shp`, `.geojson` and `.json` members, in archive order
-/// (macOS resource forks left out).
+/// The layers an archive holds: its members that a single-layer format of the registry
+/// opens, in archive order (macOS resource forks left out).
 pub fn list_layers(path: &Path) -> Result<Vec<String>, LayerError> {
     let archive = open(path)?;
     Ok(layer_names(&archive))
@@ -59,7 +29,7 @@ fn layer_names(archive: &ZipArchive<File>) -> Vec<String> {
     archive
         .file_names()
         .filter(|n| !n.ends_with('/') && !n.starts_with("__MACOSX/"))
-        .filter(|n| has_ext(n, &["shp", "geojson", "json"]))
+        .filter(|n| formats::opens_inside_container(n))
         .map(str::to_string)
         .collect::<Vec<_>>()
 }
@@ -165,22 +135,24 @@ pub fn open_zip(
         },
     };
 
-    let shown = path.join(&chosen);
-    if has_ext(&chosen, &["geojson", "json"]) {
-        let bytes = read_member(&mut archive, path, &chosen)?;
-        let text = String::from_utf8(bytes)
-            .map_err(|_| LayerError::format(&shown, "not GeoJSON (the text is not UTF-8)"))?;
-        return parse_geojson(&shown, text).map(LayerReader::whole);
-    }
-
-    // The sidecars: same directory and stem, any case of extension.
-    let stem = &chosen[..chosen.len() - 4];
-    let sidecar = |archive: &mut ZipArchive<File>, ext: &str| -> Result<Option<Part>, LayerError> {
+    let Some(format) = formats::opening(&chosen) else {
+        return Err(LayerError::format(&path.join(&chosen), "not a layer soilrisk reads"));
+    };
+    let main = Part::Bytes {
+        name: path.join(&chosen),
+        bytes: read_member(&mut archive, path, &chosen)?,
+    };
+    // The other files of the layer: same directory and stem, any case of extension.
+    let stem = chosen
+        .rsplit_once('.')
+        .map_or(chosen.as_str(), |(stem, _)| stem)
+        .to_string();
+    let mut beside = |ext: &str| -> Result<Option<Part>, LayerError> {
         let name = archive
             .file_names()
             .find(|n| {
-                n.len() == stem.len() + 4
-                    && n.starts_with(stem)
+                n.len() == stem.len() + 1 + ext.len()
+                    && n.starts_with(&stem)
                     && n[stem.len()..].eq_ignore_ascii_case(&format!(".{ext}"))
             })
             .map(str::to_string);
@@ -188,18 +160,43 @@ pub fn open_zip(
             None => Ok(None),
             Some(n) => Ok(Some(Part::Bytes {
                 name: path.join(&n),
-                bytes: read_member(archive, path, &n)?,
+                bytes: read_member(&mut archive, path, &n)?,
             })),
         }
     };
-    let parts = Parts {
-        shp: Part::Bytes {
-            name: shown,
-            bytes: read_member(&mut archive, path, &chosen)?,
-        },
-        dbf: sidecar(&mut archive, "dbf")?,
-        prj: sidecar(&mut archive, "prj")?,
-        cpg: sidecar(&mut archive, "cpg")?,
-    };
-    ShapefileReader::open(parts, opts).map(|r| LayerReader::Shapefile(Box::new(r)))
+    format.open(main, &mut beside, None, opts)
+}
+
+/// Zip archives of layers: a container whose members open through the registry's other
+/// formats.
+pub struct Zip;
+
+impl LayerFormat for Zip {
+    fn name(&self) -> &'static str {
+        "ZIP archive"
+    }
+    fn extensions(&self) -> &'static [&'static str] {
+        &["zip"]
+    }
+    fn is_container(&self) -> bool {
+        true
+    }
+    fn layers(&self, path: &Path) -> Result<Vec<String>, LayerError> {
+        list_layers(path)
+    }
+    fn open(
+        &self,
+        main: Part,
+        _beside: &mut Beside<'_>,
+        layer: Option<&str>,
+        opts: &ReadOptions,
+    ) -> Result<LayerReader, LayerError> {
+        match main {
+            Part::File(path) => open_zip(&path, layer, opts),
+            Part::Bytes { name, .. } => Err(LayerError::format(
+                &name,
+                "an archive inside an archive; unpack the outer one first",
+            )),
+        }
+    }
 }

@@ -25,7 +25,7 @@ fn ring(positions: &[Position]) -> Vec<Coord<f64>> {
 
 /// Reads a GeoJSON FeatureCollection, Feature or bare geometry of polygons. A collection's
 /// features are read one at a time from the file, so memory holds the layer being built and
-/// one feature, not the whole text or a tree of it (a 150 MB file stays well under 1 GB).
+/// one feature, not the whole text or a tree of it.
 pub fn read_geojson(path: &Path) -> Result<Layer, LayerError> {
     let file = std::fs::File::open(path).map_err(|e| LayerError::io(path, e))?;
     parse_reader(path, std::io::BufReader::with_capacity(1 << 20, file))

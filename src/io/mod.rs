@@ -1,10 +1,11 @@
 //! Reading layers from files: shapefiles (`shp`, with `dbf`, `encoding`, `rings`) and GeoJSON
-//! (`geojson_in`), either on disk or inside a zip archive (`archive`). `read_layer` picks the
-//! reader from the file name.
+//! (`geojson_in`), either on disk or inside a zip archive (`archive`). The formats are
+//! registered in `formats`; `read_layer` and `LayerReader::open` pick one from the file name.
 
 pub mod archive;
 pub mod dbf;
 pub mod encoding;
+pub mod formats;
 pub mod geojson_in;
 pub mod rings;
 pub mod shp;
@@ -32,113 +33,134 @@ pub struct ReadOptions {
     pub fields: Option<Vec<String>>,
 }
 
-/// Reads a polygon layer from a `.shp`, `.geojson` or `.json` file, or a `.zip` holding one
-/// (`archive.zip/member.shp` names one of several).
+/// Reads a polygon layer from any format of the registry (`formats::FORMATS`), or a layer
+/// of a container (`archive.zip/member.shp` names one of several).
 pub fn read_layer(path: &Path, opts: &ReadOptions) -> Result<Layer, LayerError> {
     LayerReader::open(path, opts)?.read_all()
+}
+
+/// What a format's reader does: give a layer's header, then its features a batch at a time.
+pub trait Batches: Send {
+    /// The layer's name, type, fields, CRS and encoding (no features; its warnings may come
+    /// only with `finish`).
+    fn header(&self) -> &Layer;
+    /// How many features the layer will give, as far as its headers tell: for reserving
+    /// memory once instead of growing by doubling.
+    fn size_hint(&self) -> usize;
+    /// How much has been read, from 0 to 1.
+    fn progress(&self) -> f32;
+    /// The next features, or `None` at the end.
+    fn next_batch(&mut self) -> Result<Option<Vec<Feature>>, LayerError>;
+    /// The layer without features, with every warning.
+    fn finish(self: Box<Self>) -> Layer;
 }
 
 /// A layer read a batch of features at a time: a shapefile streams (see
 /// `shp::ShapefileReader`); a GeoJSON layer is read whole (its reader already streams the
 /// text) and given as one batch.
-pub enum LayerReader {
-    Shapefile(Box<shp::ShapefileReader>),
-    Whole {
-        header: Box<Layer>,
-        features: Option<Vec<Feature>>,
-    },
+pub struct LayerReader(Box<dyn Batches>);
+
+/// A layer already read, given as one batch.
+struct Whole {
+    header: Layer,
+    features: Option<Vec<Feature>>,
+}
+
+impl Batches for Whole {
+    fn header(&self) -> &Layer {
+        &self.header
+    }
+    fn size_hint(&self) -> usize {
+        self.features.as_ref().map_or(0, Vec::len)
+    }
+    fn progress(&self) -> f32 {
+        if self.features.is_some() { 0.0 } else { 1.0 }
+    }
+    fn next_batch(&mut self) -> Result<Option<Vec<Feature>>, LayerError> {
+        Ok(self.features.take())
+    }
+    fn finish(self: Box<Self>) -> Layer {
+        self.header
+    }
 }
 
 impl LayerReader {
-    /// Opens `path` as `read_layer` would, reading its headers only where it can.
+    /// A reader of any format.
+    pub fn new(reader: impl Batches + 'static) -> LayerReader {
+        LayerReader(Box::new(reader))
+    }
+
+    /// Opens the layer at `path` through the format its extension names (a layer of a
+    /// container through the container's), reading its headers only where it can.
     pub fn open(path: &Path, opts: &ReadOptions) -> Result<LayerReader, LayerError> {
-        if let Some((zip, member)) = archive::split_member(path) {
-            return archive::open_zip(&zip, Some(&member), opts);
-        }
-        if !path.exists() {
+        let (file, layer) = match formats::split_container(path) {
+            Some((container, layer)) => (container, Some(layer)),
+            None => (path.to_path_buf(), None),
+        };
+        if !file.exists() {
             return Err(LayerError::format(path, "file not found"));
         }
-        let ext = path
-            .extension()
-            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let shapefile = |shp: &Path| {
-            shp::ShapefileReader::open(shp::Parts::beside(shp), opts)
-                .map(|r| LayerReader::Shapefile(Box::new(r)))
-        };
-        match ext.as_str() {
-            "shp" => shapefile(path),
-            "zip" => archive::open_zip(path, None, opts),
-            "geojson" | "json" => geojson_in::read_geojson(path).map(LayerReader::whole),
-            "dbf" | "shx" | "prj" | "cpg" => match shp::sibling(path, "shp") {
-                Some(shp) => shapefile(&shp),
-                None => Err(LayerError::format(
-                    path,
-                    "a shapefile sidecar without its .shp; open the .shp",
-                )),
+        let (format, main) = match (formats::opening(&name), formats::companion_of(&name)) {
+            (Some(f), _) => (f, file),
+            (None, Some((f, main_ext))) => match shp::sibling(&file, main_ext) {
+                Some(main) => (f, main),
+                None => {
+                    return Err(LayerError::format(
+                        path,
+                        format!("a {} file without its .{main_ext}; open the .{main_ext}", f.name()),
+                    ));
+                }
             },
-            _ => Err(LayerError::format(
-                path,
-                "unsupported file type (soilrisk reads .shp, .geojson and .zip)",
-            )),
-        }
+            (None, None) => {
+                return Err(LayerError::format(
+                    path,
+                    format!(
+                        "unsupported file type (soilrisk reads {})",
+                        formats::extensions_text()
+                    ),
+                ));
+            }
+        };
+        let mut beside = |ext: &str| Ok(shp::sibling(&main, ext).map(shp::Part::File));
+        format.open(shp::Part::File(main.clone()), &mut beside, layer.as_deref(), opts)
     }
 
     /// A layer already read, as one batch.
     pub fn whole(mut layer: Layer) -> LayerReader {
         let features = std::mem::take(&mut layer.features);
-        LayerReader::Whole {
-            header: Box::new(layer),
+        LayerReader::new(Whole {
+            header: layer,
             features: Some(features),
-        }
+        })
     }
 
-    /// The layer's name, type, fields, CRS and encoding (no features; its warnings may come
-    /// only with `finish`).
+    /// See [`Batches::header`].
     pub fn header(&self) -> &Layer {
-        match self {
-            LayerReader::Shapefile(r) => r.header(),
-            LayerReader::Whole { header, .. } => header,
-        }
+        self.0.header()
     }
 
-    /// How many features the layer will give, as far as its headers tell (a shapefile's
-    /// `.dbf` record count): for reserving memory once instead of growing by doubling.
+    /// See [`Batches::size_hint`].
     pub fn size_hint(&self) -> usize {
-        match self {
-            LayerReader::Shapefile(r) => r.size_hint(),
-            LayerReader::Whole { features, .. } => features.as_ref().map_or(0, Vec::len),
-        }
+        self.0.size_hint()
     }
 
-    /// How much has been read, from 0 to 1.
+    /// See [`Batches::progress`].
     pub fn progress(&self) -> f32 {
-        match self {
-            LayerReader::Shapefile(r) => r.progress(),
-            LayerReader::Whole { features, .. } => {
-                if features.is_some() {
-                    0.0
-                } else {
-                    1.0
-                }
-            }
-        }
+        self.0.progress()
     }
 
-    /// The next features, or `None` at the end.
+    /// See [`Batches::next_batch`].
     pub fn next_batch(&mut self) -> Result<Option<Vec<Feature>>, LayerError> {
-        match self {
-            LayerReader::Shapefile(r) => r.next_batch(),
-            LayerReader::Whole { features, .. } => Ok(features.take()),
-        }
+        self.0.next_batch()
     }
 
-    /// The layer without features, with every warning.
+    /// See [`Batches::finish`].
     pub fn finish(self) -> Layer {
-        match self {
-            LayerReader::Shapefile(r) => r.finish(),
-            LayerReader::Whole { header, .. } => *header,
-        }
+        self.0.finish()
     }
 
     /// The whole layer.

@@ -7,8 +7,10 @@
 //! ring (its hole), or inside a hole (an island: a new outer ring). A ring whose winding
 //! disagrees with its role is reported, not trusted.
 
-use geo::kernels::{Kernel, Orientation, RobustKernel};
-use geo::{Coord, LineString, MultiPolygon, Polygon, Rect};
+use geo::{Coord, LineString, MultiPolygon, Polygon};
+
+use crate::geom::area::twice_signed_area;
+use crate::geom::rings::{point_in_ring, ring_is_simple};
 
 /// What assembly had to fix in one record, for the layer's warnings.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -80,100 +82,6 @@ impl RingNotes {
     }
 }
 
-/// Twice the signed area (positive when counter-clockwise) of a closed ring.
-pub fn twice_signed_area(ring: &[Coord<f64>]) -> f64 {
-    if ring.len() < 3 {
-        return 0.0;
-    }
-    // Shift to the first point so large Gauss-Kruger coordinates do not cost precision.
-    let o = ring[0];
-    let mut sum = 0.0;
-    for w in ring.windows(2) {
-        let (a, b) = (w[0] - o, w[1] - o);
-        sum += a.x * b.y - b.x * a.y;
-    }
-    sum
-}
-
-/// The bounding box of a ring's points, `None` for no points. A plain loop: geo's
-/// `bounding_rect` handles NaN at every point and took 3 % of a million-parcel run.
-pub fn ring_bounds(ring: &[Coord<f64>]) -> Option<Rect<f64>> {
-    let (&first, rest) = ring.split_first()?;
-    let (mut lo, mut hi) = (first, first);
-    for p in rest {
-        if p.x < lo.x {
-            lo.x = p.x;
-        }
-        if p.x > hi.x {
-            hi.x = p.x;
-        }
-        if p.y < lo.y {
-            lo.y = p.y;
-        }
-        if p.y > hi.y {
-            hi.y = p.y;
-        }
-    }
-    Some(Rect::new(lo, hi))
-}
-
-/// The box round two boxes.
-pub fn union_rect(a: Rect<f64>, b: Rect<f64>) -> Rect<f64> {
-    Rect::new(
-        (a.min().x.min(b.min().x), a.min().y.min(b.min().y)),
-        (a.max().x.max(b.max().x), a.max().y.max(b.max().y)),
-    )
-}
-
-/// The bounding box of a multipolygon, `None` when it has no points.
-pub fn bounds(mp: &MultiPolygon<f64>) -> Option<Rect<f64>> {
-    mp.0.iter()
-        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
-        .filter_map(|r| ring_bounds(&r.0))
-        .reduce(union_rect)
-}
-
-/// Planar area of a multipolygon in CRS units², holes subtracted.
-pub fn planar_area(mp: &MultiPolygon<f64>) -> f64 {
-    mp.0.iter()
-        .map(|p| {
-            0.5 * (twice_signed_area(&p.exterior().0).abs()
-                - p.interiors()
-                    .iter()
-                    .map(|h| twice_signed_area(&h.0).abs())
-                    .sum::<f64>())
-        })
-        .sum()
-}
-
-/// Even-odd point-in-ring test. Points exactly on an edge may go either way; callers pick a
-/// test point that does not matter (see `interior_probe`).
-pub fn point_in_ring(p: Coord<f64>, ring: &[Coord<f64>]) -> bool {
-    let mut inside = false;
-    let n = ring.len();
-    if n < 3 {
-        return false;
-    }
-    let mut j = n - 1;
-    for i in 0..n {
-        let (a, b) = (ring[i], ring[j]);
-        if (a.y > p.y) != (b.y > p.y) {
-            let x = (b.x - a.x) * (p.y - a.y) / (b.y - a.y) + a.x;
-            if p.x < x {
-                inside = !inside;
-            }
-        }
-        j = i;
-    }
-    inside
-}
-
-/// Whether `p` lies inside the polygon: in its exterior ring and in none of its holes.
-pub fn point_in_polygon(p: Coord<f64>, polygon: &Polygon<f64>) -> bool {
-    point_in_ring(p, &polygon.exterior().0)
-        && !polygon.interiors().iter().any(|h| point_in_ring(p, &h.0))
-}
-
 /// Whether ring `inner` lies inside ring `outer`, judged by the majority of a few of its
 /// vertices, so that a vertex shared with the outer ring's boundary cannot decide it alone.
 fn ring_inside(inner: &[Coord<f64>], outer: &[Coord<f64>]) -> bool {
@@ -189,147 +97,6 @@ fn ring_inside(inner: &[Coord<f64>], outer: &[Coord<f64>]) -> bool {
     yes * 2 > probes
 }
 
-fn boxes_meet(a: Coord<f64>, b: Coord<f64>, c: Coord<f64>, d: Coord<f64>) -> bool {
-    a.x.min(b.x) <= c.x.max(d.x)
-        && c.x.min(d.x) <= a.x.max(b.x)
-        && a.y.min(b.y) <= c.y.max(d.y)
-        && c.y.min(d.y) <= a.y.max(b.y)
-}
-
-/// Whether segments ab and cd share at least one point (exact predicates).
-pub fn segments_meet(a: Coord<f64>, b: Coord<f64>, c: Coord<f64>, d: Coord<f64>) -> bool {
-    if !boxes_meet(a, b, c, d) {
-        return false;
-    }
-    let o1 = RobustKernel::orient2d(a, b, c);
-    let o2 = RobustKernel::orient2d(a, b, d);
-    let o3 = RobustKernel::orient2d(c, d, a);
-    let o4 = RobustKernel::orient2d(c, d, b);
-    let col = Orientation::Collinear;
-    if o1 == col && o2 == col {
-        // Collinear: the boxes already overlap, so the segments do.
-        return true;
-    }
-    (o1 != o2 || o1 == col) && (o3 != o4 || o3 == col)
-}
-
-/// Whether a closed ring (first point repeated last, no consecutive duplicates) is simple:
-/// no two edges meet except neighbours at their shared vertex, and no edge doubles back over
-/// the one before it. Edges are compared in order of their left end, so only pairs whose x
-/// ranges overlap are tested.
-pub fn ring_is_simple(ring: &[Coord<f64>]) -> bool {
-    let n = ring.len().saturating_sub(1); // edges
-    if n < 3 {
-        return false;
-    }
-    let edge = |i: usize| (ring[i], ring[i + 1]);
-    let adjacent = |i: usize, j: usize| j == i + 1 || (i == 0 && j == n - 1);
-    // Most parcels (convex, or wavy but star-shaped) are settled without comparing edges. A
-    // ring star-shaped from a point has no spike either: its vertices go strictly one way
-    // round the point, and an edge folding back along the one before would turn back.
-    if star_shaped_from_centre(ring) {
-        return true;
-    }
-    // An edge folding back over the previous one (a spike) shares more than the vertex.
-    for i in 0..n {
-        let (a, b) = edge(i);
-        let c = ring[(i + 2) % n]; // ring[n] is ring[0]
-        if RobustKernel::orient2d(a, b, c) == Orientation::Collinear {
-            let back = (b.x - a.x) * (c.x - b.x) + (b.y - a.y) * (c.y - b.y) < 0.0;
-            if back {
-                return false;
-            }
-        }
-    }
-    if n <= 32 {
-        // Small rings (parcels): every pair, boxes first; no allocation.
-        for i in 0..n {
-            let (a, b) = edge(i);
-            for j in i + 2..n {
-                if adjacent(i, j) {
-                    continue;
-                }
-                let (c, d) = edge(j);
-                if segments_meet(a, b, c, d) {
-                    return false;
-                }
-            }
-        }
-        return true;
-    }
-    let mut order: Vec<usize> = (0..n).collect();
-    let min_x = |i: usize| ring[i].x.min(ring[i + 1].x);
-    order.sort_unstable_by(|&i, &j| min_x(i).total_cmp(&min_x(j)));
-    for (k, &i) in order.iter().enumerate() {
-        let (a, b) = edge(i);
-        let max_x = a.x.max(b.x);
-        for &j in &order[k + 1..] {
-            if min_x(j) > max_x {
-                break;
-            }
-            let (lo, hi) = (i.min(j), i.max(j));
-            if adjacent(lo, hi) {
-                continue;
-            }
-            let (c, d) = edge(j);
-            if segments_meet(a, b, c, d) {
-                return false;
-            }
-        }
-    }
-    true
-}
-
-/// Whether a closed ring whose turns all go one way (none straight) goes round once, i.e. is
-/// convex (`parcel_overlaps` asks): its edge direction then turns through 360° in all, so
-/// the sign of the edges' x steps changes exactly twice going round; a ring that winds k
-/// times (a pentagram) changes it 2k times.
-pub fn winds_once(ring: &[Coord<f64>]) -> bool {
-    sign_changes_round(ring.windows(2).map(|w| w[1].x - w[0].x)) == 2
-}
-
-/// How often the sign of a cyclic sequence changes going once round it (zeros skipped).
-fn sign_changes_round(values: impl Iterator<Item = f64>) -> usize {
-    let mut changes = 0;
-    let (mut first, mut last) = (0.0f64, 0.0f64);
-    for v in values.filter(|&v| v != 0.0) {
-        if first == 0.0 {
-            first = v;
-        } else if (v > 0.0) != (last > 0.0) {
-            changes += 1;
-        }
-        last = v;
-    }
-    if first != 0.0 && (first > 0.0) != (last > 0.0) {
-        changes += 1;
-    }
-    changes
-}
-
-/// Whether a closed ring is star-shaped from the mean of its vertices: seen from that point
-/// its vertices follow one another strictly one way round, once. Each ray from the point then
-/// meets the ring once, so the ring is simple. Parcels are nearly always so, even with wavy
-/// (concave) edges, which spares comparing their edges pairwise.
-fn star_shaped_from_centre(ring: &[Coord<f64>]) -> bool {
-    let pts = &ring[..ring.len() - 1];
-    let n = pts.len() as f64;
-    let c = Coord {
-        x: pts.iter().map(|p| p.x).sum::<f64>() / n,
-        y: pts.iter().map(|p| p.y).sum::<f64>() / n,
-    };
-    let first = RobustKernel::orient2d(c, ring[0], ring[1]);
-    if first == Orientation::Collinear
-        || !ring
-            .windows(2)
-            .all(|w| RobustKernel::orient2d(c, w[0], w[1]) == first)
-    {
-        return false;
-    }
-    // Strictly one way round: once round exactly when the direction from the centre crosses
-    // the horizontal twice (a ring round it k times crosses 2k times).
-    sign_changes_round(pts.iter().map(|p| p.y - c.y)) == 2
-}
-
 /// Makes a record valid when one of its rings crosses or touches itself: all its rings go
 /// through one even-odd union (i_overlay, as in the overlay), the rule of the triangulation
 /// repair of Ledoux et al. that GEOS's and geo's make-valid follow. A bow-tie becomes its two
@@ -341,7 +108,7 @@ fn repair_self_intersections(mp: MultiPolygon<f64>, notes: &mut RingNotes) -> Mu
     if mp.0.iter().all(simple) {
         return mp;
     }
-    let fixed = ogc_form(crate::clip::even_odd_union(&mp));
+    let fixed = ogc_form(crate::geom::clip::even_odd_union(&mp));
     if fixed.0.is_empty() {
         notes.unrepairable += 1;
     } else {
@@ -382,7 +149,7 @@ fn split_at_repeated_vertices(ring: &[Coord<f64>]) -> Vec<Vec<Coord<f64>>> {
     loops
 }
 
-/// The clipper's plain output (`clip::even_odd_union`) in OGC form: a ring that touches
+/// The clipper's plain output (`geom::clip::even_odd_union`) in OGC form: a ring that touches
 /// itself is cut at the touching vertex; counter-clockwise loops are exteriors (polygons
 /// meeting at a point), clockwise ones holes, each given to the smallest exterior of its
 /// polygon that holds it (a hole may touch its exterior at one point).
@@ -664,44 +431,6 @@ mod tests {
     }
 
     #[test]
-    fn simple_and_non_simple_rings() {
-        let sq = [c(0., 0.), c(1., 0.), c(1., 1.), c(0., 1.), c(0., 0.)];
-        assert!(ring_is_simple(&sq));
-        let bowtie = [c(0., 0.), c(1., 1.), c(1., 0.), c(0., 1.), c(0., 0.)];
-        assert!(!ring_is_simple(&bowtie));
-        // Touching itself at a vertex (an inverted hole).
-        let touch = [
-            c(0., 0.),
-            c(4., 0.),
-            c(4., 4.),
-            c(2., 0.),
-            c(0., 4.),
-            c(0., 0.),
-        ];
-        assert!(!ring_is_simple(&touch));
-        // A spike out and back along the same line.
-        let spike = [
-            c(0., 0.),
-            c(2., 0.),
-            c(3., 0.),
-            c(2., 0.),
-            c(2., 2.),
-            c(0., 0.),
-        ];
-        assert!(!ring_is_simple(&spike));
-        // A concave but simple ring.
-        let notch = [
-            c(0., 0.),
-            c(4., 0.),
-            c(4., 4.),
-            c(2., 1.),
-            c(0., 4.),
-            c(0., 0.),
-        ];
-        assert!(ring_is_simple(&notch));
-    }
-
-    #[test]
     fn a_bow_tie_becomes_its_two_triangles() {
         // Clockwise as a shapefile would store it, crossing at (5, 5).
         let bowtie = vec![c(0., 0.), c(0., 10.), c(10., 0.), c(10., 10.), c(0., 0.)];
@@ -775,55 +504,4 @@ mod tests {
         assert_eq!(twice_signed_area(&loops[0]), 2.0);
     }
 
-    #[test]
-    fn star_shaped_and_convex_rings_are_simple_and_a_pentagram_is_not() {
-        let ring = |pts: &[(f64, f64)]| -> Vec<Coord<f64>> {
-            let mut v: Vec<Coord<f64>> = pts.iter().map(|&(x, y)| Coord { x, y }).collect();
-            v.push(v[0]);
-            v
-        };
-        let hexagon: Vec<(f64, f64)> = (0..6)
-            .map(|k| {
-                let t = f64::from(k) * std::f64::consts::PI / 3.0;
-                (t.cos(), t.sin())
-            })
-            .collect();
-        assert!(ring_is_simple(&ring(&hexagon)));
-        let mut clockwise = hexagon.clone();
-        clockwise.reverse();
-        assert!(ring_is_simple(&ring(&clockwise)));
-        // Every turn the same way, but it goes round twice.
-        let star: Vec<(f64, f64)> = (0..5)
-            .map(|k| {
-                let t = f64::from(k * 2) * 2.0 * std::f64::consts::PI / 5.0;
-                (t.cos(), t.sin())
-            })
-            .collect();
-        assert!(!winds_once(&ring(&star)));
-        assert!(!ring_is_simple(&ring(&star)));
-        // Concave (turns both ways): the edges are compared, and it is simple.
-        let l_shape = [(0., 0.), (2., 0.), (2., 1.), (1., 1.), (1., 2.), (0., 2.)];
-        assert!(ring_is_simple(&ring(&l_shape)));
-        // Star-shaped from the centre though concave: simple without comparing edges.
-        let wavy = [
-            (0., 0.),
-            (1., 0.2),
-            (2., 0.),
-            (2.2, 1.),
-            (2., 2.),
-            (1., 1.8),
-            (0., 2.),
-            (-0.2, 1.),
-        ];
-        assert!(star_shaped_from_centre(&ring(&wavy)));
-        assert!(ring_is_simple(&ring(&wavy)));
-        // A pentagram is not: seen from its centre it goes round twice.
-        assert!(!star_shaped_from_centre(&ring(&star)));
-        // Nor is a bow-tie (its triangles from the centre turn both ways).
-        let bow = [(0., 0.), (2., 2.), (2., 0.), (0., 2.)];
-        assert!(!star_shaped_from_centre(&ring(&bow)));
-        assert!(!ring_is_simple(&ring(&bow)));
-        // With vertical edges (no x step) the count still works.
-        assert!(winds_once(&ring(&[(0., 0.), (1., 0.), (1., 1.), (0., 1.)])));
-    }
 }

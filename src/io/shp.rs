@@ -2,10 +2,10 @@
 //! the CRS from the `.prj` and the text encoding from the `.cpg`, the two halves at once.
 //!
 //! Polygon records are framed here and parsed in parallel rather than through the `shapefile`
-//! crate (which soilrisk still uses to write the sample): the crate reads a record through
-//! many small reads into intermediate point structs, half the speed of this on a million
-//! parcels, and it trusts the header's file length, which real files get wrong. Records are
-//! read in file order, so a missing `.shx` costs nothing.
+//! crate (which soilrisk uses to write the sample): the crate reads a record through many
+//! small reads into intermediate point structs, which is slow on a large layer, and it trusts
+//! the header's file length, which real files get wrong. Records are read in file order, so a
+//! missing `.shx` costs nothing.
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -184,7 +184,7 @@ pub type Table = (Vec<FieldDef>, Vec<Vec<Value>>, Option<String>);
 
 /// Reads a polygon shapefile from its parts, wherever they are.
 pub fn read_parts(parts: Parts, opts: &ReadOptions) -> Result<Layer, LayerError> {
-    LayerReader::Shapefile(Box::new(ShapefileReader::open(parts, opts)?)).read_all()
+    LayerReader::new(ShapefileReader::open(parts, opts)?).read_all()
 }
 
 /// A record's number, its polygons, and what assembly repaired.
@@ -643,3 +643,23 @@ fn open_attributes(
     }
     Ok(Attributes { dbf, crs, warnings })
 }
+
+/// The reader behind `LayerReader` for shapefiles (its methods are documented above).
+impl super::Batches for ShapefileReader {
+    fn header(&self) -> &Layer {
+        ShapefileReader::header(self)
+    }
+    fn size_hint(&self) -> usize {
+        ShapefileReader::size_hint(self)
+    }
+    fn progress(&self) -> f32 {
+        ShapefileReader::progress(self)
+    }
+    fn next_batch(&mut self) -> Result<Option<Vec<Feature>>, LayerError> {
+        ShapefileReader::next_batch(self)
+    }
+    fn finish(self: Box<Self>) -> Layer {
+        ShapefileReader::finish(*self)
+    }
+}
+

@@ -7,16 +7,16 @@
 //! and gives a wrong sign otherwise (the shapefile fuzzer found such an input). The frame
 //! here is the box widened by an eighth on every side, so an edge spans at most 2^31 / 1.25
 //! and a cross product of two fits in `i64` (at the cost of a third of a bit of precision).
-//! (An earlier version widened the box with two zero-area rings beyond its corners; the
-//! GeoJSON fuzzer found a self-crossing ring on which those degenerate rings broke one of the
-//! clipper's internal invariants.) Operands with no extent to speak of (under 1e-200) give
-//! an empty result without reaching the clipper, whose scale factor would be infinite.
+//! The frame is handed to the clipper directly: widening the box with zero-area rings beyond
+//! its corners instead can break one of the clipper's internal invariants on a self-crossing
+//! ring. Operands with no extent to speak of (under 1e-200) give an empty result without
+//! reaching the clipper, whose scale factor would be infinite.
 //!
 //! The options are geo's: OGC-valid output, exterior rings counter-clockwise, holes
 //! clockwise, every ring closed.
 
 use geo::bool_ops::{FillRule, OpType};
-use geo::{BooleanOps, Coord, LineString, MultiPolygon, Polygon};
+use geo::{BooleanOps, Coord, LineString, MultiPolygon, Polygon, Rect};
 use i_overlay::core::overlay::ShapeType;
 use i_overlay::core::overlay_rule::OverlayRule;
 use i_overlay::float::overlay::{FloatOverlay, OverlayOptions};
@@ -177,6 +177,64 @@ pub fn intersection(
     b: &impl BooleanOps<Scalar = f64>,
 ) -> MultiPolygon<f64> {
     boolean_op(a, b, OpType::Intersection, FillRule::EvenOdd)
+}
+
+/// Sutherland–Hodgman clipping of a closed ring to a rectangle. Returns a closed ring (or
+/// fewer than four points when nothing is left).
+pub fn clip_ring_to_rect(ring: &[Coord<f64>], r: &Rect<f64>) -> Vec<Coord<f64>> {
+    let mut pts: Vec<Coord<f64>> = ring[..ring.len().saturating_sub(1)].to_vec();
+    let (x0, y0, x1, y1) = (r.min().x, r.min().y, r.max().x, r.max().y);
+    // (inside test, intersection) for each of the four sides.
+    for side in 0..4 {
+        if pts.is_empty() {
+            break;
+        }
+        let inside = |p: &Coord<f64>| match side {
+            0 => p.x >= x0,
+            1 => p.x <= x1,
+            2 => p.y >= y0,
+            _ => p.y <= y1,
+        };
+        let cut = |a: Coord<f64>, b: Coord<f64>| -> Coord<f64> {
+            match side {
+                0 | 1 => {
+                    let x = if side == 0 { x0 } else { x1 };
+                    let t = (x - a.x) / (b.x - a.x);
+                    Coord {
+                        x,
+                        y: a.y + t * (b.y - a.y),
+                    }
+                }
+                _ => {
+                    let y = if side == 2 { y0 } else { y1 };
+                    let t = (y - a.y) / (b.y - a.y);
+                    Coord {
+                        x: a.x + t * (b.x - a.x),
+                        y,
+                    }
+                }
+            }
+        };
+        let mut out = Vec::with_capacity(pts.len() + 4);
+        for i in 0..pts.len() {
+            let cur = pts[i];
+            let prev = pts[(i + pts.len() - 1) % pts.len()];
+            match (inside(&prev), inside(&cur)) {
+                (true, true) => out.push(cur),
+                (true, false) => out.push(cut(prev, cur)),
+                (false, true) => {
+                    out.push(cut(prev, cur));
+                    out.push(cur);
+                }
+                (false, false) => {}
+            }
+        }
+        pts = out;
+    }
+    if pts.len() >= 3 {
+        pts.push(pts[0]);
+    }
+    pts
 }
 
 #[cfg(test)]

@@ -1,9 +1,8 @@
 //! Reprojecting many points inside a known extent quickly: the exact transform
 //! (`crs::Transformer`) at the nodes of a regular grid over the extent, and cubic
 //! interpolation between them (Lagrange, 4 x 4 nodes round the cell). The GeoJSON export
-//! converts millions of points to WGS 84 this way: about 25 ns a point, against about 200 ns
-//! for the exact transform (proj4rs' extended transverse Mercator, on this project's
-//! machine).
+//! converts millions of points to WGS 84 this way, each for a fraction of the cost of the
+//! exact transform (proj4rs' extended transverse Mercator).
 //!
 //! Accuracy: a smooth projection (transverse Mercator, UTM, Lambert, Albers) is matched to
 //! about 1e-13 degrees over cells a few kilometres wide: the error of cubic interpolation

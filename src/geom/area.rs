@@ -1,10 +1,38 @@
-//! Area of polygons in square metres: planar (shoelace) in projected CRSs, geodesic on the
-//! ellipsoid (geographiclib) in geographic ones, where coordinates are degrees, x = longitude.
+//! Area of rings and polygons: the signed shoelace area in CRS units², and `AreaMethod`, the
+//! area in square metres: planar in projected CRSs, geodesic on the ellipsoid (geographiclib)
+//! in geographic ones, where coordinates are degrees, x = longitude.
 
 use geo::{Coord, MultiPolygon, Polygon};
 use geographiclib_rs::{Geodesic, PolygonArea, Winding};
 
-use crate::io::rings::twice_signed_area;
+
+/// Twice the signed area (positive when counter-clockwise) of a closed ring.
+pub fn twice_signed_area(ring: &[Coord<f64>]) -> f64 {
+    if ring.len() < 3 {
+        return 0.0;
+    }
+    // Shift to the first point so large Gauss-Kruger coordinates do not cost precision.
+    let o = ring[0];
+    let mut sum = 0.0;
+    for w in ring.windows(2) {
+        let (a, b) = (w[0] - o, w[1] - o);
+        sum += a.x * b.y - b.x * a.y;
+    }
+    sum
+}
+
+/// Planar area of a multipolygon in CRS units², holes subtracted.
+pub fn planar_area(mp: &MultiPolygon<f64>) -> f64 {
+    mp.0.iter()
+        .map(|p| {
+            0.5 * (twice_signed_area(&p.exterior().0).abs()
+                - p.interiors()
+                    .iter()
+                    .map(|h| twice_signed_area(&h.0).abs())
+                    .sum::<f64>())
+        })
+        .sum()
+}
 
 /// How areas are measured, fixed by the analysis CRS.
 #[derive(Debug, Clone)]

@@ -1,0 +1,72 @@
+//! The one analysis pipeline behind the command line and the window: a [`Request`] (files,
+//! field mapping, value mappings) goes in, an [`Analysis`] (per-parcel and per-risk-area
+//! numbers, warnings, timings) comes out. Totals for a target rate come from
+//! `Analysis::summary`.
+//!
+//! Phases: read (the risk layer whole, the parcel layer a batch at a time), index (risk areas
+//! cut into faces, in an R-tree), overlay (each batch of parcels measured against the faces,
+//! in parallel, as it is read), statistics. The files, by job:
+//!
+//! - [`request`]: what to analyse; [`roles`]: the field roles, declared once;
+//! - [`progress`]: phases, progress, cancellation, timings;
+//! - [`stream`]: the reader thread, the batch loop and the statistics;
+//! - [`attributes`]: the attributes read through the vocabularies;
+//! - [`reproject`]: the analysis CRS; [`checks`]: warnings about the data;
+//! - [`result`]: what comes out.
+
+pub mod attributes;
+pub mod checks;
+pub mod progress;
+pub mod reproject;
+pub mod request;
+pub mod result;
+pub mod roles;
+pub mod stream;
+
+use std::time::Instant;
+
+use crate::error::AnalysisError;
+use crate::io::{LayerReader, read_layer};
+use crate::layer::Layer;
+
+pub use attributes::check_mapping;
+pub use progress::{Arrival, Control, Phase, Timings};
+pub use request::{KeepParcels, Request};
+pub use result::{Analysis, ParcelInfo, ParcelResult, ParcelTally, RiskArea, RiskResult};
+pub use roles::{FieldMapping, ROLES, Role, RoleDef, Side, Vocabulary};
+
+/// Runs the whole pipeline: the risk layer is read whole, the parcel layer a batch at a time
+/// (see `KeepParcels`).
+pub fn run(req: &Request, ctl: Control<'_>) -> Result<Analysis, AnalysisError> {
+    let t = Instant::now();
+    ctl.report(Phase::Read, 0.0);
+    let mut parcel_read = req.parcel_read.clone();
+    if req.keep_parcels == KeepParcels::AtRisk {
+        parcel_read.fields = Some(req.fields.parcel_columns());
+    }
+    stream::analyse(
+        req,
+        || read_layer(&req.risk, &req.risk_read),
+        || LayerReader::open(&req.parcels, &parcel_read),
+        ctl,
+        t,
+    )
+}
+
+/// Runs the pipeline on layers already read (the window keeps layers loaded and re-runs this
+/// when the mapping changes). `started` is when reading began, for the read timing.
+pub fn analyse_layers(
+    req: &Request,
+    risk: Layer,
+    parcels: Layer,
+    ctl: Control<'_>,
+    started: Instant,
+) -> Result<Analysis, AnalysisError> {
+    stream::analyse(
+        req,
+        || Ok(risk),
+        || Ok(LayerReader::whole(parcels)),
+        ctl,
+        started,
+    )
+}

@@ -1,0 +1,53 @@
+//! What to analyse: the layers, the field mapping, the value mappings, how to read each layer
+//! and what to keep.
+
+use std::path::PathBuf;
+
+use crate::io::ReadOptions;
+use crate::vocab::ValueMaps;
+
+use super::roles::FieldMapping;
+
+/// What to analyse.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub risk: PathBuf,
+    pub parcels: PathBuf,
+    pub fields: FieldMapping,
+    pub maps: ValueMaps,
+    pub risk_read: ReadOptions,
+    pub parcel_read: ReadOptions,
+    /// Also build an R-tree over the parcels (the window needs it to pick and draw).
+    pub index_parcels: bool,
+    /// What `run` keeps of the parcel layer.
+    pub keep_parcels: KeepParcels,
+}
+
+/// What the analysis keeps of the parcel layer in `Analysis::parcels`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum KeepParcels {
+    /// Every feature: the window draws, lists and inspects them all.
+    #[default]
+    All,
+    /// The parcels at risk only, which is what the exports write: their features (geometry,
+    /// no values), `parcel_info` (id, region, measure: only those columns are decoded, see
+    /// `ReadOptions::fields`) and `parcel_results`. The other parcels are read, measured and
+    /// dropped a batch at a time, leaving only their `ParcelTally` for the totals.
+    /// `analyze` streams a province this way.
+    AtRisk,
+}
+
+impl Request {
+    pub fn new(risk: impl Into<PathBuf>, parcels: impl Into<PathBuf>) -> Self {
+        Request {
+            risk: risk.into(),
+            parcels: parcels.into(),
+            fields: FieldMapping::default(),
+            maps: ValueMaps::default(),
+            risk_read: ReadOptions::default(),
+            parcel_read: ReadOptions::default(),
+            index_parcels: false,
+            keep_parcels: KeepParcels::All,
+        }
+    }
+}

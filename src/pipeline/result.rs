@@ -1,0 +1,196 @@
+//! What a run produces: the risk areas and parcels as the analysis read them, each parcel's
+//! and each risk area's numbers in m², the tallies the totals are summed from, warnings and
+//! timings. Totals for a target rate come from `Analysis::summary` (`stats`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::crs::Crs;
+use crate::geom::area::AreaMethod;
+use crate::geom::index::BoxIndex;
+use crate::layer::Layer;
+use crate::overlay::{Piece, RiskMap};
+use crate::vocab::{Measure, RiskClass};
+
+use super::checks::overlapping_parcels_warning;
+use super::progress::Timings;
+
+/// A risk area as the analysis sees it.
+#[derive(Debug, Clone)]
+pub struct RiskArea {
+    /// Position in `Analysis::risk.features`.
+    pub feature: usize,
+    pub id: Arc<str>,
+    pub class: RiskClass,
+}
+
+/// A parcel's attributes that the computation uses.
+#[derive(Debug, Clone)]
+pub struct ParcelInfo {
+    /// Position in `Analysis::parcels.features`.
+    pub feature: usize,
+    pub id: Arc<str>,
+    pub region: Arc<str>,
+    pub measure: Measure,
+    /// The measure as written in the file.
+    pub measure_text: Arc<str>,
+    /// True when no compliance field is used.
+    pub complied: bool,
+}
+
+/// The numbers of one parcel, in m².
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ParcelResult {
+    pub area_m2: f64,
+    /// Area inside each class (I, II, III), after overlaps went to the highest class.
+    pub class_m2: [f64; 3],
+    pub treated_m2: f64,
+    /// The parcel's share of each risk face it overlaps.
+    pub pieces: Vec<Piece>,
+}
+
+impl ParcelResult {
+    pub fn contaminated_m2(&self) -> f64 {
+        self.class_m2.iter().sum()
+    }
+    pub fn untreated_m2(&self) -> f64 {
+        (self.contaminated_m2() - self.treated_m2).max(0.0)
+    }
+    /// The highest class with area in the parcel.
+    pub fn risk_class(&self) -> Option<RiskClass> {
+        RiskClass::ALL
+            .into_iter()
+            .rev()
+            .find(|c| self.class_m2[c.index()] > 0.0)
+    }
+}
+
+/// The numbers of one risk area: cultivated land inside it and how much is treated, in m².
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RiskResult {
+    pub cultivated_m2: f64,
+    pub treated_m2: f64,
+    pub parcels: usize,
+}
+
+/// A parcel as the totals need it, kept for every parcel of the layer in its order (under
+/// `KeepParcels::AtRisk`, also for those whose full record was dropped).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ParcelTally {
+    /// Its area in m² (`ParcelResult::area_m2`).
+    pub area_m2: f64,
+    /// Its region: an index into `Analysis::regions`.
+    pub region: u32,
+    /// Its position in `parcel_info` and `parcel_results`; `NOT_KEPT` when not kept.
+    pub(super) kept: u32,
+}
+
+impl ParcelTally {
+    pub(super) const NOT_KEPT: u32 = u32::MAX;
+
+    /// The parcel's position in `parcel_info` and `parcel_results`, if it was kept.
+    pub fn kept(&self) -> Option<usize> {
+        (self.kept != Self::NOT_KEPT).then_some(self.kept as usize)
+    }
+}
+
+/// Ids one after another in one string: a province's parcel ids without an allocation each.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IdList {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl IdList {
+    pub fn push(&mut self, id: &str) {
+        self.text.push_str(id);
+        self.ends.push(self.text.len());
+    }
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+    /// The `i`th id. Panics when `i` is out of range, as indexing does.
+    pub fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+}
+
+/// Everything a run produced.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    /// Both layers, reprojected into the analysis CRS.
+    pub risk: Layer,
+    pub parcels: Layer,
+    pub crs: Option<Crs>,
+    pub area_method: AreaMethod,
+    pub risk_areas: Vec<RiskArea>,
+    /// The parcels kept (see `KeepParcels`), in layer order: all, or those at risk.
+    pub parcel_info: Vec<ParcelInfo>,
+    pub map: RiskMap,
+    pub parcel_index: Option<BoxIndex>,
+    /// The numbers of the parcels in `parcel_info`, in the same order.
+    pub parcel_results: Vec<ParcelResult>,
+    /// Every parcel of the layer, kept or not, in layer order: the totals' source.
+    pub tally: Vec<ParcelTally>,
+    /// Every parcel's id, in layer order (as `tally`).
+    pub parcel_ids: IdList,
+    /// The regions' names, in the order they were first met (`ParcelTally::region`).
+    pub regions: Vec<Arc<str>>,
+    pub risk_results: Vec<RiskResult>,
+    pub warnings: Vec<String>,
+    pub timings: Timings,
+}
+
+impl Analysis {
+    /// Risk-area ids a parcel overlaps, sorted and without repeats.
+    pub fn risk_ids_of(&self, parcel: usize) -> Vec<&str> {
+        let mut ids: Vec<u32> = self.parcel_results[parcel]
+            .pieces
+            .iter()
+            .flat_map(|p| self.map.faces[p.face as usize].risks.iter().copied())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut out: Vec<&str> = ids
+            .iter()
+            .map(|&i| &*self.risk_areas[i as usize].id)
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// The warning naming parcels at risk that overlap one another (their shared area is
+    /// counted for each), or `None` when none do. It is not in `warnings`: the check takes a
+    /// while at province scale, so each front end runs it beside other work (`analyze` while
+    /// the outputs are written, see `outputs::write_set`; the window once the map is shown).
+    pub fn parcel_overlap_warning(&self) -> Option<String> {
+        overlapping_parcels_warning(&self.parcels, &self.parcel_info, &self.parcel_results)
+    }
+
+    /// The id and region (county) of the `i`th parcel of the layer, kept or not: what a
+    /// comparison of two years matches parcels by.
+    pub fn parcel_key(&self, i: usize) -> (&str, &str) {
+        (
+            self.parcel_ids.get(i),
+            &self.regions[self.tally[i].region as usize],
+        )
+    }
+
+    /// Overlap in m² of a parcel with each risk area it touches, by risk-area index.
+    pub fn risk_overlaps(&self, parcel: usize) -> BTreeMap<u32, f64> {
+        let mut out = BTreeMap::new();
+        for p in &self.parcel_results[parcel].pieces {
+            for &r in &self.map.faces[p.face as usize].risks {
+                *out.entry(r).or_insert(0.0) += p.area_m2;
+            }
+        }
+        out
+    }
+}

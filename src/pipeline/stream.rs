@@ -1,0 +1,557 @@
+//! The streaming run: the risk layer read whole and cut into faces, the parcel layer read a
+//! batch at a time on a named thread while the batch before is measured on the pool, then the
+//! statistics.
+//!
+//! Under `KeepParcels::AtRisk` (the command line) only the parcels at risk keep their
+//! geometry, and only the attributes the analysis uses are read, so memory grows with the
+//! parcels at risk and the per-parcel numbers, not with the layer.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use geo::{MultiPolygon, Rect};
+use rayon::prelude::*;
+
+use crate::crs::Crs;
+use crate::error::{AnalysisError, LayerError};
+use crate::geom::area::AreaMethod;
+use crate::geom::boxes::{bounds, union_rect};
+use crate::geom::index::BoxIndex;
+use crate::io::LayerReader;
+use crate::layer::{Feature, Layer};
+use crate::overlay::RiskMap;
+use crate::vocab::is_treated;
+
+use super::attributes::{ParcelFields, Unknown, risk_attributes};
+use super::checks::{no_overlap_warning, repeated_ids};
+use super::progress::{Arrival, Control, Phase, Timings};
+use super::reproject::{reproject, transform};
+use super::request::{KeepParcels, Request};
+use super::result::{
+    Analysis, IdList, ParcelInfo, ParcelResult, ParcelTally, RiskArea, RiskResult,
+};
+
+/// What the `parcel-reader` thread sends: the layer's header (with its size hint) once the
+/// file is open, then its batches with the share of the file read.
+enum FromReader {
+    Opened(Box<Layer>, usize),
+    Batch(Vec<Feature>, f32),
+}
+
+/// The pipeline: the risk layer whole from `read_risk`, the parcels a batch at a time from
+/// the reader `open_parcels` gives. A named thread opens the parcel layer and reads (and
+/// parses, on the pool) one batch ahead of the batch being measured, from the start: the
+/// first batches are read while the risk layer is read and its faces are built. Errors keep
+/// the order of a sequential run: the risk layer's first, then the parcel layer's.
+pub(super) fn analyse(
+    req: &Request,
+    read_risk: impl FnOnce() -> Result<Layer, LayerError>,
+    open_parcels: impl FnOnce() -> Result<LayerReader, LayerError> + Send,
+    ctl: Control<'_>,
+    started: Instant,
+) -> Result<Analysis, AnalysisError> {
+    let (streamed, source) = std::thread::scope(|scope| {
+        // A rendezvous channel holds no batch of its own, so at most one batch is read ahead.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<FromReader, LayerError>>(0);
+        let reader = std::thread::Builder::new()
+            .name("parcel-reader".into())
+            .spawn_scoped(scope, move || {
+                let mut source = match open_parcels() {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return None;
+                    }
+                };
+                let header =
+                    FromReader::Opened(Box::new(source.header().clone()), source.size_hint());
+                // A send fails once the analysis has stopped (an error, a cancel).
+                if tx.send(Ok(header)).is_err() {
+                    return None;
+                }
+                loop {
+                    let item = match source.next_batch() {
+                        Ok(Some(b)) => Ok(FromReader::Batch(b, source.progress())),
+                        Ok(None) => break,
+                        Err(e) => Err(e),
+                    };
+                    let failed = item.is_err();
+                    if tx.send(item).is_err() || failed {
+                        return None;
+                    }
+                }
+                Some(source)
+            });
+        let reader = match reader {
+            Ok(r) => r,
+            Err(e) => return (Err(LayerError::io(&req.parcels, e).into()), None),
+        };
+        let streamed = stream(req, read_risk, &rx, ctl, started);
+        // The reader stops at its next send once the receiver is gone.
+        drop(rx);
+        (streamed, reader.join().ok().flatten())
+    });
+    let Streamed {
+        risk,
+        measured,
+        fields,
+        crs_warnings,
+        mut clock,
+    } = streamed?;
+    let Some(parcels) = source else {
+        return Err(reader_stopped(req).into());
+    };
+    let t = Instant::now();
+    let mut parcels = parcels.finish();
+    parcels.features = measured.features;
+    fields.check(&parcels, measured.unknown)?;
+
+    let mut warnings: Vec<String> = Vec::new();
+    warnings.extend(risk.layer.warnings.iter().cloned());
+    warnings.extend(parcels.warnings.iter().cloned());
+    let ids = &measured.ids;
+    let repeats = [
+        (
+            &risk.layer.path,
+            repeated_ids(risk.areas.len(), |i| &risk.areas[i].id),
+        ),
+        (&parcels.path, repeated_ids(ids.len(), |i| ids.get(i))),
+    ];
+    for (name, repeat) in repeats {
+        if let Some((extra, first)) = repeat {
+            warnings.push(format!(
+                "{}: {extra} duplicate id(s), e.g. {first:?}",
+                name.display(),
+            ));
+        }
+    }
+    warnings.extend(crs_warnings);
+    clock.read += t.elapsed();
+
+    let t = Instant::now();
+    let parcel_index =
+        req.index_parcels.then(|| {
+            BoxIndex::bulk(
+                parcels.features.iter().enumerate().filter_map(|(i, f)| {
+                    bounds(&f.geometry).map(|b| (i as u32, b))
+                }),
+            )
+        });
+    clock.index += t.elapsed();
+
+    let t = Instant::now();
+    ctl.report(Phase::Statistics, 0.0);
+    let risk_results = risk_results(&risk, &measured.info, &measured.results);
+    // The checks on the results belong to the statistics' time.
+    warnings.extend(no_overlap_warning(
+        &risk.layer,
+        measured.extent,
+        &measured.results,
+    ));
+    let timings = Timings {
+        phases: vec![
+            (Phase::Read, clock.read),
+            (Phase::Index, clock.index),
+            (Phase::Overlay, clock.overlay),
+            (Phase::Statistics, t.elapsed()),
+        ],
+    };
+    Ok(Analysis {
+        risk: risk.layer,
+        parcels,
+        crs: risk.crs,
+        area_method: risk.area_method,
+        risk_areas: risk.areas,
+        parcel_info: measured.info,
+        map: risk.map,
+        parcel_index,
+        parcel_results: measured.results,
+        tally: measured.tally,
+        parcel_ids: measured.ids,
+        regions: measured.regions.names,
+        risk_results,
+        warnings,
+        timings,
+    })
+}
+
+/// Each risk area's cultivated and treated area and parcel count, from the parcels kept
+/// (every parcel at risk is).
+fn risk_results(risk: &RiskSide, info: &[ParcelInfo], results: &[ParcelResult]) -> Vec<RiskResult> {
+    let mut out = vec![RiskResult::default(); risk.areas.len()];
+    let mut touched: Vec<u32> = Vec::new();
+    for (info, res) in info.iter().zip(results) {
+        touched.clear();
+        for p in &res.pieces {
+            let face = &risk.map.faces[p.face as usize];
+            let treated = is_treated(face.class, info.measure, info.complied);
+            for &r in &face.risks {
+                let rr = &mut out[r as usize];
+                rr.cultivated_m2 += p.area_m2;
+                if treated {
+                    rr.treated_m2 += p.area_m2;
+                }
+                if !touched.contains(&r) {
+                    touched.push(r);
+                    rr.parcels += 1;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The risk layer in the analysis CRS, its areas' attributes and its faces.
+struct RiskSide {
+    layer: Layer,
+    areas: Vec<RiskArea>,
+    crs: Option<Crs>,
+    area_method: AreaMethod,
+    map: RiskMap,
+}
+
+/// The parcels measured so far, and what was learnt of them on the way.
+struct Measured {
+    /// The features kept (see `KeepParcels`), then `info` and `results` for them.
+    features: Vec<Feature>,
+    info: Vec<ParcelInfo>,
+    results: Vec<ParcelResult>,
+    /// Every parcel, kept or not: its tally and its id.
+    tally: Vec<ParcelTally>,
+    ids: IdList,
+    regions: Regions,
+    /// Values outside the vocabularies: the run ends in an error listing them.
+    unknown: Unknown,
+    /// The box round the parcels measured.
+    extent: Option<Rect<f64>>,
+}
+
+impl Measured {
+    /// Room for `n` parcels, reserved once: growing a million-entry vector by doubling copies
+    /// it and touches fresh pages each time.
+    fn with_capacity(n: usize) -> Measured {
+        Measured {
+            features: Vec::with_capacity(n),
+            info: Vec::with_capacity(n),
+            results: Vec::with_capacity(n),
+            tally: Vec::with_capacity(n),
+            ids: IdList::default(),
+            regions: Regions::default(),
+            unknown: Unknown::default(),
+            extent: None,
+        }
+    }
+
+    /// Tallies a parcel (`kept`: its position in `info`, when kept).
+    fn tally(&mut self, info: &ParcelInfo, r: &ParcelResult, kept: Option<usize>) {
+        self.ids.push(&info.id);
+        self.tally.push(ParcelTally {
+            area_m2: r.area_m2,
+            region: self.regions.index(&info.region),
+            kept: kept.map_or(ParcelTally::NOT_KEPT, |k| k as u32),
+        });
+    }
+
+    /// Adds a measured batch: every parcel, or (`KeepParcels::AtRisk`) the parcels at risk,
+    /// the geometry and values of the others being dropped.
+    fn add(
+        &mut self,
+        keep: KeepParcels,
+        infos: Vec<ParcelInfo>,
+        results: Vec<ParcelResult>,
+        mut batch: Vec<Feature>,
+    ) {
+        match keep {
+            KeepParcels::All => {
+                for (k, (info, r)) in infos.iter().zip(&results).enumerate() {
+                    self.tally(info, r, Some(self.info.len() + k));
+                }
+                self.results.extend(results);
+                self.info.extend(infos);
+                self.features.extend(batch);
+            }
+            KeepParcels::AtRisk => {
+                // With no unknown value, every feature of the batch has its info and result,
+                // in order. The geometry of the parcels outside every risk area is freed in
+                // parallel, on the threads that read it.
+                debug_assert_eq!(results.len(), batch.len());
+                batch.par_iter_mut().zip(&results).for_each(|(f, r)| {
+                    if r.contaminated_m2() <= 0.0 {
+                        f.geometry = MultiPolygon::new(Vec::new());
+                    }
+                    f.values = Vec::new();
+                });
+                for ((mut info, r), f) in infos.into_iter().zip(results).zip(batch) {
+                    if r.contaminated_m2() > 0.0 {
+                        self.tally(&info, &r, Some(self.info.len()));
+                        info.feature = self.features.len();
+                        self.features.push(f);
+                        self.info.push(info);
+                        self.results.push(r);
+                    } else {
+                        self.tally(&info, &r, None);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Wall-clock time of the phases so far.
+#[derive(Default)]
+struct Clock {
+    read: Duration,
+    index: Duration,
+    overlay: Duration,
+}
+
+/// What `stream` leaves for the statistics.
+struct Streamed {
+    risk: RiskSide,
+    measured: Measured,
+    fields: ParcelFields,
+    crs_warnings: Vec<String>,
+    clock: Clock,
+}
+
+/// The error of a `parcel-reader` thread that stopped without its batches or an error of its
+/// own (a panic, a message out of order).
+fn reader_stopped(req: &Request) -> LayerError {
+    LayerError::format(&req.parcels, "the reader stopped on an internal error")
+}
+
+/// Reads the risk layer and builds its faces, then measures the parcels as the reader sends
+/// them (see `analyse`).
+fn stream(
+    req: &Request,
+    read_risk: impl FnOnce() -> Result<Layer, LayerError>,
+    rx: &std::sync::mpsc::Receiver<Result<FromReader, LayerError>>,
+    ctl: Control<'_>,
+    started: Instant,
+) -> Result<Streamed, AnalysisError> {
+    let mut risk = read_risk()?;
+    ctl.check()?;
+    let (header, size_hint) = match rx.recv() {
+        Ok(Ok(FromReader::Opened(header, n))) => (header, n),
+        Ok(Err(e)) => return Err(e.into()),
+        Ok(Ok(FromReader::Batch(..))) | Err(_) => return Err(reader_stopped(req).into()),
+    };
+    // The next batch and the share of the layer read with it; `None` at the end.
+    let next = || -> Result<Option<(Vec<Feature>, f32)>, AnalysisError> {
+        match rx.recv() {
+            Ok(Ok(FromReader::Batch(b, progress))) => Ok(Some((b, progress))),
+            Ok(Err(e)) => Err(e.into()),
+            Ok(Ok(FromReader::Opened(..))) => Err(reader_stopped(req).into()),
+            // The reader has sent its last batch (or stopped; `analyse` then reports it).
+            Err(_) => Ok(None),
+        }
+    };
+    let risk_areas = risk_attributes(&risk, req)?;
+    // An empty layer is refused before its fields are looked for (an empty GeoJSON has none).
+    let mut first = None;
+    while let Some((batch, progress)) = next()? {
+        if !batch.is_empty() {
+            first = Some((batch, progress));
+            break;
+        }
+    }
+    let Some((first, first_progress)) = first else {
+        return Err(AnalysisError::Empty {
+            what: "parcel",
+            path: header.path.clone(),
+        });
+    };
+    let fields = ParcelFields::find(&header, req)?;
+
+    let mut crs_warnings = Vec::new();
+    let (crs, parcel_transform) = reproject(&mut risk, &header, &mut crs_warnings)?;
+    ctl.arrived(Arrival::Risk(&risk, &risk_areas));
+    let area_method = match &crs {
+        Some(c) if c.is_geographic() => {
+            let (a, f) = c.ellipsoid();
+            AreaMethod::geodesic(a, f)
+        }
+        _ => AreaMethod::Planar,
+    };
+    let mut clock = Clock {
+        read: started.elapsed(),
+        ..Clock::default()
+    };
+    ctl.check()?;
+
+    let t = Instant::now();
+    ctl.report(Phase::Index, 0.0);
+    let inputs: Vec<_> = risk_areas
+        .iter()
+        .map(|r| (&risk.features[r.feature].geometry, r.class))
+        .collect();
+    let map = RiskMap::build(&inputs);
+    clock.index = t.elapsed();
+    ctl.check()?;
+
+    // The parcels, a batch at a time: attributes, reprojection, overlay; then, under
+    // `KeepParcels::AtRisk`, the geometry and values of parcels outside every risk area go.
+    let mut m = Measured::with_capacity(size_hint.max(first.len()));
+    // The share of the layer read before and after the batch in hand.
+    let mut span = (0.0, first_progress);
+    let path = header.path.clone();
+    ctl.report(Phase::Overlay, 0.0);
+    // Each batch is measured while the reader reads (and parses, on the pool) the next:
+    // reading a batch has long sequential stretches (record framing, the `.dbf` rows), which
+    // the overlay fills.
+    let mut batch = Some(first);
+    while let Some(mut b) = batch.take() {
+        let t = Instant::now();
+        let base = m.features.len();
+        let infos = match req.keep_parcels {
+            KeepParcels::All => fields.infos(&b, base, req, &mut m.unknown),
+            KeepParcels::AtRisk => fields.take_infos(&mut b, base, req, &mut m.unknown),
+        };
+        if let (Some((tr, from)), Some(to)) = (&parcel_transform, &crs) {
+            transform(&mut b, tr, from, to, &path)?;
+        }
+        ctl.arrived(Arrival::Parcels(&b));
+        clock.read += t.elapsed();
+
+        let t = Instant::now();
+        // Once a value is unknown the run ends in an error: the rest are only read for
+        // the list of unknown values.
+        if !m.unknown.any() {
+            let (results, batch_extent) =
+                measure(&map, &area_method, &infos, &b, base, &ctl, span)?;
+            if let Some(r) = batch_extent {
+                m.extent = Some(m.extent.map_or(r, |e| union_rect(e, r)));
+            }
+            m.add(req.keep_parcels, infos, results, b);
+        } else if req.keep_parcels == KeepParcels::All {
+            // The layer stays whole for the window (its field mapping dialog).
+            m.features.extend(b);
+        }
+        clock.overlay += t.elapsed();
+        ctl.check()?;
+        // The time waited for the reader: what reading adds to the wall time.
+        let t = Instant::now();
+        if let Some((b, progress)) = next()? {
+            batch = Some(b);
+            span = (span.1, progress);
+        }
+        clock.read += t.elapsed();
+    }
+    Ok(Streamed {
+        risk: RiskSide {
+            layer: risk,
+            areas: risk_areas,
+            crs,
+            area_method,
+            map,
+        },
+        measured: m,
+        fields,
+        crs_warnings,
+        clock,
+    })
+}
+
+/// The regions met so far, each given an index the first time.
+#[derive(Default)]
+struct Regions {
+    names: Vec<Arc<str>>,
+    index: std::collections::HashMap<Arc<str>, u32, foldhash::fast::FixedState>,
+    /// The index of the last region looked up: parcels of one region mostly come together,
+    /// sharing the reader's string. No reference count is touched on the way.
+    last: Option<u32>,
+}
+
+impl Regions {
+    fn index(&mut self, name: &Arc<str>) -> u32 {
+        if let Some(i) = self.last {
+            let n = &self.names[i as usize];
+            if Arc::ptr_eq(n, name) || **n == **name {
+                return i;
+            }
+        }
+        let i = match self.index.get(&**name) {
+            Some(&i) => i,
+            None => {
+                let i = self.names.len() as u32;
+                self.names.push(name.clone());
+                self.index.insert(name.clone(), i);
+                i
+            }
+        };
+        self.last = Some(i);
+        i
+    }
+}
+
+/// Measures the parcels `infos` (whose geometry is in `features`, the first being feature
+/// `base`) against the risk faces, in parallel; gives their numbers and the box round them
+/// all (read here, while each parcel's points are at hand). Progress runs over `span` (the
+/// share of the layer read before and after this batch) and the run can be cancelled
+/// between parcels.
+fn measure(
+    map: &RiskMap,
+    area_method: &AreaMethod,
+    infos: &[ParcelInfo],
+    features: &[Feature],
+    base: usize,
+    ctl: &Control<'_>,
+    span: (f32, f32),
+) -> Result<(Vec<ParcelResult>, Option<Rect<f64>>), AnalysisError> {
+    // Parcels counted a run at a time: one shared counter touched by every parcel would
+    // pass between the cores a million times.
+    const COUNT_EVERY: usize = 256;
+    let done = AtomicUsize::new(0);
+    let total = infos.len().max(1);
+    let step = (total / 100).max(COUNT_EVERY);
+    let cancelled = AtomicBool::new(false);
+    let (results, boxes): (Vec<ParcelResult>, Vec<Option<Rect<f64>>>) = infos
+        .par_iter()
+        .map_init(
+            || 0usize,
+            |counted, info| {
+                if cancelled.load(Ordering::Relaxed) {
+                    return (ParcelResult::default(), None);
+                }
+                let geom = &features[info.feature - base].geometry;
+                let bbox = bounds(geom);
+                let pieces = map.measure(geom, area_method);
+                let mut class_m2 = [0.0; 3];
+                let mut treated_m2 = 0.0;
+                for p in &pieces {
+                    let class = map.faces[p.face as usize].class;
+                    class_m2[class.index()] += p.area_m2;
+                    if is_treated(class, info.measure, info.complied) {
+                        treated_m2 += p.area_m2;
+                    }
+                }
+                *counted += 1;
+                if *counted % COUNT_EVERY == 0 {
+                    let n = done.fetch_add(COUNT_EVERY, Ordering::Relaxed) + COUNT_EVERY;
+                    if n % step < COUNT_EVERY {
+                        ctl.report(
+                            Phase::Overlay,
+                            span.0 + (span.1 - span.0) * n as f32 / total as f32,
+                        );
+                        if ctl.check().is_err() {
+                            cancelled.store(true, Ordering::Relaxed);
+                        }
+                    }
+                }
+                let result = ParcelResult {
+                    area_m2: area_method.multi_polygon_m2(geom),
+                    class_m2,
+                    treated_m2,
+                    pieces,
+                };
+                (result, bbox)
+            },
+        )
+        .unzip();
+    if cancelled.load(Ordering::Relaxed) || ctl.cancelled() {
+        return Err(AnalysisError::Cancelled);
+    }
+    let extent = boxes.into_par_iter().flatten().reduce_with(union_rect);
+    Ok((results, extent))
+}
