@@ -9,7 +9,7 @@ use geo::BoundingRect;
 use soilrisk::io::rings::point_in_polygon;
 
 use super::render::{MapScene, RenderRequest, Renderer};
-use super::style;
+use super::style::{self, LayerStyle};
 
 /// What the map shows where: the centre of the view in map units and map units per point.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -68,27 +68,6 @@ impl Camera {
         let a = self.to_world(screen, screen.left_top());
         let b = self.to_world(screen, screen.right_bottom());
         geo::Rect::new((a[0], a[1]), (b[0], b[1]))
-    }
-}
-
-/// Layer visibility and opacity (saved between runs).
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
-pub struct LayerStyle {
-    pub show_risk: bool,
-    pub show_parcels: bool,
-    pub risk_opacity: f32,
-    pub parcel_opacity: f32,
-}
-
-impl Default for LayerStyle {
-    fn default() -> Self {
-        LayerStyle {
-            show_risk: true,
-            show_parcels: true,
-            risk_opacity: style::RISK_OPACITY,
-            parcel_opacity: style::PARCEL_OPACITY,
-        }
     }
 }
 
