@@ -71,3 +71,108 @@ pub fn run(risk: PathBuf, parcels: PathBuf) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod layering {
+    //! The modules of the window import one another one way, and none from this file.
+
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    /// Each module of `src/app` (`panels/menu` for a file in a folder) and the modules it
+    /// names through `super::` or `crate::app::`.
+    fn imports() -> BTreeMap<String, Vec<String>> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/app");
+        let mut files = Vec::new();
+        for e in std::fs::read_dir(&root).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                files.extend(std::fs::read_dir(&p).unwrap().flatten().map(|e| e.path()));
+            } else {
+                files.push(p);
+            }
+        }
+        let name = |p: &Path| {
+            let rel = p.strip_prefix(&root).unwrap().with_extension("");
+            let rel = rel.to_string_lossy().replace('\\', "/");
+            rel.strip_suffix("/mod").unwrap_or(&rel).to_string()
+        };
+        let modules: Vec<String> = files.iter().map(|p| name(p)).collect();
+        let mut graph = BTreeMap::new();
+        for p in &files {
+            let me = name(p);
+            if me == "mod" || me == "tests" {
+                continue;
+            }
+            let text = std::fs::read_to_string(p).unwrap();
+            // `super::` from a file in a folder is the folder.
+            let folder = me.rsplit_once('/').map(|(f, _)| format!("{f}/"));
+            let mut deps = Vec::new();
+            for (prefix, base) in [
+                ("crate::app::", String::new()),
+                ("super::", folder.unwrap_or_default()),
+            ] {
+                for (at, _) in text.match_indices(prefix) {
+                    let path: String = text[at + prefix.len()..]
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+                        .collect();
+                    let parts: Vec<&str> = path.split("::").collect();
+                    let one = format!("{base}{}", parts[0]);
+                    let two = parts.get(1).map(|p| format!("{one}/{p}"));
+                    let dep = match two {
+                        Some(t) if modules.contains(&t) => t,
+                        _ if modules.contains(&one) => one,
+                        _ => continue,
+                    };
+                    if dep != me && !deps.contains(&dep) {
+                        deps.push(dep);
+                    }
+                }
+            }
+            graph.insert(me, deps);
+        }
+        graph
+    }
+
+    #[test]
+    fn no_two_modules_of_the_window_import_each_other() {
+        let graph = imports();
+        assert!(graph["update"].contains(&"state".to_string()));
+        // Depth-first, with the path so far: a module met again on its own path is a cycle.
+        fn visit(m: &str, graph: &BTreeMap<String, Vec<String>>, path: &mut Vec<String>) {
+            assert!(
+                !path.iter().any(|p| p == m),
+                "import cycle: {path:?} -> {m}"
+            );
+            path.push(m.to_string());
+            for d in graph.get(m).into_iter().flatten() {
+                visit(d, graph, path);
+            }
+            path.pop();
+        }
+        for m in graph.keys() {
+            visit(m, &graph, &mut Vec::new());
+        }
+    }
+
+    #[test]
+    fn no_module_imports_from_this_file() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/app");
+        for e in std::fs::read_dir(&root).unwrap().flatten() {
+            let p = e.path();
+            if p.extension().is_none_or(|x| x != "rs") || p.ends_with("mod.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&p).unwrap();
+            for line in text.lines().map(str::trim_start) {
+                let item = line.strip_prefix("use super::").unwrap_or("");
+                assert!(
+                    !item.starts_with('{') && !item.starts_with(|c: char| c.is_uppercase()),
+                    "{}: {line}",
+                    p.display()
+                );
+            }
+        }
+    }
+}
