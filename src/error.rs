@@ -117,9 +117,7 @@ impl UnknownValues {
             shown.join(", ")
         );
         if let Some(enc) = &self.garbled {
-            out.push_str(&format!(
-                "; the text looks wrongly decoded (read as {enc})"
-            ));
+            out.push_str(&format!("; the text looks wrongly decoded (read as {enc})"));
         }
         out
     }

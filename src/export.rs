@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 use geo::{Coord, MultiPolygon, Rect};
 use rayon::prelude::*;
 
+use crate::crs::grid::Grid;
 use crate::crs::{Crs, Transformer};
 use crate::error::ExportError;
-use crate::crs::grid::Grid;
 use crate::geom::area::twice_signed_area;
 use crate::pipeline::{Analysis, Control, Phase};
 use crate::stats::{Summary, rate};

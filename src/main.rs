@@ -269,7 +269,9 @@ fn cli_hint(e: AnalysisError) -> anyhow::Error {
         Side::Parcels => "--parcel-encoding",
     };
     let fix = if u.garbled.is_some() {
-        format!("give the layer's text encoding (e.g. GBK) with {encoding}, or map each with {flag}")
+        format!(
+            "give the layer's text encoding (e.g. GBK) with {encoding}, or map each with {flag}"
+        )
     } else {
         format!("map each with {flag}")
     };

@@ -158,7 +158,12 @@ pub fn write_set(
                 path: path_of(Output::Parcels),
                 source,
             })?;
-        write_risk_areas(&path_of(Output::RiskAreas), analysis, &to, Control::default())?;
+        write_risk_areas(
+            &path_of(Output::RiskAreas),
+            analysis,
+            &to,
+            Control::default(),
+        )?;
         let mut summary = analysis.summary(target);
         summary.warnings.extend(analysis.parcel_overlap_warning());
         write_summary(&path_of(Output::Summary), &summary)?;
@@ -185,7 +190,11 @@ mod tests {
             .collect();
         assert_eq!(
             names,
-            ["out/parcels.geojson", "out/risk_areas.geojson", "out/summary.json"]
+            [
+                "out/parcels.geojson",
+                "out/risk_areas.geojson",
+                "out/summary.json"
+            ]
         );
     }
 
@@ -201,7 +210,7 @@ mod tests {
         let member = zip.join("r.shp");
         let inputs: [&Path; 2] = [&shp, &member];
         for taken in [shp.clone(), shp.with_extension("dbf"), zip.clone()] {
-            let e = refuse_overwriting_inputs(&[taken.clone()], &inputs).unwrap_err();
+            let e = refuse_overwriting_inputs(std::slice::from_ref(&taken), &inputs).unwrap_err();
             assert!(e.to_string().contains("would overwrite an input"), "{e}");
         }
         let free = [dir.path().join("summary.json"), shp.with_extension("prj")];

@@ -854,5 +854,4 @@ mod tests {
         let cw = polygon![(x: 0., y: 0.), (x: 0., y: 4.), (x: 4., y: 4.), (x: 4., y: 0.)];
         assert!(!is_convex_ccw(&cw.exterior().0));
     }
-
 }

@@ -424,9 +424,13 @@ fn overlapping_parcels_in_risk_areas_are_named_and_duplicate_risk_polygons_count
 
     // ... and the written summary holds it, last, after the run's own warnings.
     let out = dir.path().join("out");
-    let (written, files) = soilrisk::outputs::write_set(&out, &a, 0.94, &[&risk, &parcels]).unwrap();
+    let (written, files) =
+        soilrisk::outputs::write_set(&out, &a, 0.94, &[&risk, &parcels]).unwrap();
     assert_eq!(written.warnings.last(), Some(&w));
-    assert_eq!(written.warnings[..written.warnings.len() - 1], s.warnings[..]);
+    assert_eq!(
+        written.warnings[..written.warnings.len() - 1],
+        s.warnings[..]
+    );
     let json = std::fs::read_to_string(out.join("summary.json")).unwrap();
     assert!(json.contains("P1 (record 1) and P2 (record 2)"), "{json}");
     assert_eq!(files.len(), 3);
@@ -575,7 +579,8 @@ fn the_risk_layers_error_comes_first_and_stops_the_parcels_being_read() {
     assert!(msg.contains("no_parcels.shp"), "{msg}");
 
     let mut req = request(&risk, &parcels);
-    req.fields.set(soilrisk::pipeline::Role::RiskId, Some("NO_SUCH_ID".into()));
+    req.fields
+        .set(soilrisk::pipeline::Role::RiskId, Some("NO_SUCH_ID".into()));
     match error(&req, Control::default()) {
         AnalysisError::MissingField { field, path, .. } => {
             assert_eq!(

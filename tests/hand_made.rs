@@ -242,7 +242,8 @@ fn compliance_field_withholds_class_two_treatment() {
     let dir = tempfile::tempdir().unwrap();
     let (risk, parcels) = layers(dir.path());
     let mut req = Request::new(&risk, &parcels);
-    req.fields.set(soilrisk::pipeline::Role::Compliance, Some("OK".into()));
+    req.fields
+        .set(soilrisk::pipeline::Role::Compliance, Some("OK".into()));
     let a = run(&req, Control::default()).unwrap();
     // P1's crop did not comply: its 900 m² of class II are no longer treated.
     assert_close!(a.parcel_results[0].treated_m2, 0.0);

@@ -223,7 +223,9 @@ fn streaming_reads_a_field_that_plays_two_roles_for_both() {
     use soilrisk::pipeline::KeepParcels;
     let dir = sample_dir();
     let mut whole_req = Request::new(dir.join("risk_areas.shp"), dir.join("parcels.shp"));
-    whole_req.fields.set(soilrisk::pipeline::Role::Region, Some("parcel_id".into())); // the ids as regions: both roles
+    whole_req
+        .fields
+        .set(soilrisk::pipeline::Role::Region, Some("parcel_id".into())); // the ids as regions: both roles
     let whole = run(&whole_req, Control::default()).unwrap();
     let mut req = whole_req.clone();
     req.keep_parcels = KeepParcels::AtRisk;

@@ -8,8 +8,11 @@ use std::time::Instant;
 
 use eframe::egui;
 
+use super::clock::Clock;
+use super::command::Command;
 use super::map::{self, Pick};
-use super::{Command, SoilriskApp};
+use super::render::Renderer;
+use super::state::{Session, Settings, View};
 
 /// Frames measured per view.
 const FRAMES: usize = 30;
@@ -64,6 +67,16 @@ impl Samples {
     }
 }
 
+/// What the bench sees of the window at the end of a frame, and what it moves.
+pub struct Probe<'a> {
+    pub settings: &'a mut Settings,
+    pub session: &'a Session,
+    pub view: &'a mut View,
+    pub commands: &'a mut Vec<Command>,
+    pub renderer: &'a Renderer,
+    pub clock: &'a Clock,
+}
+
 pub struct WindowBench {
     stage: Stage,
     full: Option<map::Camera>,
@@ -93,28 +106,23 @@ impl WindowBench {
     }
 
     /// Called at the end of each frame: records it and moves the camera for the next one.
-    pub fn step(app: &mut SoilriskApp, ctx: &egui::Context, frame: &eframe::Frame) {
-        let Some(mut b) = app.bench.take() else {
-            return;
-        };
-        b.advance(app, ctx, frame);
-        let waiting = matches!(b.stage, Stage::Loading | Stage::Settle(_));
-        if !matches!(b.stage, Stage::Done) {
-            app.bench = Some(b);
-        }
-        if waiting {
+    /// False once the bench is over.
+    pub fn step(&mut self, mut app: Probe<'_>, ctx: &egui::Context, frame: &eframe::Frame) -> bool {
+        self.advance(&mut app, ctx, frame);
+        if matches!(self.stage, Stage::Loading | Stage::Settle(_)) {
             // While the layers load or a picture is drawn, the window repaints as it does for
             // a user: on progress, on each picture, when the analysis is done. Repainting
-            // every frame here would give Mesa's software rasteriser half the CPU the loading needs.
+            // every frame here would take from the loading the CPU a software rasteriser uses.
             ctx.request_repaint_after(std::time::Duration::from_secs(1));
         } else {
             ctx.request_repaint();
         }
+        !matches!(self.stage, Stage::Done)
     }
 
-    fn record(&mut self, app: &SoilriskApp, frame: &eframe::Frame) {
-        self.samples.map.push(f64::from(app.map_ms));
-        self.samples.map_cpu.push(f64::from(app.map_cpu_ms));
+    fn record(&mut self, clock: &Clock, frame: &eframe::Frame) {
+        self.samples.map.push(f64::from(clock.map_ms));
+        self.samples.map_cpu.push(f64::from(clock.map_cpu_ms));
         self.samples.pass.push(self.pass_ms);
         if let Some(s) = frame.info().cpu_usage {
             // The previous frame's, drawing included.
@@ -122,43 +130,42 @@ impl WindowBench {
         }
     }
 
-    fn advance(&mut self, app: &mut SoilriskApp, ctx: &egui::Context, frame: &eframe::Frame) {
+    fn advance(&mut self, app: &mut Probe<'_>, ctx: &egui::Context, frame: &eframe::Frame) {
         match self.stage {
             Stage::Loading => {
                 if self.first_picture.is_none() && app.renderer.pictures > 0 {
-                    self.first_picture = Some(app.created.elapsed().as_secs_f64());
+                    self.first_picture = Some(app.clock.since_start());
                 }
-                if let Some(e) = &app.error {
+                if let Some(e) = &app.session.error {
                     println!("window: failed: {e}");
                     self.stage = Stage::Done;
                     ctx.send_viewport_cmd(egui::ViewportCommand::Close);
                     return;
                 }
-                if app.session.is_some() && app.renderer.up_to_date() {
-                    let n = app
-                        .session
-                        .as_ref()
-                        .map_or(0, |s| s.analysis.parcel_info.len());
+                if let Some(s) = app.session.current()
+                    && app.renderer.up_to_date()
+                {
+                    let n = s.analysis.parcel_info.len();
                     println!(
                         "window: {n} parcels: first picture (the layers as read) {:.2} s after \
                          start; analysed map on screen {:.2} s after start (picture drawn in \
                          {:.0} ms)",
                         self.first_picture.unwrap_or(f64::NAN),
-                        app.created.elapsed().as_secs_f64(),
+                        app.clock.since_start(),
                         app.renderer.last_millis
                     );
-                    self.full = Some(app.camera);
+                    self.full = Some(app.view.camera);
                     // The frames are measured once the background work of the load is over.
                     self.stage = Stage::Settle(0);
                 }
             }
             Stage::Settle(k) => {
-                let checked = app.session.as_ref().is_some_and(|s| s.overlaps.done());
+                let checked = app.session.current().is_some() && app.session.checked();
                 if checked && !self.checked {
                     self.checked = true;
                     println!(
                         "window: the check for overlapping parcels done {:.2} s after start",
-                        app.created.elapsed().as_secs_f64()
+                        app.clock.since_start()
                     );
                 }
                 if checked && app.renderer.up_to_date() {
@@ -167,8 +174,8 @@ impl WindowBench {
                 }
             }
             Stage::Pan(k) => {
-                self.record(app, frame);
-                let scale = app.camera.scale;
+                self.record(app.clock, frame);
+                let scale = app.view.camera.scale;
                 let step = 3.0
                     * scale
                     * if self.samples.map.len() % 2 == 0 {
@@ -176,7 +183,7 @@ impl WindowBench {
                     } else {
                         -1.0
                     };
-                app.camera.center[0] += step;
+                app.view.camera.center[0] += step;
                 if self.samples.map.len() >= FRAMES {
                     let last_picture = app.renderer.last_millis;
                     println!(
@@ -187,9 +194,9 @@ impl WindowBench {
                         last_picture
                     );
                     if let (Some(full), Some((_, next))) = (self.full, VIEWS.get(k + 1)) {
-                        app.camera = full;
+                        app.view.camera = full;
                         if let Some(s) = next {
-                            app.camera.scale = *s;
+                            app.view.camera.scale = *s;
                         }
                         self.stage = Stage::Settle(k + 1);
                     } else {
@@ -198,7 +205,9 @@ impl WindowBench {
                 }
             }
             Stage::Click => {
-                let Some(s) = &app.session else { return };
+                let Some(s) = app.session.current() else {
+                    return;
+                };
                 // Inside the parcel that would close the gap first, else the view's centre.
                 let at = s
                     .summary
@@ -210,7 +219,11 @@ impl WindowBench {
                         geo::InteriorPoint::interior_point(g)
                     })
                     .map_or_else(
-                        || app.camera.to_world(app.map_rect, app.map_rect.center()),
+                        || {
+                            app.view
+                                .camera
+                                .to_world(app.view.map_rect, app.view.map_rect.center())
+                        },
                         |p| [p.x(), p.y()],
                     );
                 let started = Instant::now();
@@ -239,7 +252,7 @@ impl WindowBench {
                     self.opening_ms = Some(self.pass_ms);
                     return;
                 }
-                self.record(app, frame);
+                self.record(app.clock, frame);
                 if self.samples.map.len() >= FRAMES {
                     println!(
                         "window: the inspector and the attribute table: the frame opening them \

@@ -1,12 +1,10 @@
-//! Files in and out of the window: native dialogs (rfd) on a named thread so a frame never
-//! waits for one, behind a trait so tests can answer them; and exports written on a named
-//! thread through the engine's atomic writers.
+//! Files in and out of the window: native dialogs (rfd) behind a trait so tests can answer
+//! them, shown as a background `Job` (thread `soilrisk-dialog`) so a frame never waits for
+//! one; and exports, a `Job` too (thread `soilrisk-export`), written through the engine's
+//! atomic writers.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::mpsc::{Receiver, channel};
-use std::thread::JoinHandle;
 
 use eframe::egui;
 use soilrisk::export::is_cancelled;
@@ -14,6 +12,8 @@ use soilrisk::io::formats;
 use soilrisk::outputs::{self, Output};
 use soilrisk::pipeline::{Analysis, Control, Phase};
 use soilrisk::stats::Summary;
+
+use super::job::Job;
 
 /// Asks the user for files. `None` is a cancelled dialog.
 pub trait Dialogs: Send + Sync {
@@ -108,14 +108,14 @@ impl ExportKind {
     }
 }
 
-/// A dialog open on its own thread.
+/// A file dialog open on its own thread.
 pub struct PendingDialog {
     pub purpose: Purpose,
-    rx: Receiver<Option<PathBuf>>,
+    job: Job<Option<PathBuf>>,
 }
 
 impl PendingDialog {
-    /// Shows the dialog for `purpose` on a thread named `soilrisk-dialog`.
+    /// Shows the dialog for `purpose`.
     pub fn ask(
         ctx: &egui::Context,
         dialogs: Arc<dyn Dialogs>,
@@ -123,31 +123,21 @@ impl PendingDialog {
         folder: Option<PathBuf>,
     ) -> Result<PendingDialog, String> {
         dialogs.available()?;
-        let (tx, rx) = channel();
-        let ctx = ctx.clone();
-        std::thread::Builder::new()
-            .name("soilrisk-dialog".into())
-            .spawn(move || {
-                let folder = folder.as_deref();
-                let path = match purpose {
-                    Purpose::OpenRisk => dialogs.open_layer("Open risk-area layer", folder),
-                    Purpose::OpenParcels => dialogs.open_layer("Open parcel layer", folder),
-                    Purpose::Export(k) => dialogs.save("Export", k.file_name(), folder),
-                };
-                let _ = tx.send(path);
-                ctx.request_repaint();
-            })
-            .map_err(|e| format!("cannot open a file dialog: {e}"))?;
-        Ok(PendingDialog { purpose, rx })
+        let job = Job::spawn(ctx, "soilrisk-dialog", "file dialog", move |_| {
+            let folder = folder.as_deref();
+            match purpose {
+                Purpose::OpenRisk => dialogs.open_layer("Open risk-area layer", folder),
+                Purpose::OpenParcels => dialogs.open_layer("Open parcel layer", folder),
+                Purpose::Export(k) => dialogs.save("Export", k.file_name(), folder),
+            }
+        })
+        .map_err(|e| format!("cannot open a file dialog: {e}"))?;
+        Ok(PendingDialog { purpose, job })
     }
 
-    /// `Some(choice)` once the dialog has closed.
-    pub fn poll(&self) -> Option<Option<PathBuf>> {
-        match self.rx.try_recv() {
-            Ok(p) => Some(p),
-            Err(std::sync::mpsc::TryRecvError::Empty) => None,
-            Err(std::sync::mpsc::TryRecvError::Disconnected) => Some(None),
-        }
+    /// `Some(choice)` once the dialog has closed; a dialog that failed chose nothing.
+    pub fn poll(&mut self) -> Option<Option<PathBuf>> {
+        Some(self.job.poll()?.unwrap_or(None))
     }
 }
 
@@ -159,14 +149,10 @@ pub enum ExportFailure {
     Failed(String),
 }
 
-/// An export running on a thread named `soilrisk-export`, with its progress (0 to 1) and a
-/// cancel flag.
+/// An export under way, with its progress (0 to 1) and a cancel button.
 pub struct ExportJob {
     pub path: PathBuf,
-    cancel: Arc<AtomicBool>,
-    /// Progress as `f32` bits.
-    progress: Arc<AtomicU32>,
-    handle: Option<JoinHandle<Result<(), ExportFailure>>>,
+    job: Job<Result<(), ExportFailure>>,
 }
 
 /// What an export writes from.
@@ -183,63 +169,41 @@ impl ExportJob {
         source: ExportSource,
         inputs: Vec<PathBuf>,
     ) -> Result<ExportJob, String> {
-        let ctx = ctx.clone();
         let target = path.clone();
-        let cancel = Arc::new(AtomicBool::new(false));
-        let progress = Arc::new(AtomicU32::new(0));
-        let (c, p) = (cancel.clone(), progress.clone());
-        let handle = std::thread::Builder::new()
-            .name("soilrisk-export".into())
-            .spawn(move || {
-                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    let report = |_: Phase, f: f32| {
-                        p.store(f.to_bits(), Ordering::Relaxed);
-                        ctx.request_repaint();
-                    };
-                    let ctl = Control {
-                        cancel: Some(&c),
-                        progress: Some(&report),
-                        ..Control::default()
-                    };
-                    write(kind, &target, source, &inputs, ctl)
-                }))
-                .unwrap_or_else(|_| {
-                    Err(ExportFailure::Failed(
-                        "internal error while exporting (please report it)".into(),
-                    ))
-                });
-                ctx.request_repaint();
-                r
-            })
-            .map_err(|e| format!("cannot start the export: {e}"))?;
-        Ok(ExportJob {
-            path,
-            cancel,
-            progress,
-            handle: Some(handle),
+        let title = format!("writing {}", path.display());
+        let job = Job::spawn(ctx, "soilrisk-export", title, move |w| {
+            let report = |_: Phase, f: f32| {
+                w.report("write", f);
+                w.ctx().request_repaint();
+            };
+            let ctl = Control {
+                cancel: Some(w.cancel_flag()),
+                progress: Some(&report),
+                ..Control::default()
+            };
+            write(kind, &target, source, &inputs, ctl)
         })
+        .map_err(|e| format!("cannot start the export: {e}"))?;
+        Ok(ExportJob { path, job })
     }
 
     /// Asks the export to stop; it ends with `ExportFailure::Cancelled`.
     pub fn cancel(&self) {
-        self.cancel.store(true, Ordering::Relaxed);
+        self.job.cancel();
     }
 
     /// How far the export is, 0 to 1.
     pub fn progress(&self) -> f32 {
-        f32::from_bits(self.progress.load(Ordering::Relaxed))
+        self.job.progress().fraction
     }
 
-    /// The outcome once the thread has finished.
+    /// The outcome once the export is over.
     pub fn poll(&mut self) -> Option<Result<(), ExportFailure>> {
-        if !self.handle.as_ref().is_some_and(JoinHandle::is_finished) {
-            return None;
-        }
-        let h = self.handle.take()?;
-        Some(
-            h.join()
-                .unwrap_or_else(|_| Err(ExportFailure::Failed("the export thread stopped".into()))),
-        )
+        Some(self.job.poll()?.unwrap_or_else(|_| {
+            Err(ExportFailure::Failed(
+                "internal error while exporting (please report it)".into(),
+            ))
+        }))
     }
 }
 

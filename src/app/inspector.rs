@@ -5,7 +5,7 @@ use soilrisk::pipeline::Analysis;
 use soilrisk::stats::{M2_PER_HA, M2_PER_MU, rate};
 use soilrisk::vocab::RiskClass;
 
-use super::Command;
+use super::command::Command;
 use super::map::Pick;
 use super::render::MapScene;
 

@@ -5,11 +5,12 @@
 use std::sync::Arc;
 
 use eframe::egui::{self, Color32, Pos2, Rect, Sense, Shape, Stroke, pos2, vec2};
-use geo::BoundingRect;
-use soilrisk::geom::rings::point_in_polygon;
+
+use soilrisk::geom::boxes::{bounds, rects_meet};
+use soilrisk::geom::rings::{point_in_multi_polygon, point_in_polygon};
 
 use super::render::{MapScene, RenderRequest, Renderer};
-use super::style;
+use super::style::{self, LayerStyle};
 
 /// What the map shows where: the centre of the view in map units and map units per point.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -71,27 +72,6 @@ impl Camera {
     }
 }
 
-/// Layer visibility and opacity (saved between runs).
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
-pub struct LayerStyle {
-    pub show_risk: bool,
-    pub show_parcels: bool,
-    pub risk_opacity: f32,
-    pub parcel_opacity: f32,
-}
-
-impl Default for LayerStyle {
-    fn default() -> Self {
-        LayerStyle {
-            show_risk: true,
-            show_parcels: true,
-            risk_opacity: style::RISK_OPACITY,
-            parcel_opacity: style::PARCEL_OPACITY,
-        }
-    }
-}
-
 /// Something on the map a user can select.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pick {
@@ -108,17 +88,6 @@ pub struct MapEvents {
     pub hover_world: Option<[f64; 2]>,
 }
 
-fn rects_meet(a: &geo::Rect<f64>, b: &geo::Rect<f64>) -> bool {
-    a.min().x <= b.max().x
-        && b.min().x <= a.max().x
-        && a.min().y <= b.max().y
-        && b.min().y <= a.max().y
-}
-
-fn polygon_hit(g: &geo::MultiPolygon<f64>, p: geo::Coord<f64>) -> bool {
-    g.0.iter().any(|poly| point_in_polygon(p, poly))
-}
-
 /// The parcel under a map point, else the risk area (highest class first). Nothing in a
 /// preview.
 pub fn pick(scene: &MapScene, at: [f64; 2], layers: LayerStyle) -> Option<Pick> {
@@ -127,7 +96,7 @@ pub fn pick(scene: &MapScene, at: [f64; 2], layers: LayerStyle) -> Option<Pick> 
     if layers.show_parcels {
         for i in scene.parcels_at(at[0], at[1]) {
             let g = &a.parcels.features[a.parcel_info[i as usize].feature].geometry;
-            if polygon_hit(g, p) {
+            if point_in_multi_polygon(p, g) {
                 return Some(Pick::Parcel(i as usize));
             }
         }
@@ -318,7 +287,7 @@ fn outline(
     g: &geo::MultiPolygon<f64>,
     stroke: Stroke,
 ) {
-    if let Some(b) = g.bounding_rect()
+    if let Some(b) = bounds(g)
         && !rects_meet(&b, &cam.view(screen))
     {
         return;

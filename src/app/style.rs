@@ -1,4 +1,5 @@
-//! Colours and sizes of the map and panels, in one place.
+//! Colours and sizes of the map and panels, in one place, and the layers' style the user
+//! sets (`LayerStyle`, saved between runs).
 
 use eframe::egui::{self, Color32};
 use soilrisk::vocab::RiskClass;
@@ -74,3 +75,24 @@ pub const PARCEL_OUTLINE: Color32 = Color32::from_rgb(60, 60, 60);
 pub const OUTLINE_SCALE: f64 = 1.5;
 /// Risk-area outlines are drawn below this many map units per point.
 pub const RISK_OUTLINE_SCALE: f64 = 60.0;
+
+/// Layer visibility and opacity (saved between runs).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct LayerStyle {
+    pub show_risk: bool,
+    pub show_parcels: bool,
+    pub risk_opacity: f32,
+    pub parcel_opacity: f32,
+}
+
+impl Default for LayerStyle {
+    fn default() -> Self {
+        LayerStyle {
+            show_risk: true,
+            show_parcels: true,
+            risk_opacity: RISK_OPACITY,
+            parcel_opacity: PARCEL_OPACITY,
+        }
+    }
+}

@@ -6,7 +6,7 @@ use egui_plot::{Bar, BarChart, HLine, Plot};
 use soilrisk::stats::{M2_PER_MU, Summary};
 use soilrisk::vocab::RiskClass;
 
-use super::Command;
+use super::command::Command;
 use super::map::Pick;
 use super::style;
 

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use soilrisk::pipeline::Analysis;
 use soilrisk::stats::M2_PER_MU;
 
-use super::Command;
+use super::command::Command;
 use super::map::Pick;
 use super::render::MapScene;
 
@@ -64,7 +64,7 @@ impl TableState {
         &self.rows
     }
 
-    /// Filters and sorts the rows (in parallel: a million rows take a fraction of a second).
+    /// Filters and sorts the rows, in parallel (on the UI thread, when a choice changes).
     fn refresh(&mut self, a: &Analysis, scene: u64) {
         if !self.dirty && self.built_for == scene {
             return;

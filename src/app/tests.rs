@@ -15,7 +15,8 @@ use soilrisk::pipeline::Role;
 use super::files::Dialogs;
 use super::inspector::area_text;
 use super::map::Pick;
-use super::{RightTab, SoilriskApp};
+use super::state::RightTab;
+use super::window::SoilriskApp;
 
 fn sample(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -33,11 +34,11 @@ fn loaded_from(risk: PathBuf, parcels: PathBuf) -> Harness<'static, SoilriskApp>
         .with_size(Vec2::new(1400.0, 900.0))
         .build_eframe(move |cc| SoilriskApp::new(cc, risk, parcels));
     wait_until(&mut h, "loading", |a| {
-        a.task.is_none() && a.session.is_some()
+        a.session.loading.is_none() && a.session.current().is_some()
     });
     wait_for_picture(&mut h);
     wait_until(&mut h, "the overlap check", |a| {
-        a.session.as_ref().is_some_and(|s| s.overlaps.done())
+        a.session.current().is_some_and(|s| s.overlaps.done())
     });
     h
 }
@@ -66,7 +67,7 @@ fn wait_until(h: &mut Harness<'_, SoilriskApp>, what: &str, done: impl Fn(&Soilr
 fn parcels_loaded(h: &Harness<'_, SoilriskApp>) -> usize {
     h.state()
         .session
-        .as_ref()
+        .current()
         .map_or(0, |s| s.analysis.parcel_info.len())
 }
 
@@ -85,10 +86,11 @@ fn click_at(h: &mut Harness<'_, SoilriskApp>, pos: Pos2) {
 
 /// Zooms to a map point and returns where it is on screen.
 fn screen_pos(h: &mut Harness<'_, SoilriskApp>, pick: Pick, at: [f64; 2]) -> Pos2 {
-    h.state_mut().zoom_to(pick);
+    let app = h.state_mut();
+    super::update::zoom_to(&app.session, &mut app.view, pick);
     h.run_steps(2);
     let s = h.state();
-    s.camera.to_screen(s.map_rect, at[0], at[1])
+    s.view.camera.to_screen(s.view.map_rect, at[0], at[1])
 }
 
 #[test]
@@ -96,20 +98,20 @@ fn clicking_a_parcel_shows_its_id_and_contaminated_area() {
     let mut h = loaded();
     // The parcel that would close the gap first: a parcel at risk, untreated.
     let (index, id, contaminated) = {
-        let s = h.state().session.as_ref().unwrap();
+        let s = h.state().session.current().unwrap();
         let p = &s.summary.priority_parcels[0];
         let r = &s.analysis.parcel_results[p.index];
         (p.index, p.parcel_id.clone(), r.contaminated_m2())
     };
     let at = {
-        let a = &h.state().session.as_ref().unwrap().analysis;
+        let a = &h.state().session.current().unwrap().analysis;
         let g = &a.parcels.features[a.parcel_info[index].feature].geometry;
         let p = geo::InteriorPoint::interior_point(g).unwrap();
         [p.x(), p.y()]
     };
     let pos = screen_pos(&mut h, Pick::Parcel(index), at);
     click_at(&mut h, pos);
-    assert_eq!(h.state().selection, Some(Pick::Parcel(index)));
+    assert_eq!(h.state().view.selection, Some(Pick::Parcel(index)));
     assert_eq!(h.state().settings.right_tab, RightTab::Inspector);
     h.get_by_label(&format!("Parcel {id}"));
     // Contaminated (and, untreated, the same figure again as the untreated area).
@@ -118,7 +120,7 @@ fn clicking_a_parcel_shows_its_id_and_contaminated_area() {
     // Esc clears the selection.
     h.key_press(egui::Key::Escape);
     h.run_steps(2);
-    assert_eq!(h.state().selection, None);
+    assert_eq!(h.state().view.selection, None);
 }
 
 #[test]
@@ -130,7 +132,7 @@ fn with_parcels_hidden_a_click_selects_the_risk_area() {
     assert!(!h.state().settings.layers.show_parcels);
 
     let (index, id, at) = {
-        let a = &h.state().session.as_ref().unwrap().analysis;
+        let a = &h.state().session.current().unwrap().analysis;
         // The risk area with the most cultivated land inside.
         let i = (0..a.risk_areas.len())
             .max_by(|&x, &y| {
@@ -146,11 +148,11 @@ fn with_parcels_hidden_a_click_selects_the_risk_area() {
     let pos = screen_pos(&mut h, Pick::Risk(index), at);
     click_at(&mut h, pos);
     // Another (overlapping, higher-class) risk area may be on top; it must be a risk area.
-    let Some(Pick::Risk(got)) = h.state().selection else {
-        panic!("no risk area selected: {:?}", h.state().selection)
+    let Some(Pick::Risk(got)) = h.state().view.selection else {
+        panic!("no risk area selected: {:?}", h.state().view.selection)
     };
     let label = {
-        let a = &h.state().session.as_ref().unwrap().analysis;
+        let a = &h.state().session.current().unwrap().analysis;
         format!("Risk area {}", a.risk_areas[got].id)
     };
     h.get_by_label(&label);
@@ -167,7 +169,13 @@ fn with_parcels_hidden_a_click_selects_the_risk_area() {
 #[test]
 fn changing_the_target_updates_the_gap() {
     let mut h = loaded();
-    let before = h.state().session.as_ref().unwrap().summary.gap_to_target_m2;
+    let before = h
+        .state()
+        .session
+        .current()
+        .unwrap()
+        .summary
+        .gap_to_target_m2;
     let label = |gap: f64, n: usize| {
         format!(
             "gap to target: {:.1} 亩 ({:.0} m²), closed by {n} parcels",
@@ -178,7 +186,7 @@ fn changing_the_target_updates_the_gap() {
     let n = h
         .state()
         .session
-        .as_ref()
+        .current()
         .unwrap()
         .summary
         .parcels_to_close_gap;
@@ -193,7 +201,7 @@ fn changing_the_target_updates_the_gap() {
     h.key_press(egui::Key::Enter);
     h.run_steps(3);
 
-    let s = &h.state().session.as_ref().unwrap().summary;
+    let s = &h.state().session.current().unwrap().summary;
     assert!(
         (s.target_rate - 0.90).abs() < 1e-9,
         "target {}",
@@ -225,14 +233,16 @@ impl Dialogs for Answer {
 /// runs on a thread of its own, so the export may start some frames later).
 fn wait_for_export(h: &mut Harness<'_, SoilriskApp>) {
     wait_until(h, "the export", |a| {
-        a.dialog.is_none() && a.export.is_none() && (a.notice.is_some() || a.error.is_some())
+        a.session.dialog.is_none()
+            && a.session.export.is_none()
+            && (a.session.notice.is_some() || a.session.error.is_some())
     });
     h.run_steps(2);
 }
 
 fn export_through_menu(h: &mut Harness<'_, SoilriskApp>, item: &str, to: PathBuf) {
-    h.state_mut().notice = None;
-    h.state_mut().dialogs = Arc::new(Answer(to));
+    h.state_mut().session.notice = None;
+    h.state_mut().session.dialogs = Arc::new(Answer(to));
     h.get_by_label("Export").click();
     h.run_steps(2);
     h.get_by_label(item).click();
@@ -248,14 +258,14 @@ fn exporting_through_the_menu_writes_the_files() {
     export_through_menu(&mut h, "Summary (JSON)…", summary.clone());
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
-    let s = h.state().session.as_ref().unwrap().summary.clone();
+    let s = h.state().session.current().unwrap().summary.clone();
     assert_eq!(json["parcels"], 30_000);
     assert_eq!(
         json["contaminated_area_m2"].as_f64().unwrap(),
         s.contaminated_area_m2
     );
     assert_eq!(
-        h.state().notice.as_deref(),
+        h.state().session.notice.as_deref(),
         Some(format!("wrote {}", summary.display()).as_str())
     );
 
@@ -312,7 +322,7 @@ fn overlapping_parcels_are_warned_of_once_the_map_is_shown_and_in_the_exported_s
     let mut h = loaded_from(risk, parcels);
     let overlap = |w: &String| w.contains("overlap one another");
     {
-        let s = h.state().session.as_ref().unwrap();
+        let s = h.state().session.current().unwrap();
         // The load left the check out; it ran after the map was drawn.
         assert!(!s.analysis.warnings.iter().any(overlap));
         let late: Vec<&String> = s.summary.warnings.iter().filter(|w| overlap(w)).collect();
@@ -327,7 +337,7 @@ fn overlapping_parcels_are_warned_of_once_the_map_is_shown_and_in_the_exported_s
     // The summary panel lists it.
     h.get_by_label(&format!(
         "{} warning(s)",
-        h.state().session.as_ref().unwrap().summary.warnings.len()
+        h.state().session.current().unwrap().summary.warnings.len()
     ))
     .click();
     h.run_steps(2);
@@ -338,7 +348,9 @@ fn overlapping_parcels_are_warned_of_once_the_map_is_shown_and_in_the_exported_s
     );
 
     // A new target recomputes the summary and keeps the warning; the export writes it.
-    h.state_mut().commands.push(super::Command::SetTarget(0.9));
+    h.state_mut()
+        .commands
+        .push(super::command::Command::SetTarget(0.9));
     h.run_steps(2);
     let out = dir.path().join("summary.json");
     export_through_menu(&mut h, "Summary (JSON)…", out.clone());
@@ -363,10 +375,13 @@ fn an_export_onto_an_input_layer_is_refused_and_the_layer_kept() {
     let mut h = loaded_from(dir.path().join("risk_areas.shp"), parcels.clone());
     let before = std::fs::read(&parcels).unwrap();
     export_through_menu(&mut h, "Parcels at risk (GeoJSON)…", parcels.clone());
-    let err = h.state().error.clone().unwrap_or_default();
+    let err = h.state().session.error.clone().unwrap_or_default();
     assert!(err.contains("input layer"), "{err}");
     assert_eq!(before, std::fs::read(&parcels).unwrap());
-    assert!(h.state().session.is_some(), "what was loaded stays loaded");
+    assert!(
+        h.state().session.current().is_some(),
+        "what was loaded stays loaded"
+    );
 }
 
 #[test]
@@ -375,16 +390,16 @@ fn opening_a_bad_file_keeps_the_loaded_layers() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.geojson");
     std::fs::write(&bad, "<html>not a layer</html>").unwrap();
-    h.state_mut().dialogs = Arc::new(Answer(bad));
+    h.state_mut().session.dialogs = Arc::new(Answer(bad));
     h.get_by_label("File").click();
     h.run_steps(2);
     h.get_by_label("Open parcel layer…").click();
     h.run_steps(3);
     wait_until(&mut h, "an error message", |a| {
-        a.task.is_none() && a.error.is_some()
+        a.session.loading.is_none() && a.session.error.is_some()
     });
     h.run_steps(2);
-    let err = h.state().error.clone().unwrap();
+    let err = h.state().session.error.clone().unwrap();
     assert!(
         err.contains("bad.geojson") && err.contains("not GeoJSON"),
         "{err}"
@@ -392,7 +407,7 @@ fn opening_a_bad_file_keeps_the_loaded_layers() {
     assert_eq!(
         h.state()
             .session
-            .as_ref()
+            .current()
             .unwrap()
             .analysis
             .parcel_info
@@ -401,7 +416,7 @@ fn opening_a_bad_file_keeps_the_loaded_layers() {
     );
     h.get_by_label("Dismiss").click();
     h.run_steps(2);
-    assert!(h.state().error.is_none());
+    assert!(h.state().session.error.is_none());
 }
 
 #[test]
@@ -416,7 +431,7 @@ fn attribute_table_filters_sorts_and_selects() {
     assert!(h.state().settings.show_table);
     // In the layer's order at first, as QGIS opens it.
     let n = parcels_loaded(&h);
-    assert_eq!(h.state().table.rows(), (0..n).collect::<Vec<_>>());
+    assert_eq!(h.state().view.table.rows(), (0..n).collect::<Vec<_>>());
     assert_eq!(n, 30_000);
 
     h.get_by_label("untreated").click();
@@ -426,7 +441,7 @@ fn attribute_table_filters_sorts_and_selects() {
     h.get_by_label("untreated (亩) ▲").click(); // and descending
     h.run_steps(2);
     let (first, id, n_untreated) = {
-        let s = h.state().session.as_ref().unwrap();
+        let s = h.state().session.current().unwrap();
         let p = &s.summary.priority_parcels[0];
         let n = s
             .analysis
@@ -436,16 +451,20 @@ fn attribute_table_filters_sorts_and_selects() {
             .count();
         (p.index, p.parcel_id.clone(), n)
     };
-    assert_eq!(h.state().table.rows().len(), n_untreated);
-    assert_eq!(h.state().table.rows()[0], first, "most untreated first");
+    assert_eq!(h.state().view.table.rows().len(), n_untreated);
+    assert_eq!(
+        h.state().view.table.rows()[0],
+        first,
+        "most untreated first"
+    );
 
     // A click on the row selects the parcel.
     h.get_by_label(&id).click();
     h.run_steps(3);
-    assert_eq!(h.state().selection, Some(Pick::Parcel(first)));
+    assert_eq!(h.state().view.selection, Some(Pick::Parcel(first)));
 
     // Filtering by text.
-    let region = h.state().session.as_ref().unwrap().analysis.parcel_info[first]
+    let region = h.state().session.current().unwrap().analysis.parcel_info[first]
         .region
         .to_string();
     h.get_by_role_and_label(egui::accesskit::Role::TextInput, "filter")
@@ -453,10 +472,11 @@ fn attribute_table_filters_sorts_and_selects() {
     h.run_steps(1);
     h.event(Event::Text(region.clone()));
     h.run_steps(3);
-    let a = h.state().session.as_ref().unwrap().analysis.clone();
-    assert!(!h.state().table.rows().is_empty());
+    let a = h.state().session.current().unwrap().analysis.clone();
+    assert!(!h.state().view.table.rows().is_empty());
     assert!(
         h.state()
+            .view
             .table
             .rows()
             .iter()
@@ -466,7 +486,7 @@ fn attribute_table_filters_sorts_and_selects() {
     // Back to the layer's order: the filtered rows in record order.
     h.get_by_label("layer order").click();
     h.run_steps(2);
-    let rows = h.state().table.rows().to_vec();
+    let rows = h.state().view.table.rows().to_vec();
     assert!(rows.windows(2).all(|w| w[0] < w[1]), "in record order");
     assert!(rows.iter().all(|&i| *a.parcel_info[i].region == *region));
 }
@@ -476,7 +496,7 @@ fn main_window_snapshot() {
     // Rendered by wgpu on the CPU (Mesa lavapipe in CI): the sample with a parcel selected.
     let mut h = loaded();
     let (index, at) = {
-        let s = h.state().session.as_ref().unwrap();
+        let s = h.state().session.current().unwrap();
         let i = s.summary.priority_parcels[0].index;
         let g = &s.analysis.parcels.features[s.analysis.parcel_info[i].feature].geometry;
         let p = geo::InteriorPoint::interior_point(g).unwrap();
@@ -523,11 +543,14 @@ fn other_field_names_and_unknown_values_go_through_the_mapping_dialog() {
     let mut h = Harness::builder()
         .with_size(Vec2::new(1400.0, 900.0))
         .build_eframe(move |cc| SoilriskApp::new(cc, risk, parcels));
-    wait_until(&mut h, "the mapping dialog", |a| a.mapping.is_some());
+    wait_until(&mut h, "the mapping dialog", |a| {
+        a.session.mapping.is_some()
+    });
     h.run_steps(2);
-    assert!(h.state().session.is_none());
+    assert!(h.state().session.current().is_none());
     assert!(
         h.state()
+            .session
             .mapping
             .as_ref()
             .unwrap()
@@ -541,11 +564,18 @@ fn other_field_names_and_unknown_values_go_through_the_mapping_dialog() {
     h.get_by_label("FXQBH").click();
     h.run_steps(2);
     assert_eq!(
-        h.state().mapping.as_ref().unwrap().req.fields.get(Role::RiskId),
+        h.state()
+            .session
+            .mapping
+            .as_ref()
+            .unwrap()
+            .req
+            .fields
+            .get(Role::RiskId),
         Some("FXQBH")
     );
     {
-        let f = &mut h.state_mut().mapping.as_mut().unwrap().req.fields;
+        let f = &mut h.state_mut().session.mapping.as_mut().unwrap().req.fields;
         f.set(Role::RiskClass, Some("FXDJ".into()));
         f.set(Role::ParcelId, Some("TBBH".into()));
         f.set(Role::Region, Some("XZQMC".into()));
@@ -557,17 +587,20 @@ fn other_field_names_and_unknown_values_go_through_the_mapping_dialog() {
     h.run_steps(2);
     h.get_by_label("strict_control").click();
     h.run_steps(2);
-    assert!(h.state().mapping.as_ref().unwrap().ready());
+    assert!(h.state().session.mapping.as_ref().unwrap().ready());
     h.get_by_label("Analyse").click();
     h.run_steps(2);
-    wait_until(&mut h, "the analysis", |a| a.session.is_some());
-    let s = &h.state().session.as_ref().unwrap().summary;
+    wait_until(&mut h, "the analysis", |a| a.session.current().is_some());
+    let s = &h.state().session.current().unwrap().summary;
     // Half the parcel (50 x 100 m) lies in the class III area, under strict control.
     assert!((s.strict_control_area_m2 - 5000.0).abs() < 1e-6);
     assert!((s.treated_area_m2 - 5000.0).abs() < 1e-6);
     // The mapped load is the one on screen, fields and all.
-    assert!(h.state().parcels_path.ends_with("tb.geojson"));
-    assert_eq!(h.state().request.fields.get(Role::Measure), Some("CQCS"));
+    assert!(h.state().session.request.parcels.ends_with("tb.geojson"));
+    assert_eq!(
+        h.state().session.request.fields.get(Role::Measure),
+        Some("CQCS")
+    );
 }
 
 /// Copies the bundled sample into `dir`.
@@ -594,6 +627,37 @@ impl egui::DroppedFile for DroppedPath {
 }
 
 #[test]
+fn dropping_a_file_no_format_opens_says_so_and_keeps_the_layers() {
+    let mut h = loaded();
+    let dir = tempfile::tempdir().unwrap();
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "not a layer").unwrap();
+    h.input_mut()
+        .dropped_files
+        .push(Arc::new(DroppedPath(notes.clone())));
+    h.run_steps(3);
+    let err = h.state().session.error.clone().unwrap_or_default();
+    assert!(
+        err.contains("notes.txt") && err.contains(".shp") && err.contains(".zip"),
+        "{err}"
+    );
+    assert!(
+        h.state().session.dropped.is_none(),
+        "no risk-or-parcels question"
+    );
+    assert_eq!(
+        h.state()
+            .session
+            .current()
+            .unwrap()
+            .analysis
+            .risk_areas
+            .len(),
+        3_568
+    );
+}
+
+#[test]
 fn dropping_a_zip_of_two_layers_asks_which_layer_then_opens_it() {
     let mut h = loaded();
     let dir = tempfile::tempdir().unwrap();
@@ -617,22 +681,28 @@ fn dropping_a_zip_of_two_layers_asks_which_layer_then_opens_it() {
     h.run_steps(3);
     h.get_by_label("Risk areas").click();
     h.run_steps(2);
-    wait_until(&mut h, "the layer question", |a| a.choose_member.is_some());
+    wait_until(&mut h, "the layer question", |a| {
+        a.session.choose_member.is_some()
+    });
     h.run_steps(2);
     assert_eq!(
-        h.state().choose_member.as_ref().unwrap().members,
+        h.state().session.choose_member.as_ref().unwrap().members,
         ["layers/risk_areas.shp", "layers/parcels.shp"]
     );
     h.get_by_label("layers/risk_areas.shp").click();
     h.run_steps(2);
     wait_until(&mut h, "the zipped layer", |a| {
-        a.task.is_none() && a.choose_member.is_none()
+        a.session.loading.is_none() && a.session.choose_member.is_none()
     });
     h.run_steps(2);
-    let a = h.state().session.as_ref().unwrap().analysis.clone();
+    let a = h.state().session.current().unwrap().analysis.clone();
     assert_eq!(a.risk.path, zip_path.join("layers/risk_areas.shp"));
     assert_eq!(a.risk_areas.len(), 3_568);
-    assert!(h.state().error.is_none(), "{:?}", h.state().error);
+    assert!(
+        h.state().session.error.is_none(),
+        "{:?}",
+        h.state().session.error
+    );
 }
 
 #[test]
@@ -651,10 +721,13 @@ fn choosing_the_text_encoding_in_the_mapping_dialog_reads_the_layer_again() {
         .with_size(Vec2::new(1400.0, 900.0))
         .allow_missing_glyphs()
         .build_eframe(move |cc| SoilriskApp::new(cc, risk, parcels));
-    wait_until(&mut h, "the mapping dialog", |a| a.mapping.is_some());
+    wait_until(&mut h, "the mapping dialog", |a| {
+        a.session.mapping.is_some()
+    });
     h.run_steps(2);
     assert!(
         h.state()
+            .session
             .mapping
             .as_ref()
             .unwrap()
@@ -667,13 +740,16 @@ fn choosing_the_text_encoding_in_the_mapping_dialog_reads_the_layer_again() {
     h.get_by_label("GBK").click();
     h.run_steps(2);
     wait_until(&mut h, "the analysis", |a| {
-        a.task.is_none() && a.session.is_some()
+        a.session.loading.is_none() && a.session.current().is_some()
     });
     h.run_steps(2);
     let st = h.state();
-    assert!(st.mapping.is_none());
-    assert_eq!(st.request.parcel_read.encoding.as_deref(), Some("GBK"));
-    let a = &st.session.as_ref().unwrap().analysis;
+    assert!(st.session.mapping.is_none());
+    assert_eq!(
+        st.session.request.parcel_read.encoding.as_deref(),
+        Some("GBK")
+    );
+    let a = &st.session.current().unwrap().analysis;
     assert_eq!(
         a.parcels.encoding.as_deref(),
         Some("GBK (chosen by the user)")
@@ -692,16 +768,20 @@ fn the_map_exports_as_a_png_of_the_map_area() {
     export_through_menu(&mut h, "Map image (PNG)…", png_path.clone());
     // The picture is taken by the renderer first, then written.
     wait_until(&mut h, "the PNG", |a| {
-        a.notice.is_some() || a.error.is_some()
+        a.session.notice.is_some() || a.session.error.is_some()
     });
-    assert!(h.state().error.is_none(), "{:?}", h.state().error);
+    assert!(
+        h.state().session.error.is_none(),
+        "{:?}",
+        h.state().session.error
+    );
     let decoder = png::Decoder::new(std::io::BufReader::new(
         std::fs::File::open(&png_path).unwrap(),
     ));
     let mut reader = decoder.read_info().unwrap();
     let mut buf = vec![0; reader.output_buffer_size().unwrap()];
     let info = reader.next_frame(&mut buf).unwrap();
-    let rect = h.state().map_rect;
+    let rect = h.state().view.map_rect;
     // The map panel only, not the whole window.
     let (w, h_px) = (rect.width(), rect.height());
     assert!(
@@ -735,30 +815,34 @@ fn refused_real_files_say_why_in_the_window_and_the_layers_stay() {
         ("mbostock-shapefile/test/polylines.json", "LineString"),
     ] {
         let path = real.join(file);
-        h.state_mut().dialogs = Arc::new(Answer(path.clone()));
+        h.state_mut().session.dialogs = Arc::new(Answer(path.clone()));
         h.get_by_label("File").click();
         h.run_steps(2);
         h.get_by_label("Open parcel layer…").click();
         h.run_steps(3);
         wait_until(&mut h, "an error message", |a| {
-            a.task.is_none() && a.error.is_some()
+            a.session.loading.is_none() && a.session.error.is_some()
         });
         h.run_steps(2);
-        let err = h.state().error.clone().unwrap();
+        let err = h.state().session.error.clone().unwrap();
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         assert!(err.contains(reason), "{file}: {err}");
         assert!(
             err.contains(name.trim_end_matches(".dbf")),
             "{file}: names the file: {err}"
         );
-        let s = h.state().session.as_ref().unwrap();
+        let s = h.state().session.current().unwrap();
         assert_eq!(
             s.analysis.parcel_info.len(),
             30_000,
             "{file}: the sample stays"
         );
         // What the next File > Open pairs with is the layer on screen.
-        assert_eq!(h.state().parcels_path, sample("parcels.shp"), "{file}");
+        assert_eq!(
+            h.state().session.request.parcels,
+            sample("parcels.shp"),
+            "{file}"
+        );
         h.get_by_label("Dismiss").click();
         h.run_steps(2);
     }
@@ -773,13 +857,13 @@ fn the_first_open_draws_the_layers_while_they_are_analysed() {
     // Frames while loading: the preview (risk areas, parcels read so far) is what the map shows.
     let mut previews = 0;
     let start = Instant::now();
-    while h.state().session.is_none() {
+    while h.state().session.current().is_none() {
         assert!(
             start.elapsed() < Duration::from_secs(120),
             "waited too long"
         );
         h.step();
-        if let Some(p) = &h.state().preview {
+        if let Some(p) = &h.state().session.preview {
             previews += 1;
             assert!(p.analysis.is_none());
         }
@@ -787,12 +871,12 @@ fn the_first_open_draws_the_layers_while_they_are_analysed() {
     }
     assert!(previews > 0, "no preview while loading");
     assert!(
-        h.state().preview.is_none(),
+        h.state().session.preview.is_none(),
         "the preview goes once analysed"
     );
     wait_for_picture(&mut h);
     let s = h.state();
-    let scene = &s.session.as_ref().unwrap().scene;
+    let scene = &s.session.current().unwrap().scene;
     assert_eq!(s.renderer.shown().map(|p| p.2), Some(scene.id()));
 }
 
@@ -807,7 +891,7 @@ fn after_a_failed_open() -> Harness<'static, SoilriskApp> {
                 PathBuf::from("/nonexistent/parcels.shp"),
             )
         });
-    wait_until(&mut h, "the failed load", |a| a.task.is_none());
+    wait_until(&mut h, "the failed load", |a| a.session.loading.is_none());
     h
 }
 
@@ -815,7 +899,7 @@ fn after_a_failed_open() -> Harness<'static, SoilriskApp> {
 fn a_preview_is_drawn_but_not_picked_from() {
     // No layers loaded (the files do not exist), then a preview of the sample's risk areas.
     let mut h = after_a_failed_open();
-    assert!(h.state().error.is_some());
+    assert!(h.state().session.error.is_some());
     let sample_layers = soilrisk::pipeline::run(
         &soilrisk::pipeline::Request::new(sample("risk_areas.shp"), sample("parcels.shp")),
         soilrisk::pipeline::Control::default(),
@@ -832,25 +916,25 @@ fn a_preview_is_drawn_but_not_picked_from() {
         })
         .collect();
     let preview = Arc::new(super::render::MapScene::preview(Arc::new(risk), Vec::new()));
-    h.state_mut().error = None;
-    h.state_mut().preview = Some(preview.clone());
+    h.state_mut().session.error = None;
+    h.state_mut().session.preview = Some(preview.clone());
     wait_for_picture(&mut h);
     assert_eq!(h.state().renderer.shown().map(|p| p.2), Some(preview.id()));
     // Fitted to the risk areas; a click in the middle selects nothing and panics nowhere.
-    let centre = h.state().map_rect.center();
+    let centre = h.state().view.map_rect.center();
     click_at(&mut h, centre);
-    assert_eq!(h.state().selection, None);
-    assert!(h.state().error.is_none());
+    assert_eq!(h.state().view.selection, None);
+    assert!(h.state().session.error.is_none());
 }
 
 #[test]
 fn after_a_failed_first_open_the_next_layers_are_fitted_while_they_load() {
     let mut h = after_a_failed_open();
-    h.state_mut().error = None;
+    h.state_mut().session.error = None;
     // As after a preview of a load that then failed (a field to map, say): the camera was
     // fitted to it, then moved somewhere else entirely.
-    h.state_mut().fit_pending = false;
-    h.state_mut().camera.center = [0.0, 0.0];
+    h.state_mut().view.fit_pending = false;
+    h.state_mut().view.camera.center = [0.0, 0.0];
     let ctx = h.ctx.clone();
     h.state_mut()
         .open(&ctx, sample("risk_areas.shp"), sample("parcels.shp"));
@@ -863,21 +947,24 @@ fn after_a_failed_first_open_the_next_layers_are_fitted_while_they_load() {
         );
         h.step();
         let a = h.state();
-        if let Some(p) = a.preview.as_ref().filter(|_| !a.fit_pending) {
+        if let Some(p) = a.session.preview.as_ref().filter(|_| !a.view.fit_pending) {
             let e = p.extent.unwrap();
-            let view = a.camera.view(a.map_rect);
+            let view = a.view.camera.view(a.view.map_rect);
             assert!(view.min().x <= e.center().x && e.center().x <= view.max().x);
             assert!(view.max().y >= e.center().y && e.center().y >= view.min().y);
             break;
         }
-        assert!(a.session.is_none(), "loaded before any preview was seen");
+        assert!(
+            a.session.current().is_none(),
+            "loaded before any preview was seen"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
 }
 
 /// Whether the last frame painted the map's background over the whole map area.
 fn map_background_painted(h: &Harness<'_, SoilriskApp>) -> bool {
-    let map = h.state().map_rect;
+    let map = h.state().view.map_rect;
     h.output().shapes.iter().any(|c| {
         matches!(&c.shape, egui::Shape::Rect(r)
             if r.fill == super::style::MAP_BACKGROUND && r.rect == map)
@@ -898,8 +985,8 @@ fn the_map_paints_its_background_only_where_its_picture_leaves_it_uncovered() {
     );
     // Panned by a quarter of the map: until the new picture comes, the old one is drawn
     // where it now lies, and the background fills the rest.
-    let width = f64::from(h.state().map_rect.width());
-    let cam = &mut h.state_mut().camera;
+    let width = f64::from(h.state().view.map_rect.width());
+    let cam = &mut h.state_mut().view.camera;
     cam.center[0] += width / 4.0 * cam.scale;
     h.step();
     assert!(

@@ -430,7 +430,6 @@ impl Crs {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,6 @@
 use geo::{Coord, MultiPolygon, Polygon};
 use geographiclib_rs::{Geodesic, PolygonArea, Winding};
 
-
 /// Twice the signed area (positive when counter-clockwise) of a closed ring.
 pub fn twice_signed_area(ring: &[Coord<f64>]) -> f64 {
     if ring.len() < 3 {

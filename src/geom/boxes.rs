@@ -45,6 +45,14 @@ pub fn bounds(mp: &MultiPolygon<f64>) -> Option<Rect<f64>> {
         .reduce(union_rect)
 }
 
+/// The box round two optional boxes: either one when the other is missing.
+pub fn union_of(a: Option<Rect<f64>>, b: Option<Rect<f64>>) -> Option<Rect<f64>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(union_rect(a, b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// Whether two closed boxes share at least one point (touching counts).
 pub fn rects_meet(a: &Rect<f64>, b: &Rect<f64>) -> bool {
     a.min().x <= b.max().x
@@ -88,7 +96,10 @@ mod tests {
         ]);
         assert_eq!(bounds(&mp), Some(r(-2., 0., 4., 9.)));
         assert_eq!(bounds(&MultiPolygon::new(vec![])), None);
-        assert_eq!(union_rect(r(0., 0., 1., 1.), r(5., -1., 6., 0.)), r(0., -1., 6., 1.));
+        assert_eq!(
+            union_rect(r(0., 0., 1., 1.), r(5., -1., 6., 0.)),
+            r(0., -1., 6., 1.)
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! repair), the overlay, the overlap check and the window's picking.
 
 use geo::kernels::{Kernel, Orientation, RobustKernel};
-use geo::{Coord, Polygon};
+use geo::{Coord, MultiPolygon, Polygon};
 
 /// Even-odd point-in-ring test. Points exactly on an edge may go either way; callers pick a
 /// test point that does not matter (see `interior_probe`).
@@ -40,6 +40,11 @@ fn boxes_meet(a: Coord<f64>, b: Coord<f64>, c: Coord<f64>, d: Coord<f64>) -> boo
         && c.x.min(d.x) <= a.x.max(b.x)
         && a.y.min(b.y) <= c.y.max(d.y)
         && c.y.min(d.y) <= a.y.max(b.y)
+}
+
+/// Whether `p` lies inside one of the parts of a multipolygon.
+pub fn point_in_multi_polygon(p: Coord<f64>, mp: &MultiPolygon<f64>) -> bool {
+    mp.0.iter().any(|poly| point_in_polygon(p, poly))
 }
 
 /// Whether segments ab and cd share at least one point (exact predicates).

@@ -136,7 +136,10 @@ pub fn open_zip(
     };
 
     let Some(format) = formats::opening(&chosen) else {
-        return Err(LayerError::format(&path.join(&chosen), "not a layer soilrisk reads"));
+        return Err(LayerError::format(
+            &path.join(&chosen),
+            "not a layer soilrisk reads",
+        ));
     };
     let main = Part::Bytes {
         name: path.join(&chosen),

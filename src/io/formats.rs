@@ -135,7 +135,11 @@ pub fn companion_of(name: &str) -> Option<(&'static dyn LayerFormat, &'static st
 
 /// Every extension that opens a layer, in registry order: for file dialogs and drag and drop.
 pub fn extensions() -> Vec<&'static str> {
-    FORMATS.iter().flat_map(|f| f.extensions()).copied().collect()
+    FORMATS
+        .iter()
+        .flat_map(|f| f.extensions())
+        .copied()
+        .collect()
 }
 
 /// The extensions as a user reads them: `.shp, .geojson, .json or .zip`.
@@ -188,9 +192,9 @@ pub fn files_of(path: &Path) -> Vec<PathBuf> {
     }
     let mut out = vec![path.to_path_buf()];
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-    let format = name.as_deref().and_then(|n| {
-        opening(n).or_else(|| companion_of(n).map(|(f, _)| f))
-    });
+    let format = name
+        .as_deref()
+        .and_then(|n| opening(n).or_else(|| companion_of(n).map(|(f, _)| f)));
     if let Some(f) = format {
         for ext in f.extensions().iter().chain(f.companions()) {
             out.extend(super::shp::sibling(path, ext));

@@ -111,7 +111,10 @@ impl LayerReader {
                 None => {
                     return Err(LayerError::format(
                         path,
-                        format!("a {} file without its .{main_ext}; open the .{main_ext}", f.name()),
+                        format!(
+                            "a {} file without its .{main_ext}; open the .{main_ext}",
+                            f.name()
+                        ),
                     ));
                 }
             },
@@ -126,7 +129,12 @@ impl LayerReader {
             }
         };
         let mut beside = |ext: &str| Ok(shp::sibling(&main, ext).map(shp::Part::File));
-        format.open(shp::Part::File(main.clone()), &mut beside, layer.as_deref(), opts)
+        format.open(
+            shp::Part::File(main.clone()),
+            &mut beside,
+            layer.as_deref(),
+            opts,
+        )
     }
 
     /// A layer already read, as one batch.

@@ -503,5 +503,4 @@ mod tests {
         assert_eq!(loops.len(), 1);
         assert_eq!(twice_signed_area(&loops[0]), 2.0);
     }
-
 }

@@ -662,4 +662,3 @@ impl super::Batches for ShapefileReader {
         ShapefileReader::finish(*self)
     }
 }
-

@@ -256,7 +256,10 @@ fn not_empty(layer: &Layer, what: &'static str) -> Result<(), AnalysisError> {
     Ok(())
 }
 
-pub(super) fn risk_attributes(layer: &Layer, req: &Request) -> Result<Vec<RiskArea>, AnalysisError> {
+pub(super) fn risk_attributes(
+    layer: &Layer,
+    req: &Request,
+) -> Result<Vec<RiskArea>, AnalysisError> {
     not_empty(layer, "risk-area")?;
     let id_f = field(layer, req, Role::RiskId)?;
     let class_f = field(layer, req, Role::RiskClass)?;

@@ -12,7 +12,10 @@ use super::result::{ParcelInfo, ParcelResult};
 /// two), and the first of the repeated ids in sorted order; `None` when all differ. The ids
 /// are hashed and the hashes sorted, and only ids with equal hashes are compared: sorting a
 /// million strings compared byte by byte took three times as long.
-pub(super) fn repeated_ids<'a>(n: usize, id: impl Fn(usize) -> &'a str + Sync) -> Option<(usize, &'a str)> {
+pub(super) fn repeated_ids<'a>(
+    n: usize,
+    id: impl Fn(usize) -> &'a str + Sync,
+) -> Option<(usize, &'a str)> {
     use std::hash::BuildHasher;
     let state = foldhash::fast::FixedState::with_seed(0);
     let mut keyed: Vec<(u64, u32)> = (0..n)

@@ -130,14 +130,15 @@ pub(super) fn analyse(
     clock.read += t.elapsed();
 
     let t = Instant::now();
-    let parcel_index =
-        req.index_parcels.then(|| {
-            BoxIndex::bulk(
-                parcels.features.iter().enumerate().filter_map(|(i, f)| {
-                    bounds(&f.geometry).map(|b| (i as u32, b))
-                }),
-            )
-        });
+    let parcel_index = req.index_parcels.then(|| {
+        BoxIndex::bulk(
+            parcels
+                .features
+                .iter()
+                .enumerate()
+                .filter_map(|(i, f)| bounds(&f.geometry).map(|b| (i as u32, b))),
+        )
+    });
     clock.index += t.elapsed();
 
     let t = Instant::now();

@@ -1,10 +1,12 @@
 //! The field-mapping dialog: when the default fields are missing or values fall outside the
 //! vocabularies, the user picks a field for each role (with a preview of its values) and maps
-//! each unknown value; the analysis then runs on the layers already read.
+//! each unknown value; the analysis then runs on the layers already read. Also the text-encoding
+//! dropdown it shares with the layers panel (`encoding_menu`).
 
 use std::collections::BTreeMap;
 
 use eframe::egui;
+use soilrisk::io::encoding::ENCODING_CHOICES;
 use soilrisk::layer::Layer;
 use soilrisk::pipeline::{FieldMapping, ROLES, Request, Role, RoleDef, Side, Vocabulary};
 use soilrisk::vocab::{Measure, RiskClass, normalise};
@@ -65,7 +67,11 @@ fn field_combo(ui: &mut egui::Ui, role: &RoleDef, layer: &Layer, fields: &mut Fi
         })
         .response
         .labelled_by(label.id);
-    ui.small(value.as_deref().map_or_else(String::new, |v| preview(layer, v)));
+    ui.small(
+        value
+            .as_deref()
+            .map_or_else(String::new, |v| preview(layer, v)),
+    );
     ui.end_row();
     if value.as_deref() != fields.get(role.role) {
         fields.set(role.role, value);
@@ -152,13 +158,9 @@ impl MappingDialog {
                     } else {
                         &mut self.req.parcel_read.encoding
                     };
-                    if let Some(e) = super::encoding_menu(
-                        ui,
-                        id,
-                        label,
-                        layer.encoding.as_deref(),
-                        chosen.as_deref(),
-                    ) {
+                    if let Some(e) =
+                        encoding_menu(ui, id, label, layer.encoding.as_deref(), chosen.as_deref())
+                    {
                         *chosen = e;
                         action = MappingAction::Reread;
                     }
@@ -223,7 +225,9 @@ impl MappingDialog {
                         for (v, n) in &values {
                             ui.horizontal(|ui| {
                                 ui.label(format!("{v:?} ({n})"));
-                                for (label, complied) in [("complied", true), ("not complied", false)] {
+                                for (label, complied) in
+                                    [("complied", true), ("not complied", false)]
+                                {
                                     if ui.button(label).clicked() {
                                         req.maps.compliance.insert(normalise(v), complied);
                                     }
@@ -248,4 +252,47 @@ impl MappingDialog {
             });
         action
     }
+}
+
+/// A text-encoding dropdown for a layer: "Automatic" (the `.cpg`, else detection) or one of
+/// `ENCODING_CHOICES`. `read_as` is what the reader used. Returns the new choice when the user
+/// changes it.
+pub fn encoding_menu(
+    ui: &mut egui::Ui,
+    id: &str,
+    label: &str,
+    read_as: Option<&str>,
+    chosen: Option<&str>,
+) -> Option<Option<String>> {
+    let mut changed = None;
+    ui.horizontal(|ui| {
+        let l = ui.small(label);
+        egui::ComboBox::from_id_salt(id)
+            .selected_text(chosen.map_or_else(
+                || {
+                    // "GBK (from .cpg)" -> "auto: GBK"; the source is in the tooltip.
+                    let name = read_as.and_then(|r| r.split(" (").next()).unwrap_or("-");
+                    format!("auto: {name}")
+                },
+                str::to_string,
+            ))
+            .show_ui(ui, |ui| {
+                if ui.selectable_label(chosen.is_none(), "Automatic").clicked() && chosen.is_some()
+                {
+                    changed = Some(None);
+                }
+                for e in ENCODING_CHOICES {
+                    if ui.selectable_label(chosen == Some(*e), *e).clicked() && chosen != Some(*e) {
+                        changed = Some(Some((*e).to_string()));
+                    }
+                }
+            })
+            .response
+            .labelled_by(l.id)
+            .on_hover_text(format!(
+                "read as {}; choose another to read the layer again",
+                read_as.unwrap_or("- (no attributes)")
+            ));
+    });
+    changed
 }

@@ -1,0 +1,37 @@
+//! Commands: what the panels, dialogs and the map ask for while they draw. They do not change
+//! the window's state in the middle of a frame; they push a `Command`, and `update::apply`
+//! carries out the frame's commands, in order, once everything is drawn.
+
+use std::path::PathBuf;
+
+use super::files::Purpose;
+use super::map::Pick;
+
+/// A change asked for by a panel, applied after drawing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Select(Option<Pick>),
+    ZoomTo(Pick),
+    ZoomFull,
+    SetTarget(f64),
+    /// Stop the load or analysis under way.
+    CancelLoad,
+    /// Stop the export under way.
+    CancelExport,
+    /// Show a file dialog.
+    Ask(Purpose),
+    /// Use a dropped file as the risk layer (true) or the parcel layer (false).
+    UseDropped(bool),
+    /// Open a risk layer and a parcel layer.
+    Open(PathBuf, PathBuf),
+    /// Re-read the risk layer (true) or the parcel layer (false) in this text encoding
+    /// (`None`: from the `.cpg`, else detected).
+    SetEncoding(bool, Option<String>),
+    /// Open this layer of the zip archive the user was asked about.
+    OpenMember(String),
+    /// Analyse the layers of the field-mapping dialog as mapped there.
+    AnalyseMapped,
+    /// Read the layers of the field-mapping dialog again (a text encoding was changed there),
+    /// keeping the mapping.
+    RereadMapped,
+}

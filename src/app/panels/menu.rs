@@ -1,0 +1,95 @@
+//! The menu bar: File (open, recent, quit), Export, View, and the progress of a load with
+//! its Cancel button.
+
+use std::path::Path;
+
+use eframe::egui;
+
+use crate::app::command::Command;
+use crate::app::files::{ExportKind, Purpose};
+use crate::app::map::Pick;
+use crate::app::state::{Session, Settings};
+
+pub fn show(
+    ui: &mut egui::Ui,
+    settings: &mut Settings,
+    session: &Session,
+    selection: Option<Pick>,
+    commands: &mut Vec<Command>,
+) {
+    egui::MenuBar::new().ui(ui, |ui| {
+        ui.menu_button("File", |ui| {
+            if ui.button("Open risk layer…").clicked() {
+                commands.push(Command::Ask(Purpose::OpenRisk));
+            }
+            if ui.button("Open parcel layer…").clicked() {
+                commands.push(Command::Ask(Purpose::OpenParcels));
+            }
+            ui.menu_button("Recent", |ui| {
+                if settings.recent.is_empty() {
+                    ui.label("(none yet)");
+                }
+                for (r, p) in &settings.recent {
+                    let name = |x: &Path| {
+                        x.file_name()
+                            .map_or_else(String::new, |n| n.to_string_lossy().to_string())
+                    };
+                    if ui
+                        .button(format!("{} + {}", name(r), name(p)))
+                        .on_hover_text(format!("{}\n{}", r.display(), p.display()))
+                        .clicked()
+                    {
+                        commands.push(Command::Open(r.clone(), p.clone()));
+                    }
+                }
+            });
+            ui.separator();
+            if ui.button("Quit").clicked() {
+                ui.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+        });
+        ui.menu_button("Export", |ui| {
+            let checking = !session.checked();
+            let ready = session.current().is_some() && session.export.is_none() && !checking;
+            for k in ExportKind::all() {
+                if ui
+                    .add_enabled(ready, egui::Button::new(k.menu_label()))
+                    .on_disabled_hover_text(if checking {
+                        "checking the parcels for overlaps; the summary waits for it"
+                    } else {
+                        "open layers first, or wait for the export under way"
+                    })
+                    .clicked()
+                {
+                    commands.push(Command::Ask(Purpose::Export(k)));
+                }
+            }
+        });
+        ui.menu_button("View", |ui| {
+            if ui.button("Zoom to full extent").clicked() {
+                commands.push(Command::ZoomFull);
+            }
+            ui.checkbox(&mut settings.show_table, "Attribute table");
+            if ui
+                .add_enabled(selection.is_some(), egui::Button::new("Zoom to selection"))
+                .clicked()
+                && let Some(p) = selection
+            {
+                commands.push(Command::ZoomTo(p));
+            }
+        });
+        if let Some(t) = &session.loading {
+            let p = t.progress();
+            ui.separator();
+            ui.label(t.title());
+            ui.add(
+                egui::ProgressBar::new(p.fraction)
+                    .desired_width(200.0)
+                    .text(format!("{} {:.0}%", p.phase, p.fraction * 100.0)),
+            );
+            if ui.button("Cancel").clicked() {
+                commands.push(Command::CancelLoad);
+            }
+        }
+    });
+}
