@@ -12,11 +12,11 @@ use clap::{Args, Parser, Subcommand};
 #[cfg(feature = "gui")]
 mod app;
 
-use soilrisk::error::{AnalysisError, UnknownValues};
 use soilrisk::io::{ReadOptions, formats, read_layer};
 use soilrisk::outputs::write_set;
 use soilrisk::pipeline::{
-    Analysis, Control, FieldMapping, KeepParcels, Phase, Request, Role, Side, Vocabulary, run,
+    Analysis, AnalysisError, Control, FieldMapping, KeepParcels, Phase, Request, Role, Side,
+    UnknownValues, Vocabulary, run,
 };
 use soilrisk::sample::{SampleOptions, write_sample};
 use soilrisk::stats::{DEFAULT_TARGET, M2_PER_HA, M2_PER_MU, Summary};

@@ -507,7 +507,7 @@ fn geojson_members_in_any_order_and_columns_that_appear_late() {
 
 #[test]
 fn a_parcel_layer_cut_short_late_in_the_file_stops_the_analysis_naming_file_and_record() {
-    use soilrisk::error::AnalysisError;
+    use soilrisk::pipeline::AnalysisError;
     use soilrisk::pipeline::{Control, KeepParcels, Request, run};
 
     // The sample parcels, cut in the middle of a record near the end: the analysis reads them
@@ -546,7 +546,7 @@ fn a_parcel_layer_cut_short_late_in_the_file_stops_the_analysis_naming_file_and_
 
 #[test]
 fn the_risk_layers_error_comes_first_and_stops_the_parcels_being_read() {
-    use soilrisk::error::AnalysisError;
+    use soilrisk::pipeline::AnalysisError;
     use soilrisk::pipeline::{Control, Request, run};
     use std::sync::atomic::AtomicBool;
     // The parcel layer is opened and read on its own thread from the start, while the risk

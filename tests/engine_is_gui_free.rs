@@ -71,3 +71,67 @@ fn library_manifest_keeps_gui_crates_optional() {
         }
     }
 }
+
+/// The engine's top-level module a library file belongs to (`geom` for src/geom/boxes.rs).
+fn top_module(src: &Path, file: &Path) -> String {
+    let rel = file.strip_prefix(src).unwrap();
+    let first = rel
+        .components()
+        .next()
+        .unwrap()
+        .as_os_str()
+        .to_string_lossy();
+    first.trim_end_matches(".rs").to_string()
+}
+
+/// Which top-level engine modules each one imports (`crate::x` outside its tests).
+fn engine_imports() -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut graph: std::collections::BTreeMap<_, std::collections::BTreeSet<String>> =
+        Default::default();
+    for f in library_files() {
+        let me = top_module(&src, &f);
+        if me == "lib" || f.ends_with("tests.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap_or("");
+        let deps = graph.entry(me.clone()).or_default();
+        for (at, _) in code.match_indices("crate::") {
+            let name: String = code[at + "crate::".len()..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() && name != me {
+                deps.insert(name);
+            }
+        }
+    }
+    graph
+}
+
+#[test]
+fn engine_modules_import_one_another_one_way() {
+    let graph = engine_imports();
+    assert!(graph["pipeline"].contains("geom"), "{graph:?}");
+    // The geometry toolkit is the bottom layer: it imports no other part of the engine.
+    assert!(graph["geom"].is_empty(), "geom imports {:?}", graph["geom"]);
+    fn visit(
+        m: &str,
+        graph: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+        path: &mut Vec<String>,
+    ) {
+        assert!(
+            !path.iter().any(|p| p == m),
+            "import cycle: {path:?} -> {m}"
+        );
+        path.push(m.to_string());
+        for d in graph.get(m).into_iter().flatten() {
+            visit(d, graph, path);
+        }
+        path.pop();
+    }
+    for m in graph.keys() {
+        visit(m, &graph, &mut Vec::new());
+    }
+}

@@ -184,6 +184,13 @@ fn streaming_the_parcels_in_small_batches_gives_the_same_results_and_exports() {
             assert_eq!(&streamed.parcel_results[k], wr);
         }
     }
+    // Every parcel's id and region, kept or not, as the layer gives them: what a comparison
+    // of two years matches parcels by.
+    assert_eq!(streamed.parcel_ids, whole.parcel_ids);
+    assert_eq!(streamed.parcel_ids.len(), 30_000);
+    for (i, info) in whole.parcel_info.iter().enumerate() {
+        assert_eq!(streamed.parcel_key(i), (&*info.id, &*info.region));
+    }
     // The parcels kept: those at risk, in layer order, with their geometry and records.
     let at_risk: Vec<usize> = (0..whole.parcel_info.len())
         .filter(|&i| whole.parcel_results[i].contaminated_m2() > 0.0)
@@ -300,7 +307,7 @@ fn the_layers_are_handed_over_as_they_are_read() {
 
 #[test]
 fn cancelling_while_the_parcels_stream_in_stops_the_analysis() {
-    use soilrisk::error::AnalysisError;
+    use soilrisk::pipeline::AnalysisError;
     use soilrisk::pipeline::Arrival;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 

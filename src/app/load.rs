@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 use eframe::egui;
 use geo::MultiPolygon;
 use rayon::prelude::*;
-use soilrisk::error::{AnalysisError, LayerError};
+use soilrisk::error::LayerError;
 use soilrisk::io::read_layer;
 use soilrisk::layer::Layer;
+use soilrisk::pipeline::AnalysisError;
 use soilrisk::pipeline::{
     Analysis, Arrival, Control, Phase, Request, analyse_layers, check_mapping, run,
 };

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::error::{AnalysisError, UnknownValues};
+use super::error::{AnalysisError, UnknownValues};
 use crate::layer::{Feature, Layer};
 
 use super::request::Request;

@@ -12,10 +12,11 @@
 //! - [`stream`]: the reader thread, the batch loop and the statistics;
 //! - [`attributes`]: the attributes read through the vocabularies;
 //! - [`reproject`]: the analysis CRS; [`checks`]: warnings about the data;
-//! - [`result`]: what comes out.
+//! - [`result`]: what comes out; [`error`]: why a run could not end in one.
 
 pub mod attributes;
 pub mod checks;
+pub mod error;
 pub mod progress;
 pub mod reproject;
 pub mod request;
@@ -25,11 +26,11 @@ pub mod stream;
 
 use std::time::Instant;
 
-use crate::error::AnalysisError;
 use crate::io::{LayerReader, read_layer};
 use crate::layer::Layer;
 
 pub use attributes::check_mapping;
+pub use error::{AnalysisError, UnknownValues};
 pub use progress::{Arrival, Control, Phase, Timings};
 pub use request::{KeepParcels, Request};
 pub use result::{Analysis, ParcelInfo, ParcelResult, ParcelTally, RiskArea, RiskResult};

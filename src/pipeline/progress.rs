@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::error::AnalysisError;
+use super::error::AnalysisError;
 use crate::layer::{Feature, Layer};
 
 use super::result::RiskArea;

@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use geo::MapCoordsInPlace;
 use rayon::prelude::*;
 
+use super::error::AnalysisError;
 use crate::crs::{Crs, Transformer};
-use crate::error::AnalysisError;
 use crate::layer::{Feature, Layer};
 
 /// A layer's way into the analysis CRS, and the CRS it comes from.

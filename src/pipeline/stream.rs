@@ -14,7 +14,9 @@ use geo::{MultiPolygon, Rect};
 use rayon::prelude::*;
 
 use crate::crs::Crs;
-use crate::error::{AnalysisError, LayerError};
+use crate::error::LayerError;
+
+use super::error::AnalysisError;
 use crate::geom::area::AreaMethod;
 use crate::geom::boxes::{bounds, union_rect};
 use crate::geom::index::BoxIndex;

@@ -1,0 +1,71 @@
+//! Why an analysis could not run: a layer that could not be read, a field that is not there,
+//! values outside the vocabularies, a CRS that cannot be converted, an empty layer, or a
+//! cancel. Each message names the file.
+
+use std::path::PathBuf;
+
+use crate::error::LayerError;
+
+use super::roles::Role;
+
+/// The analysis could not run on the layers given.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalysisError {
+    #[error(transparent)]
+    Layer(#[from] LayerError),
+    #[error(
+        "field {field:?} not found in {} (wanted as the {role}); fields are: {available}",
+        path.display()
+    )]
+    MissingField {
+        field: String,
+        /// The role it was to play, as `ROLES` labels it.
+        role: &'static str,
+        path: PathBuf,
+        available: String,
+    },
+    #[error(transparent)]
+    UnknownValues(Box<UnknownValues>),
+    #[error("{reason}: {}", path.display())]
+    Crs { path: PathBuf, reason: String },
+    #[error("the {what} layer holds no features; there is nothing to analyse: {}", path.display())]
+    Empty { what: &'static str, path: PathBuf },
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// Values of a field outside its vocabulary and the user's value mappings. The engine says
+/// what they are; how to map them is each front end's to word (a flag, a dialog).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}: {}", self.describe(), path.display())]
+pub struct UnknownValues {
+    pub path: PathBuf,
+    pub role: Role,
+    pub field: String,
+    /// Each value with its count, most frequent first.
+    pub values: Vec<(String, usize)>,
+    /// Where values hold bytes the layer's text encoding could not decode: that encoding. The
+    /// encoding is then wrong, not the vocabulary.
+    pub garbled: Option<String>,
+}
+
+impl UnknownValues {
+    /// What is wrong, without the file: `unknown measure value(s) in field M: "x" (2 records)`.
+    pub fn describe(&self) -> String {
+        let shown: Vec<String> = self
+            .values
+            .iter()
+            .map(|(v, n)| format!("{v:?} ({n} record{})", if *n == 1 { "" } else { "s" }))
+            .collect();
+        let mut out = format!(
+            "unknown {} value(s) in field {}: {}",
+            self.role.def().label,
+            self.field,
+            shown.join(", ")
+        );
+        if let Some(enc) = &self.garbled {
+            out.push_str(&format!("; the text looks wrongly decoded (read as {enc})"));
+        }
+        out
+    }
+}
