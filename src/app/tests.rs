@@ -535,7 +535,7 @@ fn other_field_names_and_unknown_values_go_through_the_mapping_dialog() {
     std::fs::write(
         &parcels,
         format!(
-            r#"{{"type":"FeatureCollection",{crs},"features":[{{"type":"Feature","properties":{{"TBBH":"T1","XZQMC":"双流区","CQCS":"施肥"}},"geometry":{{"type":"Polygon","coordinates":{}}}}}]}}"#,
+            r#"{{"type":"FeatureCollection",{crs},"features":[{{"type":"Feature","properties":{{"TBBH":"T1","XZQMC":"双流区","CQCS":"施肥","DBQK":"待查"}},"geometry":{{"type":"Polygon","coordinates":{}}}}}]}}"#,
             square(500050.0, 3300000.0, 100.0)
         ),
     )
@@ -588,6 +588,20 @@ fn other_field_names_and_unknown_values_go_through_the_mapping_dialog() {
     h.get_by_label("strict_control").click();
     h.run_steps(2);
     assert!(h.state().session.mapping.as_ref().unwrap().ready());
+    // The optional crop-compliance role, from the same table: a field, then its values.
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "crop compliance")
+        .click();
+    h.run_steps(2);
+    h.get_by_label("DBQK").click();
+    h.run_steps(2);
+    assert!(!h.state().session.mapping.as_ref().unwrap().ready());
+    h.get_by_label("\"待查\" (1)");
+    h.get_by_label("not complied").click();
+    h.run_steps(2);
+    let m = h.state().session.mapping.as_ref().unwrap();
+    assert_eq!(m.req.fields.get(Role::Compliance), Some("DBQK"));
+    assert_eq!(m.req.maps.compliance("待查"), Some(false));
+    assert!(m.ready());
     h.get_by_label("Analyse").click();
     h.run_steps(2);
     wait_until(&mut h, "the analysis", |a| a.session.current().is_some());
