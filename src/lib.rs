@@ -7,16 +7,19 @@
 //! The engine knows nothing of windows: the command line (`src/main.rs`) and the desktop
 //! window call the same [`pipeline::run`]. A tour, in the order data flows:
 //!
-//! - [`io`]: reading shapefiles (`.shp/.shx/.dbf/.prj/.cpg`) and GeoJSON into a [`layer::Layer`];
-//!   text encodings in [`io::encoding`], ring assembly in [`io::rings`].
+//! - [`io`]: reading layers into a [`layer::Layer`], through the format registry
+//!   ([`io::formats`]: shapefiles, GeoJSON, zip archives); text encodings in
+//!   [`io::encoding`], ring assembly and repair in [`io::rings`].
 //! - [`crs`]: `.prj` WKT to a CRS, and reprojection, in pure Rust (proj4rs).
+//! - [`geom`]: the geometry toolkit (boxes, rings, areas in m², clipping, R-trees), which
+//!   imports nothing else of the engine.
 //! - [`vocab`]: risk classes, measures, compliance, and the treatment rule.
-//! - [`index`]: bulk-loaded R-trees of bounding boxes.
 //! - [`overlay`]: risk areas cut into faces (overlaps to the highest class); the area of each
-//!   parcel inside each face.
-//! - [`area`]: planar or geodesic area in m².
-//! - [`pipeline`]: request in, analysis out; [`stats`]: totals, regions, gap to target;
-//!   [`export`]: `summary.json` and RFC 7946 GeoJSON, written atomically.
+//!   parcel inside each face. [`parcel_overlaps`]: parcels at risk that overlap.
+//! - [`pipeline`]: request in, analysis out (the field roles in [`pipeline::roles`]);
+//!   [`stats`]: totals, regions, gap to target.
+//! - [`export`]: `summary.json`, the regions CSV and RFC 7946 GeoJSON, written atomically;
+//!   [`outputs`]: which files, and the rule that no output replaces an input.
 //! - [`sample`]: the synthetic Sichuan-like layers bundled in `sample_data/`.
 //!
 //! Units: areas are `f64` square metres (`*_m2`) everywhere; 亩 and hectares only for display

@@ -1,5 +1,5 @@
 //! The output files, declared once in [`OUTPUTS`]: what `analyze --out DIR` writes and what
-//! the window's Export menu offers. One function writes any of them ([`write`], atomically,
+//! the window's Export menu offers. One function writes any of them ([`write()`], atomically,
 //! through `export`), one writes `analyze`'s set ([`write_set`]), and one refuses a
 //! destination that would replace an input layer's file ([`refuse_overwriting_inputs`]),
 //! a zip member's archive and a shapefile's companions included. Both front ends call these.
