@@ -75,7 +75,7 @@ pub enum OutputError {
     #[error(transparent)]
     Write(#[from] ExportError),
     #[error(
-        "{} would overwrite an input layer ({}); choose another destination",
+        "{} would overwrite a file of an input layer ({})",
         output.display(),
         input.display()
     )]

@@ -114,18 +114,10 @@ impl Feature {
     }
 }
 
-/// Which reader produced a layer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LayerFormat {
-    Shapefile,
-    GeoJson,
-}
-
 /// A polygon layer as read from one file.
 #[derive(Debug, Clone)]
 pub struct Layer {
     pub path: PathBuf,
-    pub format: LayerFormat,
     /// Geometry type as the file declares it (`Polygon`, `PolygonZ`, `MultiPolygon`, ...).
     pub geometry_type: String,
     pub fields: Vec<FieldDef>,

@@ -50,7 +50,7 @@ enum Command {
         #[arg(help = layer_help("Cultivated-land parcel layer"))]
         parcels: PathBuf,
     },
-    /// Overlay parcels with risk areas and write summary.json, parcels.geojson, risk_areas.geojson
+    #[command(about = analyze_about())]
     Analyze(Box<AnalyzeArgs>),
     /// Describe a layer: geometry type, count, CRS, encoding, fields, extent, warnings
     Info {
@@ -120,6 +120,19 @@ struct AnalyzeArgs {
     timings: bool,
 }
 
+/// The `analyze` command's one-line help, naming the files of the output table.
+fn analyze_about() -> String {
+    let files: Vec<&str> = soilrisk::outputs::OUTPUTS
+        .iter()
+        .filter(|o| o.in_set)
+        .map(|o| o.file_name)
+        .collect();
+    format!(
+        "Overlay parcels with risk areas and write {}",
+        files.join(", ")
+    )
+}
+
 /// A layer argument's help, naming the formats of the registry.
 fn layer_help(what: &str) -> String {
     format!(
@@ -176,9 +189,9 @@ fn window(risk: PathBuf, parcels: PathBuf) -> Result<()> {
 /// Built without the window (`--no-default-features`): print the analysis instead.
 #[cfg(not(feature = "gui"))]
 fn window(risk: PathBuf, parcels: PathBuf) -> Result<()> {
-    let analysis = run(&Request::new(risk, parcels), Control::default())?;
+    let analysis = run(&Request::new(risk, parcels), Control::default()).map_err(cli_hint)?;
     let mut out = String::from("(built without the window; the summary instead)\n");
-    summary_text(&analysis.summary(DEFAULT_TARGET), &mut out);
+    summary_text(&analysis.checked_summary(DEFAULT_TARGET), &mut out);
     emit(&out);
     Ok(())
 }
@@ -225,6 +238,7 @@ fn analyze(args: AnalyzeArgs) -> Result<()> {
     let inputs = [args.risk.as_path(), args.parcels.as_path()];
     soilrisk::outputs::refuse_overwriting_inputs(&soilrisk::outputs::set_paths(&args.out), &inputs)
         .map_err(|e| anyhow::anyhow!("{e}; choose another --out"))?;
+    // (`write_set` checks again, for any other caller; this one fails before the analysis.)
 
     let started = Instant::now();
     let mut analysis = run(&req, Control::default()).map_err(cli_hint)?;
@@ -410,17 +424,14 @@ fn summary_text(s: &Summary, out: &mut String) {
 }
 
 fn info(file: &Path, encoding: Option<String>) -> Result<()> {
+    let resolved = formats::resolve(file)?;
     // A container of several layers: list them, as ogrinfo does.
-    let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
-    if let Some(f) = name(file).as_deref().and_then(formats::opening)
-        && f.is_container()
-        && file.exists()
-    {
-        let layers = f.layers(file)?;
+    if resolved.format.is_container() && resolved.layer.is_none() {
+        let layers = resolved.format.layers(file)?;
         if layers.len() > 1 {
             let mut out = String::new();
             let _ = writeln!(out, "file:       {}", file.display());
-            let _ = writeln!(out, "format:     {}", f.name());
+            let _ = writeln!(out, "format:     {}", resolved.describe());
             let _ = writeln!(out, "layers:     {}", layers.len());
             for l in &layers {
                 let _ = writeln!(out, "  {}", file.join(l).display());
@@ -429,21 +440,7 @@ fn info(file: &Path, encoding: Option<String>) -> Result<()> {
             return Ok(());
         }
     }
-    let format = match formats::split_container(file) {
-        Some((container, inner)) => format!(
-            "{} in a {}",
-            formats::opening(&inner).map_or("unknown", |f| f.name()),
-            name(&container)
-                .as_deref()
-                .and_then(formats::opening)
-                .map_or("container", |f| f.name())
-        ),
-        None => name(file)
-            .as_deref()
-            .and_then(|n| formats::opening(n).or(formats::companion_of(n).map(|(f, _)| f)))
-            .map_or("unknown", |f| f.name())
-            .to_string(),
-    };
+    let format = resolved.describe();
     let layer = read_layer(
         file,
         &ReadOptions {

@@ -131,9 +131,8 @@ pub fn set_paths(dir: &Path) -> Vec<PathBuf> {
 
 /// Writes `analyze`'s outputs into `dir` (created if missing) for the target rate `target`,
 /// refusing to replace a file of `inputs`. The parcels (most of the work) are written on a
-/// thread of their own while the risk areas are written and the parcels at risk are checked
-/// for overlapping one another (`Analysis::parcel_overlap_warning`, whose warning goes last
-/// into the summary); the summary is written last. Gives the summary and the files written.
+/// thread of their own while the risk areas are written and the summary is made with its
+/// checks (`Analysis::checked_summary`) and written. Gives the summary and the files written.
 pub fn write_set(
     dir: &Path,
     analysis: &Analysis,
@@ -164,8 +163,7 @@ pub fn write_set(
             &to,
             Control::default(),
         )?;
-        let mut summary = analysis.summary(target);
-        summary.warnings.extend(analysis.parcel_overlap_warning());
+        let summary = analysis.checked_summary(target);
         write_summary(&path_of(Output::Summary), &summary)?;
         parcels.join().map_err(|_| OutputError::Panicked {
             path: path_of(Output::Parcels),
@@ -211,9 +209,20 @@ mod tests {
         let inputs: [&Path; 2] = [&shp, &member];
         for taken in [shp.clone(), shp.with_extension("dbf"), zip.clone()] {
             let e = refuse_overwriting_inputs(std::slice::from_ref(&taken), &inputs).unwrap_err();
-            assert!(e.to_string().contains("would overwrite an input"), "{e}");
+            assert!(
+                e.to_string()
+                    .contains("would overwrite a file of an input layer"),
+                "{e}"
+            );
         }
         let free = [dir.path().join("summary.json"), shp.with_extension("prj")];
         assert!(refuse_overwriting_inputs(&free, &inputs).is_ok());
+        // A GeoJSON layer claims its own file only, not another file of the same stem.
+        let json = dir.path().join("parcels.json");
+        std::fs::write(&json, b"{}").unwrap();
+        std::fs::write(dir.path().join("parcels.geojson"), b"{}").unwrap();
+        let again = [dir.path().join("parcels.geojson")];
+        assert!(refuse_overwriting_inputs(&again, &[&json]).is_ok());
+        assert!(refuse_overwriting_inputs(std::slice::from_ref(&json), &[&json]).is_err());
     }
 }

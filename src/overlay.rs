@@ -26,11 +26,11 @@ use geo::bool_ops::{FillRule, OpType};
 use geo::orient::{Direction, Orient};
 use geo::{BoundingRect, Coord, LineString, MultiPolygon, Polygon, Rect};
 
-use crate::geom::area::{AreaMethod, planar_area, twice_signed_area};
+use crate::geom::area::{AreaMethod, planar_area};
 use crate::geom::boxes::{rect_holds, rects_meet, ring_bounds, union_rect};
 use crate::geom::clip::{boolean_op, clip_ring_to_rect, intersection, intersection_area};
 use crate::geom::index::BoxIndex;
-use crate::geom::rings::{point_in_polygon, ring_is_simple, segments_meet, winds_once};
+use crate::geom::rings::{is_convex_ccw, point_in_polygon, ring_is_simple, segments_meet};
 use crate::vocab::RiskClass;
 
 /// Consecutive edges grouped under one box, so that only the edges near a parcel are tested.
@@ -588,21 +588,6 @@ fn twice_area_open<P: Copy + Into<Coord<f64>>>(ring: &[P]) -> f64 {
         prev = p;
     }
     sum
-}
-
-/// Whether a closed ring turns left or goes straight at every vertex and goes round once:
-/// a convex region, wound counter-clockwise.
-fn is_convex_ccw(ring: &[Coord<f64>]) -> bool {
-    let n = ring.len().saturating_sub(1);
-    if n < 3 {
-        return false;
-    }
-    let cross = |a: Coord<f64>, b: Coord<f64>, c: Coord<f64>| {
-        (b.x - a.x) * (c.y - b.y) - (b.y - a.y) * (c.x - b.x)
-    };
-    (0..n).all(|i| cross(ring[i], ring[i + 1], ring[(i + 2) % n]) >= 0.0)
-        && winds_once(ring)
-        && twice_signed_area(ring) > 0.0
 }
 
 /// Below this area (in CRS units²) a piece from a boolean operation is a rounding sliver.

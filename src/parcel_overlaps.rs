@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use crate::geom::area::{planar_area, twice_signed_area};
 use crate::geom::boxes::{bounds, interiors_overlap, rect_holds};
-use crate::geom::rings::{segments_meet, winds_once};
+use crate::geom::rings::{is_strictly_convex, segments_meet};
 
 /// Pairs of indices into `geoms` (each pair once, smaller first) whose interiors overlap,
 /// among the members of each group (`groups[g]` lists indices into `geoms`: the parcels at
@@ -74,25 +74,13 @@ impl<'a> Shape<'a> {
     fn new(geom: &'a MultiPolygon<f64>) -> Option<Shape<'a>> {
         let bbox = bounds(geom)?;
         let convex = match geom.0.as_slice() {
-            [p] if p.interiors().is_empty() && is_convex(&p.exterior().0) => {
+            [p] if p.interiors().is_empty() && is_strictly_convex(&p.exterior().0) => {
                 Some(p.exterior().0.as_slice())
             }
             _ => None,
         };
         Some(Shape { geom, bbox, convex })
     }
-}
-
-/// Whether a closed ring turns the same way at every vertex and goes round once.
-fn is_convex(ring: &[Coord<f64>]) -> bool {
-    let n = ring.len().saturating_sub(1);
-    if n < 3 {
-        return false;
-    }
-    let first = RobustKernel::orient2d(ring[0], ring[1], ring[2 % n]);
-    first != Orientation::Collinear
-        && (0..n).all(|i| RobustKernel::orient2d(ring[i], ring[i + 1], ring[(i + 2) % n]) == first)
-        && winds_once(ring)
 }
 
 /// Whether an edge line of the convex ring `c` has every vertex of `other` on its outer side

@@ -91,6 +91,15 @@ impl Summary {
 pub const PRIORITY_LISTED: usize = 100;
 
 impl Analysis {
+    /// Totals for a target rate with every warning about the data, the check for parcels at
+    /// risk that overlap one another last: what `analyze` writes. (The window shows
+    /// `summary` at once and adds the check's warning when its background check ends.)
+    pub fn checked_summary(&self, target: f64) -> Summary {
+        let mut summary = self.summary(target);
+        summary.warnings.extend(self.parcel_overlap_warning());
+        summary
+    }
+
     /// Totals for a target rate. Sums run in parcel order, so the same input gives the same
     /// bits.
     pub fn summary(&self, target: f64) -> Summary {

@@ -4,6 +4,14 @@
 
 use std::collections::HashMap;
 
+/// A vocabulary of values: what a field playing a role (see `pipeline::roles`) is read with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vocabulary {
+    RiskClass,
+    Measure,
+    Compliance,
+}
+
 /// Risk class of a risk area. Ordered: a place covered by several areas takes the highest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RiskClass {
@@ -100,6 +108,13 @@ pub enum Measure {
 }
 
 impl Measure {
+    pub const ALL: [Measure; 4] = [
+        Measure::None,
+        Measure::Priority,
+        Measure::SafeUse,
+        Measure::StrictControl,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             Measure::None => "none",
@@ -188,6 +203,15 @@ impl ValueMaps {
             .get(&normalise(value))
             .copied()
             .or_else(|| parse_compliance(value))
+    }
+
+    /// Whether `value` is in `vocabulary` or mapped by the user.
+    pub fn knows(&self, vocabulary: Vocabulary, value: &str) -> bool {
+        match vocabulary {
+            Vocabulary::RiskClass => self.class(value).is_some(),
+            Vocabulary::Measure => self.measure(value).is_some(),
+            Vocabulary::Compliance => self.compliance(value).is_some(),
+        }
     }
 
     /// Adds `VALUE=TARGET` pairs as given on the command line; the target is any value of

@@ -232,7 +232,9 @@ fn an_export_never_overwrites_an_input() {
     let before = std::fs::read(&parcels).unwrap();
     let o = analyze(&risk, &parcels, dir.path(), &[]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("would overwrite an input"));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("would overwrite a file of an input layer")
+    );
     assert_eq!(before, std::fs::read(&parcels).unwrap());
 }
 

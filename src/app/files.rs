@@ -216,8 +216,11 @@ fn write(
 ) -> Result<(), ExportFailure> {
     let failed = ExportFailure::Failed;
     let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
-    outputs::refuse_overwriting_inputs(&[path.to_path_buf()], &inputs)
-        .map_err(|e| failed(e.to_string()))?;
+    outputs::refuse_overwriting_inputs(&[path.to_path_buf()], &inputs).map_err(|e| {
+        failed(format!(
+            "{e}; an export never replaces one, choose another file"
+        ))
+    })?;
     match (kind, source) {
         (ExportKind::MapPng, ExportSource::Image(img)) => write_png(path, &img).map_err(failed),
         (ExportKind::Output(o), ExportSource::Analysis(a, summary)) => {

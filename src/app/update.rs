@@ -334,18 +334,9 @@ impl Update<'_> {
         });
         if let Some(p) = dropped.into_iter().next() {
             // Only what a format of the registry opens asks "risk or parcels?".
-            let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
-            let opens = name.as_deref().is_some_and(|n| {
-                formats::opening(n).is_some() || formats::companion_of(n).is_some()
-            });
-            if opens {
-                s.dropped = Some(p);
-            } else {
-                s.error = Some(format!(
-                    "not a layer soilrisk opens (it reads {}): {}",
-                    formats::extensions_text(),
-                    p.display()
-                ));
+            match formats::resolve(&p) {
+                Ok(_) => s.dropped = Some(p),
+                Err(e) => s.error = Some(e.to_string()),
             }
         }
     }
@@ -360,7 +351,14 @@ impl Update<'_> {
 
     fn start_job(&mut self, kind: ExportKind, path: PathBuf, source: ExportSource) {
         let s = &mut *self.session;
-        let inputs = vec![s.risk_path().clone(), s.parcels_path().clone()];
+        // The layers shown (what the export is of) and those being loaded.
+        let mut inputs = vec![s.risk_path().clone(), s.parcels_path().clone()];
+        if let Some(a) = s.current() {
+            inputs.extend([
+                a.analysis.risk.path.clone(),
+                a.analysis.parcels.path.clone(),
+            ]);
+        }
         match ExportJob::start(self.ctx, kind, path, source, inputs) {
             Ok(j) => s.export = Some(j),
             Err(e) => s.error = Some(e),

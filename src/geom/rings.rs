@@ -7,8 +7,10 @@
 use geo::kernels::{Kernel, Orientation, RobustKernel};
 use geo::{Coord, MultiPolygon, Polygon};
 
+use super::area::twice_signed_area;
+
 /// Even-odd point-in-ring test. Points exactly on an edge may go either way; callers pick a
-/// test point that does not matter (see `interior_probe`).
+/// test point that does not matter.
 pub fn point_in_ring(p: Coord<f64>, ring: &[Coord<f64>]) -> bool {
     let mut inside = false;
     let n = ring.len();
@@ -179,6 +181,34 @@ fn star_shaped_from_centre(ring: &[Coord<f64>]) -> bool {
     // Strictly one way round: once round exactly when the direction from the centre crosses
     // the horizontal twice (a ring round it k times crosses 2k times).
     sign_changes_round(pts.iter().map(|p| p.y - c.y)) == 2
+}
+
+/// Whether a closed ring turns the same way (either way) at every vertex, never straight, and
+/// goes round once: strictly convex, by exact orientation tests.
+pub fn is_strictly_convex(ring: &[Coord<f64>]) -> bool {
+    let n = ring.len().saturating_sub(1);
+    if n < 3 {
+        return false;
+    }
+    let first = RobustKernel::orient2d(ring[0], ring[1], ring[2 % n]);
+    first != Orientation::Collinear
+        && (0..n).all(|i| RobustKernel::orient2d(ring[i], ring[i + 1], ring[(i + 2) % n]) == first)
+        && winds_once(ring)
+}
+
+/// Whether a closed ring turns left or goes straight at every vertex and goes round once:
+/// a convex region, wound counter-clockwise.
+pub fn is_convex_ccw(ring: &[Coord<f64>]) -> bool {
+    let n = ring.len().saturating_sub(1);
+    if n < 3 {
+        return false;
+    }
+    let cross = |a: Coord<f64>, b: Coord<f64>, c: Coord<f64>| {
+        (b.x - a.x) * (c.y - b.y) - (b.y - a.y) * (c.x - b.x)
+    };
+    (0..n).all(|i| cross(ring[i], ring[i + 1], ring[(i + 2) % n]) >= 0.0)
+        && winds_once(ring)
+        && twice_signed_area(ring) > 0.0
 }
 
 #[cfg(test)]

@@ -31,6 +31,10 @@ pub trait LayerFormat: Sync {
     fn is_container(&self) -> bool {
         false
     }
+    /// Whether a layer of this format is a folder rather than a file (a File Geodatabase).
+    fn is_folder(&self) -> bool {
+        false
+    }
     /// The layers a container at `path` holds, in its order.
     fn layers(&self, path: &Path) -> Result<Vec<String>, LayerError> {
         Ok(vec![path.display().to_string()])
@@ -167,11 +171,18 @@ pub fn split_container(path: &Path) -> Option<(PathBuf, String)> {
     }
     let mut container = path.to_path_buf();
     while container.pop() {
-        let is_container = container
+        let format = container
             .file_name()
             .and_then(|n| opening(&n.to_string_lossy()))
-            .is_some_and(|f| f.is_container());
-        if is_container && container.exists() {
+            .filter(|f| f.is_container());
+        let present = format.is_some_and(|f| {
+            if f.is_folder() {
+                container.is_dir()
+            } else {
+                container.is_file()
+            }
+        });
+        if present {
             let inner = path.strip_prefix(&container).ok()?;
             let inner = inner
                 .components()
@@ -184,20 +195,95 @@ pub fn split_container(path: &Path) -> Option<(PathBuf, String)> {
     None
 }
 
-/// The files an output must not replace for an input layer at `path`: the path, its
-/// container, and the other files of its layer (a shapefile's companions).
-pub fn files_of(path: &Path) -> Vec<PathBuf> {
-    if let Some((container, _)) = split_container(path) {
-        return vec![container];
+/// How a path opens: the format, the file that opens the layer, and the layer's name inside
+/// a container.
+pub struct Resolved {
+    pub format: &'static dyn LayerFormat,
+    /// The file (or folder) the format opens: the container for a layer inside one, the
+    /// `.shp` for a shapefile's companion.
+    pub main: PathBuf,
+    /// The layer's name inside a container (`member.shp` of `archive.zip/member.shp`).
+    pub layer: Option<String>,
+    /// The format of the layer inside a container, as far as its name tells.
+    pub inner: Option<&'static dyn LayerFormat>,
+}
+
+impl Resolved {
+    /// The formats as `info` names them: `ESRI Shapefile in a ZIP archive`.
+    pub fn describe(&self) -> String {
+        match self.inner {
+            Some(inner) => format!("{} in a {}", inner.name(), self.format.name()),
+            None => self.format.name().to_string(),
+        }
     }
-    let mut out = vec![path.to_path_buf()];
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-    let format = name
-        .as_deref()
-        .and_then(|n| opening(n).or_else(|| companion_of(n).map(|(f, _)| f)));
-    if let Some(f) = format {
-        for ext in f.extensions().iter().chain(f.companions()) {
-            out.extend(super::shp::sibling(path, ext));
+}
+
+/// Which format opens `path`, and through which file: the one rule that opening, `info` and
+/// the window's drag and drop follow. Says why when no format does.
+pub fn resolve(path: &Path) -> Result<Resolved, LayerError> {
+    if let Some((container, layer)) = split_container(path) {
+        let format = file_name(&container)
+            .and_then(|n| opening(&n))
+            .ok_or_else(|| LayerError::format(path, "not a container soilrisk reads"))?;
+        let inner = opening(&layer);
+        return Ok(Resolved {
+            format,
+            main: container,
+            layer: Some(layer),
+            inner,
+        });
+    }
+    let name = file_name(path).unwrap_or_default();
+    if let Some(format) = opening(&name) {
+        return Ok(Resolved {
+            format,
+            main: path.to_path_buf(),
+            layer: None,
+            inner: None,
+        });
+    }
+    match companion_of(&name) {
+        Some((format, main_ext)) => match super::shp::sibling(path, main_ext) {
+            Some(main) => Ok(Resolved {
+                format,
+                main,
+                layer: None,
+                inner: None,
+            }),
+            None => Err(LayerError::format(
+                path,
+                format!(
+                    "a .{} file without its .{main_ext}; open the .{main_ext}",
+                    extension(&name).unwrap_or_default()
+                ),
+            )),
+        },
+        None => Err(LayerError::format(
+            path,
+            format!(
+                "unsupported file type (soilrisk reads {})",
+                extensions_text()
+            ),
+        )),
+    }
+}
+
+fn file_name(path: &Path) -> Option<String> {
+    path.file_name().map(|n| n.to_string_lossy().into_owned())
+}
+
+/// The files an output must not replace for an input layer at `path`: the path, the file
+/// that opens it (its container), and, for a layer of its own file, its companions (a
+/// shapefile's `.dbf`, `.shx`, `.prj` and `.cpg`).
+pub fn files_of(path: &Path) -> Vec<PathBuf> {
+    let Ok(r) = resolve(path) else {
+        return vec![path.to_path_buf()];
+    };
+    let mut out = vec![r.main.clone()];
+    if r.layer.is_none() {
+        out.push(path.to_path_buf());
+        for ext in r.format.companions() {
+            out.extend(super::shp::sibling(&r.main, ext));
         }
     }
     out.sort();

@@ -11,7 +11,7 @@ use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use super::rings::assemble;
 use crate::crs::Crs;
 use crate::error::LayerError;
-use crate::layer::{Feature, FieldDef, FieldKind, Layer, LayerFormat, Value};
+use crate::layer::{Feature, FieldDef, FieldKind, Layer, Value};
 
 fn ring(positions: &[Position]) -> Vec<Coord<f64>> {
     positions
@@ -326,7 +326,6 @@ impl<'p> Builder<'p> {
         }
         Ok(Layer {
             path: path.to_path_buf(),
-            format: LayerFormat::GeoJson,
             geometry_type: self.geometry_type,
             fields: self.fields,
             features: self.features,

@@ -93,41 +93,15 @@ impl LayerReader {
     /// Opens the layer at `path` through the format its extension names (a layer of a
     /// container through the container's), reading its headers only where it can.
     pub fn open(path: &Path, opts: &ReadOptions) -> Result<LayerReader, LayerError> {
-        let (file, layer) = match formats::split_container(path) {
-            Some((container, layer)) => (container, Some(layer)),
-            None => (path.to_path_buf(), None),
-        };
-        if !file.exists() {
+        if formats::split_container(path).is_none() && !path.exists() {
             return Err(LayerError::format(path, "file not found"));
         }
-        let name = file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let (format, main) = match (formats::opening(&name), formats::companion_of(&name)) {
-            (Some(f), _) => (f, file),
-            (None, Some((f, main_ext))) => match shp::sibling(&file, main_ext) {
-                Some(main) => (f, main),
-                None => {
-                    return Err(LayerError::format(
-                        path,
-                        format!(
-                            "a {} file without its .{main_ext}; open the .{main_ext}",
-                            f.name()
-                        ),
-                    ));
-                }
-            },
-            (None, None) => {
-                return Err(LayerError::format(
-                    path,
-                    format!(
-                        "unsupported file type (soilrisk reads {})",
-                        formats::extensions_text()
-                    ),
-                ));
-            }
-        };
+        let formats::Resolved {
+            format,
+            main,
+            layer,
+            ..
+        } = formats::resolve(path)?;
         let mut beside = |ext: &str| Ok(shp::sibling(&main, ext).map(shp::Part::File));
         format.open(
             shp::Part::File(main.clone()),

@@ -22,7 +22,7 @@ use super::rings::{RingNotes, assemble};
 use super::{LayerReader, ReadSeek};
 use crate::crs::Crs;
 use crate::error::LayerError;
-use crate::layer::{Feature, FieldDef, Layer, LayerFormat, Value, find_field};
+use crate::layer::{Feature, FieldDef, Layer, Value, find_field};
 
 /// The file beside `path` with extension `ext`, trying lower then upper case (`.DBF`).
 pub fn sibling(path: &Path, ext: &str) -> Option<PathBuf> {
@@ -268,7 +268,6 @@ impl ShapefileReader {
         Ok(ShapefileReader {
             header: Layer {
                 path,
-                format: LayerFormat::Shapefile,
                 geometry_type: type_name(header_type),
                 fields: attributes
                     .dbf

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::error::{AnalysisError, UnknownValues};
 use crate::layer::{Feature, Layer};
+use crate::vocab::{ValueMaps, Vocabulary};
 
 use super::request::Request;
 use super::result::{ParcelInfo, RiskArea};
@@ -195,6 +196,27 @@ impl ParcelFields {
     }
 }
 
+/// The values of `layer`'s field `field` that `vocabulary` (with the user's `maps`) does not
+/// know, each with its count: what the checks refuse and the window's mapping dialog offers
+/// to map. Empty when the layer has no such field.
+pub fn unknown_values(
+    layer: &Layer,
+    field: &str,
+    vocabulary: Vocabulary,
+    maps: &ValueMaps,
+) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    if let Some(f) = layer.field_index(field) {
+        for feat in &layer.features {
+            let t = layer.text(feat, f);
+            if !maps.knows(vocabulary, &t) {
+                *out.entry(t).or_insert(0) += 1;
+            }
+        }
+    }
+    out
+}
+
 /// Checks that every field of the mapping exists and every value is in the vocabularies (or
 /// mapped), without running the analysis: the window asks this first, so that on failure it
 /// still owns the layers for its field-mapping dialog.
@@ -211,7 +233,7 @@ fn field(layer: &Layer, req: &Request, role: Role) -> Result<usize, AnalysisErro
         .field_index(name)
         .ok_or_else(|| AnalysisError::MissingField {
             field: name.to_string(),
-            role: role.def().label,
+            role,
             path: layer.path.clone(),
             available: if layer.fields.is_empty() {
                 "(none)".into()

@@ -10,8 +10,8 @@ use super::result::{ParcelInfo, ParcelResult};
 
 /// How many of the `n` ids `id(i)` gives repeat one before them (an id three times counts
 /// two), and the first of the repeated ids in sorted order; `None` when all differ. The ids
-/// are hashed and the hashes sorted, and only ids with equal hashes are compared: sorting a
-/// million strings compared byte by byte took three times as long.
+/// are hashed and the hashes sorted, and only ids with equal hashes are compared, which is
+/// cheaper than sorting the strings themselves.
 pub(super) fn repeated_ids<'a>(
     n: usize,
     id: impl Fn(usize) -> &'a str + Sync,

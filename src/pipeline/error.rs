@@ -14,13 +14,14 @@ pub enum AnalysisError {
     #[error(transparent)]
     Layer(#[from] LayerError),
     #[error(
-        "field {field:?} not found in {} (wanted as the {role}); fields are: {available}",
-        path.display()
+        "field {field:?} not found in {} (wanted as the {}); fields are: {available}",
+        path.display(),
+        role.def().label
     )]
     MissingField {
         field: String,
-        /// The role it was to play, as `ROLES` labels it.
-        role: &'static str,
+        /// The role it was to play.
+        role: Role,
         path: PathBuf,
         available: String,
     },

@@ -29,12 +29,14 @@ use std::time::Instant;
 use crate::io::{LayerReader, read_layer};
 use crate::layer::Layer;
 
+pub use crate::vocab::Vocabulary;
 pub use attributes::check_mapping;
+pub use attributes::unknown_values;
 pub use error::{AnalysisError, UnknownValues};
 pub use progress::{Arrival, Control, Phase, Timings};
 pub use request::{KeepParcels, Request};
 pub use result::{Analysis, ParcelInfo, ParcelResult, ParcelTally, RiskArea, RiskResult};
-pub use roles::{FieldMapping, ROLES, Role, RoleDef, Side, Vocabulary};
+pub use roles::{FieldMapping, ROLES, Role, RoleDef, Side};
 
 /// Runs the whole pipeline: the risk layer is read whole, the parcel layer a batch at a time
 /// (see `KeepParcels`).

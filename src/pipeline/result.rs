@@ -139,7 +139,9 @@ pub struct Analysis {
     pub parcel_results: Vec<ParcelResult>,
     /// Every parcel of the layer, kept or not, in layer order: the totals' source.
     pub tally: Vec<ParcelTally>,
-    /// Every parcel's id, in layer order (as `tally`).
+    /// Every parcel's id, in layer order (as `tally`). Under `KeepParcels::All` these repeat
+    /// `parcel_info`'s ids; they are kept in one string either way so that both ways of
+    /// running give the same `Analysis` to compare years with.
     pub parcel_ids: IdList,
     /// The regions' names, in the order they were first met (`ParcelTally::region`).
     pub regions: Vec<Arc<str>>,
@@ -175,7 +177,8 @@ impl Analysis {
     }
 
     /// The id and region (county) of the `i`th parcel of the layer, kept or not: what a
-    /// comparison of two years matches parcels by.
+    /// comparison of two years matches parcels by. Panics when `i` is not below
+    /// `tally.len()`, as indexing does.
     pub fn parcel_key(&self, i: usize) -> (&str, &str) {
         (
             self.parcel_ids.get(i),

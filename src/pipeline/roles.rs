@@ -5,19 +5,13 @@
 //! (`pipeline::attributes`), the command line's flags and the window's mapping dialog all
 //! read this table, so a new role is one variant and one row here.
 
+use crate::vocab::Vocabulary;
+
 /// The layer a role's field belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {
     Risk,
     Parcels,
-}
-
-/// The vocabulary a role's values are read with (see `vocab`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Vocabulary {
-    RiskClass,
-    Measure,
-    Compliance,
 }
 
 /// A part an attribute plays in the analysis.

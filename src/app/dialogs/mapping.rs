@@ -3,13 +3,11 @@
 //! each unknown value; the analysis then runs on the layers already read. Also the text-encoding
 //! dropdown it shares with the layers panel (`encoding_menu`).
 
-use std::collections::BTreeMap;
-
 use eframe::egui;
 use soilrisk::io::encoding::ENCODING_CHOICES;
 use soilrisk::layer::Layer;
-use soilrisk::pipeline::{FieldMapping, ROLES, Request, Role, RoleDef, Side, Vocabulary};
-use soilrisk::vocab::{Measure, RiskClass, normalise};
+use soilrisk::pipeline::{FieldMapping, ROLES, Request, RoleDef, Side, unknown_values};
+use soilrisk::vocab::{Measure, RiskClass, ValueMaps, Vocabulary, normalise};
 
 /// The dialog's state: the layers read, the request being edited, and why it was opened.
 pub struct MappingDialog {
@@ -78,47 +76,49 @@ fn field_combo(ui: &mut egui::Ui, role: &RoleDef, layer: &Layer, fields: &mut Fi
     }
 }
 
-/// Distinct values of `field` the vocabulary (with the user's maps) does not know, with counts.
-fn unknown<T>(
-    layer: &Layer,
-    field: &str,
-    known: impl Fn(&str) -> Option<T>,
-) -> BTreeMap<String, usize> {
-    let mut out = BTreeMap::new();
-    if let Some(f) = layer.field_index(field) {
-        for feat in &layer.features {
-            let t = layer.text(feat, f);
-            if known(&t).is_none() {
-                *out.entry(t).or_insert(0) += 1;
+/// A button for each answer of `vocabulary`; a click maps `value` (normalised) to it.
+fn value_buttons(ui: &mut egui::Ui, vocabulary: Vocabulary, value: &str, maps: &mut ValueMaps) {
+    match vocabulary {
+        Vocabulary::RiskClass => {
+            for c in RiskClass::ALL {
+                if ui
+                    .button(format!("{} {}", c.roman(), c.chinese()))
+                    .clicked()
+                {
+                    maps.class.insert(value.to_string(), c);
+                }
+            }
+        }
+        Vocabulary::Measure => {
+            for m in Measure::ALL {
+                if ui.button(m.code()).clicked() {
+                    maps.measure.insert(value.to_string(), m);
+                }
+            }
+        }
+        Vocabulary::Compliance => {
+            for (label, complied) in [("complied", true), ("not complied", false)] {
+                if ui.button(label).clicked() {
+                    maps.compliance.insert(value.to_string(), complied);
+                }
             }
         }
     }
-    out
 }
 
 impl MappingDialog {
     /// Every role has a field and every value is known.
     pub fn ready(&self) -> bool {
         let f = &self.req.fields;
-        let maps = &self.req.maps;
         ROLES.iter().all(|r| {
             let layer = self.layer(r.side);
             match f.get(r.role) {
                 None => !r.required(),
                 Some(name) => {
                     layer.field_index(name).is_some()
-                        && match r.vocabulary {
-                            None => true,
-                            Some(Vocabulary::RiskClass) => {
-                                unknown(layer, name, |v| maps.class(v)).is_empty()
-                            }
-                            Some(Vocabulary::Measure) => {
-                                unknown(layer, name, |v| maps.measure(v)).is_empty()
-                            }
-                            Some(Vocabulary::Compliance) => {
-                                unknown(layer, name, |v| maps.compliance(v)).is_empty()
-                            }
-                        }
+                        && r.vocabulary.is_none_or(|v| {
+                            unknown_values(layer, name, v, &self.req.maps).is_empty()
+                        })
                 }
             }
         })
@@ -178,62 +178,28 @@ impl MappingDialog {
                             field_combo(ui, role, layer, &mut req.fields);
                         }
                     });
-                let field = |role: Role| req.fields.get(role).unwrap_or_default().to_string();
-                let classes = unknown(risk, &field(Role::RiskClass), |v| req.maps.class(v));
-                if !classes.is_empty() {
+                // Each role read through a vocabulary: its unknown values, a button per answer.
+                for role in ROLES.iter() {
+                    let (Some(vocabulary), Some(field)) =
+                        (role.vocabulary, req.fields.get(role.role))
+                    else {
+                        continue;
+                    };
+                    let layer = match role.side {
+                        Side::Risk => risk,
+                        Side::Parcels => parcels,
+                    };
+                    let values = unknown_values(layer, field, vocabulary, &req.maps);
+                    if values.is_empty() {
+                        continue;
+                    }
                     ui.separator();
-                    ui.strong("Risk-class values to map");
-                    for (v, n) in &classes {
+                    ui.strong(format!("Values of the {} to map", role.label));
+                    for (v, n) in &values {
                         ui.horizontal(|ui| {
                             ui.label(format!("{v:?} ({n})"));
-                            for c in RiskClass::ALL {
-                                if ui
-                                    .button(format!("{} {}", c.roman(), c.chinese()))
-                                    .clicked()
-                                {
-                                    req.maps.class.insert(normalise(v), c);
-                                }
-                            }
+                            value_buttons(ui, vocabulary, &normalise(v), &mut req.maps);
                         });
-                    }
-                }
-                let measures = unknown(parcels, &field(Role::Measure), |v| req.maps.measure(v));
-                if !measures.is_empty() {
-                    ui.separator();
-                    ui.strong("Measure values to map");
-                    for (v, n) in &measures {
-                        ui.horizontal(|ui| {
-                            ui.label(format!("{v:?} ({n})"));
-                            for m in [
-                                Measure::None,
-                                Measure::Priority,
-                                Measure::SafeUse,
-                                Measure::StrictControl,
-                            ] {
-                                if ui.button(m.code()).clicked() {
-                                    req.maps.measure.insert(normalise(v), m);
-                                }
-                            }
-                        });
-                    }
-                }
-                if let Some(cf) = req.fields.get(Role::Compliance) {
-                    let values = unknown(parcels, cf, |v| req.maps.compliance(v));
-                    if !values.is_empty() {
-                        ui.separator();
-                        ui.strong("Crop-compliance values to map");
-                        for (v, n) in &values {
-                            ui.horizontal(|ui| {
-                                ui.label(format!("{v:?} ({n})"));
-                                for (label, complied) in
-                                    [("complied", true), ("not complied", false)]
-                                {
-                                    if ui.button(label).clicked() {
-                                        req.maps.compliance.insert(normalise(v), complied);
-                                    }
-                                }
-                            });
-                        }
                     }
                 }
                 ui.separator();
