@@ -109,7 +109,9 @@ impl Face {
         }
     }
 
-    /// Even-odd point-in-face test, skipping chunks the horizontal ray cannot cross.
+    /// Even-odd point-in-face test, skipping chunks the horizontal ray cannot cross: the
+    /// crossing rule of `geom::rings::point_in_ring`, run over the chunks near the point only,
+    /// which a test over whole rings cannot do for faces of thousands of vertices.
     fn contains_point(&self, p: Coord<f64>) -> bool {
         if !rect_holds(&self.bbox, p) {
             return false;

@@ -309,7 +309,9 @@ fn blend_rect(pm: &mut Pixmap, px: [f64; 4], c: Color32, opacity: f32) {
 }
 
 /// Cuts a ring (band pixels) to the band widened by `CLIP_MARGIN` (Sutherland–Hodgman). The
-/// area inside the band is unchanged, for any fill rule.
+/// area inside the band is unchanged, for any fill rule. It works in place on pixel
+/// coordinates with a reused buffer, a frame's hot loop, where `geom::clip::clip_ring_to_rect`
+/// builds a new ring of map coordinates for each call.
 fn clip_ring(ring: &mut Vec<[f64; 2]>, scratch: &mut Vec<[f64; 2]>, w: f64, h: f64) {
     let lo = -CLIP_MARGIN;
     let edges: [(usize, f64, bool); 4] = [
