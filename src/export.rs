@@ -4,6 +4,9 @@
 //! rings counter-clockwise, holes clockwise. Features are sorted by id and numbers printed in
 //! a fixed way, so the same input gives the same bytes. Every file is written to a temporary
 //! name beside the target and renamed when complete: a failed export never leaves half a file.
+//!
+//! One capability, the formatting of the output files, in one file; about a third of its
+//! length is its tests (exact digits, rings, the interpolated against the exact conversion).
 
 use std::fmt::Write as _;
 use std::fs::File;

@@ -21,6 +21,10 @@
 //!
 //! Units: coordinates in the analysis CRS; areas in m² through `AreaMethod`. Rings follow geo's
 //! winding (exteriors counter-clockwise, holes clockwise); `io::rings` makes them so.
+//!
+//! One capability, the measurement of parcels against the risk faces, in one file: the faces,
+//! their coverage grid and the clipping that serves them are only used here. A quarter of
+//! its length is its tests, against geo's exact clipping.
 
 use geo::bool_ops::{FillRule, OpType};
 use geo::orient::{Direction, Orient};

@@ -14,6 +14,8 @@
 //! fed a stream of requests (each frame the camera moves sends one) where only the newest
 //! counts, cancels the picture under way when a newer one comes, and keeps one rayon pool
 //! for all its pictures. One-shot work, the rest of the window's background work, uses `job`.
+//!
+//! One capability, the map picture, in one file (its tests are in `render/tests.rs`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
