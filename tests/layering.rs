@@ -1,6 +1,8 @@
-//! The modules import one another one way: the engine's top-level modules (with `geom`, the
-//! geometry toolkit, importing nothing else of the engine), and the window's modules, none of
-//! which imports from `app/mod.rs`. Read from the sources, as a newcomer reads them.
+//! The architecture, read from the sources as a newcomer reads them: the engine (the
+//! library) uses no GUI crate, so it builds and runs headless for the command line and the
+//! window alike; the engine's top-level modules import one another one way, with `geom`, the
+//! geometry toolkit, importing nothing else of the engine; the window's modules import one
+//! another one way, none of them from `app/mod.rs`.
 #![allow(clippy::unwrap_used)] // tests: a failure is a failed test
 
 use std::collections::BTreeMap;
@@ -157,6 +159,62 @@ fn no_module_of_the_window_imports_from_its_mod_rs() {
                 !item.starts_with('{') && !item.starts_with(|c: char| c.is_uppercase()),
                 "{}: {line}",
                 p.display()
+            );
+        }
+    }
+}
+
+/// Files of the library: everything under src/ except the binary's own (main.rs and the
+/// window's `app/` folder).
+fn library_files() -> Vec<PathBuf> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files
+        .into_iter()
+        .filter(|p| {
+            let rel = p.strip_prefix(&src).unwrap();
+            rel != Path::new("main.rs") && !rel.starts_with("app")
+        })
+        .collect()
+}
+
+#[test]
+fn library_sources_do_not_use_gui_crates() {
+    let files = library_files();
+    assert!(files.len() >= 10, "found only {files:?}");
+    let gui = ["egui", "eframe", "rfd", "winit", "egui_kittest"];
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            for g in gui {
+                let used = code.contains(&format!("{g}::")) || code.contains(&format!("use {g}"));
+                assert!(!used, "{}:{} uses {g}: {line}", f.display(), n + 1);
+            }
+        }
+    }
+}
+
+#[test]
+fn library_manifest_keeps_gui_crates_optional() {
+    // GUI crates may appear in Cargo.toml only as optional dependencies (behind the `gui`
+    // feature), so `cargo build --lib --no-default-features` builds the engine alone.
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")).unwrap();
+    let deps = manifest
+        .split("[dependencies]")
+        .nth(1)
+        .unwrap()
+        .split("\n[")
+        .next()
+        .unwrap();
+    for line in deps.lines() {
+        let name = line.split('=').next().unwrap_or("").trim();
+        if ["eframe", "egui", "egui_extras", "egui_plot", "rfd", "winit"].contains(&name) {
+            assert!(
+                line.contains("optional = true"),
+                "{name} must be optional: {line}"
             );
         }
     }
