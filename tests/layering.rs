@@ -41,10 +41,8 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 /// Which top-level engine modules each one imports (`crate::x` outside its tests).
 fn engine_imports() -> BTreeMap<String, Vec<String>> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    rust_files(&src, &mut files);
     let mut graph: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for f in files {
+    for f in library_files() {
         let rel = f.strip_prefix(&src).unwrap();
         let me = rel
             .components()
@@ -53,7 +51,7 @@ fn engine_imports() -> BTreeMap<String, Vec<String>> {
             .as_os_str()
             .to_string_lossy();
         let me = me.trim_end_matches(".rs").to_string();
-        if ["lib", "main", "app"].contains(&me.as_str()) || f.ends_with("tests.rs") {
+        if me == "lib" || f.ends_with("tests.rs") {
             continue;
         }
         let text = std::fs::read_to_string(&f).unwrap();
