@@ -424,10 +424,13 @@ fn summary_text(s: &Summary, out: &mut String) {
 }
 
 fn info(file: &Path, encoding: Option<String>) -> Result<()> {
-    let resolved = formats::resolve(file)?;
-    // A container of several layers: list them, as ogrinfo does.
+    let mut resolved = formats::resolve(file)?;
+    // A container of several layers: list them, as ogrinfo does; of one, name what it holds.
     if resolved.format.is_container() && resolved.layer.is_none() {
         let layers = resolved.format.layers(file)?;
+        if let [one] = layers.as_slice() {
+            resolved.inner = formats::opening(one);
+        }
         if layers.len() > 1 {
             let mut out = String::new();
             let _ = writeln!(out, "file:       {}", file.display());

@@ -62,6 +62,19 @@ fn zipped_sample_analyses_exactly_like_the_files() {
     zip_of(&risk_zip, &sample_members("risk_areas", "data/", true));
     zip_of(&parcels_zip, &sample_members("parcels", "", false));
 
+    // `info` names the one layer's format inside the archive.
+    let o = std::process::Command::new(common::bin())
+        .arg("info")
+        .arg(&risk_zip)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("format:     ESRI Shapefile in a ZIP archive")
+            && out.contains("features:   3568"),
+        "{out}"
+    );
+
     let from_zip = run(&Request::new(risk_zip, parcels_zip), Control::default())
         .unwrap()
         .summary(0.94);
