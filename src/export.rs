@@ -621,9 +621,14 @@ pub fn write_risk_areas(
                 let r = &a.risk_results[i];
                 let _ = write!(
                     props,
-                    "{{\"risk_id\":{},\"risk_class\":{},\"cultivated_area_m2\":{},\"treated_area_m2\":{},\"safe_utilization_rate\":{},\"parcels\":{}}}",
+                    "{{\"risk_id\":{},\"risk_class\":{},\"pollutant\":{},\"cultivated_area_m2\":{},\"treated_area_m2\":{},\"safe_utilization_rate\":{},\"parcels\":{}}}",
                     json_str(&ra.id),
                     json_str(ra.class.code()),
+                    if ra.pollutant.is_empty() {
+                        "null".to_string()
+                    } else {
+                        json_str(&ra.pollutant)
+                    },
                     num(r.cultivated_m2),
                     num(r.treated_m2),
                     opt_num(rate(r.treated_m2, r.cultivated_m2)),

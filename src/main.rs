@@ -90,6 +90,9 @@ struct AnalyzeArgs {
     risk_id_field: String,
     #[arg(long, default_value = Role::RiskClass.default_field())]
     risk_class_field: String,
+    /// Pollutant field of the risk areas (used where the layer has it)
+    #[arg(long, default_value = Role::Pollutant.default_field())]
+    pollutant_field: String,
     #[arg(long, default_value = Role::ParcelId.default_field())]
     parcel_id_field: String,
     /// Region (county) field of the parcels
@@ -211,6 +214,7 @@ fn analyze(args: AnalyzeArgs) -> Result<()> {
     for (role, name) in [
         (Role::RiskId, Some(args.risk_id_field)),
         (Role::RiskClass, Some(args.risk_class_field)),
+        (Role::Pollutant, Some(args.pollutant_field)),
         (Role::ParcelId, Some(args.parcel_id_field)),
         (Role::Region, Some(args.region_field)),
         (Role::Measure, Some(args.measure_field)),

@@ -153,6 +153,52 @@ fn bad_input_exits_1_naming_the_file() {
 }
 
 #[test]
+fn the_pollutant_role_is_read_where_the_layer_has_it_and_a_missing_named_field_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    // The small layers have no POLLUTANT field: the role is off, the export writes null.
+    let (risk, parcels) = small_layers(dir.path(), "休耕");
+    let out = dir.path().join("out");
+    let map = ["--map-measure", "施肥=safe_use"];
+    let o = analyze(&risk, &parcels, &out, &map);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = std::fs::read_to_string(out.join("risk_areas.geojson")).unwrap();
+    assert!(text.contains(r#""pollutant":null"#), "{text}");
+    // Named but missing: an error naming the field, the role and the file.
+    let named = ["--pollutant-field", "WRRW", map[0], map[1]];
+    let o = analyze(&risk, &parcels, &out, &named);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(r#"field "WRRW" not found"#)
+            && err.contains("pollutant")
+            && err.contains("risk.geojson"),
+        "{err}"
+    );
+    // The field there: its values in the export.
+    write_geojson(
+        &risk,
+        &[(
+            r#"{"RISK_ID":"R1","RISK_CLASS":"2","WRRW":"镉;砷"}"#,
+            vec![vec![rect(0., 0., 100., 100.)]],
+        )],
+    );
+    let o = analyze(&risk, &parcels, &out, &named);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = std::fs::read_to_string(out.join("risk_areas.geojson")).unwrap();
+    assert!(text.contains(r#""pollutant":"镉;砷""#), "{text}");
+}
+
+#[test]
 fn the_help_names_every_format_of_the_registry() {
     let o = soilrisk(&[os("analyze"), os("--help")]);
     assert_eq!(o.status.code(), Some(0));

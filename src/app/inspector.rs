@@ -98,16 +98,13 @@ fn parcel(
                 ui.label("pollutant");
                 ui.label("overlap");
                 ui.end_row();
-                let pollutant = a.risk.field_index("POLLUTANT");
                 for (&ri, &m2) in &overlaps {
                     let ra = &a.risk_areas[ri as usize];
                     if ui.link(ra.id.to_string()).clicked() {
                         commands.push(Command::Select(Some(Pick::Risk(ri as usize))));
                     }
                     ui.label(ra.class.roman());
-                    ui.label(pollutant.map_or(String::new(), |f| {
-                        a.risk.text(&a.risk.features[ra.feature], f)
-                    }));
+                    ui.label(ra.pollutant.to_string());
                     ui.label(format!("{m2:.1} m²"));
                     ui.end_row();
                 }

@@ -11,7 +11,7 @@ use crate::vocab::{ValueMaps, Vocabulary};
 
 use super::request::Request;
 use super::result::{ParcelInfo, RiskArea};
-use super::roles::Role;
+use super::roles::{FieldMapping, Role};
 
 /// The last few distinct values of a column with what they mean: values repeated across a
 /// batch are compared (pointer first, then text) instead of normalised and looked up again.
@@ -72,10 +72,7 @@ impl ParcelFields {
             id: field(layer, req, Role::ParcelId)?,
             region: field(layer, req, Role::Region)?,
             measure: field(layer, req, Role::Measure)?,
-            compliance: match req.fields.get(Role::Compliance) {
-                Some(_) => Some(field(layer, req, Role::Compliance)?),
-                None => None,
-            },
+            compliance: role_field(layer, &req.fields, Role::Compliance)?,
         })
     }
 
@@ -226,12 +223,24 @@ pub fn check_mapping(req: &Request, risk: &Layer, parcels: &Layer) -> Result<(),
     Ok(())
 }
 
-/// The position in `layer` of the field playing `role`.
-fn field(layer: &Layer, req: &Request, role: Role) -> Result<usize, AnalysisError> {
-    let name = req.fields.get(role).unwrap_or_default();
-    layer
-        .field_index(name)
-        .ok_or_else(|| AnalysisError::MissingField {
+/// The position in `layer` of the field playing `role`, `None` where the role is off: an
+/// optional role not named, or left at its default where the layer has no such field. A
+/// field named but missing is an error.
+pub fn role_field(
+    layer: &Layer,
+    fields: &FieldMapping,
+    role: Role,
+) -> Result<Option<usize>, AnalysisError> {
+    let def = role.def();
+    let name = match fields.get(role) {
+        Some(name) => name,
+        None if !def.required => return Ok(None),
+        None => "",
+    };
+    match layer.field_index(name) {
+        Some(i) => Ok(Some(i)),
+        None if !def.required && def.default == Some(name) => Ok(None),
+        None => Err(AnalysisError::MissingField {
             field: name.to_string(),
             role,
             path: layer.path.clone(),
@@ -240,7 +249,18 @@ fn field(layer: &Layer, req: &Request, role: Role) -> Result<usize, AnalysisErro
             } else {
                 layer.field_list()
             },
-        })
+        }),
+    }
+}
+
+/// The position in `layer` of the field playing the required `role`.
+fn field(layer: &Layer, req: &Request, role: Role) -> Result<usize, AnalysisError> {
+    role_field(layer, &req.fields, role)?.ok_or_else(|| AnalysisError::MissingField {
+        field: String::new(),
+        role,
+        path: layer.path.clone(),
+        available: layer.field_list(),
+    })
 }
 
 /// The error for values of field `column` (playing `role`) outside its vocabulary, most
@@ -285,6 +305,8 @@ pub(super) fn risk_attributes(
     not_empty(layer, "risk-area")?;
     let id_f = field(layer, req, Role::RiskId)?;
     let class_f = field(layer, req, Role::RiskClass)?;
+    let pollutant_f = role_field(layer, &req.fields, Role::Pollutant)?;
+    let no_pollutant: Arc<str> = Arc::from("");
     let mut unknown: BTreeMap<String, usize> = BTreeMap::new();
     let mut out = Vec::with_capacity(layer.features.len());
     for (i, f) in layer.features.iter().enumerate() {
@@ -294,6 +316,7 @@ pub(super) fn risk_attributes(
                 feature: i,
                 id: f.shared_text(id_f),
                 class,
+                pollutant: pollutant_f.map_or_else(|| no_pollutant.clone(), |p| f.shared_text(p)),
             }),
             None => *unknown.entry(raw.to_string()).or_insert(0) += 1,
         }

@@ -31,7 +31,7 @@ use crate::layer::Layer;
 
 pub use crate::vocab::Vocabulary;
 pub use attributes::check_mapping;
-pub use attributes::unknown_values;
+pub use attributes::{role_field, unknown_values};
 pub use error::{AnalysisError, UnknownValues};
 pub use progress::{Arrival, Control, Phase, Timings};
 pub use request::{KeepParcels, Request};

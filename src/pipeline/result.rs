@@ -22,6 +22,9 @@ pub struct RiskArea {
     pub feature: usize,
     pub id: Arc<str>,
     pub class: RiskClass,
+    /// The pollutants as the layer writes them (镉, 砷, `镉;铅`); empty where the pollutant
+    /// role is off.
+    pub pollutant: Arc<str>,
 }
 
 /// A parcel's attributes that the computation uses.

@@ -19,6 +19,7 @@ pub enum Side {
 pub enum Role {
     RiskId,
     RiskClass,
+    Pollutant,
     ParcelId,
     Region,
     Measure,
@@ -32,25 +33,22 @@ pub struct RoleDef {
     pub side: Side,
     /// The field used unless the user names another; `None`: the role is off unless named.
     pub default: Option<&'static str>,
+    /// Whether the analysis needs the role. An optional role with a default is played by the
+    /// default field where the layer has one, and is off where it has not.
+    pub required: bool,
     /// What the role is called to a user (the mapping dialog, error messages).
     pub label: &'static str,
     /// The vocabulary its values are decoded by; `None` for free text (ids, region names).
     pub vocabulary: Option<Vocabulary>,
 }
 
-impl RoleDef {
-    /// Whether the analysis needs this role (a role with no default is optional).
-    pub fn required(&self) -> bool {
-        self.default.is_some()
-    }
-}
-
 /// Every role, in the order of [`Role`]; the defaults are the product contract's.
-pub const ROLES: [RoleDef; 6] = [
+pub const ROLES: [RoleDef; 7] = [
     RoleDef {
         role: Role::RiskId,
         side: Side::Risk,
         default: Some("RISK_ID"),
+        required: true,
         label: "risk area id",
         vocabulary: None,
     },
@@ -58,13 +56,23 @@ pub const ROLES: [RoleDef; 6] = [
         role: Role::RiskClass,
         side: Side::Risk,
         default: Some("RISK_CLASS"),
+        required: true,
         label: "risk class",
         vocabulary: Some(Vocabulary::RiskClass),
+    },
+    RoleDef {
+        role: Role::Pollutant,
+        side: Side::Risk,
+        default: Some("POLLUTANT"),
+        required: false,
+        label: "pollutant",
+        vocabulary: None,
     },
     RoleDef {
         role: Role::ParcelId,
         side: Side::Parcels,
         default: Some("PARCEL_ID"),
+        required: true,
         label: "parcel id",
         vocabulary: None,
     },
@@ -72,6 +80,7 @@ pub const ROLES: [RoleDef; 6] = [
         role: Role::Region,
         side: Side::Parcels,
         default: Some("COUNTY"),
+        required: true,
         label: "region (county)",
         vocabulary: None,
     },
@@ -79,6 +88,7 @@ pub const ROLES: [RoleDef; 6] = [
         role: Role::Measure,
         side: Side::Parcels,
         default: Some("MEASURE"),
+        required: true,
         label: "measure",
         vocabulary: Some(Vocabulary::Measure),
     },
@@ -86,6 +96,7 @@ pub const ROLES: [RoleDef; 6] = [
         role: Role::Compliance,
         side: Side::Parcels,
         default: None,
+        required: false,
         label: "crop compliance",
         vocabulary: Some(Vocabulary::Compliance),
     },
@@ -93,9 +104,10 @@ pub const ROLES: [RoleDef; 6] = [
 
 impl Role {
     /// Every role, in table order.
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::RiskId,
         Role::RiskClass,
+        Role::Pollutant,
         Role::ParcelId,
         Role::Region,
         Role::Measure,
@@ -177,6 +189,9 @@ mod tests {
         let m = FieldMapping::default();
         assert_eq!(m.get(Role::Measure), Some("MEASURE"));
         assert_eq!(m.get(Role::Compliance), None);
+        // An optional role with a default, and the one optional role without.
+        assert_eq!(m.get(Role::Pollutant), Some("POLLUTANT"));
+        assert!(!Role::Pollutant.def().required && !Role::Compliance.def().required);
         assert_eq!(Role::Compliance.default_field(), "");
         assert_eq!(
             m.parcel_columns(),

@@ -6,7 +6,7 @@
 use eframe::egui;
 use soilrisk::io::encoding::ENCODING_CHOICES;
 use soilrisk::layer::Layer;
-use soilrisk::pipeline::{FieldMapping, ROLES, Request, RoleDef, Side, unknown_values};
+use soilrisk::pipeline::{FieldMapping, ROLES, Request, RoleDef, Side, role_field, unknown_values};
 use soilrisk::vocab::{Measure, RiskClass, ValueMaps, Vocabulary, normalise};
 
 /// The dialog's state: the layers read, the request being edited, and why it was opened.
@@ -50,13 +50,13 @@ fn field_combo(ui: &mut egui::Ui, role: &RoleDef, layer: &Layer, fields: &mut Fi
     let mut value = fields.get(role.role).map(str::to_string);
     let shown = match &value {
         Some(v) if layer.field_index(v).is_some() => v.as_str(),
-        None if !role.required() => "(none)",
+        _ if role_field(layer, fields, role.role).is_ok_and(|f| f.is_none()) => "(none)",
         _ => "(choose)",
     };
     egui::ComboBox::from_id_salt(("mapping-field", role.label))
         .selected_text(shown.to_string())
         .show_ui(ui, |ui| {
-            if !role.required() {
+            if !role.required {
                 ui.selectable_value(&mut value, None, "(none)");
             }
             for f in &layer.fields {
@@ -113,9 +113,9 @@ impl MappingDialog {
         ROLES.iter().all(|r| {
             let layer = self.layer(r.side);
             match f.get(r.role) {
-                None => !r.required(),
+                None => !r.required,
                 Some(name) => {
-                    layer.field_index(name).is_some()
+                    role_field(layer, f, r.role).is_ok()
                         && r.vocabulary.is_none_or(|v| {
                             unknown_values(layer, name, v, &self.req.maps).is_empty()
                         })
