@@ -159,14 +159,18 @@ fn the_pollutant_role_is_read_where_the_layer_has_it_and_a_missing_named_field_i
     let (risk, parcels) = small_layers(dir.path(), "休耕");
     let out = dir.path().join("out");
     let map = ["--map-measure", "施肥=safe_use"];
-    let o = analyze(&risk, &parcels, &out, &map);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let text = std::fs::read_to_string(out.join("risk_areas.geojson")).unwrap();
+    // The risk-area export of a run that must succeed.
+    let exported = |args: &[&str]| {
+        let o = analyze(&risk, &parcels, &out, args);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        std::fs::read_to_string(out.join("risk_areas.geojson")).unwrap()
+    };
+    let text = exported(&map);
     assert!(text.contains(r#""pollutant":null"#), "{text}");
     // Named but missing: an error naming the field, the role and the file.
     let named = ["--pollutant-field", "WRRW", map[0], map[1]];
@@ -187,14 +191,7 @@ fn the_pollutant_role_is_read_where_the_layer_has_it_and_a_missing_named_field_i
             vec![vec![rect(0., 0., 100., 100.)]],
         )],
     );
-    let o = analyze(&risk, &parcels, &out, &named);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let text = std::fs::read_to_string(out.join("risk_areas.geojson")).unwrap();
+    let text = exported(&named);
     assert!(text.contains(r#""pollutant":"镉;砷""#), "{text}");
 }
 

@@ -219,7 +219,7 @@ impl Resolved {
 }
 
 /// Which format opens `path`, and through which file: the one rule that opening, `info` and
-/// the window's drag and drop follow. Says why when no format does.
+/// the window's drag and drop follow. Says why when no format does, or the file is missing.
 pub fn resolve(path: &Path) -> Result<Resolved, LayerError> {
     if let Some((container, layer)) = split_container(path) {
         let format = file_name(&container)
@@ -232,6 +232,9 @@ pub fn resolve(path: &Path) -> Result<Resolved, LayerError> {
             layer: Some(layer),
             inner,
         });
+    }
+    if !path.exists() {
+        return Err(LayerError::format(path, "file not found"));
     }
     let name = file_name(path).unwrap_or_default();
     if let Some(format) = opening(&name) {

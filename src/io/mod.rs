@@ -93,9 +93,6 @@ impl LayerReader {
     /// Opens the layer at `path` through the format its extension names (a layer of a
     /// container through the container's), reading its headers only where it can.
     pub fn open(path: &Path, opts: &ReadOptions) -> Result<LayerReader, LayerError> {
-        if formats::split_container(path).is_none() && !path.exists() {
-            return Err(LayerError::format(path, "file not found"));
-        }
         let formats::Resolved {
             format,
             main,
