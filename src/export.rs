@@ -867,6 +867,9 @@ mod tests {
             safe_use_area_m2: 10.0,
             strict_control_area_m2: 0.0,
             treated_area_m2: 5.0,
+            priority_treated_area_m2: 0.0,
+            safe_use_treated_area_m2: 5.0,
+            strict_control_treated_area_m2: 0.0,
             untreated_area_m2: 5.0,
             safe_utilization_rate: Some(0.5),
             target_rate: 0.94,
@@ -874,6 +877,7 @@ mod tests {
             parcels_to_close_gap: 1,
             crs: "EPSG:4544".into(),
             area_method: "planar".into(),
+            area_basis: "planar".into(),
             warnings: vec![],
             by_region: vec![
                 RegionSummary {
@@ -882,10 +886,12 @@ mod tests {
                     parcels_at_risk: 1,
                     cultivated_area_m2: 20.0,
                     contaminated_area_m2: 10.0,
+                    safe_use_treated_area_m2: 5.0,
                     treated_area_m2: 5.0,
                     untreated_area_m2: 5.0,
                     safe_utilization_rate: Some(0.5),
                     gap_to_target_m2: 4.4,
+                    ..Default::default()
                 },
                 RegionSummary {
                     region: "A, \"B\"".into(),

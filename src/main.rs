@@ -15,8 +15,8 @@ mod app;
 use soilrisk::io::{ReadOptions, formats, read_layer};
 use soilrisk::outputs::write_set;
 use soilrisk::pipeline::{
-    Analysis, AnalysisError, Control, FieldMapping, KeepParcels, Phase, Request, Role, Side,
-    UnknownValues, Vocabulary, run,
+    Analysis, AnalysisError, AreaBasis, Control, FieldMapping, KeepParcels, Phase, RegionLayer,
+    Request, Role, Side, UnknownValues, Vocabulary, run,
 };
 use soilrisk::sample::{SampleOptions, write_sample};
 use soilrisk::stats::{DEFAULT_TARGET, M2_PER_HA, M2_PER_MU, Summary};
@@ -118,6 +118,39 @@ struct AnalyzeArgs {
     /// Text encoding of the parcel layer's attributes, overriding .cpg and detection
     #[arg(long)]
     parcel_encoding: Option<String>,
+    /// The area counted: planar (in the projected CRS), ellipsoidal (on the CRS's ellipsoid,
+    /// as the land survey measures) or field:NAME (a surveyed area attribute in m², e.g.
+    /// field:TBDLMJ, split among the classes by geometric shares). Default: planar in a
+    /// projected CRS, ellipsoidal in longitude/latitude
+    #[arg(long, value_name = "BASIS")]
+    area: Option<AreaBasis>,
+    /// Regions from a code field's first digits (e.g. ZLDWDM, the land survey's 19-digit
+    /// location code, whose first 6 digits are the county), instead of --region-field
+    #[arg(long, value_name = "F")]
+    region_code_field: Option<String>,
+    /// How many first digits of --region-code-field make the region (6: county, 4: prefecture)
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 6,
+        requires = "region_code_field"
+    )]
+    region_code_digits: usize,
+    /// A boundary layer of regions (counties), any CRS: each parcel's region is the one
+    /// holding its largest share; with --region-code-field, it names the codes
+    #[arg(long, value_name = "SRC", requires = "regions_name_field")]
+    regions: Option<PathBuf>,
+    /// The boundary layer's name field
+    #[arg(long, value_name = "F", requires = "regions")]
+    regions_name_field: Option<String>,
+    /// The boundary layer's code field (GB/T 2260), sorting the table and giving prefecture
+    /// subtotals
+    #[arg(long, value_name = "F", requires = "regions")]
+    regions_code_field: Option<String>,
+    /// What the boundary layer's coordinates are in, overriding its .prj: EPSG:N, or gcj02
+    /// (Chinese web maps' offset coordinates)
+    #[arg(long, value_name = "C", requires = "regions")]
+    regions_crs: Option<String>,
     /// Print the time of each phase (read, index, overlay, statistics, export) to stderr
     #[arg(long)]
     timings: bool,
@@ -216,7 +249,10 @@ fn analyze(args: AnalyzeArgs) -> Result<()> {
         (Role::RiskClass, Some(args.risk_class_field)),
         (Role::Pollutant, Some(args.pollutant_field)),
         (Role::ParcelId, Some(args.parcel_id_field)),
-        (Role::Region, Some(args.region_field)),
+        (
+            Role::Region,
+            Some(args.region_code_field.clone().unwrap_or(args.region_field)),
+        ),
         (Role::Measure, Some(args.measure_field)),
         (Role::Compliance, args.compliance_field),
     ] {
@@ -238,6 +274,18 @@ fn analyze(args: AnalyzeArgs) -> Result<()> {
         index_parcels: false,
         // The exports need the parcels at risk only: the rest stream through.
         keep_parcels: KeepParcels::AtRisk,
+        area: args.area,
+        region_code_digits: args
+            .region_code_field
+            .as_ref()
+            .map(|_| args.region_code_digits),
+        regions: args.regions.as_ref().map(|path| RegionLayer {
+            path: path.clone(),
+            name_field: args.regions_name_field.clone().unwrap_or_default(),
+            code_field: args.regions_code_field.clone(),
+            crs: args.regions_crs.clone(),
+            read: ReadOptions::default(),
+        }),
     };
     let inputs = [args.risk.as_path(), args.parcels.as_path()];
     soilrisk::outputs::refuse_overwriting_inputs(&soilrisk::outputs::set_paths(&args.out), &inputs)
@@ -357,8 +405,8 @@ fn pct(r: Option<f64>) -> String {
 fn summary_text(s: &Summary, out: &mut String) {
     let _ = writeln!(
         out,
-        "{} parcels, {} risk areas; CRS {}; {} areas",
-        s.parcels, s.risk_areas, s.crs, s.area_method
+        "{} parcels, {} risk areas; CRS {}; area basis {} ({} geometry)",
+        s.parcels, s.risk_areas, s.crs, s.area_basis, s.area_method
     );
     let _ = writeln!(out, "cultivated land        {}", area(s.cultivated_area_m2));
     let _ = writeln!(
@@ -375,6 +423,21 @@ fn summary_text(s: &Summary, out: &mut String) {
         area(s.strict_control_area_m2)
     );
     let _ = writeln!(out, "treated                {}", area(s.treated_area_m2));
+    let _ = writeln!(
+        out,
+        "  B class I  protected {}",
+        area(s.priority_treated_area_m2)
+    );
+    let _ = writeln!(
+        out,
+        "  C class II complied  {}",
+        area(s.safe_use_treated_area_m2)
+    );
+    let _ = writeln!(
+        out,
+        "  D class III strict   {}",
+        area(s.strict_control_treated_area_m2)
+    );
     let _ = writeln!(out, "untreated              {}", area(s.untreated_area_m2));
     let _ = writeln!(
         out,

@@ -30,7 +30,7 @@ use geo::bool_ops::{FillRule, OpType};
 use geo::orient::{Direction, Orient};
 use geo::{BoundingRect, Coord, LineString, MultiPolygon, Polygon, Rect};
 
-use crate::geom::area::{AreaMethod, planar_area};
+use crate::geom::area::{AreaMethod, Moments, planar_area};
 use crate::geom::boxes::{rect_holds, rects_meet, ring_bounds, union_rect};
 use crate::geom::clip::{boolean_op, clip_ring_to_rect, intersection, intersection_area};
 use crate::geom::index::BoxIndex;
@@ -434,10 +434,12 @@ fn shared_area(part: &Polygon<f64>, pbox: &Rect<f64>, face: &Face, method: &Area
     } else {
         &face.polygon
     };
-    if matches!(method, AreaMethod::Planar)
-        && let Some(a) = CLIP.with_borrow_mut(|c| c.area(part, near, pbox.min()))
+    if !matches!(method, AreaMethod::Geodesic(_))
+        && let Some(m) =
+            CLIP.with_borrow_mut(|c| c.moments(part, near, pbox.min(), method.needs_moments()))
+        && let Some(a) = method.moments_m2(&m, pbox.min())
     {
-        return a;
+        return a.max(0.0);
     }
     intersection_area(part, near, |ring| method.ring_signed_m2(ring))
 }
@@ -469,15 +471,17 @@ struct ConvexClip {
 }
 
 impl ConvexClip {
-    /// Area of `part` inside `near`, or `None` when `near` is neither convex nor simple (a
+    /// The area moments (relative to `origin`; with the centroid and second moments when
+    /// `full`) of `part` inside `near`, or `None` when `near` is neither convex nor simple (a
     /// ring the cut to the parcel's box left touching itself) or its triangles do not cover
     /// it: the caller then uses the general clipper.
-    fn area(
+    fn moments(
         &mut self,
         part: &Polygon<f64>,
         near: &Polygon<f64>,
         origin: Coord<f64>,
-    ) -> Option<f64> {
+        full: bool,
+    ) -> Option<Moments> {
         let shift = |c: &Coord<f64>| *c - origin;
         self.part.clear();
         self.part_ends.clear();
@@ -488,7 +492,7 @@ impl ConvexClip {
         let ext = &near.exterior().0;
         if near.interiors().is_empty() && is_convex_ccw(ext) {
             let window: Vec<Coord<f64>> = open(near.exterior()).iter().map(shift).collect();
-            return Some(0.5 * self.clipped_twice_area(&window).max(0.0));
+            return Some(self.clipped(&window, full));
         }
         let rings = || std::iter::once(near.exterior()).chain(near.interiors());
         if !rings().all(|r| ring_is_simple(&r.0)) {
@@ -516,7 +520,8 @@ impl ConvexClip {
         let mut triangles = std::mem::take(&mut self.triangles);
         self.earcut
             .earcut(piece.iter().copied(), &holes, &mut triangles);
-        let (mut covered, mut twice) = (0.0, 0.0);
+        let mut covered = 0.0;
+        let mut inside = Moments::default();
         for t in triangles.chunks_exact(3) {
             let [a, b, c] = [t[0], t[1], t[2]].map(|i| {
                 let [x, y] = piece[i as usize];
@@ -528,17 +533,17 @@ impl ConvexClip {
             }
             covered += turn.abs();
             let window = if turn > 0.0 { [a, b, c] } else { [a, c, b] };
-            twice += self.clipped_twice_area(&window);
+            inside.add(&self.clipped(&window, full));
         }
         (self.piece, self.holes, self.triangles) = (piece, holes, triangles);
         let covers = (covered - piece_twice).abs() <= 1e-9 * piece_twice.abs();
-        covers.then(|| 0.5 * twice.max(0.0))
+        covers.then_some(inside)
     }
 
-    /// Twice the signed area of the parcel (its shifted rings) inside the convex
-    /// counter-clockwise `window` (shifted, open).
-    fn clipped_twice_area(&mut self, window: &[Coord<f64>]) -> f64 {
-        let mut twice = 0.0;
+    /// The moments of the parcel (its shifted rings) inside the convex counter-clockwise
+    /// `window` (shifted, open).
+    fn clipped(&mut self, window: &[Coord<f64>], full: bool) -> Moments {
+        let mut inside = Moments::default();
         let mut start = 0;
         for &end in &self.part_ends {
             let (from, to) = (&mut self.from, &mut self.to);
@@ -570,9 +575,9 @@ impl ConvexClip {
                 }
                 std::mem::swap(from, to);
             }
-            twice += twice_area_open(from);
+            inside.add_open_ring(from, full);
         }
-        twice
+        inside
     }
 }
 
@@ -757,7 +762,9 @@ mod tests {
     }
 
     fn cut_area(part: &Polygon<f64>, piece: &Polygon<f64>) -> Option<f64> {
-        ConvexClip::default().area(part, piece, Coord { x: 0.0, y: 0.0 })
+        ConvexClip::default()
+            .moments(part, piece, Coord { x: 0.0, y: 0.0 }, false)
+            .map(|m| m.area().max(0.0))
     }
 
     #[test]
@@ -823,7 +830,7 @@ mod tests {
             let origin = Coord { x: x0, y: y0 };
             let mut cut = ConvexClip::default();
             for window in [&clip, &notched] {
-                let got = cut.area(&part, window, origin).unwrap();
+                let got = cut.moments(&part, window, origin, false).unwrap().area();
                 let want = geo::BooleanOps::intersection(&part, window).unsigned_area();
                 assert!(
                     (got - want).abs() <= 1e-6 * want.max(1.0),

@@ -5,7 +5,6 @@
 use serde::Serialize;
 
 use crate::pipeline::Analysis;
-use crate::vocab::RiskClass;
 
 /// The default target safe-utilisation rate.
 pub const DEFAULT_TARGET: f64 = 0.94;
@@ -29,10 +28,16 @@ pub fn gap_to_target(target: f64, treated_m2: f64, contaminated_m2: f64) -> f64 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct RegionSummary {
     pub region: String,
+    /// The region's administrative code (GB/T 2260) where known.
+    pub code: Option<String>,
     pub parcels: usize,
     pub parcels_at_risk: usize,
     pub cultivated_area_m2: f64,
     pub contaminated_area_m2: f64,
+    /// B, C and D of the national method (see `Summary`).
+    pub priority_treated_area_m2: f64,
+    pub safe_use_treated_area_m2: f64,
+    pub strict_control_treated_area_m2: f64,
     pub treated_area_m2: f64,
     pub untreated_area_m2: f64,
     pub safe_utilization_rate: Option<f64>,
@@ -61,7 +66,14 @@ pub struct Summary {
     pub priority_area_m2: f64,
     pub safe_use_area_m2: f64,
     pub strict_control_area_m2: f64,
+    /// B + C + D.
     pub treated_area_m2: f64,
+    /// B: class-I land under any measure.
+    pub priority_treated_area_m2: f64,
+    /// C: class-II land under safe-use or strict measures whose crops complied.
+    pub safe_use_treated_area_m2: f64,
+    /// D: class-III land under strict control.
+    pub strict_control_treated_area_m2: f64,
     pub untreated_area_m2: f64,
     pub safe_utilization_rate: Option<f64>,
     pub target_rate: f64,
@@ -70,6 +82,8 @@ pub struct Summary {
     pub parcels_to_close_gap: usize,
     pub crs: String,
     pub area_method: String,
+    /// `planar`, `ellipsoidal` or `field:NAME`.
+    pub area_basis: String,
     pub warnings: Vec<String>,
     pub by_region: Vec<RegionSummary>,
     /// The untreated parcels that close the gap fastest (at most 100 listed).
@@ -104,7 +118,8 @@ impl Analysis {
     /// bits.
     pub fn summary(&self, target: f64) -> Summary {
         let mut class = [0.0; 3];
-        let (mut cultivated, mut treated, mut at_risk) = (0.0, 0.0, 0);
+        let mut treated_class = [0.0; 3];
+        let (mut cultivated, mut at_risk) = (0.0, 0);
         let mut regions = vec![RegionSummary::default(); self.regions.len()];
         // Every parcel in layer order, its numbers where it was kept: a parcel not kept
         // (outside every risk area) adds only its area, as a kept one with no risk does.
@@ -115,26 +130,49 @@ impl Analysis {
             reg.cultivated_area_m2 += t.area_m2;
             let Some(k) = t.kept() else { continue };
             let r = &self.parcel_results[k];
+            let info = &self.parcel_info[k];
             let contaminated = r.contaminated_m2();
-            for c in RiskClass::ALL {
-                class[c.index()] += r.class_m2[c.index()];
+            let [b, c, d] = r.treated_by_class(info.measure, info.complied);
+            for (i, t) in [b, c, d].into_iter().enumerate() {
+                class[i] += r.class_m2[i];
+                treated_class[i] += t;
             }
-            treated += r.treated_m2;
             reg.contaminated_area_m2 += contaminated;
-            reg.treated_area_m2 += r.treated_m2;
+            reg.priority_treated_area_m2 += b;
+            reg.safe_use_treated_area_m2 += c;
+            reg.strict_control_treated_area_m2 += d;
             if contaminated > 0.0 {
                 at_risk += 1;
                 reg.parcels_at_risk += 1;
             }
         }
-        let mut named: Vec<(&str, RegionSummary)> =
-            self.regions.iter().map(|n| &**n).zip(regions).collect();
-        named.sort_by(|a, b| a.0.cmp(b.0));
+        let mut named: Vec<(&str, Option<&str>, RegionSummary)> = self
+            .regions
+            .iter()
+            .enumerate()
+            .zip(regions)
+            .map(|((i, n), r)| (&**n, self.region_code(i), r))
+            .collect();
+        // By code where codes are known (GB/T 2260 order), then by name; parcels in no
+        // region ("") last.
+        named.sort_by(|a, b| {
+            (a.0.is_empty(), a.1.is_none(), a.1, a.0).cmp(&(
+                b.0.is_empty(),
+                b.1.is_none(),
+                b.1,
+                b.0,
+            ))
+        });
         let contaminated: f64 = class.iter().sum();
+        let treated: f64 = treated_class.iter().sum();
         let by_region = named
             .into_iter()
-            .map(|(name, mut r)| {
+            .map(|(name, code, mut r)| {
                 r.region = name.to_string();
+                r.code = code.map(str::to_string);
+                r.treated_area_m2 = r.priority_treated_area_m2
+                    + r.safe_use_treated_area_m2
+                    + r.strict_control_treated_area_m2;
                 r.untreated_area_m2 = (r.contaminated_area_m2 - r.treated_area_m2).max(0.0);
                 r.safe_utilization_rate = rate(r.treated_area_m2, r.contaminated_area_m2);
                 r.gap_to_target_m2 =
@@ -163,6 +201,9 @@ impl Analysis {
             safe_use_area_m2: class[1],
             strict_control_area_m2: class[2],
             treated_area_m2: treated,
+            priority_treated_area_m2: treated_class[0],
+            safe_use_treated_area_m2: treated_class[1],
+            strict_control_treated_area_m2: treated_class[2],
             untreated_area_m2: (contaminated - treated).max(0.0),
             safe_utilization_rate: rate(treated, contaminated),
             target_rate: target,
@@ -173,6 +214,7 @@ impl Analysis {
                 .as_ref()
                 .map_or_else(|| "unknown".to_string(), |c| c.label()),
             area_method: self.area_method.name().to_string(),
+            area_basis: self.area_basis.to_string(),
             warnings: self.warnings.clone(),
             by_region,
             priority_parcels: priority.into_iter().take(PRIORITY_LISTED).collect(),

@@ -36,11 +36,12 @@ use std::panic::{self, AssertUnwindSafe};
 
 use proj4rs::Proj;
 
+pub mod gcj02;
 pub mod grid;
 mod transform;
 mod wkt;
 
-pub use transform::Transformer;
+pub use transform::{Transformer, area_scale};
 use wkt::*;
 
 const A_WGS84: f64 = 6_378_137.0;

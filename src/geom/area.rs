@@ -1,9 +1,134 @@
-//! Area of rings and polygons: the signed shoelace area in CRS units², and `AreaMethod`, the
-//! area in square metres: planar in projected CRSs, geodesic on the ellipsoid (geographiclib)
-//! in geographic ones, where coordinates are degrees, x = longitude.
+//! Area of rings and polygons: the signed shoelace area in CRS units², the area moments of a
+//! region, and `AreaMethod`, the area in square metres: planar in projected CRSs (or, asked
+//! for, on the ellipsoid through the projection's area scale, see `scale`), geodesic on the
+//! ellipsoid (geographiclib) in geographic ones, where coordinates are degrees, x = longitude.
+
+use std::sync::Arc;
 
 use geo::{Coord, MultiPolygon, Polygon};
 use geographiclib_rs::{Geodesic, PolygonArea, Winding};
+
+use super::scale::ScaleGrid;
+
+/// The area moments of a region from the edges of its rings, in coordinates relative to an
+/// origin: twice the signed area and, when asked for (`full`), the integrals of x, y, x², xy
+/// and y² over it (times 6, 6, 12, 24 and 12). They add up over rings, holes counting
+/// negatively, and over the pieces a region is cut into.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Moments {
+    pub twice: f64,
+    sx: f64,
+    sy: f64,
+    sxx: f64,
+    sxy: f64,
+    syy: f64,
+    /// Σ L²·(dy, −dx) over the edges: the edges' outward normals weighted by their length
+    /// cubed, which the bow of geodesic edges on a conformal projection is proportional to.
+    ex: f64,
+    ey: f64,
+    /// Σ L²·n_a·m_b, n = (dy, −dx) and m the edge's midpoint: how the bow varies with the
+    /// scale's gradient along the ring.
+    f: [[f64; 2]; 2],
+}
+
+impl Moments {
+    /// Adds the edge from `a` to `b` (relative coordinates).
+    #[inline]
+    pub fn add_edge(&mut self, a: Coord<f64>, b: Coord<f64>, full: bool) {
+        let cross = a.x * b.y - b.x * a.y;
+        self.twice += cross;
+        if full {
+            self.sx += (a.x + b.x) * cross;
+            self.sy += (a.y + b.y) * cross;
+            self.sxx += (a.x * a.x + a.x * b.x + b.x * b.x) * cross;
+            self.syy += (a.y * a.y + a.y * b.y + b.y * b.y) * cross;
+            self.sxy += (a.x * b.y + 2.0 * a.x * a.y + 2.0 * b.x * b.y + b.x * a.y) * cross;
+            let (dx, dy) = (b.x - a.x, b.y - a.y);
+            let l2 = dx * dx + dy * dy;
+            self.ex += l2 * dy;
+            self.ey -= l2 * dx;
+            let (mx, my) = (0.5 * (a.x + b.x), 0.5 * (a.y + b.y));
+            self.f[0][0] += l2 * dy * mx;
+            self.f[0][1] += l2 * dy * my;
+            self.f[1][0] -= l2 * dx * mx;
+            self.f[1][1] -= l2 * dx * my;
+        }
+    }
+
+    /// Adds an open ring (the closing edge implied), in relative coordinates.
+    pub fn add_open_ring(&mut self, ring: &[Coord<f64>], full: bool) {
+        let Some(&last) = ring.last() else { return };
+        // Summed a ring at a time, then added: the planar areas keep their bits.
+        let mut m = Moments::default();
+        let mut prev = last;
+        for &p in ring {
+            m.add_edge(prev, p, full);
+            prev = p;
+        }
+        self.add(&m);
+    }
+
+    /// The moments of a closed ring, relative to `origin`.
+    pub fn of_ring(ring: &[Coord<f64>], origin: Coord<f64>, full: bool) -> Moments {
+        let mut m = Moments::default();
+        for w in ring.windows(2) {
+            m.add_edge(w[0] - origin, w[1] - origin, full);
+        }
+        m
+    }
+
+    pub fn add(&mut self, o: &Moments) {
+        self.twice += o.twice;
+        self.sx += o.sx;
+        self.sy += o.sy;
+        self.sxx += o.sxx;
+        self.sxy += o.sxy;
+        self.syy += o.syy;
+        self.ex += o.ex;
+        self.ey += o.ey;
+        for a in 0..2 {
+            for b in 0..2 {
+                self.f[a][b] += o.f[a][b];
+            }
+        }
+    }
+
+    /// Σ L²·n over the edges, and Σ L²·n_a·(m_b − c_b) about the point `c` (relative), with
+    /// n = (dy, −dx) and m the edges' midpoints (see the fields).
+    pub fn edge_normals(&self, c: Coord<f64>) -> ([f64; 2], [[f64; 2]; 2]) {
+        let e = [self.ex, self.ey];
+        let cc = [c.x, c.y];
+        let mut f = self.f;
+        for a in 0..2 {
+            for b in 0..2 {
+                f[a][b] -= e[a] * cc[b];
+            }
+        }
+        (e, f)
+    }
+
+    /// Signed area in CRS units².
+    pub fn area(&self) -> f64 {
+        0.5 * self.twice
+    }
+
+    /// The centroid (relative) and the second moments about it (∫(x−cx)², ∫(x−cx)(y−cy),
+    /// ∫(y−cy)², signed like the area), or `None` for a region of no area.
+    pub fn centre(&self) -> Option<(Coord<f64>, [f64; 3])> {
+        let a = self.area();
+        if a == 0.0 || !a.is_finite() {
+            return None;
+        }
+        let c = Coord {
+            x: self.sx / 6.0 / a,
+            y: self.sy / 6.0 / a,
+        };
+        let jxx = self.sxx / 12.0 - a * c.x * c.x;
+        let jxy = self.sxy / 24.0 - a * c.x * c.y;
+        let jyy = self.syy / 12.0 - a * c.y * c.y;
+        Some((c, [jxx, jxy, jyy]))
+    }
+}
 
 /// Twice the signed area (positive when counter-clockwise) of a closed ring.
 pub fn twice_signed_area(ring: &[Coord<f64>]) -> f64 {
@@ -41,6 +166,8 @@ pub enum AreaMethod {
     /// Coordinates are degrees on this ellipsoid.
     /// (Boxed: the geodesic solver's tables are large, planar needs none.)
     Geodesic(Box<Geodesic>),
+    /// Coordinates are on a map projection, areas are taken on its ellipsoid.
+    Ellipsoidal(Arc<ScaleGrid>),
 }
 
 impl AreaMethod {
@@ -54,6 +181,22 @@ impl AreaMethod {
         match self {
             AreaMethod::Planar => "planar",
             AreaMethod::Geodesic(_) => "geodesic",
+            AreaMethod::Ellipsoidal(_) => "ellipsoidal",
+        }
+    }
+
+    /// True when areas are taken from `Moments` with their centroid and second moments.
+    pub fn needs_moments(&self) -> bool {
+        matches!(self, AreaMethod::Ellipsoidal(_))
+    }
+
+    /// The area in m² of the region whose moments (relative to `origin`) are `m`; `None` for
+    /// geodesic areas, which need the vertices.
+    pub fn moments_m2(&self, m: &Moments, origin: Coord<f64>) -> Option<f64> {
+        match self {
+            AreaMethod::Planar => Some(m.area()),
+            AreaMethod::Ellipsoidal(grid) => Some(grid.area_m2(m, origin)),
+            AreaMethod::Geodesic(_) => None,
         }
     }
 
@@ -61,6 +204,10 @@ impl AreaMethod {
     pub fn ring_signed_m2(&self, ring: &[Coord<f64>]) -> f64 {
         match self {
             AreaMethod::Planar => 0.5 * twice_signed_area(ring),
+            AreaMethod::Ellipsoidal(grid) => match ring.first() {
+                Some(&o) => grid.area_m2(&Moments::of_ring(ring, o, true), o),
+                None => 0.0,
+            },
             AreaMethod::Geodesic(g) => {
                 if ring.len() < 4 {
                     return 0.0;

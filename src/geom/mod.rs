@@ -5,6 +5,7 @@
 //!   containing a box.
 //! - [`rings`]: point in ring or polygon, segments meeting, ring simplicity and winding.
 //! - [`area`]: signed shoelace area; [`area::AreaMethod`], planar or geodesic area in m².
+//! - [`scale`]: a projection's area scale, for ellipsoidal areas from projected coordinates.
 //! - [`clip`]: boolean operations (i_overlay) and clipping a ring to a box.
 //! - [`index`]: bulk-loaded R-trees of boxes.
 //!
@@ -17,3 +18,4 @@ pub mod boxes;
 pub mod clip;
 pub mod index;
 pub mod rings;
+pub mod scale;

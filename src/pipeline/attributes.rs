@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::error::{AnalysisError, UnknownValues};
-use crate::layer::{Feature, Layer};
+use crate::layer::{Feature, Layer, Value};
 use crate::vocab::{ValueMaps, Vocabulary};
 
+use super::regions::code_prefix;
 use super::request::Request;
 use super::result::{ParcelInfo, RiskArea};
 use super::roles::{FieldMapping, Role};
@@ -48,9 +49,14 @@ impl<T: Copy> Memo<T> {
 /// The columns of the parcel layer the analysis reads.
 pub(super) struct ParcelFields {
     id: usize,
-    region: usize,
+    /// `None` when regions come from a boundary layer by largest share.
+    region: Option<usize>,
+    /// Regions are this many first characters of the region field (a code).
+    code_digits: Option<usize>,
     measure: usize,
     compliance: Option<usize>,
+    /// The surveyed area's column, under a `field:` area basis.
+    survey: Option<usize>,
 }
 
 /// Values outside the vocabularies, with their counts.
@@ -70,10 +76,41 @@ impl ParcelFields {
     pub(super) fn find(layer: &Layer, req: &Request) -> Result<ParcelFields, AnalysisError> {
         Ok(ParcelFields {
             id: field(layer, req, Role::ParcelId)?,
-            region: field(layer, req, Role::Region)?,
+            region: if req.regions.is_some() && req.region_code_digits.is_none() {
+                None
+            } else {
+                Some(field(layer, req, Role::Region)?)
+            },
+            code_digits: req.region_code_digits,
             measure: field(layer, req, Role::Measure)?,
             compliance: role_field(layer, &req.fields, Role::Compliance)?,
+            survey: match req.area.as_ref().and_then(|b| b.field()) {
+                None => None,
+                Some(name) => Some(layer.field_index(name).ok_or_else(|| {
+                    AnalysisError::MissingAreaField {
+                        field: name.to_string(),
+                        path: layer.path.clone(),
+                        available: layer.field_list(),
+                    }
+                })?),
+            },
         })
+    }
+
+    /// The surveyed area of each of `features` (NaN where the basis is not `field:`, or the
+    /// value is not a number).
+    fn surveyed(&self, features: &[Feature]) -> Vec<f64> {
+        let Some(f) = self.survey else {
+            return Vec::new();
+        };
+        features
+            .iter()
+            .map(|feat| match feat.values.get(f) {
+                Some(Value::Number(n)) => *n,
+                Some(Value::Text(t)) => t.trim().parse().unwrap_or(f64::NAN),
+                _ => f64::NAN,
+            })
+            .collect()
     }
 
     /// The parcel attributes of `features`, the first of which is feature `base` of the
@@ -85,9 +122,11 @@ impl ParcelFields {
         req: &Request,
         unknown: &mut Unknown,
     ) -> Vec<ParcelInfo> {
+        let surveyed = self.surveyed(features);
         self.infos_by(
             features.len(),
             |i, field| features[i].shared_text(field),
+            &surveyed,
             base,
             req,
             unknown,
@@ -105,11 +144,12 @@ impl ParcelFields {
     ) -> Vec<ParcelInfo> {
         let roles = [
             Some(self.id),
-            Some(self.region),
+            self.region,
             Some(self.measure),
             self.compliance,
         ];
         let once = |field: usize| roles.iter().filter(|&&r| r == Some(field)).count() == 1;
+        let surveyed = self.surveyed(features);
         self.infos_by(
             features.len(),
             |i, field| {
@@ -119,6 +159,7 @@ impl ParcelFields {
                     features[i].shared_text(field)
                 }
             },
+            &surveyed,
             base,
             req,
             unknown,
@@ -130,6 +171,7 @@ impl ParcelFields {
         &self,
         n: usize,
         mut text: impl FnMut(usize, usize) -> Arc<str>,
+        surveyed: &[f64],
         base: usize,
         req: &Request,
         unknown: &mut Unknown,
@@ -138,6 +180,8 @@ impl ParcelFields {
         // A measure or compliance column holds a handful of distinct values, shared by the
         // reader: each is looked up (lower-cased, hashed) once a batch, not once a parcel.
         let mut measures = Memo::default();
+        // A code's prefix is shared by the parcels of a village, which come together.
+        let mut last_prefix: Arc<str> = "".into();
         let mut compliances = Memo::default();
         for i in 0..n {
             let measure_text = text(i, self.measure);
@@ -157,10 +201,22 @@ impl ParcelFields {
                 (Some(measure), Some(complied)) => out.push(ParcelInfo {
                     feature: base + i,
                     id: text(i, self.id),
-                    region: text(i, self.region),
+                    region: match (self.region, self.code_digits) {
+                        (None, _) => "".into(),
+                        (Some(f), None) => text(i, f),
+                        (Some(f), Some(n)) => {
+                            let code = text(i, f);
+                            let prefix = code_prefix(&code, n);
+                            if *last_prefix != *prefix {
+                                last_prefix = prefix.into();
+                            }
+                            last_prefix.clone()
+                        }
+                    },
                     measure,
                     measure_text,
                     complied,
+                    surveyed_m2: surveyed.get(i).copied().unwrap_or(f64::NAN),
                 }),
                 (None, _) => *unknown.measure.entry(measure_text.to_string()).or_insert(0) += 1,
                 _ => {}

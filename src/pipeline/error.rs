@@ -25,6 +25,27 @@ pub enum AnalysisError {
         path: PathBuf,
         available: String,
     },
+    #[error(
+        "field {field:?} not found in {} (wanted for the area basis field:{field}); fields are: {available}",
+        path.display()
+    )]
+    MissingAreaField {
+        field: String,
+        path: PathBuf,
+        available: String,
+    },
+    #[error(
+        "field {field:?} not found in the region layer {}; fields are: {available}",
+        path.display()
+    )]
+    MissingRegionField {
+        field: String,
+        path: PathBuf,
+        available: String,
+    },
+    /// The area basis cannot be had in the layers' CRS.
+    #[error("{reason}: {}", path.display())]
+    AreaBasis { path: PathBuf, reason: String },
     #[error(transparent)]
     UnknownValues(Box<UnknownValues>),
     #[error("{reason}: {}", path.display())]

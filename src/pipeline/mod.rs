@@ -7,17 +7,20 @@
 //! cut into faces, in an R-tree), overlay (each batch of parcels measured against the faces,
 //! in parallel, as it is read), statistics. The files, by job:
 //!
-//! - [`request`]: what to analyse; [`roles`]: the field roles, declared once;
+//! - [`request`]: what to analyse; [`basis`]: the area basis (planar, ellipsoidal, field); [`roles`]: the field roles, declared once;
 //! - [`progress`]: phases, progress, cancellation, timings;
 //! - [`stream`]: the reader thread, the batch loop and the statistics;
 //! - [`attributes`]: the attributes read through the vocabularies;
+//! - [`regions`]: regions from a field, a code's digits or a boundary layer;
 //! - [`reproject`]: the analysis CRS; [`checks`]: warnings about the data;
 //! - [`result`]: what comes out; [`error`]: why a run could not end in one.
 
 pub mod attributes;
+pub mod basis;
 pub mod checks;
 pub mod error;
 pub mod progress;
+pub mod regions;
 pub mod reproject;
 pub mod request;
 pub mod result;
@@ -32,8 +35,10 @@ use crate::layer::Layer;
 pub use crate::vocab::Vocabulary;
 pub use attributes::check_mapping;
 pub use attributes::{role_field, unknown_values};
+pub use basis::AreaBasis;
 pub use error::{AnalysisError, UnknownValues};
 pub use progress::{Arrival, Control, Phase, Timings};
+pub use regions::{Boundaries, RegionLayer};
 pub use request::{KeepParcels, Request};
 pub use result::{Analysis, ParcelInfo, ParcelResult, ParcelTally, RiskArea, RiskResult};
 pub use roles::{FieldMapping, ROLES, Role, RoleDef, Side};
@@ -45,7 +50,7 @@ pub fn run(req: &Request, ctl: Control<'_>) -> Result<Analysis, AnalysisError> {
     ctl.report(Phase::Read, 0.0);
     let mut parcel_read = req.parcel_read.clone();
     if req.keep_parcels == KeepParcels::AtRisk {
-        parcel_read.fields = Some(req.fields.parcel_columns());
+        parcel_read.fields = Some(req.parcel_columns());
     }
     stream::analyse(
         req,

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use crate::io::ReadOptions;
 use crate::vocab::ValueMaps;
 
+use super::basis::AreaBasis;
+use super::regions::RegionLayer;
 use super::roles::FieldMapping;
 
 /// What to analyse.
@@ -21,6 +23,14 @@ pub struct Request {
     pub index_parcels: bool,
     /// What `run` keeps of the parcel layer.
     pub keep_parcels: KeepParcels,
+    /// The area the accounting counts; `None`: the analysis CRS's default
+    /// (`AreaBasis::default_for`).
+    pub area: Option<AreaBasis>,
+    /// Regions are the first N characters of the region field (a code such as `ZLDWDM`).
+    pub region_code_digits: Option<usize>,
+    /// A boundary layer of regions: their names for codes (with `region_code_digits`), else
+    /// each parcel's region by largest share.
+    pub regions: Option<RegionLayer>,
 }
 
 /// What the analysis keeps of the parcel layer in `Analysis::parcels`.
@@ -38,6 +48,18 @@ pub enum KeepParcels {
 }
 
 impl Request {
+    /// The parcel layer's columns the analysis reads: the roles' fields, and a `field:`
+    /// area basis's.
+    pub fn parcel_columns(&self) -> Vec<String> {
+        let mut out = self.fields.parcel_columns();
+        if let Some(f) = self.area.as_ref().and_then(AreaBasis::field)
+            && !out.iter().any(|n| n == f)
+        {
+            out.push(f.to_string());
+        }
+        out
+    }
+
     pub fn new(risk: impl Into<PathBuf>, parcels: impl Into<PathBuf>) -> Self {
         Request {
             risk: risk.into(),
@@ -48,6 +70,9 @@ impl Request {
             parcel_read: ReadOptions::default(),
             index_parcels: false,
             keep_parcels: KeepParcels::All,
+            area: None,
+            region_code_digits: None,
+            regions: None,
         }
     }
 }

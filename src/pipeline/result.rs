@@ -10,10 +10,12 @@ use crate::geom::area::AreaMethod;
 use crate::geom::index::BoxIndex;
 use crate::layer::Layer;
 use crate::overlay::{Piece, RiskMap};
-use crate::vocab::{Measure, RiskClass};
+use crate::vocab::{Measure, RiskClass, is_treated};
 
+use super::basis::AreaBasis;
 use super::checks::overlapping_parcels_warning;
 use super::progress::Timings;
+use super::regions::Boundaries;
 
 /// A risk area as the analysis sees it.
 #[derive(Debug, Clone)]
@@ -39,6 +41,9 @@ pub struct ParcelInfo {
     pub measure_text: Arc<str>,
     /// True when no compliance field is used.
     pub complied: bool,
+    /// Under a `field:` area basis, the surveyed area read (m²; NaN where the value is not a
+    /// number); NaN otherwise.
+    pub surveyed_m2: f64,
 }
 
 /// The numbers of one parcel, in m².
@@ -53,6 +58,24 @@ pub struct ParcelResult {
 }
 
 impl ParcelResult {
+    /// The treated area in each class (B, C, D of the national method: I, II, III), in m²,
+    /// for a measure and the crop's compliance.
+    pub fn treated_by_class(&self, measure: Measure, complied: bool) -> [f64; 3] {
+        RiskClass::ALL.map(|c| {
+            if is_treated(c, measure, complied) {
+                self.class_m2[c.index()]
+            } else {
+                0.0
+            }
+        })
+    }
+
+    /// Sets `treated_m2` for a measure and compliance: B + C + D.
+    pub fn set_treated(&mut self, measure: Measure, complied: bool) {
+        let [b, c, d] = self.treated_by_class(measure, complied);
+        self.treated_m2 = b + c + d;
+    }
+
     pub fn contaminated_m2(&self) -> f64 {
         self.class_m2.iter().sum()
     }
@@ -132,6 +155,9 @@ pub struct Analysis {
     pub risk: Layer,
     pub parcels: Layer,
     pub crs: Option<Crs>,
+    /// The area the accounting counted.
+    pub area_basis: AreaBasis,
+    /// How geometric areas were measured.
     pub area_method: AreaMethod,
     pub risk_areas: Vec<RiskArea>,
     /// The parcels kept (see `KeepParcels`), in layer order: all, or those at risk.
@@ -148,6 +174,11 @@ pub struct Analysis {
     pub parcel_ids: IdList,
     /// The regions' names, in the order they were first met (`ParcelTally::region`).
     pub regions: Vec<Arc<str>>,
+    /// The regions' codes (GB/T 2260), by the same index, where known; empty when no region
+    /// has one.
+    pub region_codes: Vec<Option<Arc<str>>>,
+    /// The boundary layer of regions, in the analysis CRS, where one was given.
+    pub boundaries: Option<Boundaries>,
     pub risk_results: Vec<RiskResult>,
     pub warnings: Vec<String>,
     pub timings: Timings,
@@ -187,6 +218,11 @@ impl Analysis {
             self.parcel_ids.get(i),
             &self.regions[self.tally[i].region as usize],
         )
+    }
+
+    /// The code of region `i`, where known.
+    pub fn region_code(&self, i: usize) -> Option<&str> {
+        self.region_codes.get(i).and_then(|c| c.as_deref())
     }
 
     /// Overlap in m² of a parcel with each risk area it touches, by risk-area index.

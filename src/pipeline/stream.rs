@@ -25,6 +25,9 @@ use crate::layer::{Feature, Layer};
 use crate::overlay::RiskMap;
 use crate::vocab::is_treated;
 
+use super::basis::{AreaBasis, usable};
+use super::regions::Boundaries;
+
 use super::attributes::{ParcelFields, Unknown, risk_attributes};
 use super::checks::{no_overlap_warning, repeated_ids};
 use super::progress::{Arrival, Control, Phase, Timings};
@@ -95,6 +98,7 @@ pub(super) fn analyse(
         (streamed, reader.join().ok().flatten())
     });
     let Streamed {
+        boundaries,
         risk,
         measured,
         fields,
@@ -129,6 +133,12 @@ pub(super) fn analyse(
         }
     }
     warnings.extend(crs_warnings);
+    warnings.extend(basis_warnings(
+        &parcels.path,
+        &risk.area_basis,
+        &risk.area_method,
+        &measured.survey_fallbacks,
+    ));
     clock.read += t.elapsed();
 
     let t = Instant::now();
@@ -152,6 +162,17 @@ pub(super) fn analyse(
         measured.extent,
         &measured.results,
     ));
+    let (regions, region_codes) = region_names(measured.regions.names, req, boundaries.as_ref());
+    let mut measured_info = measured.info;
+    // Regions from codes: each parcel is named as its region is.
+    if let (Some(_), Some(bnd)) = (req.region_code_digits, boundaries.as_ref()) {
+        let by_code = bnd.names_by_code();
+        for info in &mut measured_info {
+            if let Some(name) = by_code.get(&*info.region) {
+                info.region = (*name).clone();
+            }
+        }
+    }
     let timings = Timings {
         phases: vec![
             (Phase::Read, clock.read),
@@ -164,19 +185,98 @@ pub(super) fn analyse(
         risk: risk.layer,
         parcels,
         crs: risk.crs,
+        area_basis: risk.area_basis,
         area_method: risk.area_method,
         risk_areas: risk.areas,
-        parcel_info: measured.info,
+        parcel_info: measured_info,
         map: risk.map,
         parcel_index,
         parcel_results: measured.results,
         tally: measured.tally,
         parcel_ids: measured.ids,
-        regions: measured.regions.names,
+        regions,
+        region_codes,
+        boundaries,
         risk_results,
         warnings,
         timings,
     })
+}
+
+/// The regions' names and codes: codes are the regions met where they come from a code's
+/// digits (named from the boundary layer where it has them), the boundary layer's codes
+/// where regions come from it by share; none otherwise.
+fn region_names(
+    met: Vec<Arc<str>>,
+    req: &Request,
+    boundaries: Option<&Boundaries>,
+) -> (Vec<Arc<str>>, Vec<Option<Arc<str>>>) {
+    match (req.region_code_digits, boundaries) {
+        (Some(_), bnd) => {
+            let by_code = bnd.map(Boundaries::names_by_code).unwrap_or_default();
+            let names = met
+                .iter()
+                .map(|code| {
+                    by_code
+                        .get(&**code)
+                        .map_or_else(|| code.clone(), |n| (*n).clone())
+                })
+                .collect();
+            let codes = met
+                .into_iter()
+                .map(|c| (!c.is_empty()).then_some(c))
+                .collect();
+            (names, codes)
+        }
+        (None, Some(bnd)) => {
+            let codes = met
+                .iter()
+                .map(|name| {
+                    bnd.names
+                        .iter()
+                        .position(|n| n == name)
+                        .and_then(|i| bnd.codes[i].clone())
+                })
+                .collect();
+            (met, codes)
+        }
+        (None, None) => (met, Vec::new()),
+    }
+}
+
+/// What the area basis has to say: surveyed areas that could not be used (the records, the
+/// first few named), projected points outside the projection's domain.
+fn basis_warnings(
+    path: &std::path::Path,
+    basis: &AreaBasis,
+    method: &AreaMethod,
+    fallbacks: &[usize],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if let (Some(field), false) = (basis.field(), fallbacks.is_empty()) {
+        const NAMED: usize = 5;
+        let named: Vec<String> = fallbacks
+            .iter()
+            .take(NAMED)
+            .map(|r| r.to_string())
+            .collect();
+        out.push(format!(
+            "{}: {} parcel(s) have no positive {field} (record {}{}); their geometric area is counted instead",
+            path.display(),
+            fallbacks.len(),
+            named.join(", "),
+            if fallbacks.len() > NAMED { ", ..." } else { "" },
+        ));
+    }
+    if let AreaMethod::Ellipsoidal(grid) = method
+        && grid.failed()
+    {
+        out.push(format!(
+            "{}: some coordinates lie outside the projection's domain; planar areas are counted there",
+            path.display()
+        ));
+    }
+    out
 }
 
 /// Each risk area's cultivated and treated area and parcel count, from the parcels kept
@@ -210,6 +310,7 @@ struct RiskSide {
     layer: Layer,
     areas: Vec<RiskArea>,
     crs: Option<Crs>,
+    area_basis: AreaBasis,
     area_method: AreaMethod,
     map: RiskMap,
 }
@@ -228,6 +329,11 @@ struct Measured {
     unknown: Unknown,
     /// The box round the parcels measured.
     extent: Option<Rect<f64>>,
+    /// Under a `field:` area basis, the records whose surveyed area was missing or not
+    /// positive (their geometric area counted instead).
+    survey_fallbacks: Vec<usize>,
+    /// Parcels in no region of the boundary layer.
+    outside_regions: usize,
 }
 
 impl Measured {
@@ -243,6 +349,8 @@ impl Measured {
             regions: Regions::default(),
             unknown: Unknown::default(),
             extent: None,
+            survey_fallbacks: Vec::new(),
+            outside_regions: 0,
         }
     }
 
@@ -311,6 +419,7 @@ struct Clock {
 
 /// What `stream` leaves for the statistics.
 struct Streamed {
+    boundaries: Option<Boundaries>,
     risk: RiskSide,
     measured: Measured,
     fields: ParcelFields,
@@ -370,13 +479,25 @@ fn stream(
     let mut crs_warnings = Vec::new();
     let (crs, parcel_transform) = reproject(&mut risk, &header, &mut crs_warnings)?;
     ctl.arrived(Arrival::Risk(&risk, &risk_areas));
-    let area_method = match &crs {
-        Some(c) if c.is_geographic() => {
-            let (a, f) = c.ellipsoid();
-            AreaMethod::geodesic(a, f)
-        }
-        _ => AreaMethod::Planar,
-    };
+    let boundaries = req
+        .regions
+        .as_ref()
+        .map(|r| Boundaries::read(r, crs.as_ref(), &mut crs_warnings))
+        .transpose()?;
+    let by_share = boundaries
+        .as_ref()
+        .filter(|_| req.region_code_digits.is_none());
+    let area_basis = req
+        .area
+        .clone()
+        .unwrap_or_else(|| AreaBasis::default_for(crs.as_ref()));
+    let area_method =
+        area_basis
+            .method(crs.as_ref())
+            .map_err(|reason| AnalysisError::AreaBasis {
+                path: header.path.clone(),
+                reason,
+            })?;
     let mut clock = Clock {
         read: started.elapsed(),
         ..Clock::default()
@@ -407,12 +528,24 @@ fn stream(
     while let Some(mut b) = batch.take() {
         let t = Instant::now();
         let base = m.features.len();
-        let infos = match req.keep_parcels {
+        let mut infos = match req.keep_parcels {
             KeepParcels::All => fields.infos(&b, base, req, &mut m.unknown),
             KeepParcels::AtRisk => fields.take_infos(&mut b, base, req, &mut m.unknown),
         };
         if let (Some((tr, from)), Some(to)) = (&parcel_transform, &crs) {
             transform(&mut b, tr, from, to, &path)?;
+        }
+        if let Some(bnd) = by_share {
+            let found: Vec<Option<u32>> = infos
+                .par_iter()
+                .map(|i| bnd.region_of(&b[i.feature - base].geometry))
+                .collect();
+            for (info, r) in infos.iter_mut().zip(found) {
+                match r {
+                    Some(r) => info.region = bnd.names[r as usize].clone(),
+                    None => m.outside_regions += 1,
+                }
+            }
         }
         ctl.arrived(Arrival::Parcels(&b));
         clock.read += t.elapsed();
@@ -421,6 +554,14 @@ fn stream(
         // Once a value is unknown the run ends in an error: the rest are only read for
         // the list of unknown values.
         if !m.unknown.any() {
+            if area_basis.field().is_some() {
+                m.survey_fallbacks.extend(
+                    infos
+                        .iter()
+                        .filter(|i| !usable(i.surveyed_m2))
+                        .map(|i| b[i.feature - base].record),
+                );
+            }
             let (results, batch_extent) =
                 measure(&map, &area_method, &infos, &b, base, &ctl, span)?;
             if let Some(r) = batch_extent {
@@ -441,11 +582,23 @@ fn stream(
         }
         clock.read += t.elapsed();
     }
+    if let Some(bnd) = by_share
+        && m.outside_regions > 0
+    {
+        crs_warnings.push(format!(
+            "{}: {} parcel(s) lie in no region of {}; they are counted under the region \"\"",
+            path.display(),
+            m.outside_regions,
+            bnd.layer.path.display()
+        ));
+    }
     Ok(Streamed {
+        boundaries,
         risk: RiskSide {
             layer: risk,
             areas: risk_areas,
             crs,
+            area_basis,
             area_method,
             map,
         },
@@ -519,15 +672,22 @@ fn measure(
                 }
                 let geom = &features[info.feature - base].geometry;
                 let bbox = bounds(geom);
-                let pieces = map.measure(geom, area_method);
+                let mut pieces = map.measure(geom, area_method);
+                let mut area_m2 = area_method.multi_polygon_m2(geom);
+                // A surveyed area replaces the geometric one; the pieces keep their shares.
+                if usable(info.surveyed_m2) {
+                    if area_m2 > 0.0 {
+                        let k = info.surveyed_m2 / area_m2;
+                        for p in &mut pieces {
+                            p.area_m2 *= k;
+                        }
+                    }
+                    area_m2 = info.surveyed_m2;
+                }
                 let mut class_m2 = [0.0; 3];
-                let mut treated_m2 = 0.0;
                 for p in &pieces {
                     let class = map.faces[p.face as usize].class;
                     class_m2[class.index()] += p.area_m2;
-                    if is_treated(class, info.measure, info.complied) {
-                        treated_m2 += p.area_m2;
-                    }
                 }
                 *counted += 1;
                 if *counted % COUNT_EVERY == 0 {
@@ -542,12 +702,13 @@ fn measure(
                         }
                     }
                 }
-                let result = ParcelResult {
-                    area_m2: area_method.multi_polygon_m2(geom),
+                let mut result = ParcelResult {
+                    area_m2,
                     class_m2,
-                    treated_m2,
+                    treated_m2: 0.0,
                     pieces,
                 };
+                result.set_treated(info.measure, info.complied);
                 (result, bbox)
             },
         )

@@ -1,0 +1,209 @@
+//! Regions from a code's first digits and from a boundary layer in another CRS (longitude and
+//! latitude, and GCJ-02), by largest share, on hand-made parcels whose shares are worked out
+//! on paper. Parcels are in EPSG:4544 (Gauss-Kruger CM 105°E), where the meridian 105°E is
+//! the line x = 500000, so a county boundary along it is straight in both CRSs.
+#![allow(clippy::unwrap_used)] // tests: a failure is a failed test
+
+mod common;
+
+use common::{Rings, rect, write_geojson};
+use soilrisk::crs::gcj02::to_gcj02;
+use soilrisk::pipeline::{Control, RegionLayer, Request, run};
+
+/// Two counties in longitude/latitude: 双流区 (510116) west of 105°E, 郫都区 (510117) east.
+fn boundaries(path: &std::path::Path, shift: impl Fn(f64, f64) -> (f64, f64)) {
+    let ring = |x0: f64, x1: f64| -> String {
+        // Densified so a GCJ-02 shift (which varies with position) stays a fine polygon.
+        let mut pts = Vec::new();
+        let n = 50;
+        for k in 0..=n {
+            pts.push((x0 + (x1 - x0) * k as f64 / n as f64, 30.0));
+        }
+        for k in 0..=n {
+            pts.push((x1, 30.0 + 1.5 * k as f64 / n as f64));
+        }
+        for k in 0..=n {
+            pts.push((x1 - (x1 - x0) * k as f64 / n as f64, 31.5));
+        }
+        for k in 0..=n {
+            pts.push((x0, 31.5 - 1.5 * k as f64 / n as f64));
+        }
+        let coords: Vec<String> = pts
+            .iter()
+            .map(|&(x, y)| {
+                let (x, y) = shift(x, y);
+                format!("[{x},{y}]")
+            })
+            .collect();
+        format!("[[{}]]", coords.join(","))
+    };
+    let feature = |name: &str, code: &str, x0, x1| {
+        format!(
+            r#"{{"type":"Feature","properties":{{"NAME":"{name}","CODE":"{code}"}},"geometry":{{"type":"Polygon","coordinates":{}}}}}"#,
+            ring(x0, x1)
+        )
+    };
+    let text = format!(
+        r#"{{"type":"FeatureCollection","features":[{},{}]}}"#,
+        feature("双流区", "510116", 104.0, 105.0),
+        feature("郫都区", "510117", 105.0, 106.0)
+    );
+    std::fs::write(path, text).unwrap();
+}
+
+/// One risk area over all parcels near the meridian; parcels (areas in m²):
+/// - P1 x in [499900, 499990], 20 m tall: all west → 双流区;
+/// - P2 x in [499950, 500100]: 50 m west, 100 m east → 郫都区;
+/// - P3 x in [499920, 500080]: 80 m and 80 m → the first in the layer, 双流区;
+/// - P4 far south, in no county → "" with a warning.
+fn layers(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (risk, parcels) = (dir.join("risk.geojson"), dir.join("parcels.geojson"));
+    // Coordinates relative to (500000, 3300000), as `common::write_geojson` writes them.
+    let y = 100_000.0;
+    let sq = |a, b, c, d| -> Rings { vec![rect(a, b, c, d)] };
+    write_geojson(
+        &risk,
+        &[(
+            r#"{"RISK_ID":"R1","RISK_CLASS":"2"}"#,
+            vec![sq(-1_000.0, y - 1000.0, 1_000.0, y + 1000.0)],
+        )],
+    );
+    write_geojson(
+        &parcels,
+        &[
+            (
+                r#"{"PARCEL_ID":"P1","COUNTY":"x","MEASURE":"2","ZLDWDM":"5101160010010000000"}"#,
+                vec![sq(-100.0, y, -10.0, y + 20.0)],
+            ),
+            (
+                r#"{"PARCEL_ID":"P2","COUNTY":"x","MEASURE":"","ZLDWDM":"5101170020010000000"}"#,
+                vec![sq(-50.0, y + 100.0, 100.0, y + 120.0)],
+            ),
+            (
+                r#"{"PARCEL_ID":"P3","COUNTY":"x","MEASURE":"","ZLDWDM":"5101160030010000000"}"#,
+                vec![sq(-80.0, y + 200.0, 80.0, y + 220.0)],
+            ),
+            (
+                r#"{"PARCEL_ID":"P4","COUNTY":"x","MEASURE":"","ZLDWDM":"5101990040010000000"}"#,
+                vec![sq(0.0, -2_300_000.0, 10.0, -2_299_990.0)],
+            ),
+        ],
+    );
+    (risk, parcels)
+}
+
+fn by_region(req: &Request) -> Vec<(String, Option<String>, usize, f64)> {
+    let a = run(req, Control::default()).unwrap();
+    let s = a.summary(0.94);
+    s.by_region
+        .iter()
+        .map(|r| {
+            (
+                r.region.clone(),
+                r.code.clone(),
+                r.parcels,
+                r.cultivated_area_m2,
+            )
+        })
+        .collect()
+}
+
+fn boundary_request(
+    dir: &std::path::Path,
+    boundary: &std::path::Path,
+    crs: Option<&str>,
+) -> Request {
+    let (risk, parcels) = layers(dir);
+    let mut req = Request::new(&risk, &parcels);
+    req.regions = Some(RegionLayer {
+        path: boundary.to_path_buf(),
+        name_field: "NAME".into(),
+        code_field: Some("CODE".into()),
+        crs: crs.map(String::from),
+        read: Default::default(),
+    });
+    req
+}
+
+#[test]
+fn regions_by_largest_share_of_a_boundary_layer_in_longitude_and_latitude() {
+    let dir = tempfile::tempdir().unwrap();
+    let boundary = dir.path().join("counties.geojson");
+    boundaries(&boundary, |x, y| (x, y));
+    let req = boundary_request(dir.path(), &boundary, Some("EPSG:4490"));
+    let got = by_region(&req);
+    let s = |t: &str| t.to_string();
+    assert_eq!(
+        got,
+        vec![
+            (s("双流区"), Some(s("510116")), 2, 1800.0 + 3200.0),
+            (s("郫都区"), Some(s("510117")), 1, 3000.0),
+            (s(""), None, 1, 100.0),
+        ]
+    );
+    let a = run(&req, Control::default()).unwrap();
+    let w = a.warnings.iter().find(|w| w.contains("no region")).unwrap();
+    assert!(
+        w.contains("1 parcel(s)") && w.contains("counties.geojson"),
+        "{w}"
+    );
+    // The boundary layer is kept, in the analysis CRS, for the window to draw.
+    let bnd = a.boundaries.as_ref().unwrap();
+    assert!(bnd.layer.crs.as_ref().unwrap().label().contains("4544"));
+}
+
+#[test]
+fn a_gcj02_boundary_layer_is_converted_before_the_join() {
+    let dir = tempfile::tempdir().unwrap();
+    let boundary = dir.path().join("web.geojson");
+    boundaries(&boundary, to_gcj02);
+    // Read as given, the layer is offset by some 500 m: P1..P3 would change county.
+    let shifted = by_region(&boundary_request(dir.path(), &boundary, Some("EPSG:4490")));
+    let converted = by_region(&boundary_request(dir.path(), &boundary, Some("gcj02")));
+    // P1 and P2 fall as on the true boundary (P3's tie is within the millimetre the inverse
+    // is found to, so either county may take it).
+    let a = run(
+        &boundary_request(dir.path(), &boundary, Some("gcj02")),
+        Control::default(),
+    )
+    .unwrap();
+    let region = |i: usize| a.parcel_info[i].region.to_string();
+    assert_eq!(
+        (region(0), region(1), region(3)),
+        ("双流区".into(), "郫都区".into(), "".into())
+    );
+    assert_ne!(shifted, converted);
+}
+
+#[test]
+fn regions_by_code_prefix_named_from_the_boundary_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let (risk, parcels) = layers(dir.path());
+    let mut req = Request::new(&risk, &parcels);
+    req.fields
+        .set(soilrisk::pipeline::Role::Region, Some("ZLDWDM".into()));
+    req.region_code_digits = Some(6);
+    let s = |t: &str| t.to_string();
+    // Without names, the code is the name.
+    assert_eq!(
+        by_region(&req),
+        vec![
+            (s("510116"), Some(s("510116")), 2, 1800.0 + 3200.0),
+            (s("510117"), Some(s("510117")), 1, 3000.0),
+            (s("510199"), Some(s("510199")), 1, 100.0),
+        ]
+    );
+    let boundary = dir.path().join("counties.geojson");
+    boundaries(&boundary, |x, y| (x, y));
+    req.regions = boundary_request(dir.path(), &boundary, None).regions;
+    let got = by_region(&req);
+    assert_eq!(got[0].0, "双流区");
+    assert_eq!(got[1].0, "郫都区");
+    assert_eq!(
+        (got[2].0.as_str(), got[2].1.as_deref()),
+        ("510199", Some("510199"))
+    );
+    // The parcels carry the name too.
+    let a = run(&req, Control::default()).unwrap();
+    assert_eq!(&*a.parcel_info[0].region, "双流区");
+}
