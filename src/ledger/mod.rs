@@ -81,9 +81,8 @@ impl Cell {
 /// come from Excel as floats), others in the shortest form that reads back the same.
 pub fn number_text(n: f64) -> String {
     if n.is_finite() && n.fract() == 0.0 && n.abs() < 1e15 {
-        // Exact below 2^53; `as` of an integral f64 in range is exact. `+ 0` drops the
-        // sign of -0.
-        format!("{}", n as i64 + 0)
+        // Exact below 2^53; `as` of an integral f64 in range is exact (and -0.0 is 0).
+        format!("{}", n as i64)
     } else {
         format!("{n}")
     }
@@ -172,6 +171,9 @@ fn same_name(header: &str, name: &str) -> bool {
     header.trim().eq_ignore_ascii_case(name.trim())
 }
 
+/// A sheet's cells by row, from cell A1.
+pub type Table = Vec<Vec<Cell>>;
+
 /// A ledger read from a file: its sheet as a table, and the rows that give a parcel's
 /// measure or compliance.
 #[derive(Debug, Clone, PartialEq)]
@@ -190,7 +192,7 @@ pub struct Ledger {
     pub rows: Vec<LedgerRow>,
     /// The whole sheet as read, from its first row (`table[0]` is spreadsheet row 1) and
     /// first column, header included: saving measures into it keeps every other cell.
-    pub table: Vec<Vec<Cell>>,
+    pub table: Table,
 }
 
 /// One row of a ledger that names a parcel.

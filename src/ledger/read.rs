@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use calamine::{Data, Ods, Range, Reader, Sheets, Xls, Xlsx, open_workbook};
 
 use super::{
-    Cell, ColumnRole, Ledger, LedgerColumns, LedgerError, LedgerInfo, LedgerRow, extension,
+    Cell, ColumnRole, Ledger, LedgerColumns, LedgerError, LedgerInfo, LedgerRow, Table, extension,
     find_named, recognise, source_text, split_sheet,
 };
 
@@ -20,7 +20,7 @@ struct Loaded {
     /// A workbook's sheets, in order; empty for CSV.
     sheets: Vec<String>,
     sheet: Option<String>,
-    table: Vec<Vec<Cell>>,
+    table: Table,
     encoding: Option<String>,
     delimiter: Option<char>,
 }
@@ -257,11 +257,7 @@ pub(crate) fn open_book(file: &Path) -> Result<Book, LedgerError> {
 }
 
 /// A sheet of an open workbook as a table from cell A1 (row 1 is `table[0]`).
-pub(crate) fn sheet_table(
-    file: &Path,
-    book: &mut Book,
-    sheet: &str,
-) -> Result<Vec<Vec<Cell>>, LedgerError> {
+pub(crate) fn sheet_table(file: &Path, book: &mut Book, sheet: &str) -> Result<Table, LedgerError> {
     let range = catch_unwind(AssertUnwindSafe(|| book.worksheet_range(sheet)));
     let range = match range {
         Ok(Ok(r)) => r,
@@ -281,7 +277,7 @@ pub(crate) fn sheet_table(
     Ok(table_of(&range))
 }
 
-fn table_of(range: &Range<Data>) -> Vec<Vec<Cell>> {
+fn table_of(range: &Range<Data>) -> Table {
     let (Some((r0, c0)), Some((r1, c1))) = (range.start(), range.end()) else {
         return Vec::new();
     };
@@ -329,7 +325,7 @@ fn cell_of(d: &Data) -> Cell {
 }
 
 /// Every sheet of a workbook, in order, as tables: what saving into it keeps.
-pub(crate) fn all_sheets(file: &Path) -> Result<Vec<(String, Vec<Vec<Cell>>)>, LedgerError> {
+pub(crate) fn all_sheets(file: &Path) -> Result<Vec<(String, Table)>, LedgerError> {
     let mut book = open_book(file)?;
     let names = book.sheet_names();
     names

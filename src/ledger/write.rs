@@ -22,7 +22,9 @@ use std::path::Path;
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
 use super::read::{all_sheets, file_of};
-use super::{Cell, Ledger, LedgerError, MeasureEdit, WORKBOOK_EXTENSIONS, extension, number_text};
+use super::{
+    Cell, Ledger, LedgerError, MeasureEdit, Table, WORKBOOK_EXTENSIONS, extension, number_text,
+};
 use crate::export::write_atomic;
 
 /// Headers of a new ledger (and of a column added to a loaded one).
@@ -79,10 +81,13 @@ pub fn save_measures(
     })
 }
 
+/// A sheet of a workbook, by name.
+type NamedSheet = (String, Table);
+
 /// The ledger's sheet as it will be written.
 struct Sheet {
     name: String,
-    table: Vec<Vec<Cell>>,
+    table: Table,
     header: usize,
 }
 
@@ -113,8 +118,8 @@ fn edited_table(base: &Ledger, edits: &BTreeMap<&str, &MeasureEdit>) -> Sheet {
     if table.is_empty() {
         table.push(Vec::new());
     }
-    let width = |t: &Vec<Vec<Cell>>| t.iter().map(Vec::len).max().unwrap_or(0);
-    let add_column = |table: &mut Vec<Vec<Cell>>, name: &str| {
+    let width = |t: &Table| t.iter().map(Vec::len).max().unwrap_or(0);
+    let add_column = |table: &mut Table, name: &str| {
         let at = width(table).max(base.header.len());
         set(&mut table[hi], at, Cell::Text(name.into()));
         at
@@ -225,7 +230,7 @@ fn raw_text(c: &Cell) -> String {
 
 /// The base workbook's sheets, with `None` in the place of the ledger's own; empty when
 /// the base is not a workbook, or its file is gone.
-fn other_sheets(base: &Ledger) -> Result<Vec<Option<(String, Vec<Vec<Cell>>)>>, LedgerError> {
+fn other_sheets(base: &Ledger) -> Result<Vec<Option<NamedSheet>>, LedgerError> {
     let file = file_of(&base.path);
     let is_book = extension(&file).is_some_and(|e| WORKBOOK_EXTENSIONS.contains(&e.as_str()));
     if !is_book || !file.is_file() {
@@ -238,10 +243,7 @@ fn other_sheets(base: &Ledger) -> Result<Vec<Option<(String, Vec<Vec<Cell>>)>>, 
 }
 
 /// The workbook: the other sheets in their order, the ledger's where it was (or alone).
-fn xlsx_bytes(
-    sheet: &Sheet,
-    others: Vec<Option<(String, Vec<Vec<Cell>>)>>,
-) -> Result<Vec<u8>, XlsxError> {
+fn xlsx_bytes(sheet: &Sheet, others: Vec<Option<NamedSheet>>) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
     let ledger_placed = others.iter().any(Option::is_none);
     let mut order = others;
