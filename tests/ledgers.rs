@@ -368,6 +368,65 @@ fn a_new_xlsx_ledger_reads_back() {
     );
 }
 
+/// A part of an `.xlsx` file (a zip of XML), as text.
+fn xlsx_part(path: &Path, part: &str) -> String {
+    use std::io::Read as _;
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut text = String::new();
+    zip.by_name(part)
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    text
+}
+
+/// The width of each column a worksheet's `<col>` elements set, in order (a `<col>`
+/// covers columns `min..=max`).
+fn col_widths(sheet_xml: &str) -> Vec<f64> {
+    sheet_xml
+        .split("<col ")
+        .skip(1)
+        .flat_map(|c| {
+            let attr = |name: &str| {
+                let at = c.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+                c[at..c[at..].find('"').unwrap() + at].to_string()
+            };
+            let (min, max): (usize, usize) =
+                (attr("min").parse().unwrap(), attr("max").parse().unwrap());
+            vec![attr("width").parse::<f64>().unwrap(); max + 1 - min]
+        })
+        .collect()
+}
+
+#[test]
+fn a_saved_xlsx_has_a_bold_frozen_header_and_columns_as_wide_as_their_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.xlsx");
+    save_measures(
+        &path,
+        None,
+        &[
+            edit("abcdefghijklmnopqrst", "特定农产品禁止生产区", None),
+            edit("P1", "2", None),
+        ],
+    )
+    .unwrap();
+    let sheet = xlsx_part(&path, "xl/worksheets/sheet1.xml");
+    assert!(
+        sheet.contains("ySplit=\"1\"") && sheet.contains("state=\"frozen\""),
+        "{sheet}"
+    );
+    let widths = col_widths(&sheet);
+    // 20 Latin characters against 10 CJK ones, which take as much room.
+    assert_eq!(widths.len(), 2, "{widths:?}");
+    assert!(
+        (widths[0] - widths[1]).abs() < 0.01 && widths[0] >= 20.0,
+        "{widths:?}"
+    );
+    let styles = xlsx_part(&path, "xl/styles.xml");
+    assert!(styles.contains("<b/>"), "a bold font: {styles}");
+}
+
 /// The one file in `dir`.
 fn only_file(dir: &Path) -> PathBuf {
     let files: Vec<PathBuf> = std::fs::read_dir(dir)

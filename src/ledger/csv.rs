@@ -221,6 +221,15 @@ mod tests {
         assert_eq!(t.encoding, "gb18030");
         assert_eq!(t.records[1], vec!["1", "休耕"]);
 
+        // Excel's "Unicode text": UTF-16LE with its BOM, tab delimited.
+        let utf16: Vec<u8> = "\u{feff}TBBH\t措施\nA\t休耕\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let t = parse(&utf16);
+        assert_eq!(t.encoding, "UTF-16LE with BOM");
+        assert_eq!((t.delimiter, &t.records[1][1]), ('\t', &"休耕".to_string()));
+
         let t = parse(b"id,note\n1,caf\xe9 \xfa\n");
         assert_eq!(t.encoding, "windows-1252");
         assert_eq!(t.records[1][1], "café ú");
