@@ -430,6 +430,13 @@ fn summary_text(s: &Summary, out: &mut String) {
 
 fn info(file: &Path, encoding: Option<String>) -> Result<()> {
     if soilrisk::ledger::is_ledger_path(file) {
+        if encoding.is_some() {
+            anyhow::bail!(
+                "--encoding is for layers; a ledger's encoding is detected \
+                 (UTF-8, GBK/GB18030, else Windows-1252): {}",
+                file.display()
+            );
+        }
         return ledger_info(file);
     }
     let mut resolved = formats::resolve(file)?;

@@ -526,6 +526,15 @@ fn info_describes_a_ledger() {
         "{out}"
     );
 
+    // The encoding of a ledger is detected, never a layer's flag silently ignored.
+    let o = Command::new(env!("CARGO_BIN_EXE_soilrisk"))
+        .args(["info", "--encoding", "GBK"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("detected"));
+
     let (code, _, err) = info(&dir.path().join("x.xlsx/台账"));
     assert_eq!(code, 1);
     assert!(err.contains("not found"), "{err}");

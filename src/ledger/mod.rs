@@ -88,8 +88,8 @@ pub fn number_text(n: f64) -> String {
     }
 }
 
-/// The columns a user named (`--ledger-id-field` and the others); `None`: recognise the
-/// column by its header ([`ROLES`]).
+/// The columns a user named (`--ledger-id-field` and the others); `None` (or a blank
+/// name): recognise the column by its header ([`ROLES`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LedgerColumns {
     pub id: Option<String>,
@@ -188,7 +188,8 @@ pub struct Ledger {
     pub id_column: String,
     pub measure_column: Option<String>,
     pub compliance_column: Option<String>,
-    /// The data rows with an id, in sheet order.
+    /// The data rows with an id, in sheet order; an id on several rows is on each of them
+    /// (whether they agree is for the one applying the ledger to say).
     pub rows: Vec<LedgerRow>,
     /// The whole sheet as read, from its first row (`table[0]` is spreadsheet row 1) and
     /// first column, header included: saving measures into it keeps every other cell.

@@ -42,7 +42,11 @@ pub fn read_ledger(src: &Path, columns: &LedgerColumns) -> Result<Ledger, Ledger
         });
     };
     let header: Vec<String> = loaded.table[hi].iter().map(Cell::text).collect();
-    let pick = |role: ColumnRole, named: &Option<String>| match named {
+    // A blank name (`--ledger-id-field ""`) names no column: the header decides.
+    let pick = |role: ColumnRole, named: &Option<String>| match named
+        .as_ref()
+        .filter(|n| !n.trim().is_empty())
+    {
         Some(name) => {
             find_named(&header, name)
                 .map(Some)
@@ -382,6 +386,15 @@ mod tests {
         let l = csv_ledger("ZLDWDM,CQCS,是否达标\nA,3,是\n", &cols).unwrap();
         assert_eq!(l.rows[0].measure.as_deref(), Some("3"));
         assert_eq!(l.rows[0].compliance.as_deref(), Some("是"));
+        assert_eq!(l.id_column, "ZLDWDM");
+
+        // A blank name leaves the column to the header.
+        let cols = LedgerColumns {
+            id: Some(" ".into()),
+            ..Default::default()
+        };
+        let l = csv_ledger(",TBBH,措施\n,A,3\n", &cols).unwrap();
+        assert_eq!((l.id_column.as_str(), l.rows[0].id.as_str()), ("TBBH", "A"));
 
         let cols = LedgerColumns {
             measure: Some("ZLLB".into()),
