@@ -20,6 +20,8 @@
 //!   [`stats`]: totals, regions, gap to target.
 //! - [`export`]: `summary.json`, the regions CSV and RFC 7946 GeoJSON, written atomically;
 //!   [`outputs`]: which files, and the rule that no output replaces an input.
+//! - [`ledger`]: measure ledgers (台账, `.xlsx`/`.xls`/`.ods`/`.csv`): read, described for
+//!   `info`, and edited measures saved back into one.
 //! - [`sample`]: the synthetic Sichuan-like layers bundled in `sample_data/`.
 //!
 //! Units: areas are `f64` square metres (`*_m2`) everywhere; 亩 and hectares only for display
@@ -31,6 +33,7 @@ pub mod export;
 pub mod geom;
 pub mod io;
 pub mod layer;
+pub mod ledger;
 pub mod outputs;
 pub mod overlay;
 pub mod parcel_overlaps;

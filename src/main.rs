@@ -52,9 +52,10 @@ enum Command {
     },
     #[command(about = analyze_about())]
     Analyze(Box<AnalyzeArgs>),
-    /// Describe a layer: geometry type, count, CRS, encoding, fields, extent, warnings
+    /// Describe a layer (geometry type, count, CRS, encoding, fields, extent, warnings) or a
+    /// measure ledger (sheets, rows, columns)
     Info {
-        #[arg(help = layer_help("A layer"))]
+        #[arg(help = format!("{} or a ledger (.xlsx, .xls, .ods, .csv; a sheet as FILE.xlsx/SHEET)", layer_help("A layer")))]
         file: PathBuf,
         /// Text encoding of the attributes (GBK, UTF-8, 1252, ...), overriding .cpg and detection
         #[arg(long)]
@@ -491,6 +492,16 @@ fn summary_text(s: &Summary, out: &mut String) {
 }
 
 fn info(file: &Path, encoding: Option<String>) -> Result<()> {
+    if soilrisk::ledger::is_ledger_path(file) {
+        if encoding.is_some() {
+            anyhow::bail!(
+                "--encoding is for layers; a ledger's encoding is detected \
+                 (UTF-8, GBK/GB18030, else Windows-1252): {}",
+                file.display()
+            );
+        }
+        return ledger_info(file);
+    }
     let mut resolved = formats::resolve(file)?;
     // A container of several layers: list them, as ogrinfo does; of one, name what it holds.
     if resolved.format.is_container() && resolved.layer.is_none() {
@@ -560,6 +571,58 @@ fn info(file: &Path, encoding: Option<String>) -> Result<()> {
     let _ = writeln!(out, "warnings:   {}", layer.warnings.len());
     for w in &layer.warnings {
         let _ = writeln!(out, "  {w}");
+    }
+    emit(&out);
+    Ok(())
+}
+
+/// `info` on a measure ledger: its sheets, rows and columns, and which columns the
+/// analysis would take as the parcel id, the measure and the compliance.
+fn ledger_info(file: &Path) -> Result<()> {
+    let l = soilrisk::ledger::describe_ledger(file)?;
+    let mut out = String::new();
+    let _ = writeln!(out, "file:       {}", l.path.display());
+    let _ = writeln!(out, "format:     {}", l.format);
+    if !l.sheets.is_empty() {
+        let _ = writeln!(out, "sheets:     {}", l.sheets.join(", "));
+    }
+    if let Some(sheet) = &l.sheet {
+        let _ = writeln!(out, "sheet:      {sheet}");
+    }
+    if let Some(e) = &l.encoding {
+        let _ = writeln!(out, "encoding:   {e}");
+    }
+    if let Some(d) = l.delimiter {
+        let name = match d {
+            ',' => "comma",
+            ';' => "semicolon",
+            _ => "tab",
+        };
+        let _ = writeln!(out, "delimiter:  {name}");
+    }
+    let _ = writeln!(out, "rows:       {}", l.rows);
+    let _ = writeln!(out, "columns:    {}", l.header.len());
+    let width = l
+        .header
+        .iter()
+        .map(|h| columns(h))
+        .max()
+        .unwrap_or(0)
+        .max(12);
+    for (i, h) in l.header.iter().enumerate() {
+        let role = l
+            .role_of(i)
+            .map(|r| format!("[{}]", r.def().name))
+            .unwrap_or_default();
+        let name = if h.is_empty() { "(blank)" } else { h };
+        let line = format!("  {} {role}", pad(name, width));
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+    if l.id_column.is_none() {
+        let _ = writeln!(
+            out,
+            "no parcel id column recognised: name it with --ledger-id-field"
+        );
     }
     emit(&out);
     Ok(())

@@ -1,0 +1,428 @@
+//! Reading a ledger: its file (a workbook through calamine, or CSV text) becomes one table
+//! of [`Cell`]s, and the columns of the id, the measure and the compliance are picked from
+//! its header row.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+use calamine::{Data, Ods, Range, Reader, Sheets, Xls, Xlsx, open_workbook};
+
+use super::{
+    Cell, ColumnRole, Ledger, LedgerColumns, LedgerError, LedgerInfo, LedgerRow, Table, extension,
+    find_named, recognise, source_text, split_sheet,
+};
+
+/// A ledger file's chosen sheet, as read, before its columns are picked.
+struct Loaded {
+    format: &'static str,
+    /// A workbook's sheets, in order; empty for CSV.
+    sheets: Vec<String>,
+    sheet: Option<String>,
+    table: Table,
+    encoding: Option<String>,
+    delimiter: Option<char>,
+}
+
+/// Reads a ledger: `FILE.xlsx` (its first sheet), `FILE.xlsx/SHEET`, or `FILE.csv`.
+///
+/// The first non-empty row is the header. The id column is the one `columns.id` names, else
+/// the first header [`super::ROLES`] recognises; so are the measure and compliance columns,
+/// of which at least one must be found. Rows without an id, and rows entirely empty, are
+/// skipped.
+pub fn read_ledger(src: &Path, columns: &LedgerColumns) -> Result<Ledger, LedgerError> {
+    let loaded = load(src)?;
+    // `FILE.xlsx/SHEET` names its sheet already; `FILE.xlsx` gets `, sheet S`.
+    let named_sheet = split_sheet(src).1.is_some();
+    let described = source_text(src, loaded.sheet.as_deref().filter(|_| !named_sheet));
+    let Some(hi) = header_index(&loaded.table) else {
+        return Err(LedgerError::Empty {
+            source_text: described,
+        });
+    };
+    let header: Vec<String> = loaded.table[hi].iter().map(Cell::text).collect();
+    // A blank name (`--ledger-id-field ""`) names no column: the header decides.
+    let pick = |role: ColumnRole, named: &Option<String>| match named
+        .as_ref()
+        .filter(|n| !n.trim().is_empty())
+    {
+        Some(name) => {
+            find_named(&header, name)
+                .map(Some)
+                .ok_or_else(|| LedgerError::NoSuchColumn {
+                    source_text: described.clone(),
+                    column: name.clone(),
+                    flag: role.def().flag,
+                    header: header.clone(),
+                })
+        }
+        None => Ok(recognise(&header, role)),
+    };
+    let id = pick(ColumnRole::Id, &columns.id)?.ok_or_else(|| LedgerError::MissingColumn {
+        source_text: described.clone(),
+        role: "parcel id",
+        flag: ColumnRole::Id.def().flag,
+        header: header.clone(),
+    })?;
+    let measure = pick(ColumnRole::Measure, &columns.measure)?;
+    let compliance = pick(ColumnRole::Compliance, &columns.compliance)?;
+    if measure.is_none() && compliance.is_none() {
+        return Err(LedgerError::NoValueColumn {
+            source_text: described,
+            header,
+        });
+    }
+
+    let text_at = |row: &[Cell], col: Option<usize>| {
+        col.and_then(|c| row.get(c))
+            .map(Cell::text)
+            .filter(|t| !t.is_empty())
+    };
+    let rows = loaded
+        .table
+        .iter()
+        .enumerate()
+        .skip(hi + 1)
+        .filter_map(|(i, row)| {
+            Some(LedgerRow {
+                row: i + 1,
+                id: text_at(row, Some(id))?,
+                measure: text_at(row, measure),
+                compliance: text_at(row, compliance),
+            })
+        })
+        .collect();
+    let name = |c: Option<usize>| c.map(|c| header[c].clone());
+    Ok(Ledger {
+        path: src.to_path_buf(),
+        sheet: loaded.sheet,
+        id_column: header[id].clone(),
+        measure_column: name(measure),
+        compliance_column: name(compliance),
+        header,
+        rows,
+        table: loaded.table,
+    })
+}
+
+/// Describes a ledger for `soilrisk info`: its sheets, the chosen sheet's header and data
+/// rows, a CSV file's encoding and delimiter, and the columns recognised by header. An
+/// empty sheet is described as such, not refused.
+pub fn describe_ledger(src: &Path) -> Result<LedgerInfo, LedgerError> {
+    let loaded = load(src)?;
+    let hi = header_index(&loaded.table);
+    let header: Vec<String> = hi
+        .map(|hi| loaded.table[hi].iter().map(Cell::text).collect())
+        .unwrap_or_default();
+    let rows = hi.map_or(0, |hi| {
+        loaded.table[hi + 1..]
+            .iter()
+            .filter(|r| !is_blank_row(r))
+            .count()
+    });
+    Ok(LedgerInfo {
+        path: src.to_path_buf(),
+        format: loaded.format.to_string(),
+        sheets: loaded.sheets,
+        sheet: loaded.sheet,
+        id_column: recognise(&header, ColumnRole::Id),
+        measure_column: recognise(&header, ColumnRole::Measure),
+        compliance_column: recognise(&header, ColumnRole::Compliance),
+        header,
+        rows,
+        encoding: loaded.encoding,
+        delimiter: loaded.delimiter,
+    })
+}
+
+fn is_blank_row(row: &[Cell]) -> bool {
+    row.iter().all(Cell::is_blank)
+}
+
+/// The header: the first row that is not entirely empty.
+fn header_index(table: &[Vec<Cell>]) -> Option<usize> {
+    table.iter().position(|r| !is_blank_row(r))
+}
+
+/// The format's name as `info` gives it.
+fn format_name(ext: &str) -> &'static str {
+    match ext {
+        "xlsx" => "Excel workbook (xlsx)",
+        "xlsm" => "Excel macro-enabled workbook (xlsm)",
+        "xls" => "Excel 97-2003 workbook (xls)",
+        "ods" => "OpenDocument spreadsheet (ods)",
+        _ => "CSV text",
+    }
+}
+
+fn load(src: &Path) -> Result<Loaded, LedgerError> {
+    let (file, sheet) = split_sheet(src);
+    if !file.exists() {
+        return Err(LedgerError::NotFound {
+            path: src.to_path_buf(),
+        });
+    }
+    let ext = extension(&file).unwrap_or_default();
+    if !super::LEDGER_EXTENSIONS.contains(&ext.as_str()) {
+        return Err(LedgerError::Unsupported {
+            path: src.to_path_buf(),
+        });
+    }
+    if ext == "csv" {
+        let bytes = std::fs::read(&file).map_err(|source| LedgerError::Io {
+            path: file.clone(),
+            source,
+        })?;
+        let csv = super::csv::parse_csv(&file, &bytes)?;
+        let table = csv
+            .records
+            .into_iter()
+            .map(|r| {
+                r.into_iter()
+                    .map(|f| {
+                        if f.is_empty() {
+                            Cell::Empty
+                        } else {
+                            Cell::Text(f)
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        return Ok(Loaded {
+            format: format_name("csv"),
+            sheets: Vec::new(),
+            sheet: None,
+            table,
+            encoding: Some(csv.encoding),
+            delimiter: Some(csv.delimiter),
+        });
+    }
+    let mut book = open_book(&file)?;
+    let sheets = book.sheet_names();
+    let chosen = match sheet {
+        None => sheets
+            .first()
+            .cloned()
+            .ok_or_else(|| LedgerError::NoSheets { path: file.clone() })?,
+        Some(name) => sheets
+            .iter()
+            .find(|s| **s == name)
+            .or_else(|| {
+                sheets
+                    .iter()
+                    .find(|s| s.to_lowercase() == name.to_lowercase())
+            })
+            .cloned()
+            .ok_or_else(|| LedgerError::NoSuchSheet {
+                path: file.clone(),
+                sheet: name,
+                sheets: sheets.clone(),
+            })?,
+    };
+    let table = sheet_table(&file, &mut book, &chosen)?;
+    Ok(Loaded {
+        format: format_name(&ext),
+        sheets,
+        sheet: Some(chosen),
+        table,
+        encoding: None,
+        delimiter: None,
+    })
+}
+
+/// An open workbook.
+pub(crate) type Book = Sheets<BufReader<File>>;
+
+/// Opens a workbook by its extension (any case; calamine's own dispatch wants lower case).
+/// A reader that panics on a damaged file is a damaged file, not a crash.
+pub(crate) fn open_book(file: &Path) -> Result<Book, LedgerError> {
+    let ext = extension(file).unwrap_or_default();
+    let damaged = |reason: String| LedgerError::Damaged {
+        path: file.to_path_buf(),
+        reason,
+    };
+    let opened = catch_unwind(AssertUnwindSafe(|| match ext.as_str() {
+        "xlsx" | "xlsm" => open_workbook::<Xlsx<_>, _>(file)
+            .map(Sheets::Xlsx)
+            .map_err(|e| damaged(e.to_string())),
+        "xls" => open_workbook::<Xls<_>, _>(file)
+            .map(Sheets::Xls)
+            .map_err(|e| damaged(e.to_string())),
+        "ods" => open_workbook::<Ods<_>, _>(file)
+            .map(Sheets::Ods)
+            .map_err(|e| damaged(e.to_string())),
+        _ => Err(LedgerError::Unsupported {
+            path: file.to_path_buf(),
+        }),
+    }));
+    opened.unwrap_or_else(|_| Err(damaged("the reader failed on it".into())))
+}
+
+/// A sheet of an open workbook as a table from cell A1 (row 1 is `table[0]`).
+pub(crate) fn sheet_table(file: &Path, book: &mut Book, sheet: &str) -> Result<Table, LedgerError> {
+    let range = catch_unwind(AssertUnwindSafe(|| book.worksheet_range(sheet)));
+    let range = match range {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => {
+            return Err(LedgerError::Damaged {
+                path: file.to_path_buf(),
+                reason: format!("sheet {sheet}: {e}"),
+            });
+        }
+        Err(_) => {
+            return Err(LedgerError::Damaged {
+                path: file.to_path_buf(),
+                reason: format!("sheet {sheet}: the reader failed on it"),
+            });
+        }
+    };
+    Ok(table_of(&range))
+}
+
+fn table_of(range: &Range<Data>) -> Table {
+    let (Some((r0, c0)), Some((r1, c1))) = (range.start(), range.end()) else {
+        return Vec::new();
+    };
+    (0..=r1)
+        .map(|r| {
+            if r < r0 {
+                return Vec::new();
+            }
+            (0..=c1)
+                .map(|c| {
+                    if c < c0 {
+                        Cell::Empty
+                    } else {
+                        range.get_value((r, c)).map_or(Cell::Empty, cell_of)
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn cell_of(d: &Data) -> Cell {
+    match d {
+        Data::Empty => Cell::Empty,
+        Data::Int(i) => Cell::Number(*i as f64),
+        Data::Float(f) => Cell::Number(*f),
+        Data::String(s) => Cell::Text(s.clone()),
+        Data::Bool(b) => Cell::Bool(*b),
+        Data::DateTime(dt) if dt.is_datetime() => {
+            let (y, m, d, h, mi, s, _) = dt.to_ymd_hms_milli();
+            let text = if (h, mi, s) == (0, 0, 0) {
+                format!("{y:04}-{m:02}-{d:02}")
+            } else {
+                format!("{y:04}-{m:02}-{d:02} {h:02}:{mi:02}:{s:02}")
+            };
+            Cell::Date {
+                serial: dt.as_f64(),
+                text,
+            }
+        }
+        Data::DateTime(dt) => Cell::Number(dt.as_f64()),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
+        Data::Error(e) => Cell::Text(e.to_string()),
+    }
+}
+
+/// Every sheet of a workbook, in order, as tables: what saving into it keeps.
+pub(crate) fn all_sheets(file: &Path) -> Result<Vec<(String, Table)>, LedgerError> {
+    let mut book = open_book(file)?;
+    let names = book.sheet_names();
+    names
+        .into_iter()
+        .map(|n| {
+            let t = sheet_table(file, &mut book, &n)?;
+            Ok((n, t))
+        })
+        .collect()
+}
+
+/// The file of a ledger source (`FILE.xlsx/SHEET` is `FILE.xlsx`).
+pub(crate) fn file_of(src: &Path) -> PathBuf {
+    split_sheet(src).0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn csv_ledger(text: &str, columns: &LedgerColumns) -> Result<Ledger, LedgerError> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("l.csv");
+        std::fs::write(&p, text).unwrap();
+        read_ledger(&p, columns)
+    }
+
+    #[test]
+    fn rows_without_an_id_and_empty_rows_are_skipped() {
+        let l = csv_ledger(
+            "\n序号,图斑编号,措施,备注\n1,5101,休耕,\n2,,2,no id\n,,,\n4, 5103 ,,\n",
+            &LedgerColumns::default(),
+        )
+        .unwrap();
+        assert_eq!(l.id_column, "图斑编号");
+        assert_eq!(l.measure_column.as_deref(), Some("措施"));
+        assert_eq!(l.compliance_column, None);
+        let got: Vec<_> = l
+            .rows
+            .iter()
+            .map(|r| (r.row, r.id.as_str(), r.measure.as_deref()))
+            .collect();
+        assert_eq!(got, vec![(3, "5101", Some("休耕")), (6, "5103", None)]);
+        assert_eq!(l.header_index(), 1);
+    }
+
+    #[test]
+    fn named_columns_win_and_must_exist() {
+        let cols = LedgerColumns {
+            id: Some("zldwdm".into()),
+            measure: Some("CQCS".into()),
+            compliance: None,
+        };
+        let l = csv_ledger("ZLDWDM,CQCS,是否达标\nA,3,是\n", &cols).unwrap();
+        assert_eq!(l.rows[0].measure.as_deref(), Some("3"));
+        assert_eq!(l.rows[0].compliance.as_deref(), Some("是"));
+        assert_eq!(l.id_column, "ZLDWDM");
+
+        // A blank name leaves the column to the header.
+        let cols = LedgerColumns {
+            id: Some(" ".into()),
+            ..Default::default()
+        };
+        let l = csv_ledger(",TBBH,措施\n,A,3\n", &cols).unwrap();
+        assert_eq!((l.id_column.as_str(), l.rows[0].id.as_str()), ("TBBH", "A"));
+
+        let cols = LedgerColumns {
+            measure: Some("ZLLB".into()),
+            ..Default::default()
+        };
+        let e = csv_ledger("TBBH,CQCS\nA,3\n", &cols)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("\"ZLLB\"")
+                && e.contains("--ledger-measure-field")
+                && e.contains("TBBH, CQCS"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_header_without_values_says_which_flags_name_them() {
+        let e = csv_ledger("TBBH,备注\nA,x\n", &LedgerColumns::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("--ledger-measure-field") && e.contains("--ledger-compliance-field"),
+            "{e}"
+        );
+        let e = csv_ledger(",,\n", &LedgerColumns::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("empty"), "{e}");
+    }
+}
