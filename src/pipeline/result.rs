@@ -220,6 +220,39 @@ impl Analysis {
         )
     }
 
+    /// Gives kept parcel `k` (an index into `parcel_info`) another measure and compliance,
+    /// as a ledger row or an edit in the window does, and updates what follows from them
+    /// without a re-analysis: its treated area and the numbers of the risk areas it touches.
+    /// Totals come from `summary` (or `stats::Accounts`, kept up to date edit by edit).
+    /// Panics when `k` is out of range, as indexing does.
+    pub fn set_treatment(
+        &mut self,
+        k: usize,
+        measure: Measure,
+        measure_text: Arc<str>,
+        complied: bool,
+    ) {
+        let info = &self.parcel_info[k];
+        let (old_measure, old_complied) = (info.measure, info.complied);
+        let result = &mut self.parcel_results[k];
+        for p in &result.pieces {
+            let face = &self.map.faces[p.face as usize];
+            let was = is_treated(face.class, old_measure, old_complied);
+            let now = is_treated(face.class, measure, complied);
+            if was != now {
+                let delta = if now { p.area_m2 } else { -p.area_m2 };
+                for &r in &face.risks {
+                    self.risk_results[r as usize].treated_m2 += delta;
+                }
+            }
+        }
+        result.set_treated(measure, complied);
+        let info = &mut self.parcel_info[k];
+        info.measure = measure;
+        info.measure_text = measure_text;
+        info.complied = complied;
+    }
+
     /// The code of region `i`, where known.
     pub fn region_code(&self, i: usize) -> Option<&str> {
         self.region_codes.get(i).and_then(|c| c.as_deref())
@@ -234,5 +267,52 @@ impl Analysis {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::{Control, Request, run};
+
+    /// Changing a measure and changing it back gives the numbers of a fresh analysis each
+    /// time: the sample's parcels at risk, every one set to strict control, then restored.
+    #[test]
+    fn set_treatment_matches_a_fresh_analysis() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+        let mut a = run(
+            &Request::new(dir.join("risk_areas.shp"), dir.join("parcels.shp")),
+            Control::default(),
+        )
+        .unwrap();
+        let before = (a.summary(0.94), a.risk_results.clone());
+        let at_risk: Vec<usize> = (0..a.parcel_info.len())
+            .filter(|&k| a.parcel_results[k].contaminated_m2() > 0.0)
+            .take(500)
+            .collect();
+        let old: Vec<(Measure, Arc<str>, bool)> = at_risk
+            .iter()
+            .map(|&k| {
+                let i = &a.parcel_info[k];
+                (i.measure, i.measure_text.clone(), i.complied)
+            })
+            .collect();
+        for &k in &at_risk {
+            a.set_treatment(k, Measure::StrictControl, "休耕".into(), true);
+        }
+        let strict = a.summary(0.94);
+        assert!(strict.treated_area_m2 > before.0.treated_area_m2);
+        for &k in &at_risk {
+            let r = &a.parcel_results[k];
+            assert_eq!(r.treated_m2, r.contaminated_m2());
+        }
+        for (&k, (m, t, c)) in at_risk.iter().zip(old) {
+            a.set_treatment(k, m, t, c);
+        }
+        let after = a.summary(0.94);
+        assert!((after.treated_area_m2 - before.0.treated_area_m2).abs() < 1e-6);
+        for (x, y) in a.risk_results.iter().zip(&before.1) {
+            assert!((x.treated_m2 - y.treated_m2).abs() < 1e-6, "{x:?} vs {y:?}");
+        }
     }
 }
