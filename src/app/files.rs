@@ -242,7 +242,7 @@ fn write(
 
 /// Writes an RGBA PNG atomically.
 fn write_png(path: &Path, img: &egui::ColorImage) -> Result<(), String> {
-    soilrisk::export::write_atomic(path, |w| {
+    soilrisk::atomic::write_atomic(path, |w| {
         let mut enc = png::Encoder::new(w, img.size[0] as u32, img.size[1] as u32);
         enc.set_color(png::ColorType::Rgba);
         enc.set_depth(png::BitDepth::Eight);

@@ -13,7 +13,7 @@
 //!   GBK, else Windows-1252, the rule [`crate::io::encoding::Detector`] applies to DBFs), the
 //!   delimiter (comma, semicolon or tab, from the header line), quoted fields; and writing;
 //! - [`write`]: [`save_measures`], into `.xlsx` or `.csv`, atomically
-//!   ([`crate::export::write_atomic`]).
+//!   ([`crate::atomic::write_atomic`]).
 //!
 //! Crates: `calamine` reads `.xlsx`, `.xlsm`, `.xls` and `.ods` (values only: a formula gives
 //! its cached result); `rust_xlsxwriter` writes `.xlsx`; `encoding_rs` decodes CSV bytes. CSV
