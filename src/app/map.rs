@@ -267,7 +267,7 @@ pub fn show(
             Pick::Parcel(i) => format!(
                 "parcel {} · {}",
                 a.parcel_info[i].id,
-                scene.parcel_status[i].label()
+                scene.status(i).label()
             ),
             Pick::Risk(i) => format!(
                 "risk area {} · class {}",

@@ -45,6 +45,14 @@ impl ParcelStatus {
         ParcelStatus::Untreated,
     ];
 
+    /// The status of a parcel's colour code (`ParcelStatus as u8`); untreated for any other.
+    pub fn from_code(code: u8) -> ParcelStatus {
+        Self::ALL
+            .get(usize::from(code))
+            .copied()
+            .unwrap_or(ParcelStatus::Untreated)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             ParcelStatus::NoRisk => "no risk 无风险",

@@ -38,7 +38,7 @@ pub fn show(
             commands,
         ),
         (Some(s), RightTab::Inspector) => clock.timed("inspector", || {
-            inspector::show(ui, &s.analysis, &s.scene, view.selection, commands)
+            inspector::show(ui, s, view.selection, commands)
         }),
     });
 }
