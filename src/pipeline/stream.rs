@@ -26,7 +26,9 @@ use crate::overlay::RiskMap;
 use crate::vocab::is_treated;
 
 use super::basis::{AreaBasis, usable};
+use super::ledgers::LedgerIndex;
 use super::regions::Boundaries;
+use crate::ledger::Ledger;
 
 use super::attributes::{ParcelFields, Unknown, risk_attributes};
 use super::checks::{no_overlap_warning, repeated_ids};
@@ -98,6 +100,7 @@ pub(super) fn analyse(
         (streamed, reader.join().ok().flatten())
     });
     let Streamed {
+        ledgers,
         boundaries,
         risk,
         measured,
@@ -197,6 +200,7 @@ pub(super) fn analyse(
         regions,
         region_codes,
         boundaries,
+        ledgers,
         risk_results,
         warnings,
         timings,
@@ -419,6 +423,7 @@ struct Clock {
 
 /// What `stream` leaves for the statistics.
 struct Streamed {
+    ledgers: Vec<Ledger>,
     boundaries: Option<Boundaries>,
     risk: RiskSide,
     measured: Measured,
@@ -475,6 +480,7 @@ fn stream(
         });
     };
     let fields = ParcelFields::find(&header, req)?;
+    let mut ledgers = LedgerIndex::read(req)?;
 
     let mut crs_warnings = Vec::new();
     let (crs, parcel_transform) = reproject(&mut risk, &header, &mut crs_warnings)?;
@@ -535,6 +541,9 @@ fn stream(
         if let (Some((tr, from)), Some(to)) = (&parcel_transform, &crs) {
             transform(&mut b, tr, from, to, &path)?;
         }
+        if let Some(lx) = &mut ledgers {
+            lx.apply(&mut infos);
+        }
         if let Some(bnd) = by_share {
             let found: Vec<Option<u32>> = infos
                 .par_iter()
@@ -582,6 +591,9 @@ fn stream(
         }
         clock.read += t.elapsed();
     }
+    if let Some(lx) = &ledgers {
+        crs_warnings.extend(lx.unmatched_warnings(&path));
+    }
     if let Some(bnd) = by_share
         && m.outside_regions > 0
     {
@@ -593,6 +605,7 @@ fn stream(
         ));
     }
     Ok(Streamed {
+        ledgers: ledgers.map(|l| l.sources).unwrap_or_default(),
         boundaries,
         risk: RiskSide {
             layer: risk,
