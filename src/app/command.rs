@@ -43,13 +43,14 @@ pub enum Command {
     Redo,
     /// Save the edited measures: into the ledger loaded, else (or `as_new`) into a file
     /// chosen in a dialog; close the window once saved (`then_close`).
-    SaveMeasures { as_new: bool, then_close: bool },
+    SaveMeasures {
+        as_new: bool,
+        then_close: bool,
+    },
     /// Close the window without saving the edited measures.
     DiscardAndClose,
     /// Analyse again on another area basis (`None`: the CRS's default).
     SetAreaBasis(Option<AreaBasis>),
-    /// Add a measure ledger to the analysis and analyse again.
-    AddLedger(PathBuf),
     /// Take the regions from this boundary layer and analyse again.
     SetRegions(RegionLayer),
 }

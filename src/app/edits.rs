@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use eframe::egui;
-use soilrisk::ledger::{Ledger, MeasureEdit, save_measures};
+use soilrisk::ledger::{LedgerColumns, MeasureEdit, read_ledger, save_measures};
 use soilrisk::outputs::refuse_overwriting_inputs;
 use soilrisk::vocab::{Measure, SAFE_USE_MEASURES, STRICT_CONTROL_MEASURES};
 
@@ -131,10 +131,13 @@ impl Edits {
     }
 }
 
-/// Where edits are saved: the ledger file and the ledger they go into, if one was loaded.
+/// Where edits are saved: the file, and the ledger loaded whose table they go into, if one
+/// was (its source, `FILE.xlsx/SHEET` included, read again when saving: the analysis keeps
+/// only its columns).
 pub struct SaveTarget {
     pub path: PathBuf,
-    pub base: Option<Ledger>,
+    pub base: Option<PathBuf>,
+    pub columns: LedgerColumns,
 }
 
 /// A save under way; its result is the file written, or why it was not.
@@ -161,7 +164,11 @@ impl SaveJob {
             let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
             refuse_overwriting_inputs(std::slice::from_ref(&target.path), &inputs)
                 .map_err(|e| format!("{e}; measures are never written into a layer"))?;
-            save_measures(&target.path, target.base.as_ref(), &edits).map_err(|e| e.to_string())
+            let base = match &target.base {
+                Some(src) => Some(read_ledger(src, &target.columns).map_err(|e| e.to_string())?),
+                None => None,
+            };
+            save_measures(&target.path, base.as_ref(), &edits).map_err(|e| e.to_string())
         })
         .map_err(|e| format!("cannot start saving: {e}"))?;
         Ok(SaveJob {

@@ -26,12 +26,7 @@ fn row(ui: &mut egui::Ui, k: &str, v: impl Into<egui::WidgetText>) {
     ui.end_row();
 }
 
-pub fn show(
-    ui: &mut egui::Ui,
-    s: &Analysed,
-    selection: Option<Pick>,
-    commands: &mut Vec<Command>,
-) {
+pub fn show(ui: &mut egui::Ui, s: &Analysed, selection: Option<Pick>, commands: &mut Vec<Command>) {
     match selection {
         None => {
             ui.label("Click a parcel or a risk area on the map.");
@@ -151,7 +146,11 @@ fn parcel(ui: &mut egui::Ui, s: &Analysed, i: usize, commands: &mut Vec<Command>
             row(ui, "treated", area_text(treated));
             for (c, m2) in RiskClass::ALL.into_iter().zip(bcd) {
                 if r.class_m2[c.index()] > 0.0 {
-                    row(ui, &format!("  {} counted", ["B", "C", "D"][c.index()]), area_text(m2));
+                    row(
+                        ui,
+                        &format!("  {} counted", ["B", "C", "D"][c.index()]),
+                        area_text(m2),
+                    );
                 }
             }
             row(

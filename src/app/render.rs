@@ -163,11 +163,6 @@ impl MapScene {
             })
     }
 
-    /// How many parcels the scene colours (0 for a preview).
-    pub fn statuses(&self) -> usize {
-        self.parcel_status.len()
-    }
-
     /// Colours parcel `i` anew after an edit of its measure; the next picture shows it.
     pub fn set_status(&self, i: usize, status: ParcelStatus) {
         if let Some(s) = self.parcel_status.get(i)

@@ -17,9 +17,9 @@ use soilrisk::pipeline::{Analysis, Request};
 use soilrisk::stats::{Accounts, DEFAULT_TARGET, Summary};
 
 use super::dialogs::mapping::MappingDialog;
+use super::dialogs::member::MemberChoice;
 use super::dialogs::regions::RegionsDialog;
 use super::edits::{Edit, Edits, SaveJob, Treatment};
-use super::dialogs::member::MemberChoice;
 use super::files::{Dialogs, ExportJob, NativeDialogs, PendingDialog};
 use super::load::{Loaded, Loading};
 use super::map::{Camera, Pick};
@@ -138,7 +138,9 @@ impl Analysed {
     /// The summary from the accounts.
     fn refresh(&mut self) {
         self.summary = self.accounts.summary();
-        self.summary.warnings.extend(self.late_warnings.iter().cloned());
+        self.summary
+            .warnings
+            .extend(self.late_warnings.iter().cloned());
     }
 
     /// Kept parcel `k`'s measure and compliance now, edits included.

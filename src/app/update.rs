@@ -139,7 +139,6 @@ impl Update<'_> {
                     req.area = basis;
                     self.load(req);
                 }
-                Command::AddLedger(path) => self.add_ledger(path),
                 Command::SetRegions(layer) => {
                     self.session.regions = None;
                     let mut req = self.analysed_request();
@@ -194,10 +193,10 @@ impl Update<'_> {
     }
 
     /// The ledger loaded with the analysis, when there is exactly one: its file and source.
-    fn loaded_ledger(&self) -> Option<(PathBuf, soilrisk::ledger::Ledger)> {
+    fn loaded_ledger(&self) -> Option<(PathBuf, PathBuf)> {
         let a = self.session.current()?;
         match a.analysis.ledgers.as_slice() {
-            [one] => Some((soilrisk::ledger::split_sheet(&one.path).0, one.clone())),
+            [one] => Some((soilrisk::ledger::split_sheet(&one.path).0, one.path.clone())),
             _ => None,
         }
     }
@@ -213,7 +212,9 @@ impl Update<'_> {
             .map(|(id, t)| MeasureEdit {
                 id: id.to_string(),
                 measure: t.text.to_string(),
-                compliance: a.compliance.then(|| compliance_text(t.complied).to_string()),
+                compliance: a
+                    .compliance
+                    .then(|| compliance_text(t.complied).to_string()),
             })
             .collect();
         // Saving as a new file keeps the table of the ledger loaded, if one was.
@@ -224,7 +225,13 @@ impl Update<'_> {
             self.session.risk_path().clone(),
             self.session.parcels_path().clone(),
         ];
-        match SaveJob::start(self.ctx, SaveTarget { path, base }, edits, inputs, then_close) {
+        let columns = self.analysed_request().ledger_columns;
+        let target = SaveTarget {
+            path,
+            base,
+            columns,
+        };
+        match SaveJob::start(self.ctx, target, edits, inputs, then_close) {
             Ok(j) => self.session.saving = Some(j),
             Err(e) => self.session.error = Some(e),
         }

@@ -33,6 +33,7 @@ pub fn show(
         (Some(s), RightTab::Summary) => summary::show(
             ui,
             &s.summary,
+            &s.analysis,
             &mut view.target_pct,
             &mut view.region_sort,
             commands,

@@ -47,7 +47,9 @@ pub fn show(
             let loaded = session.current().is_some();
             if ui
                 .add_enabled(loaded, egui::Button::new("Add measure ledger…"))
-                .on_hover_text("a county's ledger (台账): xlsx, xls, ods or csv, one row per parcel")
+                .on_hover_text(
+                    "a county's ledger (台账): xlsx, xls, ods or csv, one row per parcel",
+                )
                 .clicked()
             {
                 commands.push(Command::Ask(Purpose::AddLedger));
@@ -96,7 +98,10 @@ pub fn show(
                 commands.push(Command::Undo);
             }
             if ui
-                .add_enabled(redo, egui::Button::new("Redo").shortcut_text("Ctrl+Shift+Z"))
+                .add_enabled(
+                    redo,
+                    egui::Button::new("Redo").shortcut_text("Ctrl+Shift+Z"),
+                )
                 .clicked()
             {
                 commands.push(Command::Redo);
