@@ -63,6 +63,10 @@ pub struct MapScene {
     /// Risk areas in drawing order: lowest class first, so the highest class is on top.
     risk_order: Vec<u32>,
     risk_boxes: Vec<Option<Rect<f64>>>,
+    /// The boundary layer's regions (`Analysis::boundaries`), their boxes, and where each
+    /// one's label goes (a point inside it) with its name; empty without one.
+    region_boxes: Vec<Option<Rect<f64>>>,
+    pub region_labels: Vec<(String, [f64; 2])>,
     /// The parcels' R-tree, built after the scene is on screen (`build_index`); until then
     /// the boxes are scanned.
     index: OnceLock<BoxIndex>,
@@ -140,9 +144,30 @@ impl MapScene {
             .iter()
             .map(|r| bounds(&a.risk.features[r.feature].geometry))
             .collect();
+        let (region_boxes, region_labels) = match &a.boundaries {
+            Some(b) => (
+                b.layer
+                    .features
+                    .iter()
+                    .map(|f| bounds(&f.geometry))
+                    .collect(),
+                b.layer
+                    .features
+                    .iter()
+                    .zip(&b.names)
+                    .filter_map(|(f, n)| {
+                        let p = geo::InteriorPoint::interior_point(&f.geometry)?;
+                        Some((n.to_string(), [p.x(), p.y()]))
+                    })
+                    .collect(),
+            ),
+            None => (Vec::new(), Vec::new()),
+        };
         MapScene {
             id: next_id(),
             extent,
+            region_boxes,
+            region_labels,
             parcel_status,
             edits: AtomicU64::new(0),
             parcel_boxes,
@@ -220,6 +245,8 @@ impl MapScene {
         MapScene {
             id: next_id(),
             extent,
+            region_boxes: Vec::new(),
+            region_labels: Vec::new(),
             parcel_status: Vec::new(),
             edits: AtomicU64::new(0),
             parcel_boxes,
@@ -236,6 +263,10 @@ impl MapScene {
             Some(a) => &a.risk.features[a.risk_areas[i as usize].feature].geometry,
             None => &self.preview_risk[i as usize].0,
         }
+    }
+
+    fn region_geometry(&self, i: usize) -> Option<&MultiPolygon<f64>> {
+        Some(&self.analysis.as_ref()?.boundaries.as_ref()?.layer.features[i].geometry)
     }
 
     fn risk_class(&self, i: u32) -> RiskClass {
@@ -463,6 +494,33 @@ fn draw_band(
     } else {
         Vec::new()
     };
+    // The regions' boundaries first, under everything: a light fill, then the outlines
+    // over the risk areas and under the parcels.
+    let regions_in_band: Vec<(usize, [f64; 4])> = if s.show_regions {
+        scene
+            .region_boxes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| {
+                let b = (*b)?;
+                Some((i, t.bbox([b.min().x, b.min().y, b.max().x, b.max().y])?))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for &(i, px) in &regions_in_band {
+        if let Some(path) = scene
+            .region_geometry(i)
+            .and_then(|g| path_of(g, &t, px, &mut buf))
+        {
+            paint.set_color(color(
+                style::REGION_FILL,
+                s.region_opacity * style::REGION_FILL_SHARE,
+            ));
+            fill_path(&mut pm, &path, &paint);
+        }
+    }
     for &(i, px) in &risk_in_band {
         let fill = risk_fill(scene.risk_class(i));
         if (px[2] - px[0]).max(px[3] - px[1]) < DOT_PX {
@@ -470,6 +528,21 @@ fn draw_band(
         } else if let Some(path) = path_of(scene.risk_geometry(i), &t, px, &mut buf) {
             paint.set_color(color(fill, s.risk_opacity));
             fill_path(&mut pm, &path, &paint);
+        }
+    }
+    if !regions_in_band.is_empty() {
+        let stroke = Stroke {
+            width: (1.5 * ppp) as f32,
+            ..Stroke::default()
+        };
+        paint.set_color(color(style::REGION_OUTLINE, s.region_opacity));
+        for &(i, px) in &regions_in_band {
+            if let Some(path) = scene
+                .region_geometry(i)
+                .and_then(|g| path_of(g, &t, px, &mut buf))
+            {
+                pm.stroke_path(&path, &paint, &stroke, Transform::identity(), None);
+            }
         }
     }
     if cancelled() {

@@ -72,6 +72,15 @@ impl ParcelStatus {
     }
 }
 
+/// Region boundaries (a reference layer): a light fill, a grey-violet outline, labels.
+pub const REGION_FILL: Color32 = Color32::from_rgb(200, 200, 230);
+/// The fill's share of the layer's opacity: light, so that the layers above stay legible.
+pub const REGION_FILL_SHARE: f32 = 0.3;
+pub const REGION_OUTLINE: Color32 = Color32::from_rgb(90, 70, 140);
+pub const REGION_LABEL: Color32 = Color32::from_rgb(50, 30, 100);
+pub const REGION_LABEL_SIZE: f32 = 13.0;
+pub const REGION_OPACITY: f32 = 0.9;
+
 pub const RISK_OPACITY: f32 = 0.45;
 pub const PARCEL_OPACITY: f32 = 0.85;
 pub const MAP_BACKGROUND: Color32 = Color32::from_rgb(245, 243, 238);
@@ -92,6 +101,9 @@ pub struct LayerStyle {
     pub show_parcels: bool,
     pub risk_opacity: f32,
     pub parcel_opacity: f32,
+    /// The boundary layer of regions, where one is loaded.
+    pub show_regions: bool,
+    pub region_opacity: f32,
 }
 
 impl Default for LayerStyle {
@@ -101,6 +113,8 @@ impl Default for LayerStyle {
             show_parcels: true,
             risk_opacity: RISK_OPACITY,
             parcel_opacity: PARCEL_OPACITY,
+            show_regions: true,
+            region_opacity: REGION_OPACITY,
         }
     }
 }

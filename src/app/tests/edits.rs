@@ -202,3 +202,89 @@ fn the_summary_shows_b_c_d_and_reanalyses_on_another_area_basis() {
     assert_eq!(e.area_basis, "ellipsoidal");
     assert!(e.contaminated_area_m2 != s.contaminated_area_m2);
 }
+
+/// Four regions over the sample, the quadrants of its extent, written as GeoJSON in the
+/// sample's CRS (EPSG:4544, said in the dialog: the file has no CRS of its own that fits).
+fn quadrants(h: &Harness<'_, SoilriskApp>, path: &std::path::Path) {
+    let e = h.state().session.current().unwrap().scene.extent.unwrap();
+    let (x0, y0, x1, y1) = (e.min().x, e.min().y, e.max().x, e.max().y);
+    let (xm, ym) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+    let features: Vec<String> = [
+        ("西北区", "510101", [x0, ym, xm, y1]),
+        ("东北区", "510102", [xm, ym, x1, y1]),
+        ("西南区", "510103", [x0, y0, xm, ym]),
+        ("东南区", "510104", [xm, y0, x1, ym]),
+    ]
+    .iter()
+    .map(|(name, code, b)| {
+        format!(
+            r#"{{"type":"Feature","properties":{{"NAME":"{name}","CODE":"{code}"}},"geometry":{{"type":"Polygon","coordinates":[[[{},{}],[{},{}],[{},{}],[{},{}],[{},{}]]]}}}}"#,
+            b[0], b[1], b[2], b[1], b[2], b[3], b[0], b[3], b[0], b[1]
+        )
+    })
+    .collect();
+    std::fs::write(
+        path,
+        format!(
+            r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+            features.join(",")
+        ),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_boundary_layer_is_added_listed_drawn_and_toggled() {
+    let mut h = loaded();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("counties.geojson");
+    quadrants(&h, &path);
+    h.state_mut().session.dialogs = Arc::new(Answer(path.clone()));
+    h.get_by_label("File").click();
+    h.run_steps(2);
+    h.get_by_label("Add region boundaries…").click();
+    wait_until(&mut h, "the regions dialog", |a| {
+        a.session.regions.is_some()
+    });
+    h.run_steps(1);
+    {
+        let d = h.state_mut().session.regions.as_mut().unwrap();
+        assert_eq!(d.name_field, "NAME");
+        assert_eq!(d.code_field.as_deref(), Some("CODE"));
+        d.crs = crate::app::dialogs::regions::CrsChoice::Epsg("4544".into());
+    }
+    h.run_steps(1);
+    h.get_by_label("Use these regions").click();
+    h.run_steps(1);
+    wait_until(&mut h, "the analysis by region", |a| {
+        a.session.loading.is_none()
+            && a.session
+                .current()
+                .is_some_and(|s| s.analysis.boundaries.is_some())
+    });
+    assert!(h.state().session.error.is_none());
+    let s = summary(&h);
+    let names: Vec<&str> = s.by_region.iter().map(|r| r.region.as_str()).collect();
+    assert!(
+        names.contains(&"东北区") && names.contains(&"西南区"),
+        "{names:?}"
+    );
+    assert_eq!(
+        h.state()
+            .session
+            .current()
+            .unwrap()
+            .scene
+            .region_labels
+            .len(),
+        4
+    );
+    super::wait_for_picture(&mut h);
+    h.get_by_label("Regions 行政区");
+    h.get_by_label("Regions 行政区").click();
+    h.run_steps(2);
+    assert!(!h.state().settings.layers.show_regions);
+    h.get_by_label("Regions 行政区").click();
+    h.run_steps(2);
+    assert!(h.state().settings.layers.show_regions);
+}
