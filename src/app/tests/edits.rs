@@ -287,4 +287,33 @@ fn a_boundary_layer_is_added_listed_drawn_and_toggled() {
     h.get_by_label("Regions 行政区").click();
     h.run_steps(2);
     assert!(h.state().settings.layers.show_regions);
+
+    // `SOILRISK_DOCS_SHOTS=DIR` writes the README's pictures of the window: the regions with
+    // the summary, and a parcel's measure edited in the inspector.
+    if let Some(out) = std::env::var_os("SOILRISK_DOCS_SHOTS") {
+        let out = std::path::PathBuf::from(out);
+        h.get_by_label("Summary").click();
+        h.state_mut().view.fit_pending = true;
+        super::wait_for_picture(&mut h);
+        h.render()
+            .unwrap()
+            .save(out.join("window_regions.png"))
+            .unwrap();
+        let k = summary(&h).priority_parcels[0].index;
+        h.state_mut()
+            .commands
+            .push(Command::Select(Some(Pick::Parcel(k))));
+        h.run_steps(2);
+        let app = h.state_mut();
+        crate::app::update::zoom_to(&app.session, &mut app.view, Pick::Parcel(k));
+        h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "measure")
+            .click();
+        h.run_steps(2);
+        h.get_by_label("休耕").click();
+        super::wait_for_picture(&mut h);
+        h.render()
+            .unwrap()
+            .save(out.join("window_edit.png"))
+            .unwrap();
+    }
 }
