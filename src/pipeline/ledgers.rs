@@ -2,8 +2,12 @@
 //! parcel layer's measure and compliance (`Request::ledgers`, `--ledger`).
 //!
 //! The ledgers are read (`crate::ledger`) and decoded through the same vocabularies and user
-//! mappings as the layer's fields before the parcels stream; each batch of parcels then takes
-//! its rows by id. The rules of the product contract:
+//! mappings as the layer's fields on a thread of their own (`ledger-reader`) while the parcels
+//! stream; once they are measured, the rows are applied by id (`LedgerIndex::apply`): a
+//! parcel's treated area follows from its measure and its areas by class, so a measure that
+//! arrives after the overlay costs nothing to apply. Rows are held compactly (ids in one
+//! string, a hash table of indices): a million rows take some 60 MB. The rules of the
+//! product contract:
 //! - a row overrides its parcel's measure (where the ledger has a measure column) and
 //!   compliance (where it has a compliance column and the cell is filled); a parcel with no
 //!   row keeps its layer values, or no measure where the layer has no measure field;
@@ -14,23 +18,29 @@
 //!   ledger and its column.
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use super::error::{AnalysisError, UnknownValues};
 use super::request::Request;
-use super::result::ParcelInfo;
+use super::result::{IdList, ParcelInfo, ParcelResult, ParcelTally};
 use super::roles::Role;
-use crate::ledger::{Ledger, read_ledger};
+use crate::ledger::{Ledger, read_ledger_rows};
 use crate::vocab::Measure;
+
+const NONE: u32 = u32::MAX;
 
 /// One parcel's row, decoded.
 struct Entry {
     /// Index into `LedgerIndex::sources`.
     source: u32,
     row: u32,
-    measure: Option<(Measure, Arc<str>)>,
+    /// The measure and its text (an index into `texts`).
+    measure: Option<(Measure, u32)>,
     complied: Option<bool>,
     matched: bool,
+    /// The next entry whose id has the same hash.
+    next: u32,
 }
 
 /// The ledgers' rows by parcel id.
@@ -38,7 +48,12 @@ pub(super) struct LedgerIndex {
     /// The ledgers read, without their rows and table (kept for the analysis: what was read
     /// and from which columns).
     pub(super) sources: Vec<Ledger>,
-    entries: HashMap<Box<str>, Entry, foldhash::fast::FixedState>,
+    ids: IdList,
+    entries: Vec<Entry>,
+    texts: Vec<Arc<str>>,
+    /// An id's hash to its first entry.
+    by_hash: HashMap<u64, u32, foldhash::fast::FixedState>,
+    hasher: foldhash::fast::FixedState,
 }
 
 impl LedgerIndex {
@@ -49,17 +64,21 @@ impl LedgerIndex {
         }
         let mut index = LedgerIndex {
             sources: Vec::with_capacity(req.ledgers.len()),
-            entries: HashMap::default(),
+            ids: IdList::default(),
+            entries: Vec::new(),
+            texts: Vec::new(),
+            by_hash: HashMap::default(),
+            hasher: foldhash::fast::FixedState::default(),
         };
+        // The few distinct measure texts, each stored once.
+        let mut text_index: HashMap<String, u32> = HashMap::new();
         for path in &req.ledgers {
-            let mut ledger = read_ledger(path, &req.ledger_columns)?;
+            let mut ledger = read_ledger_rows(path, &req.ledger_columns)?;
             let rows = std::mem::take(&mut ledger.rows);
-            ledger.table = Vec::new();
             let source = index.sources.len() as u32;
             let mut unknown_measures: BTreeMap<String, usize> = BTreeMap::new();
             let mut unknown_compliance: BTreeMap<String, usize> = BTreeMap::new();
-            // The few distinct measure texts, shared by the parcels that take them.
-            let mut texts: HashMap<String, Arc<str>> = HashMap::new();
+            index.entries.reserve(rows.len());
             for row in rows {
                 let measure = match &ledger.measure_column {
                     None => None,
@@ -67,11 +86,16 @@ impl LedgerIndex {
                         let text = row.measure.as_deref().unwrap_or("");
                         match req.maps.measure(text) {
                             Some(m) => {
-                                let shared = texts
-                                    .entry(text.to_string())
-                                    .or_insert_with(|| text.into())
-                                    .clone();
-                                Some((m, shared))
+                                let t = match text_index.get(text) {
+                                    Some(&t) => t,
+                                    None => {
+                                        let t = index.texts.len() as u32;
+                                        index.texts.push(text.into());
+                                        text_index.insert(text.to_string(), t);
+                                        t
+                                    }
+                                };
+                                Some((m, t))
                             }
                             None => {
                                 *unknown_measures.entry(text.to_string()).or_insert(0) += 1;
@@ -96,28 +120,9 @@ impl LedgerIndex {
                     measure,
                     complied,
                     matched: false,
+                    next: NONE,
                 };
-                match index.entries.get(row.id.as_str()) {
-                    None => {
-                        index.entries.insert(row.id.into_boxed_str(), entry);
-                    }
-                    Some(first) => {
-                        let same_measure = first.measure.as_ref().map(|m| m.0)
-                            == entry.measure.as_ref().map(|m| m.0);
-                        if !same_measure || first.complied != entry.complied {
-                            let describe = |e: &Entry, l: &Ledger| {
-                                format!("{} row {} ({})", l.describe_source(), e.row, values(e))
-                            };
-                            let first_ledger =
-                                index.sources.get(first.source as usize).unwrap_or(&ledger);
-                            return Err(AnalysisError::LedgerConflict {
-                                id: row.id,
-                                first: describe(first, first_ledger),
-                                second: describe(&entry, &ledger),
-                            });
-                        }
-                    }
-                }
+                index.insert(&row.id, entry, &ledger)?;
             }
             for (role, field, unknown) in [
                 (Role::Measure, &ledger.measure_column, unknown_measures),
@@ -144,19 +149,83 @@ impl LedgerIndex {
         Ok(Some(index))
     }
 
-    /// Gives the parcels of a batch their ledger rows.
-    pub(super) fn apply(&mut self, infos: &mut [ParcelInfo]) {
-        for info in infos {
-            if let Some(e) = self.entries.get_mut(&*info.id) {
-                e.matched = true;
-                if let Some((m, text)) = &e.measure {
-                    info.measure = *m;
-                    info.measure_text = text.clone();
+    /// Adds a row of `ledger` (not yet in `sources`): a repeat of an earlier row for the same
+    /// id is dropped when it agrees, an error naming both when it does not.
+    fn insert(&mut self, id: &str, entry: Entry, ledger: &Ledger) -> Result<(), AnalysisError> {
+        let h = self.hasher.hash_one(id);
+        let new = self.entries.len() as u32;
+        let Some(&first) = self.by_hash.get(&h) else {
+            self.by_hash.insert(h, new);
+            self.ids.push(id);
+            self.entries.push(entry);
+            return Ok(());
+        };
+        let mut at = first;
+        loop {
+            if self.ids.get(at as usize) == id {
+                let e = &self.entries[at as usize];
+                let same = e.measure.map(|m| m.0) == entry.measure.map(|m| m.0)
+                    && e.complied == entry.complied;
+                if same {
+                    return Ok(());
                 }
-                if let Some(c) = e.complied {
-                    info.complied = c;
-                }
+                let before = self.sources.get(e.source as usize).unwrap_or(ledger);
+                return Err(AnalysisError::LedgerConflict {
+                    id: id.to_string(),
+                    first: self.describe(e, before),
+                    second: self.describe(&entry, ledger),
+                });
             }
+            let next = self.entries[at as usize].next;
+            if next == NONE {
+                break;
+            }
+            at = next;
+        }
+        self.entries[at as usize].next = new;
+        self.ids.push(id);
+        self.entries.push(entry);
+        Ok(())
+    }
+
+    /// The entry of a parcel id.
+    fn find(&self, id: &str) -> Option<u32> {
+        let mut at = *self.by_hash.get(&self.hasher.hash_one(id))?;
+        while at != NONE {
+            if self.ids.get(at as usize) == id {
+                return Some(at);
+            }
+            at = self.entries[at as usize].next;
+        }
+        None
+    }
+
+    /// Applies the rows to the parcels measured: every parcel of the layer (`tally`, `ids`)
+    /// marks its row matched; a kept one takes its measure and compliance, and its treated
+    /// area follows.
+    pub(super) fn apply(
+        &mut self,
+        tally: &[ParcelTally],
+        ids: &IdList,
+        info: &mut [ParcelInfo],
+        results: &mut [ParcelResult],
+    ) {
+        for (i, t) in tally.iter().enumerate() {
+            let Some(at) = self.find(ids.get(i)) else {
+                continue;
+            };
+            let e = &mut self.entries[at as usize];
+            e.matched = true;
+            let Some(k) = t.kept() else { continue };
+            let info = &mut info[k];
+            if let Some((m, text)) = e.measure {
+                info.measure = m;
+                info.measure_text = self.texts[text as usize].clone();
+            }
+            if let Some(c) = e.complied {
+                info.complied = c;
+            }
+            results[k].set_treated(info.measure, info.complied);
         }
     }
 
@@ -165,17 +234,16 @@ impl LedgerIndex {
     pub(super) fn unmatched_warnings(&self, parcels: &std::path::Path) -> Vec<String> {
         const NAMED: usize = 5;
         let mut by_source: Vec<Vec<(u32, &str)>> = vec![Vec::new(); self.sources.len()];
-        for (id, e) in &self.entries {
+        for (i, e) in self.entries.iter().enumerate() {
             if !e.matched {
-                by_source[e.source as usize].push((e.row, id));
+                by_source[e.source as usize].push((e.row, self.ids.get(i)));
             }
         }
         by_source
             .into_iter()
             .zip(&self.sources)
             .filter(|(ids, _)| !ids.is_empty())
-            .map(|(mut ids, l)| {
-                ids.sort_unstable();
+            .map(|(ids, l)| {
                 let first: Vec<String> = ids
                     .iter()
                     .take(NAMED)
@@ -192,16 +260,21 @@ impl LedgerIndex {
             })
             .collect()
     }
-}
 
-/// A row's values for a message: `measure 农艺调控, complied yes`.
-fn values(e: &Entry) -> String {
-    let mut out = Vec::new();
-    if let Some((_, text)) = &e.measure {
-        out.push(format!("measure {text:?}"));
+    /// A row for a message: `FILE row 5 (measure "农艺调控", complied yes)`.
+    fn describe(&self, e: &Entry, ledger: &Ledger) -> String {
+        let mut values = Vec::new();
+        if let Some((_, t)) = e.measure {
+            values.push(format!("measure {:?}", &*self.texts[t as usize]));
+        }
+        if let Some(c) = e.complied {
+            values.push(format!("complied {}", if c { "yes" } else { "no" }));
+        }
+        format!(
+            "{} row {} ({})",
+            ledger.describe_source(),
+            e.row,
+            values.join(", ")
+        )
     }
-    if let Some(c) = e.complied {
-        out.push(format!("complied {}", if c { "yes" } else { "no" }));
-    }
-    out.join(", ")
 }

@@ -28,7 +28,6 @@ use crate::vocab::is_treated;
 use super::basis::{AreaBasis, usable};
 use super::ledgers::LedgerIndex;
 use super::regions::Boundaries;
-use crate::ledger::Ledger;
 
 use super::attributes::{ParcelFields, Unknown, risk_attributes};
 use super::checks::{no_overlap_warning, repeated_ids};
@@ -58,7 +57,22 @@ pub(super) fn analyse(
     ctl: Control<'_>,
     started: Instant,
 ) -> Result<Analysis, AnalysisError> {
-    let (streamed, source) = std::thread::scope(|scope| {
+    let (streamed, source, ledgers) = std::thread::scope(|scope| {
+        // The ledgers are read beside the layers: they are applied once the parcels are
+        // measured.
+        let ledger_reader = std::thread::Builder::new()
+            .name("ledger-reader".into())
+            .spawn_scoped(scope, || LedgerIndex::read(req));
+        let ledgers = move || match ledger_reader {
+            Ok(handle) => handle.join().unwrap_or_else(|_| {
+                Err(LayerError::format(
+                    &req.parcels,
+                    "the ledger reader stopped on an internal error",
+                )
+                .into())
+            }),
+            Err(_) => LedgerIndex::read(req),
+        };
         // A rendezvous channel holds no batch of its own, so at most one batch is read ahead.
         let (tx, rx) = std::sync::mpsc::sync_channel::<Result<FromReader, LayerError>>(0);
         let reader = std::thread::Builder::new()
@@ -92,15 +106,14 @@ pub(super) fn analyse(
             });
         let reader = match reader {
             Ok(r) => r,
-            Err(e) => return (Err(LayerError::io(&req.parcels, e).into()), None),
+            Err(e) => return (Err(LayerError::io(&req.parcels, e).into()), None, ledgers()),
         };
         let streamed = stream(req, read_risk, &rx, ctl, started);
         // The reader stops at its next send once the receiver is gone.
         drop(rx);
-        (streamed, reader.join().ok().flatten())
+        (streamed, reader.join().ok().flatten(), ledgers())
     });
     let Streamed {
-        ledgers,
         boundaries,
         risk,
         measured,
@@ -113,8 +126,22 @@ pub(super) fn analyse(
     };
     let t = Instant::now();
     let mut parcels = parcels.finish();
+    let mut measured = measured;
     parcels.features = measured.features;
     fields.check(&parcels, measured.unknown)?;
+    let ledgers = match ledgers? {
+        Some(mut lx) => {
+            lx.apply(
+                &measured.tally,
+                &measured.ids,
+                &mut measured.info,
+                &mut measured.results,
+            );
+            let unmatched = lx.unmatched_warnings(&parcels.path);
+            Some((lx.sources, unmatched))
+        }
+        None => None,
+    };
 
     let mut warnings: Vec<String> = Vec::new();
     warnings.extend(risk.layer.warnings.iter().cloned());
@@ -136,6 +163,10 @@ pub(super) fn analyse(
         }
     }
     warnings.extend(crs_warnings);
+    let ledgers = ledgers.map_or_else(Vec::new, |(sources, unmatched)| {
+        warnings.extend(unmatched);
+        sources
+    });
     warnings.extend(basis_warnings(
         &parcels.path,
         &risk.area_basis,
@@ -423,7 +454,6 @@ struct Clock {
 
 /// What `stream` leaves for the statistics.
 struct Streamed {
-    ledgers: Vec<Ledger>,
     boundaries: Option<Boundaries>,
     risk: RiskSide,
     measured: Measured,
@@ -480,7 +510,6 @@ fn stream(
         });
     };
     let fields = ParcelFields::find(&header, req)?;
-    let mut ledgers = LedgerIndex::read(req)?;
 
     let mut crs_warnings = Vec::new();
     let (crs, parcel_transform) = reproject(&mut risk, &header, &mut crs_warnings)?;
@@ -541,9 +570,6 @@ fn stream(
         if let (Some((tr, from)), Some(to)) = (&parcel_transform, &crs) {
             transform(&mut b, tr, from, to, &path)?;
         }
-        if let Some(lx) = &mut ledgers {
-            lx.apply(&mut infos);
-        }
         if let Some(bnd) = by_share {
             let found: Vec<Option<u32>> = infos
                 .par_iter()
@@ -591,9 +617,6 @@ fn stream(
         }
         clock.read += t.elapsed();
     }
-    if let Some(lx) = &ledgers {
-        crs_warnings.extend(lx.unmatched_warnings(&path));
-    }
     if let Some(bnd) = by_share
         && m.outside_regions > 0
     {
@@ -605,7 +628,6 @@ fn stream(
         ));
     }
     Ok(Streamed {
-        ledgers: ledgers.map(|l| l.sources).unwrap_or_default(),
         boundaries,
         risk: RiskSide {
             layer: risk,
