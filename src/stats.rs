@@ -32,6 +32,8 @@ pub struct RegionSummary {
     pub code: Option<String>,
     pub parcels: usize,
     pub parcels_at_risk: usize,
+    /// Parcels at risk with untreated area left (the county table's 未落实图斑数).
+    pub untreated_parcels: usize,
     pub cultivated_area_m2: f64,
     pub contaminated_area_m2: f64,
     /// B, C and D of the national method (see `Summary`).
@@ -61,6 +63,8 @@ pub struct Summary {
     pub parcels: usize,
     pub risk_areas: usize,
     pub parcels_at_risk: usize,
+    /// Parcels at risk with untreated area left.
+    pub untreated_parcels: usize,
     pub cultivated_area_m2: f64,
     pub contaminated_area_m2: f64,
     pub priority_area_m2: f64,
@@ -119,7 +123,7 @@ impl Analysis {
     pub fn summary(&self, target: f64) -> Summary {
         let mut class = [0.0; 3];
         let mut treated_class = [0.0; 3];
-        let (mut cultivated, mut at_risk) = (0.0, 0);
+        let (mut cultivated, mut at_risk, mut untreated) = (0.0, 0, 0);
         let mut regions = vec![RegionSummary::default(); self.regions.len()];
         // Every parcel in layer order, its numbers where it was kept: a parcel not kept
         // (outside every risk area) adds only its area, as a kept one with no risk does.
@@ -144,6 +148,11 @@ impl Analysis {
             if contaminated > 0.0 {
                 at_risk += 1;
                 reg.parcels_at_risk += 1;
+            }
+            // As the priority list counts them (`priority_parcels`).
+            if r.untreated_m2() > 0.0 {
+                untreated += 1;
+                reg.untreated_parcels += 1;
             }
         }
         let mut named: Vec<(&str, Option<&str>, RegionSummary)> = self
@@ -195,6 +204,7 @@ impl Analysis {
             parcels: self.tally.len(),
             risk_areas: self.risk_areas.len(),
             parcels_at_risk: at_risk,
+            untreated_parcels: untreated,
             cultivated_area_m2: cultivated,
             contaminated_area_m2: contaminated,
             priority_area_m2: class[0],
