@@ -270,17 +270,20 @@ fn zip_member(path: &Path, member: &str) -> String {
 
 #[test]
 fn prefecture_subtotals_are_the_sums_of_their_counties() {
-    // The sample's parcel ids begin with their county's code: made the regions, they give
-    // codes, and with them subtotals per prefecture.
+    // The sample's county layer gives names and codes, and with them subtotals per
+    // prefecture.
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
+    let counties = sample("counties.shp");
     analyze(
         &out,
         &[
-            "--region-code-field",
-            "PARCEL_ID",
-            "--region-code-digits",
-            "6",
+            "--regions",
+            counties.to_str().unwrap(),
+            "--regions-name-field",
+            "NAME",
+            "--regions-code-field",
+            "CODE",
         ],
     );
     let json = summary_json(&out);
@@ -289,6 +292,10 @@ fn prefecture_subtotals_are_the_sums_of_their_counties() {
     let (counties, rest) = book.split_at(regions.len());
     let (subtotals, total) = rest.split_at(rest.len() - 1);
     assert!(counties.iter().all(|r| r.code.len() == 6));
+    assert_eq!(
+        (counties[0].name.as_str(), counties[0].code.as_str()),
+        ("郫都区", "510117")
+    );
     let mut prefectures: Vec<&str> = counties.iter().map(|r| &r.code[..4]).collect();
     prefectures.dedup();
     assert!(prefectures.len() > 1, "{prefectures:?}");
@@ -300,6 +307,7 @@ fn prefecture_subtotals_are_the_sums_of_their_counties() {
             .collect::<Vec<_>>(),
         "one subtotal per prefecture, by code"
     );
+    assert_eq!(subtotals[0].name, "成都市小计");
     for s in subtotals {
         assert!(s.name.ends_with("小计"), "{}", s.name);
         let mine: Vec<&Numbers> = counties
