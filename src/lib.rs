@@ -29,6 +29,7 @@
 //! Units: areas are `f64` square metres (`*_m2`) everywhere; 亩 and hectares only for display
 //! ([`stats::M2_PER_MU`], [`stats::M2_PER_HA`]).
 
+pub mod atomic;
 pub mod crs;
 pub mod error;
 pub mod export;

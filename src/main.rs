@@ -13,6 +13,7 @@ use clap::{Args, Parser, Subcommand};
 mod app;
 
 use soilrisk::io::{ReadOptions, formats, read_layer};
+use soilrisk::ledger::LedgerColumns;
 use soilrisk::outputs::write_set;
 use soilrisk::pipeline::{
     Analysis, AnalysisError, AreaBasis, Control, FieldMapping, KeepParcels, Phase, RegionLayer,
@@ -126,6 +127,21 @@ struct AnalyzeArgs {
     /// projected CRS, ellipsoidal in longitude/latitude
     #[arg(long, value_name = "BASIS")]
     area: Option<AreaBasis>,
+    /// A measure ledger (台账: .xlsx/.xls/.ods, FILE.xlsx/SHEET, or .csv in UTF-8 or GBK) whose
+    /// rows override the parcels' measure and compliance by parcel id; repeatable (one per
+    /// county)
+    #[arg(long = "ledger", value_name = "FILE")]
+    ledgers: Vec<PathBuf>,
+    /// The ledgers' parcel-id column (default: recognised by header: 标识码, 图斑编号, TBBH,
+    /// BSM, PARCEL_ID)
+    #[arg(long, value_name = "F")]
+    ledger_id_field: Option<String>,
+    /// The ledgers' measure column (default: 措施, 措施类型, MEASURE)
+    #[arg(long, value_name = "F")]
+    ledger_measure_field: Option<String>,
+    /// The ledgers' crop-compliance column (default: 农产品是否达标, 是否达标, COMPLIANCE)
+    #[arg(long, value_name = "F")]
+    ledger_compliance_field: Option<String>,
     /// Regions from a code field's first digits (e.g. ZLDWDM, the land survey's 19-digit
     /// location code, whose first 6 digits are the county), instead of --region-field
     #[arg(long, value_name = "F")]
@@ -288,8 +304,24 @@ fn analyze(args: AnalyzeArgs) -> Result<()> {
             crs: args.regions_crs.clone(),
             read: ReadOptions::default(),
         }),
+        ledgers: args.ledgers.clone(),
+        ledger_columns: LedgerColumns {
+            id: args.ledger_id_field.clone(),
+            measure: args.ledger_measure_field.clone(),
+            compliance: args.ledger_compliance_field.clone(),
+        },
     };
-    let inputs = [args.risk.as_path(), args.parcels.as_path()];
+    // Ledgers and the boundary layer are inputs too: no output may overwrite them.
+    let ledger_files: Vec<PathBuf> = args
+        .ledgers
+        .iter()
+        .map(|l| soilrisk::ledger::split_sheet(l).0)
+        .collect();
+    let inputs: Vec<&Path> = [args.risk.as_path(), args.parcels.as_path()]
+        .into_iter()
+        .chain(ledger_files.iter().map(PathBuf::as_path))
+        .chain(args.regions.as_deref())
+        .collect();
     soilrisk::outputs::refuse_overwriting_inputs(&soilrisk::outputs::set_paths(&args.out), &inputs)
         .map_err(|e| anyhow::anyhow!("{e}; choose another --out"))?;
     // (`write_set` checks again, for any other caller; this one fails before the analysis.)

@@ -11,8 +11,8 @@ use std::path::Path;
 
 use rust_xlsxwriter::{Format, XlsxError};
 
+use crate::atomic::write_atomic;
 use crate::error::ExportError;
-use crate::export::write_atomic;
 use crate::stats::{M2_PER_MU, RegionSummary, Summary, gap_to_target, rate};
 use crate::xlsx::{display_width, header_format, set_widths, workbook};
 

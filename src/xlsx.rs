@@ -1,7 +1,7 @@
 //! What every `.xlsx` the engine writes shares (saved ledgers, the county table, the
 //! sample's ledger): a workbook whose bytes depend on its cells only, a bold header, and
 //! column widths that fit Chinese text. Writing the bytes atomically is
-//! `export::write_atomic`'s.
+//! `atomic::write_atomic`'s.
 
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 

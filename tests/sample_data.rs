@@ -160,11 +160,8 @@ fn the_ledger_names_parcels_at_risk_and_moves_the_rate() {
     use soilrisk::ledger::{LedgerColumns, read_ledger};
     use soilrisk::vocab::{Measure, parse_compliance};
     let dir = sample_dir();
-    let mut a = run(
-        &Request::new(dir.join("risk_areas.shp"), dir.join("parcels.shp")),
-        Control::default(),
-    )
-    .unwrap();
+    let req = Request::new(dir.join("risk_areas.shp"), dir.join("parcels.shp"));
+    let a = run(&req, Control::default()).unwrap();
     let before = a.summary(0.94);
     let ledger = read_ledger(&dir.join("ledger.xlsx"), &LedgerColumns::default()).unwrap();
     assert_eq!(ledger.sheet.as_deref(), Some("台账"));
@@ -179,11 +176,11 @@ fn the_ledger_names_parcels_at_risk_and_moves_the_rate() {
         "{n} rows for {} parcels at risk",
         before.parcels_at_risk
     );
-    let index: std::collections::HashMap<String, usize> = a
+    let index: std::collections::HashMap<&str, usize> = a
         .parcel_info
         .iter()
         .enumerate()
-        .map(|(k, p)| (p.id.to_string(), k))
+        .map(|(k, p)| (&*p.id, k))
         .collect();
     let mut differing = 0;
     let mut ids = std::collections::HashSet::new();
@@ -195,25 +192,27 @@ fn the_ledger_names_parcels_at_risk_and_moves_the_rate() {
         let measure = Measure::parse(text).unwrap_or_else(|| panic!("{text}"));
         assert!(parse_compliance(row.compliance.as_deref().unwrap()).is_some());
         differing += usize::from(measure != a.parcel_info[k].measure);
-        // The analysis names no compliance field, so compliance does not count here.
-        let complied = a.parcel_info[k].complied;
-        a.set_treatment(k, measure, text.into(), complied);
     }
-    let after = a.summary(0.94);
+    assert!(
+        differing > n / 20 && differing < n / 2,
+        "{differing} of {n} rows change the measure"
+    );
+
+    // Applied as `--ledger` applies it: the rate moves up, every row matched.
+    let mut with = req.clone();
+    with.ledgers = vec![dir.join("ledger.xlsx")];
+    let after = run(&with, Control::default()).unwrap().summary(0.94);
+    assert!(after.warnings.is_empty(), "{:?}", after.warnings);
     let (r0, r1) = (
         before.safe_utilization_rate.unwrap(),
         after.safe_utilization_rate.unwrap(),
     );
     println!(
-        "ledger: {n} rows, rate {:.2}% -> {:.2}%, untreated parcels {} -> {}",
+        "ledger: {n} rows, {differing} changing the measure; rate {:.2}% -> {:.2}%, untreated parcels {} -> {}",
         r0 * 100.0,
         r1 * 100.0,
         before.untreated_parcels,
         after.untreated_parcels
-    );
-    assert!(
-        differing > n / 20 && differing < n / 2,
-        "{differing} of {n} rows change the measure"
     );
     assert!(r1 > r0 + 0.01, "{r0} -> {r1}");
     assert!(after.untreated_parcels < before.untreated_parcels);

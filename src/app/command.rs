@@ -4,11 +4,14 @@
 
 use std::path::PathBuf;
 
+use soilrisk::pipeline::{AreaBasis, RegionLayer};
+
+use super::edits::Treatment;
 use super::files::Purpose;
 use super::map::Pick;
 
 /// A change asked for by a panel, applied after drawing.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Command {
     Select(Option<Pick>),
     ZoomTo(Pick),
@@ -34,4 +37,20 @@ pub enum Command {
     /// Read the layers of the field-mapping dialog again (a text encoding was changed there),
     /// keeping the mapping.
     RereadMapped,
+    /// Give a parcel at risk (index into `parcel_info`) another measure or compliance.
+    Edit(usize, Treatment),
+    Undo,
+    Redo,
+    /// Save the edited measures: into the ledger loaded, else (or `as_new`) into a file
+    /// chosen in a dialog; close the window once saved (`then_close`).
+    SaveMeasures {
+        as_new: bool,
+        then_close: bool,
+    },
+    /// Close the window without saving the edited measures.
+    DiscardAndClose,
+    /// Analyse again on another area basis (`None`: the CRS's default).
+    SetAreaBasis(Option<AreaBasis>),
+    /// Take the regions from this boundary layer and analyse again.
+    SetRegions(RegionLayer),
 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use eframe::egui;
 use soilrisk::export::is_cancelled;
 use soilrisk::io::formats;
+use soilrisk::ledger::LEDGER_EXTENSIONS;
 use soilrisk::outputs::{self, Output};
 use soilrisk::pipeline::{Analysis, Control, Phase};
 use soilrisk::stats::Summary;
@@ -21,6 +22,10 @@ pub trait Dialogs: Send + Sync {
     fn available(&self) -> Result<(), String>;
     fn open_layer(&self, title: &str, folder: Option<&Path>) -> Option<PathBuf>;
     fn save(&self, title: &str, file_name: &str, folder: Option<&Path>) -> Option<PathBuf>;
+    /// A measure ledger (`.xlsx`, `.xls`, `.ods`, `.csv`) to open.
+    fn open_ledger(&self, title: &str, folder: Option<&Path>) -> Option<PathBuf> {
+        self.open_layer(title, folder)
+    }
 }
 
 /// The desktop's own dialogs, through rfd (XDG portal or zenity on Linux).
@@ -66,6 +71,17 @@ impl Dialogs for NativeDialogs {
         }
         d.save_file()
     }
+
+    fn open_ledger(&self, title: &str, folder: Option<&Path>) -> Option<PathBuf> {
+        let mut d = rfd::FileDialog::new()
+            .set_title(title)
+            .add_filter("Measure ledgers (xlsx, xls, ods, csv)", LEDGER_EXTENSIONS)
+            .add_filter("All files", &["*"]);
+        if let Some(f) = folder {
+            d = d.set_directory(f);
+        }
+        d.pick_file()
+    }
 }
 
 /// What the file chosen in a dialog is for.
@@ -74,6 +90,10 @@ pub enum Purpose {
     OpenRisk,
     OpenParcels,
     Export(ExportKind),
+    /// A new ledger to save the edited measures into (then close the window, when true).
+    SaveMeasures(bool),
+    AddLedger,
+    AddRegions,
 }
 
 /// The files the Export menu writes: the engine's outputs (`outputs::OUTPUTS`), and the map
@@ -129,6 +149,9 @@ impl PendingDialog {
                 Purpose::OpenRisk => dialogs.open_layer("Open risk-area layer", folder),
                 Purpose::OpenParcels => dialogs.open_layer("Open parcel layer", folder),
                 Purpose::Export(k) => dialogs.save("Export", k.file_name(), folder),
+                Purpose::SaveMeasures(_) => dialogs.save("Save measures", "measures.xlsx", folder),
+                Purpose::AddLedger => dialogs.open_ledger("Add measure ledger", folder),
+                Purpose::AddRegions => dialogs.open_layer("Add region boundaries", folder),
             }
         })
         .map_err(|e| format!("cannot open a file dialog: {e}"))?;
@@ -242,7 +265,7 @@ fn write(
 
 /// Writes an RGBA PNG atomically.
 fn write_png(path: &Path, img: &egui::ColorImage) -> Result<(), String> {
-    soilrisk::export::write_atomic(path, |w| {
+    soilrisk::atomic::write_atomic(path, |w| {
         let mut enc = png::Encoder::new(w, img.size[0] as u32, img.size[1] as u32);
         enc.set_color(png::ColorType::Rgba);
         enc.set_depth(png::BitDepth::Eight);

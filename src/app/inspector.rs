@@ -1,4 +1,5 @@
-//! The inspector panel: everything about the selected parcel or risk area.
+//! The inspector panel: everything about the selected parcel or risk area; a parcel at
+//! risk's measure and compliance are edited here (`Command::Edit`).
 
 use eframe::egui::{self, RichText};
 use soilrisk::pipeline::Analysis;
@@ -6,8 +7,9 @@ use soilrisk::stats::{M2_PER_HA, M2_PER_MU, rate};
 use soilrisk::vocab::RiskClass;
 
 use super::command::Command;
+use super::edits::{Treatment, compliance_text, measure_choices};
 use super::map::Pick;
-use super::render::MapScene;
+use super::state::Analysed;
 
 /// An area as m², 亩 and ha.
 pub fn area_text(m2: f64) -> String {
@@ -24,34 +26,103 @@ fn row(ui: &mut egui::Ui, k: &str, v: impl Into<egui::WidgetText>) {
     ui.end_row();
 }
 
-pub fn show(
-    ui: &mut egui::Ui,
-    a: &Analysis,
-    scene: &MapScene,
-    selection: Option<Pick>,
-    commands: &mut Vec<Command>,
-) {
+pub fn show(ui: &mut egui::Ui, s: &Analysed, selection: Option<Pick>, commands: &mut Vec<Command>) {
     match selection {
         None => {
             ui.label("Click a parcel or a risk area on the map.");
         }
-        Some(Pick::Parcel(i)) => parcel(ui, a, scene, i, commands),
-        Some(Pick::Risk(i)) => risk(ui, a, i, commands),
+        Some(Pick::Parcel(i)) => parcel(ui, s, i, commands),
+        Some(Pick::Risk(i)) => risk(ui, &s.analysis, i, commands),
     }
 }
 
-fn parcel(
-    ui: &mut egui::Ui,
-    a: &Analysis,
-    scene: &MapScene,
-    i: usize,
-    commands: &mut Vec<Command>,
-) {
+/// The measure and compliance of parcel `i`, editable.
+fn treatment(ui: &mut egui::Ui, s: &Analysed, i: usize, commands: &mut Vec<Command>) {
+    let now = s.treatment(i);
+    ui.horizontal(|ui| {
+        let written = if now.text.is_empty() {
+            "—".to_string()
+        } else {
+            now.text.to_string()
+        };
+        let label = ui.label("measure");
+        egui::ComboBox::from_id_salt("measure-edit")
+            .selected_text(format!("{written} ({})", now.measure.code()))
+            .height(400.0)
+            .show_ui(ui, |ui| {
+                for (text, kind) in measure_choices() {
+                    let chosen = &*now.text == text;
+                    if ui.selectable_label(chosen, text).clicked() && !chosen {
+                        commands.push(Command::Edit(
+                            i,
+                            Treatment {
+                                measure: kind,
+                                text: text.into(),
+                                complied: now.complied,
+                            },
+                        ));
+                    }
+                }
+            })
+            .response
+            .labelled_by(label.id);
+    });
+    if s.compliance {
+        ui.horizontal(|ui| {
+            let label = ui.label("crop complied");
+            egui::ComboBox::from_id_salt("compliance-edit")
+                .selected_text(compliance_text(now.complied))
+                .show_ui(ui, |ui| {
+                    for complied in [true, false] {
+                        if ui
+                            .selectable_label(now.complied == complied, compliance_text(complied))
+                            .clicked()
+                            && now.complied != complied
+                        {
+                            commands.push(Command::Edit(
+                                i,
+                                Treatment {
+                                    complied,
+                                    ..now.clone()
+                                },
+                            ));
+                        }
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+        });
+    }
+    ui.horizontal(|ui| {
+        if ui
+            .add_enabled(s.edits.can_undo(), egui::Button::new("Undo"))
+            .on_hover_text("Ctrl+Z")
+            .clicked()
+        {
+            commands.push(Command::Undo);
+        }
+        if ui
+            .add_enabled(s.edits.can_redo(), egui::Button::new("Redo"))
+            .on_hover_text("Ctrl+Shift+Z")
+            .clicked()
+        {
+            commands.push(Command::Redo);
+        }
+        if s.edits.unsaved() {
+            ui.small("unsaved edits (File > Save measures)");
+        }
+    });
+}
+
+fn parcel(ui: &mut egui::Ui, s: &Analysed, i: usize, commands: &mut Vec<Command>) {
+    let a: &Analysis = &s.analysis;
     let info = &a.parcel_info[i];
     let r = &a.parcel_results[i];
     let feature = &a.parcels.features[info.feature];
+    let bcd = s.treated_by_class(i);
+    let treated: f64 = bcd.iter().sum();
     ui.heading(format!("Parcel {}", info.id));
-    ui.label(RichText::new(scene.parcel_status[i].label()).strong());
+    ui.label(RichText::new(s.scene.status(i).label()).strong());
     ui.horizontal(|ui| {
         if ui.button("Zoom to").clicked() {
             commands.push(Command::ZoomTo(Pick::Parcel(i)));
@@ -72,20 +143,33 @@ fn parcel(
                 );
             }
             row(ui, "contaminated", area_text(r.contaminated_m2()));
-            let written = if info.measure_text.is_empty() {
-                "—"
-            } else {
-                &info.measure_text
-            };
+            row(ui, "treated", area_text(treated));
+            for (c, m2) in RiskClass::ALL.into_iter().zip(bcd) {
+                if r.class_m2[c.index()] > 0.0 {
+                    row(
+                        ui,
+                        &format!("  {} counted", ["B", "C", "D"][c.index()]),
+                        area_text(m2),
+                    );
+                }
+            }
             row(
                 ui,
-                "measure",
-                format!("{written} ({})", info.measure.code()),
+                "untreated",
+                area_text((r.contaminated_m2() - treated).max(0.0)),
             );
-            row(ui, "treated", area_text(r.treated_m2));
-            row(ui, "untreated", area_text(r.untreated_m2()));
             row(ui, "region", info.region.to_string());
         });
+    if r.contaminated_m2() > 0.0 {
+        treatment(ui, s, i, commands);
+    } else {
+        let written = if info.measure_text.is_empty() {
+            "—"
+        } else {
+            &info.measure_text
+        };
+        ui.label(format!("measure {written} ({})", info.measure.code()));
+    }
     let overlaps = a.risk_overlaps(i);
     if !overlaps.is_empty() {
         ui.separator();

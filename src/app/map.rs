@@ -246,6 +246,9 @@ pub fn show(
             );
         }
     }
+    if style_.show_regions {
+        region_labels(&painter, cam, screen, scene, style_.region_opacity);
+    }
     match selection.zip(a) {
         Some((Pick::Parcel(i), a)) => {
             let g = &a.parcels.features[a.parcel_info[i].feature].geometry;
@@ -267,7 +270,7 @@ pub fn show(
             Pick::Parcel(i) => format!(
                 "parcel {} · {}",
                 a.parcel_info[i].id,
-                scene.parcel_status[i].label()
+                scene.status(i).label()
             ),
             Pick::Risk(i) => format!(
                 "risk area {} · class {}",
@@ -278,6 +281,35 @@ pub fn show(
         response.on_hover_text_at_pointer(text);
     }
     events
+}
+
+/// The regions' names at a point inside each, with a light halo, over the picture.
+fn region_labels(
+    painter: &egui::Painter,
+    cam: &Camera,
+    screen: Rect,
+    scene: &MapScene,
+    opacity: f32,
+) {
+    let font = egui::FontId::proportional(style::REGION_LABEL_SIZE);
+    let ink = style::REGION_LABEL.gamma_multiply(opacity.clamp(0.0, 1.0));
+    let halo = Color32::from_white_alpha((200.0 * opacity.clamp(0.0, 1.0)) as u8);
+    for (name, at) in &scene.region_labels {
+        let p = cam.to_screen(screen, at[0], at[1]);
+        if !screen.contains(p) || name.is_empty() {
+            continue;
+        }
+        for d in [[-1.0, 0.0], [1.0, 0.0], [0.0, -1.0], [0.0, 1.0]] {
+            painter.text(
+                p + egui::vec2(d[0], d[1]),
+                egui::Align2::CENTER_CENTER,
+                name,
+                font.clone(),
+                halo,
+            );
+        }
+        painter.text(p, egui::Align2::CENTER_CENTER, name, font.clone(), ink);
+    }
 }
 
 fn outline(

@@ -28,6 +28,7 @@ pub mod bench;
 pub mod clock;
 pub mod command;
 pub mod dialogs;
+pub mod edits;
 pub mod files;
 pub mod fonts;
 pub mod inspector;

@@ -17,7 +17,7 @@
 //!
 //! One capability, the map picture, in one file (its tests are in `render/tests.rs`).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -51,14 +51,22 @@ pub struct MapScene {
     preview_risk: Arc<Vec<(MultiPolygon<f64>, RiskClass)>>,
     /// Both layers' extent, in the analysis CRS.
     pub extent: Option<Rect<f64>>,
-    /// The colour class of each parcel (index into `Analysis::parcel_info`); empty in a
-    /// preview.
-    pub parcel_status: Vec<ParcelStatus>,
+    /// The colour class of each parcel (index into `Analysis::parcel_info`), as
+    /// `ParcelStatus as u8`; empty in a preview. A measure edited in the window changes its
+    /// parcel's entry in place (`set_status`), while the map thread may be reading the
+    /// others: nothing else is recomputed.
+    parcel_status: Vec<AtomicU8>,
+    /// Bumped by each `set_status`: a picture drawn before shows old colours.
+    edits: AtomicU64,
     /// Each parcel's box, `[min x, min y, max x, max y]` (map units).
     parcel_boxes: Vec<[f64; 4]>,
     /// Risk areas in drawing order: lowest class first, so the highest class is on top.
     risk_order: Vec<u32>,
     risk_boxes: Vec<Option<Rect<f64>>>,
+    /// The boundary layer's regions (`Analysis::boundaries`), their boxes, and where each
+    /// one's label goes (a point inside it) with its name; empty without one.
+    region_boxes: Vec<Option<Rect<f64>>>,
+    pub region_labels: Vec<(String, [f64; 2])>,
     /// The parcels' R-tree, built after the scene is on screen (`build_index`); until then
     /// the boxes are scanned.
     index: OnceLock<BoxIndex>,
@@ -67,12 +75,18 @@ pub struct MapScene {
 /// The status colour a parcel gets on the map.
 pub fn parcel_status(a: &Analysis, i: usize) -> ParcelStatus {
     let r = &a.parcel_results[i];
+    status_of(r, r.treated_m2)
+}
+
+/// The status colour of a parcel whose treated area is `treated_m2`.
+pub fn status_of(r: &soilrisk::pipeline::ParcelResult, treated_m2: f64) -> ParcelStatus {
     let contaminated = r.contaminated_m2();
+    let untreated = (contaminated - treated_m2).max(0.0);
     if contaminated <= 0.0 {
         ParcelStatus::NoRisk
-    } else if r.untreated_m2() <= 1e-9 * contaminated {
+    } else if untreated <= 1e-9 * contaminated {
         ParcelStatus::Treated
-    } else if r.treated_m2 > 0.0 {
+    } else if treated_m2 > 0.0 {
         ParcelStatus::PartlyTreated
     } else {
         ParcelStatus::Untreated
@@ -118,7 +132,7 @@ impl MapScene {
         let extent = union_of(a.risk.extent(), a.parcels.extent());
         let parcel_status = (0..a.parcel_info.len())
             .into_par_iter()
-            .map(|i| parcel_status(a, i))
+            .map(|i| AtomicU8::new(parcel_status(a, i) as u8))
             .collect();
         let parcel_boxes = a
             .parcel_info
@@ -130,10 +144,32 @@ impl MapScene {
             .iter()
             .map(|r| bounds(&a.risk.features[r.feature].geometry))
             .collect();
+        let (region_boxes, region_labels) = match &a.boundaries {
+            Some(b) => (
+                b.layer
+                    .features
+                    .iter()
+                    .map(|f| bounds(&f.geometry))
+                    .collect(),
+                b.layer
+                    .features
+                    .iter()
+                    .zip(&b.names)
+                    .filter_map(|(f, n)| {
+                        let p = geo::InteriorPoint::interior_point(&f.geometry)?;
+                        Some((n.to_string(), [p.x(), p.y()]))
+                    })
+                    .collect(),
+            ),
+            None => (Vec::new(), Vec::new()),
+        };
         MapScene {
             id: next_id(),
             extent,
+            region_boxes,
+            region_labels,
             parcel_status,
+            edits: AtomicU64::new(0),
             parcel_boxes,
             risk_order: by_class(a.risk_areas.iter().map(|r| r.class)),
             risk_boxes,
@@ -141,6 +177,29 @@ impl MapScene {
             analysis: Some(analysis),
             index: OnceLock::new(),
         }
+    }
+
+    /// The colour class of parcel `i` (untreated where there is none: a preview).
+    pub fn status(&self, i: usize) -> ParcelStatus {
+        self.parcel_status
+            .get(i)
+            .map_or(ParcelStatus::Untreated, |s| {
+                ParcelStatus::from_code(s.load(Ordering::Relaxed))
+            })
+    }
+
+    /// Colours parcel `i` anew after an edit of its measure; the next picture shows it.
+    pub fn set_status(&self, i: usize, status: ParcelStatus) {
+        if let Some(s) = self.parcel_status.get(i)
+            && s.swap(status as u8, Ordering::Relaxed) != status as u8
+        {
+            self.edits.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// What a picture of the scene is matched by: its id and the edits of colours so far.
+    fn key(&self) -> (u64, u64) {
+        (self.id, self.edits.load(Ordering::Relaxed))
     }
 
     /// Bulk-loads the parcels' R-tree, once (the window does it in a `map-index` job once the
@@ -186,7 +245,10 @@ impl MapScene {
         MapScene {
             id: next_id(),
             extent,
+            region_boxes: Vec::new(),
+            region_labels: Vec::new(),
             parcel_status: Vec::new(),
+            edits: AtomicU64::new(0),
             parcel_boxes,
             risk_order: by_class(risk.iter().map(|(_, c)| *c)),
             risk_boxes,
@@ -201,6 +263,10 @@ impl MapScene {
             Some(a) => &a.risk.features[a.risk_areas[i as usize].feature].geometry,
             None => &self.preview_risk[i as usize].0,
         }
+    }
+
+    fn region_geometry(&self, i: usize) -> Option<&MultiPolygon<f64>> {
+        Some(&self.analysis.as_ref()?.boundaries.as_ref()?.layer.features[i].geometry)
     }
 
     fn risk_class(&self, i: u32) -> RiskClass {
@@ -219,7 +285,9 @@ impl MapScene {
     fn parcel_fill(&self, i: u32) -> Color32 {
         self.parcel_status
             .get(i as usize)
-            .map_or(style::PARCEL_PENDING, |s| s.fill())
+            .map_or(style::PARCEL_PENDING, |s| {
+                ParcelStatus::from_code(s.load(Ordering::Relaxed)).fill()
+            })
     }
 }
 
@@ -426,6 +494,33 @@ fn draw_band(
     } else {
         Vec::new()
     };
+    // The regions' boundaries first, under everything: a light fill, then the outlines
+    // over the risk areas and under the parcels.
+    let regions_in_band: Vec<(usize, [f64; 4])> = if s.show_regions {
+        scene
+            .region_boxes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| {
+                let b = (*b)?;
+                Some((i, t.bbox([b.min().x, b.min().y, b.max().x, b.max().y])?))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for &(i, px) in &regions_in_band {
+        if let Some(path) = scene
+            .region_geometry(i)
+            .and_then(|g| path_of(g, &t, px, &mut buf))
+        {
+            paint.set_color(color(
+                style::REGION_FILL,
+                s.region_opacity * style::REGION_FILL_SHARE,
+            ));
+            fill_path(&mut pm, &path, &paint);
+        }
+    }
     for &(i, px) in &risk_in_band {
         let fill = risk_fill(scene.risk_class(i));
         if (px[2] - px[0]).max(px[3] - px[1]) < DOT_PX {
@@ -433,6 +528,21 @@ fn draw_band(
         } else if let Some(path) = path_of(scene.risk_geometry(i), &t, px, &mut buf) {
             paint.set_color(color(fill, s.risk_opacity));
             fill_path(&mut pm, &path, &paint);
+        }
+    }
+    if !regions_in_band.is_empty() {
+        let stroke = Stroke {
+            width: (1.5 * ppp) as f32,
+            ..Stroke::default()
+        };
+        paint.set_color(color(style::REGION_OUTLINE, s.region_opacity));
+        for &(i, px) in &regions_in_band {
+            if let Some(path) = scene
+                .region_geometry(i)
+                .and_then(|g| path_of(g, &t, px, &mut buf))
+            {
+                pm.stroke_path(&path, &paint, &stroke, Transform::identity(), None);
+            }
         }
     }
     if cancelled() {
@@ -554,7 +664,7 @@ pub fn render(
 
 /// A picture drawn, or why it could not be.
 struct Rendered {
-    scene: u64,
+    scene: (u64, u64),
     req: RenderRequest,
     image: Result<ColorImage, String>,
     millis: f64,
@@ -562,6 +672,8 @@ struct Rendered {
 
 struct Job {
     generation: u64,
+    /// The scene's key when asked for: an edit while drawing makes the picture stale.
+    key: (u64, u64),
     scene: Arc<MapScene>,
     req: RenderRequest,
 }
@@ -571,10 +683,10 @@ pub struct Renderer {
     jobs: Sender<Job>,
     latest: Arc<AtomicU64>,
     done: Arc<Mutex<Option<Rendered>>>,
-    /// The last request sent, and for which scene.
-    sent: Option<(u64, RenderRequest)>,
-    /// The picture on screen: its texture, scene and request.
-    shown: Option<(egui::TextureHandle, u64, RenderRequest)>,
+    /// The last request sent, and for which scene (id, colour edits).
+    sent: Option<((u64, u64), RenderRequest)>,
+    /// The picture on screen: its texture, scene (id, colour edits) and request.
+    shown: Option<(egui::TextureHandle, (u64, u64), RenderRequest)>,
     /// Why the last picture failed, if it did.
     pub error: Option<String>,
     /// How long the last picture took to draw (ms).
@@ -610,7 +722,7 @@ impl Renderer {
 
     /// Asks for the picture `req` of `scene` unless it is the one asked for last.
     pub fn request(&mut self, scene: &Arc<MapScene>, req: RenderRequest) {
-        let key = (scene.id, req);
+        let key = (scene.key(), req);
         if self.sent == Some(key) {
             return;
         }
@@ -619,6 +731,7 @@ impl Renderer {
         // The thread only ends with the renderer, so sending cannot fail while it lives.
         let _ = self.jobs.send(Job {
             generation,
+            key: key.0,
             scene: scene.clone(),
             req,
         });
@@ -655,7 +768,7 @@ impl Renderer {
     /// also when the scene changes (a newer preview, the analysed layers).
     pub fn shown(&self) -> Option<(egui::TextureId, Rect<f64>, u64)> {
         let (tex, s, req) = self.shown.as_ref()?;
-        Some((tex.id(), req.view, *s))
+        Some((tex.id(), req.view, s.0))
     }
 
     /// The picture on screen is the one asked for last.
@@ -702,7 +815,7 @@ fn worker(
         };
         if let Ok(mut d) = done.lock() {
             *d = Some(Rendered {
-                scene: job.scene.id,
+                scene: job.key,
                 req: job.req,
                 image,
                 millis: started.elapsed().as_secs_f64() * 1000.0,

@@ -7,21 +7,24 @@
 //!
 //! Nothing here changes itself: commands and finished jobs are applied in `command`.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use eframe::egui;
 use soilrisk::crs::{Crs, Transformer};
 use soilrisk::pipeline::{Analysis, Request};
-use soilrisk::stats::{DEFAULT_TARGET, Summary};
+use soilrisk::stats::{Accounts, DEFAULT_TARGET, Summary};
 
 use super::dialogs::mapping::MappingDialog;
 use super::dialogs::member::MemberChoice;
+use super::dialogs::regions::RegionsDialog;
+use super::edits::{Edit, Edits, SaveJob, Treatment};
 use super::files::{Dialogs, ExportJob, NativeDialogs, PendingDialog};
 use super::load::{Loaded, Loading};
 use super::map::{Camera, Pick};
 use super::overlaps::OverlapCheck;
-use super::render::MapScene;
+use super::render::{MapScene, status_of};
 use super::style::LayerStyle;
 use super::summary::RegionSort;
 use super::table::TableState;
@@ -75,8 +78,21 @@ pub enum RightTab {
 pub struct Analysed {
     pub analysis: Arc<Analysis>,
     pub scene: Arc<MapScene>,
-    /// At the target in `Settings`, with the overlap check's warning once it is done.
+    /// At the target in `Settings`, with the overlap check's warning once it is done; from
+    /// `accounts`, so it follows the measures edited.
     pub summary: Summary,
+    /// The totals, kept up to date edit by edit.
+    pub accounts: Accounts,
+    /// The measures edited, with undo and redo.
+    pub edits: Edits,
+    /// Treatments edited but not yet given to `analysis` (a background job was reading it),
+    /// by parcel: the latest of each. `treatment` reads through them.
+    pub pending: BTreeMap<usize, Treatment>,
+    /// The compliance of a crop is in play (a compliance field, or a ledger's column): the
+    /// inspector lets it be edited.
+    pub compliance: bool,
+    /// Warnings added after the analysis (the overlap check's).
+    pub late_warnings: Vec<String>,
     /// For the status bar's longitude and latitude.
     pub to_lonlat: Option<Transformer>,
     /// The check for overlapping parcels, run once the map is on screen; its warning goes
@@ -85,14 +101,20 @@ pub struct Analysed {
 }
 
 impl Analysed {
-    pub fn new(loaded: Loaded, target: f64) -> Analysed {
+    pub fn new(loaded: Loaded, target: f64, compliance: bool) -> Analysed {
         let to_lonlat = loaded
             .analysis
             .crs
             .as_ref()
             .and_then(|c| Transformer::new(c, &Crs::wgs84()).ok());
+        let accounts = Accounts::new(&loaded.analysis, target);
         Analysed {
-            summary: loaded.analysis.summary(target),
+            summary: accounts.summary(),
+            accounts,
+            edits: Edits::new(),
+            pending: BTreeMap::new(),
+            compliance,
+            late_warnings: Vec::new(),
             analysis: loaded.analysis,
             scene: loaded.scene,
             to_lonlat,
@@ -103,9 +125,117 @@ impl Analysed {
     /// The summary at a new target; the warnings stay (the overlap check's is not in the
     /// analysis).
     pub fn set_target(&mut self, target: f64) {
-        let warnings = std::mem::take(&mut self.summary.warnings);
-        self.summary = self.analysis.summary(target);
-        self.summary.warnings = warnings;
+        self.accounts.set_target(target);
+        self.refresh();
+    }
+
+    /// Adds warnings found after the analysis.
+    pub fn add_warnings(&mut self, lines: impl IntoIterator<Item = String>) {
+        self.late_warnings.extend(lines);
+        self.refresh();
+    }
+
+    /// The summary from the accounts.
+    fn refresh(&mut self) {
+        self.summary = self.accounts.summary();
+        self.summary
+            .warnings
+            .extend(self.late_warnings.iter().cloned());
+    }
+
+    /// Kept parcel `k`'s measure and compliance now, edits included.
+    pub fn treatment(&self, k: usize) -> Treatment {
+        if let Some(t) = self.pending.get(&k) {
+            return t.clone();
+        }
+        let i = &self.analysis.parcel_info[k];
+        Treatment {
+            measure: i.measure,
+            text: i.measure_text.clone(),
+            complied: i.complied,
+        }
+    }
+
+    /// Kept parcel `k`'s treated area (m²) in each class (B, C, D), edits included.
+    pub fn treated_by_class(&self, k: usize) -> [f64; 3] {
+        let t = self.treatment(k);
+        self.analysis.parcel_results[k].treated_by_class(t.measure, t.complied)
+    }
+
+    /// An edit of the user: parcel `k` to `after`, undoable.
+    pub fn edit(&mut self, k: usize, after: Treatment) {
+        let before = self.treatment(k);
+        if before == after {
+            return;
+        }
+        let id = self.analysis.parcel_info[k].id.clone();
+        self.edits.push(Edit {
+            parcel: k,
+            id,
+            before,
+            after: after.clone(),
+        });
+        self.set_treatment(k, after);
+    }
+
+    /// Undoes the last edit; false when there is none.
+    pub fn undo(&mut self) -> bool {
+        let Some(e) = self.edits.undo().cloned() else {
+            return false;
+        };
+        self.set_treatment(e.parcel, e.before);
+        true
+    }
+
+    /// Redoes the last edit undone; false when there is none.
+    pub fn redo(&mut self) -> bool {
+        let Some(e) = self.edits.redo().cloned() else {
+            return false;
+        };
+        self.set_treatment(e.parcel, e.after);
+        true
+    }
+
+    /// Gives parcel `k` a treatment: the accounts, the summary and the parcel's colour now,
+    /// the analysis as soon as no background job shares it (`apply_pending`).
+    fn set_treatment(&mut self, k: usize, t: Treatment) {
+        let before = self.treatment(k);
+        let r = &self.analysis.parcel_results[k];
+        let id = &self.analysis.parcel_info[k].id;
+        self.accounts.apply(
+            k,
+            r,
+            id,
+            (before.measure, before.complied),
+            (t.measure, t.complied),
+        );
+        let [b, c, d] = r.treated_by_class(t.measure, t.complied);
+        self.scene.set_status(k, status_of(r, b + c + d));
+        self.pending.insert(k, t);
+        self.refresh();
+        self.apply_pending();
+    }
+
+    /// Gives the pending treatments to the analysis if nothing else holds it now (the map's
+    /// drawing thread, an export or the overlap check may, for a while); true when none are
+    /// left pending.
+    pub fn apply_pending(&mut self) -> bool {
+        if self.pending.is_empty() {
+            return true;
+        }
+        // The scene holds the analysis too: lend it back once the analysis is changed.
+        let Some(scene) = Arc::get_mut(&mut self.scene) else {
+            return false;
+        };
+        let held = scene.analysis.take();
+        drop(held);
+        if let Some(a) = Arc::get_mut(&mut self.analysis) {
+            for (k, t) in std::mem::take(&mut self.pending) {
+                a.set_treatment(k, t.measure, t.text, t.complied);
+            }
+        }
+        scene.analysis = Some(self.analysis.clone());
+        self.pending.is_empty()
     }
 }
 
@@ -140,6 +270,14 @@ pub struct Session {
     pub mapping: Option<MappingDialog>,
     /// A file dropped on the window: a risk layer or a parcel layer?
     pub dropped: Option<PathBuf>,
+    /// Measures being saved.
+    pub saving: Option<SaveJob>,
+    /// The window was asked to close with unsaved edits: save, discard or cancel?
+    pub confirm_close: bool,
+    /// The user chose to close without saving (or saved): let the window close.
+    pub allow_close: bool,
+    /// A boundary layer chosen: its fields to name, its CRS.
+    pub regions: Option<RegionsDialog>,
 }
 
 impl Session {
@@ -161,6 +299,10 @@ impl Session {
             choose_member: None,
             mapping: None,
             dropped: None,
+            saving: None,
+            confirm_close: false,
+            allow_close: false,
+            regions: None,
         }
     }
 
@@ -187,6 +329,26 @@ impl Session {
         &self.request.parcels
     }
 
+    /// Measures were edited and not saved.
+    pub fn unsaved(&self) -> bool {
+        self.analyses.iter().any(|a| a.edits.unsaved())
+    }
+
+    /// The window's title: the parcel layer, and `*` while edits are unsaved.
+    pub fn title(&self) -> String {
+        let name = self
+            .current()
+            .map(|a| a.analysis.parcels.path.clone())
+            .unwrap_or_else(|| self.request.parcels.clone());
+        let name = name
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().to_string());
+        format!(
+            "soilrisk — {name}{}",
+            if self.unsaved() { " *" } else { "" }
+        )
+    }
+
     /// Every analysis has been checked for overlapping parcels.
     pub fn checked(&self) -> bool {
         self.analyses.iter().all(|a| a.overlaps.done())
@@ -209,6 +371,8 @@ pub struct View {
     pub target_pct: f64,
     pub region_sort: RegionSort,
     pub table: TableState,
+    /// The window title last set.
+    pub title: String,
 }
 
 impl View {
@@ -223,6 +387,7 @@ impl View {
             target_pct: settings.target * 100.0,
             region_sort: RegionSort::default(),
             table: TableState::default(),
+            title: String::new(),
         }
     }
 }

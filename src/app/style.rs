@@ -45,6 +45,14 @@ impl ParcelStatus {
         ParcelStatus::Untreated,
     ];
 
+    /// The status of a parcel's colour code (`ParcelStatus as u8`); untreated for any other.
+    pub fn from_code(code: u8) -> ParcelStatus {
+        Self::ALL
+            .get(usize::from(code))
+            .copied()
+            .unwrap_or(ParcelStatus::Untreated)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             ParcelStatus::NoRisk => "no risk 无风险",
@@ -63,6 +71,15 @@ impl ParcelStatus {
         }
     }
 }
+
+/// Region boundaries (a reference layer): a light fill, a grey-violet outline, labels.
+pub const REGION_FILL: Color32 = Color32::from_rgb(200, 200, 230);
+/// The fill's share of the layer's opacity: light, so that the layers above stay legible.
+pub const REGION_FILL_SHARE: f32 = 0.3;
+pub const REGION_OUTLINE: Color32 = Color32::from_rgb(90, 70, 140);
+pub const REGION_LABEL: Color32 = Color32::from_rgb(50, 30, 100);
+pub const REGION_LABEL_SIZE: f32 = 13.0;
+pub const REGION_OPACITY: f32 = 0.9;
 
 pub const RISK_OPACITY: f32 = 0.45;
 pub const PARCEL_OPACITY: f32 = 0.85;
@@ -84,6 +101,9 @@ pub struct LayerStyle {
     pub show_parcels: bool,
     pub risk_opacity: f32,
     pub parcel_opacity: f32,
+    /// The boundary layer of regions, where one is loaded.
+    pub show_regions: bool,
+    pub region_opacity: f32,
 }
 
 impl Default for LayerStyle {
@@ -93,6 +113,8 @@ impl Default for LayerStyle {
             show_parcels: true,
             risk_opacity: RISK_OPACITY,
             parcel_opacity: PARCEL_OPACITY,
+            show_regions: true,
+            region_opacity: REGION_OPACITY,
         }
     }
 }

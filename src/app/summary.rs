@@ -1,8 +1,12 @@
-//! The summary panel: provincial rate against the target, by class and by region (table and
-//! chart with the target line), the gap in 亩, and the parcels that close it fastest.
+//! The summary panel: provincial rate against the target with the national method's B, C
+//! and D and the area basis they are counted on (a choice that analyses again), by class and
+//! by region (table and chart with the target line), the gap in 亩, and the parcels that
+//! close it fastest.
 
 use eframe::egui::{self, Color32, RichText};
 use egui_plot::{Bar, BarChart, HLine, Plot};
+use soilrisk::layer::FieldKind;
+use soilrisk::pipeline::{Analysis, AreaBasis};
 use soilrisk::stats::{M2_PER_MU, Summary};
 use soilrisk::vocab::RiskClass;
 
@@ -23,9 +27,72 @@ pub enum RegionSort {
     Gap,
 }
 
+/// B, C and D of the national method (A = (B + C + D) / E), in 亩 and as shares of E, and
+/// the area basis they are counted on.
+fn accounting(ui: &mut egui::Ui, s: &Summary, a: &Analysis, commands: &mut Vec<Command>) {
+    let e = s.contaminated_area_m2;
+    let share = |m2: f64| {
+        if e > 0.0 {
+            format!("{:.2}%", m2 / e * 100.0)
+        } else {
+            "n/a".into()
+        }
+    };
+    egui::Grid::new("bcd").striped(true).show(ui, |ui| {
+        for (letter, name, m2) in [
+            ("B", "优先保护类已落实", s.priority_treated_area_m2),
+            ("C", "安全利用类已落实且达标", s.safe_use_treated_area_m2),
+            ("D", "严格管控类已落实", s.strict_control_treated_area_m2),
+            ("E", "受污染耕地", e),
+        ] {
+            ui.strong(letter);
+            ui.label(name);
+            ui.label(format!("{:.2} 亩", m2 / M2_PER_MU));
+            ui.label(share(m2));
+            ui.end_row();
+        }
+    });
+    ui.horizontal(|ui| {
+        let label = ui.label("area basis");
+        let geographic = a.crs.as_ref().is_some_and(|c| c.is_geographic());
+        let mut choices = vec![AreaBasis::Planar, AreaBasis::Ellipsoidal];
+        choices.extend(
+            a.parcels
+                .fields
+                .iter()
+                .filter(|f| f.kind == FieldKind::Number)
+                .map(|f| AreaBasis::Field(f.name.clone())),
+        );
+        egui::ComboBox::from_id_salt("area-basis")
+            .selected_text(a.area_basis.to_string())
+            .show_ui(ui, |ui| {
+                for b in choices {
+                    // Plane degrees mean nothing: in longitude/latitude only the ellipsoid.
+                    let enabled = !(geographic && b == AreaBasis::Planar);
+                    let chosen = b == a.area_basis;
+                    if ui
+                        .add_enabled(enabled, egui::Button::selectable(chosen, b.to_string()))
+                        .clicked()
+                        && !chosen
+                    {
+                        commands.push(Command::SetAreaBasis(Some(b)));
+                    }
+                }
+            })
+            .response
+            .labelled_by(label.id)
+            .on_hover_text(
+                "planar: in the projected CRS; ellipsoidal: on the CRS's ellipsoid; \
+                 field: a surveyed area attribute in m², split by the geometric shares",
+            );
+        ui.small(format!("({})", a.area_method.name()));
+    });
+}
+
 pub fn show(
     ui: &mut egui::Ui,
     s: &Summary,
+    a: &Analysis,
     target_pct: &mut f64,
     sort: &mut RegionSort,
     commands: &mut Vec<Command>,
@@ -66,6 +133,8 @@ pub fn show(
         s.treated_area_m2 / M2_PER_MU,
         s.untreated_area_m2 / M2_PER_MU
     ));
+    accounting(ui, s, a, commands);
+    ui.separator();
     egui::Grid::new("by-class").striped(true).show(ui, |ui| {
         for c in RiskClass::ALL {
             // The legend's square and plain text: class III's dark red is hard to read as

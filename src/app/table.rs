@@ -234,7 +234,7 @@ pub fn show(
                 for v in [r.area_m2, r.contaminated_m2(), r.untreated_m2()] {
                     row.col(|ui| cell(ui, &format!("{:.2}", v / M2_PER_MU)));
                 }
-                row.col(|ui| cell(ui, scene.parcel_status[i].label()));
+                row.col(|ui| cell(ui, scene.status(i).label()));
                 if row.response().clicked() {
                     commands.push(Command::Select(Some(Pick::Parcel(i))));
                     commands.push(Command::ZoomTo(Pick::Parcel(i)));

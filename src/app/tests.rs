@@ -18,6 +18,8 @@ use super::map::Pick;
 use super::state::RightTab;
 use super::window::SoilriskApp;
 
+mod edits;
+
 fn sample(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("sample_data")

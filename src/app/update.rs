@@ -8,12 +8,15 @@ use std::sync::Arc;
 use eframe::egui;
 use soilrisk::geom::boxes::bounds;
 use soilrisk::io::formats;
-use soilrisk::pipeline::Request;
+use soilrisk::ledger::{MeasureEdit, is_ledger_path};
+use soilrisk::pipeline::{Request, Role};
 
 use super::clock::Clock;
 use super::command::Command;
 use super::dialogs::mapping::MappingDialog;
 use super::dialogs::member::MemberChoice;
+use super::dialogs::regions::RegionsDialog;
+use super::edits::{SaveJob, SaveTarget, Treatment, compliance_text};
 use super::files::{ExportFailure, ExportJob, ExportKind, ExportSource, PendingDialog, Purpose};
 use super::job::Job;
 use super::load::{LoadError, Loading};
@@ -108,6 +111,40 @@ impl Update<'_> {
                         self.load(m.req);
                     }
                 }
+                Command::Edit(k, t) => {
+                    if let Some(a) = self.session.analyses.first_mut() {
+                        a.edit(k, t);
+                    }
+                }
+                Command::Undo => {
+                    if let Some(a) = self.session.analyses.first_mut() {
+                        a.undo();
+                    }
+                }
+                Command::Redo => {
+                    if let Some(a) = self.session.analyses.first_mut() {
+                        a.redo();
+                    }
+                }
+                Command::SaveMeasures { as_new, then_close } => {
+                    self.save_measures(as_new, then_close)
+                }
+                Command::DiscardAndClose => {
+                    self.session.confirm_close = false;
+                    self.session.allow_close = true;
+                    self.ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+                Command::SetAreaBasis(basis) => {
+                    let mut req = self.analysed_request();
+                    req.area = basis;
+                    self.load(req);
+                }
+                Command::SetRegions(layer) => {
+                    self.session.regions = None;
+                    let mut req = self.analysed_request();
+                    req.regions = Some(layer);
+                    self.load(req);
+                }
                 Command::AnalyseMapped => {
                     if let Some(m) = self.session.mapping.take() {
                         self.session.request = m.req.clone();
@@ -118,6 +155,128 @@ impl Update<'_> {
                     }
                 }
             }
+        }
+    }
+
+    /// The request behind the analysis on screen (else the last one asked for): what a
+    /// change of area basis, ledgers or regions starts from.
+    fn analysed_request(&self) -> Request {
+        self.session
+            .loaded_request
+            .clone()
+            .unwrap_or_else(|| self.session.request.clone())
+    }
+
+    /// Adds a measure ledger to the analysis on screen and analyses again; if the ledger
+    /// cannot be read, the message says why and the analysis stays.
+    fn add_ledger(&mut self, path: PathBuf) {
+        let mut req = self.analysed_request();
+        if !req.ledgers.contains(&path) {
+            req.ledgers.push(path);
+        }
+        self.load(req);
+    }
+
+    /// Saves the edited measures: into the one ledger loaded when it can be written
+    /// (`.xlsx`, `.csv`) and `as_new` is false, else into a file asked for.
+    fn save_measures(&mut self, as_new: bool, then_close: bool) {
+        if self.session.saving.is_some() || self.session.current().is_none() {
+            return;
+        }
+        let loaded = self.loaded_ledger();
+        match loaded {
+            Some((file, _)) if !as_new && is_writable_ledger(&file) => {
+                self.start_save(file, then_close)
+            }
+            _ => self.apply(vec![Command::Ask(Purpose::SaveMeasures(then_close))]),
+        }
+    }
+
+    /// The ledger loaded with the analysis, when there is exactly one: its file and source.
+    fn loaded_ledger(&self) -> Option<(PathBuf, PathBuf)> {
+        let a = self.session.current()?;
+        match a.analysis.ledgers.as_slice() {
+            [one] => Some((soilrisk::ledger::split_sheet(&one.path).0, one.path.clone())),
+            _ => None,
+        }
+    }
+
+    fn start_save(&mut self, path: PathBuf, then_close: bool) {
+        let Some(a) = self.session.current() else {
+            return;
+        };
+        let edits: Vec<MeasureEdit> = a
+            .edits
+            .net()
+            .into_values()
+            .map(|(id, t)| MeasureEdit {
+                id: id.to_string(),
+                measure: t.text.to_string(),
+                compliance: a
+                    .compliance
+                    .then(|| compliance_text(t.complied).to_string()),
+            })
+            .collect();
+        // Saving as a new file keeps the table of the ledger loaded, if one was.
+        let base = self.loaded_ledger().map(|(_, l)| l);
+        let inputs = vec![
+            a.analysis.risk.path.clone(),
+            a.analysis.parcels.path.clone(),
+            self.session.risk_path().clone(),
+            self.session.parcels_path().clone(),
+        ];
+        let columns = self.analysed_request().ledger_columns;
+        let target = SaveTarget {
+            path,
+            base,
+            columns,
+        };
+        match SaveJob::start(self.ctx, target, edits, inputs, then_close) {
+            Ok(j) => self.session.saving = Some(j),
+            Err(e) => self.session.error = Some(e),
+        }
+    }
+
+    /// Takes the outcome of a save: the edits are saved, and the file becomes a ledger of
+    /// the analysis (a later re-analysis reads it); on failure the edits stay, unsaved.
+    pub fn poll_saving(&mut self) {
+        let s = &mut *self.session;
+        let Some(job) = &mut s.saving else { return };
+        let Some(r) = job.poll() else { return };
+        let (path, then_close) = (job.path.clone(), job.then_close);
+        s.saving = None;
+        match r {
+            Ok(()) => {
+                s.notice = Some(format!("measures saved to {}", path.display()));
+                for a in &mut s.analyses {
+                    a.edits.mark_saved();
+                }
+                for req in std::iter::once(&mut s.request).chain(s.loaded_request.as_mut()) {
+                    let known = req
+                        .ledgers
+                        .iter()
+                        .any(|l| soilrisk::ledger::split_sheet(l).0 == path);
+                    if !known {
+                        req.ledgers.push(path.clone());
+                    }
+                }
+                if then_close {
+                    s.allow_close = true;
+                    self.ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            }
+            Err(e) => {
+                s.error = Some(format!("{e}\nThe edits are kept; save them elsewhere."));
+                s.confirm_close = false;
+            }
+        }
+    }
+
+    /// Gives the analyses the edits they could not take yet (a background job was reading
+    /// them).
+    pub fn apply_pending(&mut self) {
+        for a in &mut self.session.analyses {
+            a.apply_pending();
         }
     }
 
@@ -195,7 +354,14 @@ impl Update<'_> {
                 let _ = Job::spawn(self.ctx, "map-index", "indexing the parcels", move |_| {
                     scene.build_index();
                 });
-                let analysed = Analysed::new(loaded, self.settings.target);
+                let compliance = s.request.fields.get(Role::Compliance).is_some()
+                    || loaded
+                        .analysis
+                        .ledgers
+                        .iter()
+                        .any(|l| l.compliance_column.is_some());
+                let mut analysed = Analysed::new(loaded, self.settings.target, compliance);
+                carry_edits(s.analyses.first(), &mut analysed);
                 self.clock.log(|| {
                     let phases: Vec<String> = analysed
                         .analysis
@@ -256,7 +422,7 @@ impl Update<'_> {
         for a in &mut self.session.analyses {
             let on_screen = shown == Some(a.scene.id());
             if let Some(lines) = a.overlaps.poll(self.ctx, &a.analysis, on_screen) {
-                a.summary.warnings.extend(lines);
+                a.add_warnings(lines);
                 self.clock.log(|| {
                     format!(
                         "overlap check done {:.3} s after start",
@@ -292,6 +458,17 @@ impl Update<'_> {
                         });
                     }
                     Purpose::Export(kind) => self.start_export(kind, path),
+                    Purpose::SaveMeasures(then_close) => self.start_save(path, then_close),
+                    Purpose::AddLedger => self.add_ledger(path),
+                    Purpose::AddRegions => {
+                        match soilrisk::io::LayerReader::open(&path, &Default::default()) {
+                            Ok(r) => {
+                                let fields = r.header().fields.clone();
+                                self.session.regions = Some(RegionsDialog::new(path, fields));
+                            }
+                            Err(e) => self.session.error = Some(e.to_string()),
+                        }
+                    }
                 }
             }
         }
@@ -333,7 +510,19 @@ impl Update<'_> {
                 .collect()
         });
         if let Some(p) = dropped.into_iter().next() {
-            // Only what a format of the registry opens asks "risk or parcels?".
+            // A ledger is added to the analysis; only what a format of the registry opens
+            // asks "risk or parcels?".
+            if is_ledger_path(&p) {
+                if s.current().is_some() {
+                    self.add_ledger(p);
+                } else {
+                    s.error = Some(format!(
+                        "{}: a measure ledger applies to layers; open them first",
+                        p.display()
+                    ));
+                }
+                return;
+            }
             match formats::resolve(&p) {
                 Ok(_) => s.dropped = Some(p),
                 Err(e) => s.error = Some(e.to_string()),
@@ -342,9 +531,18 @@ impl Update<'_> {
     }
 
     fn start_export(&mut self, kind: ExportKind, path: PathBuf) {
+        self.apply_pending();
         let Some(a) = self.session.current() else {
             return;
         };
+        if !a.pending.is_empty() {
+            self.session.error = Some(
+                "the measures just edited are still being applied (the map is being drawn); \
+                 export again in a moment"
+                    .into(),
+            );
+            return;
+        }
         let source = ExportSource::Analysis(a.analysis.clone(), Box::new(a.summary.clone()));
         self.start_job(kind, path, source);
     }
@@ -364,6 +562,40 @@ impl Update<'_> {
             Err(e) => s.error = Some(e),
         }
     }
+}
+
+/// Whether a ledger file can be saved into as it is (`save_measures` writes `.xlsx` and
+/// `.csv`).
+fn is_writable_ledger(p: &std::path::Path) -> bool {
+    p.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .is_some_and(|e| e == "xlsx" || e == "csv")
+}
+
+/// Edits not saved carry over into a new analysis of the same parcel layer (another area
+/// basis, another ledger, other regions), matched by parcel id; they stay unsaved.
+fn carry_edits(before: Option<&Analysed>, after: &mut Analysed) {
+    let Some(b) = before else { return };
+    if !b.edits.unsaved() || b.analysis.parcels.path != after.analysis.parcels.path {
+        return;
+    }
+    let by_id: std::collections::HashMap<&str, usize> = after
+        .analysis
+        .parcel_info
+        .iter()
+        .enumerate()
+        .map(|(k, p)| (&*p.id, k))
+        .collect();
+    let moves: Vec<(usize, Treatment)> = b
+        .edits
+        .net()
+        .into_values()
+        .filter_map(|(id, t)| Some((*by_id.get(&*id)?, t)))
+        .collect();
+    for (k, t) in moves {
+        after.edit(k, t);
+    }
+    after.edits.mark_unsaved();
 }
 
 /// Centres the map on a parcel or risk area, close enough to see it whole.

@@ -13,7 +13,8 @@ use super::clock::{Clock, repaint_causes};
 use super::command::Command;
 use super::dialogs::mapping::MappingAction;
 use super::dialogs::member::{self, MemberAction};
-use super::dialogs::message::{self, DroppedAs};
+use super::dialogs::message::{self, CloseAnswer, DroppedAs};
+use super::dialogs::regions::RegionsAction;
 use super::fonts;
 use super::map;
 use super::panels;
@@ -154,6 +155,27 @@ impl SoilriskApp {
                 None => {}
             }
         }
+        if let Some(r) = &mut s.regions {
+            match r.show(ctx) {
+                RegionsAction::None => {}
+                RegionsAction::Cancel => s.regions = None,
+                RegionsAction::Use(layer) => self.commands.push(Command::SetRegions(layer)),
+            }
+        }
+        if s.confirm_close && s.saving.is_none() {
+            match message::unsaved_on_close(ctx) {
+                Some(CloseAnswer::Save) => {
+                    s.confirm_close = false;
+                    self.commands.push(Command::SaveMeasures {
+                        as_new: false,
+                        then_close: true,
+                    });
+                }
+                Some(CloseAnswer::Discard) => self.commands.push(Command::DiscardAndClose),
+                Some(CloseAnswer::Cancel) => s.confirm_close = false,
+                None => {}
+            }
+        }
         if let Some(m) = &mut s.mapping {
             match m.show(ctx) {
                 MappingAction::None => {}
@@ -177,8 +199,39 @@ impl eframe::App for SoilriskApp {
         u.poll_loading();
         u.poll_overlaps(shown);
         u.poll_files();
+        u.poll_saving();
+        u.apply_pending();
         if ctx.input(|i| i.key_pressed(egui::Key::Escape)) {
             self.commands.push(Command::Select(None));
+        }
+        // Undo and redo of measure edits, unless a text field takes the keys (its own undo).
+        if !ctx.egui_wants_keyboard_input() {
+            let (redo, undo) = ctx.input_mut(|i| {
+                let redo = i.consume_key(
+                    egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
+                    egui::Key::Z,
+                ) || i.consume_key(egui::Modifiers::COMMAND, egui::Key::Y);
+                (redo, i.consume_key(egui::Modifiers::COMMAND, egui::Key::Z))
+            });
+            if redo {
+                self.commands.push(Command::Redo);
+            }
+            if undo {
+                self.commands.push(Command::Undo);
+            }
+        }
+        // Closing with unsaved measures asks first.
+        if ctx.input(|i| i.viewport().close_requested())
+            && self.session.unsaved()
+            && !self.session.allow_close
+        {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.session.confirm_close = true;
+        }
+        let title = self.session.title();
+        if title != self.view.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.view.title = title;
         }
     }
 

@@ -13,7 +13,7 @@
 //!   GBK, else Windows-1252, the rule [`crate::io::encoding::Detector`] applies to DBFs), the
 //!   delimiter (comma, semicolon or tab, from the header line), quoted fields; and writing;
 //! - [`write`]: [`save_measures`], into `.xlsx` or `.csv`, atomically
-//!   ([`crate::export::write_atomic`]).
+//!   ([`crate::atomic::write_atomic`]).
 //!
 //! Crates: `calamine` reads `.xlsx`, `.xlsm`, `.xls` and `.ods` (values only: a formula gives
 //! its cached result); `rust_xlsxwriter` writes `.xlsx`; `encoding_rs` decodes CSV bytes. CSV
@@ -31,7 +31,7 @@ pub mod write;
 use std::path::{Path, PathBuf};
 
 pub use error::LedgerError;
-pub use read::{describe_ledger, read_ledger};
+pub use read::{describe_ledger, read_ledger, read_ledger_rows};
 pub use write::save_measures;
 
 /// Extensions (lower case) of workbooks: files of sheets, named as `FILE.xlsx/SHEET`.

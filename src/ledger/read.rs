@@ -32,7 +32,19 @@ struct Loaded {
 /// of which at least one must be found. Rows without an id, and rows entirely empty, are
 /// skipped.
 pub fn read_ledger(src: &Path, columns: &LedgerColumns) -> Result<Ledger, LedgerError> {
-    let loaded = load(src)?;
+    read(src, columns, true)
+}
+
+/// As [`read_ledger`], without keeping the sheet's cells ([`Ledger::table`] is empty): the
+/// rows' texts are moved out of the cells as they are read, so a ledger of a million rows
+/// costs its rows once in memory, not twice. For applying a ledger; saving into one needs
+/// `read_ledger`.
+pub fn read_ledger_rows(src: &Path, columns: &LedgerColumns) -> Result<Ledger, LedgerError> {
+    read(src, columns, false)
+}
+
+fn read(src: &Path, columns: &LedgerColumns, keep_table: bool) -> Result<Ledger, LedgerError> {
+    let mut loaded = load(src)?;
     // `FILE.xlsx/SHEET` names its sheet already; `FILE.xlsx` gets `, sheet S`.
     let named_sheet = split_sheet(src).1.is_some();
     let described = source_text(src, loaded.sheet.as_deref().filter(|_| !named_sheet));
@@ -79,20 +91,45 @@ pub fn read_ledger(src: &Path, columns: &LedgerColumns) -> Result<Ledger, Ledger
             .map(Cell::text)
             .filter(|t| !t.is_empty())
     };
-    let rows = loaded
-        .table
-        .iter()
-        .enumerate()
-        .skip(hi + 1)
-        .filter_map(|(i, row)| {
-            Some(LedgerRow {
-                row: i + 1,
-                id: text_at(row, Some(id))?,
-                measure: text_at(row, measure),
-                compliance: text_at(row, compliance),
+    let rows = if keep_table {
+        loaded
+            .table
+            .iter()
+            .enumerate()
+            .skip(hi + 1)
+            .filter_map(|(i, row)| {
+                Some(LedgerRow {
+                    row: i + 1,
+                    id: text_at(row, Some(id))?,
+                    measure: text_at(row, measure),
+                    compliance: text_at(row, compliance),
+                })
             })
-        })
-        .collect();
+            .collect()
+    } else {
+        // Each row's cells are freed as the row is read; texts already trimmed move.
+        let take = |row: &mut Vec<Cell>, col: Option<usize>| -> Option<String> {
+            let cell = col.and_then(|c| row.get_mut(c))?;
+            let text = match std::mem::replace(cell, Cell::Empty) {
+                Cell::Text(t) if t.trim().len() == t.len() => t,
+                other => other.text(),
+            };
+            (!text.is_empty()).then_some(text)
+        };
+        std::mem::take(&mut loaded.table)
+            .into_iter()
+            .enumerate()
+            .skip(hi + 1)
+            .filter_map(|(i, mut row)| {
+                Some(LedgerRow {
+                    row: i + 1,
+                    id: take(&mut row, Some(id))?,
+                    measure: take(&mut row, measure),
+                    compliance: take(&mut row, compliance),
+                })
+            })
+            .collect()
+    };
     let name = |c: Option<usize>| c.map(|c| header[c].clone());
     Ok(Ledger {
         path: src.to_path_buf(),

@@ -25,7 +25,7 @@ use super::read::{all_sheets, file_of};
 use super::{
     Cell, Ledger, LedgerError, MeasureEdit, Table, WORKBOOK_EXTENSIONS, extension, number_text,
 };
-use crate::export::write_atomic;
+use crate::atomic::write_atomic;
 use crate::xlsx::{display_width, header_format, set_widths};
 
 /// Headers of a new ledger (and of a column added to a loaded one).

@@ -53,7 +53,8 @@ pub(super) struct ParcelFields {
     region: Option<usize>,
     /// Regions are this many first characters of the region field (a code).
     code_digits: Option<usize>,
-    measure: usize,
+    /// `None` when ledgers give the measures and the layer has no measure field.
+    measure: Option<usize>,
     compliance: Option<usize>,
     /// The surveyed area's column, under a `field:` area basis.
     survey: Option<usize>,
@@ -82,7 +83,12 @@ impl ParcelFields {
                 Some(field(layer, req, Role::Region)?)
             },
             code_digits: req.region_code_digits,
-            measure: field(layer, req, Role::Measure)?,
+            measure: match field(layer, req, Role::Measure) {
+                Ok(f) => Some(f),
+                // With ledgers, a layer without the measure field has no measures of its own.
+                Err(AnalysisError::MissingField { .. }) if !req.ledgers.is_empty() => None,
+                Err(e) => return Err(e),
+            },
             compliance: role_field(layer, &req.fields, Role::Compliance)?,
             survey: match req.area.as_ref().and_then(|b| b.field()) {
                 None => None,
@@ -142,12 +148,7 @@ impl ParcelFields {
         req: &Request,
         unknown: &mut Unknown,
     ) -> Vec<ParcelInfo> {
-        let roles = [
-            Some(self.id),
-            self.region,
-            Some(self.measure),
-            self.compliance,
-        ];
+        let roles = [Some(self.id), self.region, self.measure, self.compliance];
         let once = |field: usize| roles.iter().filter(|&&r| r == Some(field)).count() == 1;
         let surveyed = self.surveyed(features);
         self.infos_by(
@@ -184,7 +185,10 @@ impl ParcelFields {
         let mut last_prefix: Arc<str> = "".into();
         let mut compliances = Memo::default();
         for i in 0..n {
-            let measure_text = text(i, self.measure);
+            let measure_text = match self.measure {
+                Some(f) => text(i, f),
+                None => "".into(),
+            };
             let measure = measures.get(&measure_text, |t| req.maps.measure(t));
             let complied = match self.compliance {
                 None => Some(true),
@@ -227,11 +231,13 @@ impl ParcelFields {
 
     /// The error for the values `unknown` holds, if any.
     pub(super) fn check(&self, layer: &Layer, unknown: Unknown) -> Result<(), AnalysisError> {
-        if !unknown.measure.is_empty() {
+        if let Some(mf) = self.measure
+            && !unknown.measure.is_empty()
+        {
             return Err(unknown_values_error(
                 layer,
                 Role::Measure,
-                self.measure,
+                mf,
                 unknown.measure,
             ));
         }

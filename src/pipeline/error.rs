@@ -43,6 +43,14 @@ pub enum AnalysisError {
         path: PathBuf,
         available: String,
     },
+    #[error(transparent)]
+    Ledger(#[from] crate::ledger::LedgerError),
+    #[error("ledger rows disagree for parcel {id:?}: {first} and {second}")]
+    LedgerConflict {
+        id: String,
+        first: String,
+        second: String,
+    },
     /// The area basis cannot be had in the layers' CRS.
     #[error("{reason}: {}", path.display())]
     AreaBasis { path: PathBuf, reason: String },

@@ -11,6 +11,7 @@
 //! - [`progress`]: phases, progress, cancellation, timings;
 //! - [`stream`]: the reader thread, the batch loop and the statistics;
 //! - [`attributes`]: the attributes read through the vocabularies;
+//! - [`ledgers`]: measures from ledgers, by parcel id;
 //! - [`regions`]: regions from a field, a code's digits or a boundary layer;
 //! - [`reproject`]: the analysis CRS; [`checks`]: warnings about the data;
 //! - [`result`]: what comes out; [`error`]: why a run could not end in one.
@@ -19,6 +20,7 @@ pub mod attributes;
 pub mod basis;
 pub mod checks;
 pub mod error;
+pub mod ledgers;
 pub mod progress;
 pub mod regions;
 pub mod reproject;

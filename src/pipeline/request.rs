@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use crate::io::ReadOptions;
+use crate::ledger::LedgerColumns;
 use crate::vocab::ValueMaps;
 
 use super::basis::AreaBasis;
@@ -31,6 +32,10 @@ pub struct Request {
     /// A boundary layer of regions: their names for codes (with `region_code_digits`), else
     /// each parcel's region by largest share.
     pub regions: Option<RegionLayer>,
+    /// Measure ledgers (台账), applied in order over the layer's measures.
+    pub ledgers: Vec<PathBuf>,
+    /// The ledgers' columns, where not recognised by their headers.
+    pub ledger_columns: LedgerColumns,
 }
 
 /// What the analysis keeps of the parcel layer in `Analysis::parcels`.
@@ -73,6 +78,8 @@ impl Request {
             area: None,
             region_code_digits: None,
             regions: None,
+            ledgers: Vec::new(),
+            ledger_columns: LedgerColumns::default(),
         }
     }
 }

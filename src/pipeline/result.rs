@@ -179,6 +179,9 @@ pub struct Analysis {
     pub region_codes: Vec<Option<Arc<str>>>,
     /// The boundary layer of regions, in the analysis CRS, where one was given.
     pub boundaries: Option<Boundaries>,
+    /// The measure ledgers applied, in order (their columns; rows and cells are not kept:
+    /// `ledger::read_ledger` reads one again to save edits into it).
+    pub ledgers: Vec<crate::ledger::Ledger>,
     pub risk_results: Vec<RiskResult>,
     pub warnings: Vec<String>,
     pub timings: Timings,

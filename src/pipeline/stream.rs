@@ -26,6 +26,7 @@ use crate::overlay::RiskMap;
 use crate::vocab::is_treated;
 
 use super::basis::{AreaBasis, usable};
+use super::ledgers::LedgerIndex;
 use super::regions::Boundaries;
 
 use super::attributes::{ParcelFields, Unknown, risk_attributes};
@@ -56,7 +57,22 @@ pub(super) fn analyse(
     ctl: Control<'_>,
     started: Instant,
 ) -> Result<Analysis, AnalysisError> {
-    let (streamed, source) = std::thread::scope(|scope| {
+    let (streamed, source, ledgers) = std::thread::scope(|scope| {
+        // The ledgers are read beside the layers: they are applied once the parcels are
+        // measured.
+        let ledger_reader = std::thread::Builder::new()
+            .name("ledger-reader".into())
+            .spawn_scoped(scope, || LedgerIndex::read(req));
+        let ledgers = move || match ledger_reader {
+            Ok(handle) => handle.join().unwrap_or_else(|_| {
+                Err(LayerError::format(
+                    &req.parcels,
+                    "the ledger reader stopped on an internal error",
+                )
+                .into())
+            }),
+            Err(_) => LedgerIndex::read(req),
+        };
         // A rendezvous channel holds no batch of its own, so at most one batch is read ahead.
         let (tx, rx) = std::sync::mpsc::sync_channel::<Result<FromReader, LayerError>>(0);
         let reader = std::thread::Builder::new()
@@ -90,12 +106,12 @@ pub(super) fn analyse(
             });
         let reader = match reader {
             Ok(r) => r,
-            Err(e) => return (Err(LayerError::io(&req.parcels, e).into()), None),
+            Err(e) => return (Err(LayerError::io(&req.parcels, e).into()), None, ledgers()),
         };
         let streamed = stream(req, read_risk, &rx, ctl, started);
         // The reader stops at its next send once the receiver is gone.
         drop(rx);
-        (streamed, reader.join().ok().flatten())
+        (streamed, reader.join().ok().flatten(), ledgers())
     });
     let Streamed {
         boundaries,
@@ -110,8 +126,22 @@ pub(super) fn analyse(
     };
     let t = Instant::now();
     let mut parcels = parcels.finish();
+    let mut measured = measured;
     parcels.features = measured.features;
     fields.check(&parcels, measured.unknown)?;
+    let ledgers = match ledgers? {
+        Some(mut lx) => {
+            lx.apply(
+                &measured.tally,
+                &measured.ids,
+                &mut measured.info,
+                &mut measured.results,
+            );
+            let unmatched = lx.unmatched_warnings(&parcels.path);
+            Some((lx.sources, unmatched))
+        }
+        None => None,
+    };
 
     let mut warnings: Vec<String> = Vec::new();
     warnings.extend(risk.layer.warnings.iter().cloned());
@@ -133,6 +163,10 @@ pub(super) fn analyse(
         }
     }
     warnings.extend(crs_warnings);
+    let ledgers = ledgers.map_or_else(Vec::new, |(sources, unmatched)| {
+        warnings.extend(unmatched);
+        sources
+    });
     warnings.extend(basis_warnings(
         &parcels.path,
         &risk.area_basis,
@@ -197,6 +231,7 @@ pub(super) fn analyse(
         regions,
         region_codes,
         boundaries,
+        ledgers,
         risk_results,
         warnings,
         timings,

@@ -1,8 +1,9 @@
 //! The sample's measure ledger (台账), `ledger.xlsx`: rows for about a third of the parcels
 //! whose centroid lies in a risk area, as a county keeps them. Most confirm the parcel
 //! layer's measure; most of those the layer leaves untreated get the measure their class
-//! needs (work done since the layer was drawn), and a few treated ones lose theirs or fail
-//! the crop standard, so applying the ledger moves the rate, mostly up.
+//! needs (work done since the layer was drawn), and a few treated ones lose theirs, so
+//! applying the ledger moves the rate up. Compliance is the layer's `CROP_OK`, except
+//! where a measure is newly given (`是`).
 
 use std::path::Path;
 
@@ -58,7 +59,7 @@ impl LedgerDraw {
         let listed = if measure.is_empty() { "无" } else { measure };
         let kind = Measure::parse(measure).unwrap_or(Measure::None);
         let (measure, complied) = if !is_treated(class, kind, crop_ok == "是") {
-            if rng.chance(0.75) {
+            if rng.chance(0.9) {
                 let needed = match class {
                     RiskClass::Priority => PRIORITY_MEASURE,
                     RiskClass::SafeUse => rng.pick(&SAFE_USE_MEASURES),
@@ -69,11 +70,8 @@ impl LedgerDraw {
                 (listed, crop_ok)
             }
         } else {
-            let u = rng.f64();
-            if u < 0.03 {
+            if rng.chance(0.03) {
                 ("无", crop_ok)
-            } else if u < 0.06 && class == RiskClass::SafeUse {
-                (listed, "否")
             } else {
                 (listed, crop_ok)
             }

@@ -45,3 +45,31 @@ pub fn dropped(ctx: &egui::Context, p: &Path) -> Option<DroppedAs> {
     });
     answer
 }
+
+/// What to do with unsaved measures when the window closes.
+pub enum CloseAnswer {
+    Save,
+    Discard,
+    Cancel,
+}
+
+/// Asks whether to save the edited measures before closing; the answer, once given.
+pub fn unsaved_on_close(ctx: &egui::Context) -> Option<CloseAnswer> {
+    let mut answer = None;
+    egui::Modal::new(egui::Id::unique("unsaved-on-close")).show(ctx, |ui| {
+        ui.strong("Measures were edited and not saved.");
+        ui.label("Save them into a ledger before closing?");
+        ui.horizontal(|ui| {
+            if ui.button("Save").clicked() {
+                answer = Some(CloseAnswer::Save);
+            }
+            if ui.button("Discard").clicked() {
+                answer = Some(CloseAnswer::Discard);
+            }
+            if ui.button("Cancel").clicked() {
+                answer = Some(CloseAnswer::Cancel);
+            }
+        });
+    });
+    answer
+}

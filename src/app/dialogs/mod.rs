@@ -3,8 +3,11 @@
 //!
 //! - `mapping`: fields and values to map before an analysis (and the text-encoding dropdown).
 //! - `member`: which layer of a zip archive of several to open.
-//! - `message`: an error to dismiss; a dropped file, as the risk or the parcel layer?
+//! - `message`: an error to dismiss; a dropped file, as the risk or the parcel layer; unsaved
+//!   measures on closing.
+//! - `regions`: the fields and CRS of a boundary layer of regions.
 
 pub mod mapping;
 pub mod member;
 pub mod message;
+pub mod regions;

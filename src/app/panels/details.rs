@@ -33,12 +33,13 @@ pub fn show(
         (Some(s), RightTab::Summary) => summary::show(
             ui,
             &s.summary,
+            &s.analysis,
             &mut view.target_pct,
             &mut view.region_sort,
             commands,
         ),
         (Some(s), RightTab::Inspector) => clock.timed("inspector", || {
-            inspector::show(ui, &s.analysis, &s.scene, view.selection, commands)
+            inspector::show(ui, s, view.selection, commands)
         }),
     });
 }

@@ -31,8 +31,24 @@ pub fn show(ui: &mut egui::Ui, l: &mut LayerStyle, session: &Session, commands: 
         });
     }
     let Some(s) = session.current() else { return };
-    ui.separator();
     let a = &s.analysis;
+    if let Some(b) = &a.boundaries {
+        ui.separator();
+        ui.checkbox(&mut l.show_regions, "Regions 行政区");
+        ui.add(egui::Slider::new(&mut l.region_opacity, 0.0..=1.0).text("region opacity"));
+        ui.horizontal(|ui| {
+            style::swatch(ui, style::REGION_OUTLINE);
+            ui.small(format!(
+                "{}: {} regions",
+                b.layer
+                    .path
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().to_string()),
+                b.names.len()
+            ));
+        });
+    }
+    ui.separator();
     let name = |p: &Path| {
         p.file_name().map_or_else(
             || p.display().to_string(),

@@ -44,8 +44,67 @@ pub fn show(
                 }
             });
             ui.separator();
+            let loaded = session.current().is_some();
+            if ui
+                .add_enabled(loaded, egui::Button::new("Add measure ledger…"))
+                .on_hover_text(
+                    "a county's ledger (台账): xlsx, xls, ods or csv, one row per parcel",
+                )
+                .clicked()
+            {
+                commands.push(Command::Ask(Purpose::AddLedger));
+            }
+            if ui
+                .add_enabled(loaded, egui::Button::new("Add region boundaries…"))
+                .clicked()
+            {
+                commands.push(Command::Ask(Purpose::AddRegions));
+            }
+            ui.separator();
+            let edited = session.current().is_some_and(|a| !a.edits.net().is_empty());
+            let idle = session.saving.is_none();
+            if ui
+                .add_enabled(edited && idle, egui::Button::new("Save measures"))
+                .on_hover_text("into the ledger loaded, else into a new .xlsx or .csv")
+                .clicked()
+            {
+                commands.push(Command::SaveMeasures {
+                    as_new: false,
+                    then_close: false,
+                });
+            }
+            if ui
+                .add_enabled(edited && idle, egui::Button::new("Save measures as…"))
+                .clicked()
+            {
+                commands.push(Command::SaveMeasures {
+                    as_new: true,
+                    then_close: false,
+                });
+            }
+            ui.separator();
             if ui.button("Quit").clicked() {
                 ui.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+        });
+        ui.menu_button("Edit", |ui| {
+            let (undo, redo) = session
+                .current()
+                .map_or((false, false), |a| (a.edits.can_undo(), a.edits.can_redo()));
+            if ui
+                .add_enabled(undo, egui::Button::new("Undo").shortcut_text("Ctrl+Z"))
+                .clicked()
+            {
+                commands.push(Command::Undo);
+            }
+            if ui
+                .add_enabled(
+                    redo,
+                    egui::Button::new("Redo").shortcut_text("Ctrl+Shift+Z"),
+                )
+                .clicked()
+            {
+                commands.push(Command::Redo);
             }
         });
         ui.menu_button("Export", |ui| {

@@ -62,7 +62,7 @@ fn a_parcel_is_drawn_in_its_status_colour_where_it_lies() {
     // The largest parcel outside every risk area, and one at risk and untreated.
     for wanted in [ParcelStatus::NoRisk, ParcelStatus::Untreated] {
         let i = (0..a.parcel_info.len())
-            .filter(|&i| scene.parcel_status[i] == wanted)
+            .filter(|&i| scene.status(i) == wanted)
             .max_by(|&x, &y| {
                 a.parcel_results[x]
                     .area_m2

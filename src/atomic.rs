@@ -1,0 +1,72 @@
+//! Writing a file atomically: into a temporary file in the same folder, flushed and synced,
+//! then renamed over the target, so a failed write never leaves half a file and never
+//! loses the file that was there. Every file soilrisk writes (exports, tables, ledgers)
+//! goes through here.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::ExportError;
+
+/// Writes `path` through `write`, atomically: a temporary file in the same folder, flushed
+/// and synced, then renamed over `path`.
+pub fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut (dyn Write + Send)) -> std::io::Result<()>,
+) -> Result<(), ExportError> {
+    let err = |source| ExportError {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "out".into());
+    let tmp: PathBuf = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let file = SyncEvery {
+            file: File::create(&tmp)?,
+            unsynced: 0,
+        };
+        let mut w = BufWriter::with_capacity(1 << 20, file);
+        write(&mut w)?;
+        let file = w.into_inner().map_err(|e| e.into_error())?.file;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(err)
+}
+
+/// A file synced to disk every `SYNC_EVERY` bytes while it is written, on the thread that
+/// writes it: the disk then works while the rest is formatted, and the final sync of a
+/// large GeoJSON waits for its last stretch only.
+struct SyncEvery {
+    file: File,
+    unsynced: usize,
+}
+
+const SYNC_EVERY: usize = 32 << 20;
+
+impl Write for SyncEvery {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.unsynced += n;
+        if self.unsynced >= SYNC_EVERY {
+            self.file.sync_data()?;
+            self.unsynced = 0;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
