@@ -1,4 +1,5 @@
-//! Writing results: `summary.json`, `parcels.geojson` and `risk_areas.geojson`.
+//! Writing results: `summary.json`, `parcels.geojson` and `risk_areas.geojson` (the county
+//! table's files are `table`'s).
 //!
 //! GeoJSON follows RFC 7946: WGS 84 longitude/latitude (CGCS2000 taken as WGS 84), exterior
 //! rings counter-clockwise, holes clockwise. Features are sorted by id and numbers printed in
@@ -66,41 +67,6 @@ pub fn write_summary(path: &Path, summary: &Summary) -> Result<(), ExportError> 
     write_atomic(path, |w| {
         serde_json::to_writer_pretty(&mut *w, summary).map_err(std::io::Error::other)?;
         w.write_all(b"\n")
-    })
-}
-
-/// Writes the per-region table as CSV: UTF-8 with a byte-order mark (so spreadsheet programs
-/// read the Chinese county names), comma-separated, areas in m², rates as fractions.
-pub fn write_regions_csv(path: &Path, summary: &Summary) -> Result<(), ExportError> {
-    let field = |s: &str| {
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_string()
-        }
-    };
-    write_atomic(path, |w| {
-        w.write_all("\u{feff}".as_bytes())?;
-        writeln!(
-            w,
-            "region,parcels,parcels_at_risk,cultivated_area_m2,contaminated_area_m2,treated_area_m2,untreated_area_m2,safe_utilization_rate,gap_to_target_m2"
-        )?;
-        for r in &summary.by_region {
-            writeln!(
-                w,
-                "{},{},{},{},{},{},{},{},{}",
-                field(&r.region),
-                r.parcels,
-                r.parcels_at_risk,
-                num(r.cultivated_area_m2),
-                num(r.contaminated_area_m2),
-                num(r.treated_area_m2),
-                num(r.untreated_area_m2),
-                r.safe_utilization_rate.map_or_else(String::new, num),
-                num(r.gap_to_target_m2)
-            )?;
-        }
-        Ok(())
     })
 }
 
@@ -788,64 +754,6 @@ mod tests {
         ] {
             assert_eq!(json_str(s), serde_json::to_string(s).unwrap(), "{s:?}");
         }
-    }
-
-    #[test]
-    fn regions_csv_quotes_and_marks_utf8() {
-        use crate::stats::RegionSummary;
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("regions.csv");
-        let summary = Summary {
-            parcels: 3,
-            risk_areas: 1,
-            parcels_at_risk: 1,
-            cultivated_area_m2: 30.0,
-            contaminated_area_m2: 10.0,
-            priority_area_m2: 0.0,
-            safe_use_area_m2: 10.0,
-            strict_control_area_m2: 0.0,
-            treated_area_m2: 5.0,
-            priority_treated_area_m2: 0.0,
-            safe_use_treated_area_m2: 5.0,
-            strict_control_treated_area_m2: 0.0,
-            untreated_area_m2: 5.0,
-            safe_utilization_rate: Some(0.5),
-            target_rate: 0.94,
-            gap_to_target_m2: 4.4,
-            parcels_to_close_gap: 1,
-            crs: "EPSG:4544".into(),
-            area_method: "planar".into(),
-            area_basis: "planar".into(),
-            warnings: vec![],
-            by_region: vec![
-                RegionSummary {
-                    region: "双流区".into(),
-                    parcels: 2,
-                    parcels_at_risk: 1,
-                    cultivated_area_m2: 20.0,
-                    contaminated_area_m2: 10.0,
-                    safe_use_treated_area_m2: 5.0,
-                    treated_area_m2: 5.0,
-                    untreated_area_m2: 5.0,
-                    safe_utilization_rate: Some(0.5),
-                    gap_to_target_m2: 4.4,
-                    ..Default::default()
-                },
-                RegionSummary {
-                    region: "A, \"B\"".into(),
-                    parcels: 1,
-                    cultivated_area_m2: 10.0,
-                    ..Default::default()
-                },
-            ],
-            priority_parcels: vec![],
-        };
-        write_regions_csv(&path, &summary).unwrap();
-        let text = std::fs::read_to_string(&path).unwrap();
-        let lines: Vec<&str> = text.lines().collect();
-        assert!(lines[0].starts_with("\u{feff}region,parcels,"));
-        assert_eq!(lines[1], "双流区,2,1,20,10,5,5,0.5,4.4");
-        assert_eq!(lines[2], "\"A, \"\"B\"\"\",1,0,10,0,0,0,,0");
     }
 
     #[test]

@@ -18,8 +18,10 @@
 //!   parcel inside each face. [`parcel_overlaps`]: parcels at risk that overlap.
 //! - [`pipeline`]: request in, analysis out (the field roles in [`pipeline::roles`]);
 //!   [`stats`]: totals, regions, gap to target.
-//! - [`export`]: `summary.json`, the regions CSV and RFC 7946 GeoJSON, written atomically;
-//!   [`outputs`]: which files, and the rule that no output replaces an input.
+//! - [`export`]: `summary.json` and RFC 7946 GeoJSON, written atomically; [`table`]: the
+//!   county table (`regions.csv`, `tables.xlsx`), with subtotals per prefecture; [`xlsx`]:
+//!   what every workbook written shares; [`outputs`]: which files, and the rule that no
+//!   output replaces an input.
 //! - [`ledger`]: measure ledgers (台账, `.xlsx`/`.xls`/`.ods`/`.csv`): read, described for
 //!   `info`, and edited measures saved back into one.
 //! - [`sample`]: the synthetic Sichuan-like layers bundled in `sample_data/`.
@@ -41,4 +43,6 @@ pub mod parcel_overlaps;
 pub mod pipeline;
 pub mod sample;
 pub mod stats;
+pub mod table;
 pub mod vocab;
+pub mod xlsx;

@@ -62,7 +62,8 @@ enum Command {
         #[arg(long)]
         encoding: Option<String>,
     },
-    /// Write synthetic Sichuan-like layers (3,568 risk areas and N parcels, EPSG:4544, GBK)
+    /// Write synthetic Sichuan-like layers (3,568 risk areas, N parcels and the 24 counties,
+    /// EPSG:4544, GBK) and a measure ledger (ledger.xlsx)
     Sample {
         /// Output folder (created if missing)
         #[arg(long)]
@@ -663,11 +664,15 @@ fn ledger_info(file: &Path) -> Result<()> {
 fn sample(out: &Path, parcels: usize, seed: u64) -> Result<()> {
     let report = write_sample(out, &SampleOptions { parcels, seed })?;
     emit(&format!(
-        "wrote {} risk areas to {}\nwrote {} parcels to {}\n",
+        "wrote {} risk areas to {}\nwrote {} parcels to {}\nwrote {} counties to {}\nwrote {} ledger rows to {}\n",
         report.risk_areas,
         report.risk_path.display(),
         report.parcels,
-        report.parcels_path.display()
+        report.parcels_path.display(),
+        report.counties,
+        report.counties_path.display(),
+        report.ledger_rows,
+        report.ledger_path.display(),
     ));
     Ok(())
 }

@@ -7,10 +7,11 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{ExportError, OutputError};
-use crate::export::{ToWgs84, write_parcels, write_regions_csv, write_risk_areas, write_summary};
+use crate::export::{ToWgs84, write_parcels, write_risk_areas, write_summary};
 use crate::io::formats;
 use crate::pipeline::{Analysis, Control};
 use crate::stats::Summary;
+use crate::table;
 
 /// An output file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +20,7 @@ pub enum Output {
     RiskAreas,
     Summary,
     RegionsCsv,
+    TablesXlsx,
 }
 
 /// One row of the output table.
@@ -34,7 +36,7 @@ pub struct OutputDef {
 }
 
 /// Every output, in the Export menu's order.
-pub const OUTPUTS: [OutputDef; 4] = [
+pub const OUTPUTS: [OutputDef; 5] = [
     OutputDef {
         output: Output::Parcels,
         file_name: "parcels.geojson",
@@ -57,7 +59,13 @@ pub const OUTPUTS: [OutputDef; 4] = [
         output: Output::RegionsCsv,
         file_name: "regions.csv",
         label: "Regions (CSV)…",
-        in_set: false,
+        in_set: true,
+    },
+    OutputDef {
+        output: Output::TablesXlsx,
+        file_name: "tables.xlsx",
+        label: "Regions (Excel)…",
+        in_set: true,
     },
 ];
 
@@ -106,7 +114,8 @@ pub fn write(
         Output::Parcels => write_parcels(path, analysis, to, ctl),
         Output::RiskAreas => write_risk_areas(path, analysis, to, ctl),
         Output::Summary => write_summary(path, summary),
-        Output::RegionsCsv => write_regions_csv(path, summary),
+        Output::RegionsCsv => table::write_csv(path, summary),
+        Output::TablesXlsx => table::write_xlsx(path, summary),
     }
 }
 
@@ -132,7 +141,8 @@ pub fn set_paths(dir: &Path) -> Vec<PathBuf> {
 /// Writes `analyze`'s outputs into `dir` (created if missing) for the target rate `target`,
 /// refusing to replace a file of `inputs`. The parcels (most of the work) are written on a
 /// thread of their own while the risk areas are written and the summary is made with its
-/// checks (`Analysis::checked_summary`) and written. Gives the summary and the files written.
+/// checks (`Analysis::checked_summary`) and written, with the county table. Gives the
+/// summary and the files written.
 pub fn write_set(
     dir: &Path,
     analysis: &Analysis,
@@ -165,6 +175,8 @@ pub fn write_set(
         )?;
         let summary = analysis.checked_summary(target);
         write_summary(&path_of(Output::Summary), &summary)?;
+        table::write_csv(&path_of(Output::RegionsCsv), &summary)?;
+        table::write_xlsx(&path_of(Output::TablesXlsx), &summary)?;
         parcels.join().map_err(|_| OutputError::Panicked {
             path: path_of(Output::Parcels),
         })??;
@@ -191,7 +203,9 @@ mod tests {
             [
                 "out/parcels.geojson",
                 "out/risk_areas.geojson",
-                "out/summary.json"
+                "out/summary.json",
+                "out/regions.csv",
+                "out/tables.xlsx"
             ]
         );
     }

@@ -36,6 +36,8 @@ pub struct RegionSummary {
     pub code: Option<String>,
     pub parcels: usize,
     pub parcels_at_risk: usize,
+    /// Parcels at risk with untreated area left (the county table's 未落实图斑数).
+    pub untreated_parcels: usize,
     pub cultivated_area_m2: f64,
     pub contaminated_area_m2: f64,
     /// B, C and D of the national method (see `Summary`).
@@ -65,6 +67,8 @@ pub struct Summary {
     pub parcels: usize,
     pub risk_areas: usize,
     pub parcels_at_risk: usize,
+    /// Parcels at risk with untreated area left.
+    pub untreated_parcels: usize,
     pub cultivated_area_m2: f64,
     pub contaminated_area_m2: f64,
     pub priority_area_m2: f64,
@@ -123,7 +127,7 @@ impl Analysis {
     pub fn summary(&self, target: f64) -> Summary {
         let mut class = [0.0; 3];
         let mut treated_class = [0.0; 3];
-        let (mut cultivated, mut at_risk) = (0.0, 0);
+        let (mut cultivated, mut at_risk, mut untreated) = (0.0, 0, 0);
         let mut regions = vec![RegionSummary::default(); self.regions.len()];
         // Every parcel in layer order, its numbers where it was kept: a parcel not kept
         // (outside every risk area) adds only its area, as a kept one with no risk does.
@@ -148,6 +152,11 @@ impl Analysis {
             if contaminated > 0.0 {
                 at_risk += 1;
                 reg.parcels_at_risk += 1;
+            }
+            // As the priority list counts them (`priority_parcels`).
+            if r.untreated_m2() > 0.0 {
+                untreated += 1;
+                reg.untreated_parcels += 1;
             }
         }
         let mut named: Vec<(&str, Option<&str>, RegionSummary)> = self
@@ -199,6 +208,7 @@ impl Analysis {
             parcels: self.tally.len(),
             risk_areas: self.risk_areas.len(),
             parcels_at_risk: at_risk,
+            untreated_parcels: untreated,
             cultivated_area_m2: cultivated,
             contaminated_area_m2: contaminated,
             priority_area_m2: class[0],
@@ -461,13 +471,17 @@ impl Accounts {
             row.priority_treated_area_m2 = 0.0;
             row.safe_use_treated_area_m2 = 0.0;
             row.strict_control_treated_area_m2 = 0.0;
+            row.untreated_parcels = 0;
         }
         for (i, acc) in self.regions.iter().enumerate() {
             let row = &mut s.by_region[self.row_of_region[i]];
             row.priority_treated_area_m2 += acc.treated[0];
             row.safe_use_treated_area_m2 += acc.treated[1];
             row.strict_control_treated_area_m2 += acc.treated[2];
+            row.untreated_parcels += acc.untreated_parcels;
         }
+        // The priority list holds every parcel with untreated area.
+        s.untreated_parcels = self.priority.len();
         for r in &mut s.by_region {
             r.treated_area_m2 = r.priority_treated_area_m2
                 + r.safe_use_treated_area_m2
@@ -564,6 +578,7 @@ mod tests {
                     assert!(close(x, y), "{x} vs {y} after {round} edits");
                 }
                 assert_eq!(want.parcels_to_close_gap, got.parcels_to_close_gap);
+                assert_eq!(want.untreated_parcels, got.untreated_parcels);
                 assert_eq!(want.priority_parcels, got.priority_parcels);
                 assert_eq!(want.by_region.len(), got.by_region.len());
                 for (row, (x, y)) in want.by_region.iter().zip(&got.by_region).enumerate() {
@@ -582,6 +597,8 @@ mod tests {
                         .filter(|p| p.region == x.region)
                         .count();
                     assert_eq!(acc.untreated_parcels(row), untreated);
+                    assert_eq!(y.untreated_parcels, untreated);
+                    assert_eq!(x.untreated_parcels, untreated);
                 }
             }
         }

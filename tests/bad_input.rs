@@ -433,7 +433,7 @@ fn overlapping_parcels_in_risk_areas_are_named_and_duplicate_risk_polygons_count
     );
     let json = std::fs::read_to_string(out.join("summary.json")).unwrap();
     assert!(json.contains("P1 (record 1) and P2 (record 2)"), "{json}");
-    assert_eq!(files.len(), 3);
+    assert_eq!(files, soilrisk::outputs::set_paths(&out));
 }
 
 #[test]

@@ -56,7 +56,7 @@ fn small_layers(dir: &std::path::Path, measure: &str) -> (std::path::PathBuf, st
 }
 
 #[test]
-fn analyze_writes_three_files_and_exits_0() {
+fn analyze_writes_its_files_and_exits_0() {
     let dir = tempfile::tempdir().unwrap();
     let (risk, parcels) = small_layers(dir.path(), "休耕");
     let out = dir.path().join("out");
@@ -90,10 +90,20 @@ fn analyze_writes_three_files_and_exits_0() {
             "no {phase} timing in {stderr}"
         );
     }
-    for f in ["summary.json", "parcels.geojson", "risk_areas.geojson"] {
+    let files = [
+        "summary.json",
+        "parcels.geojson",
+        "risk_areas.geojson",
+        "regions.csv",
+        "tables.xlsx",
+    ];
+    for f in files {
         assert!(out.join(f).is_file(), "{f} missing");
     }
-    let first = std::fs::read(out.join("parcels.geojson")).unwrap();
+    let first: Vec<Vec<u8>> = files
+        .iter()
+        .map(|f| std::fs::read(out.join(f)).unwrap())
+        .collect();
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["target_rate"], 0.5);
@@ -106,9 +116,11 @@ fn analyze_writes_three_files_and_exits_0() {
         &["--map-measure", "施肥=safe_use", "--target", "0.5"],
     );
     assert!(o2.status.success());
-    assert_eq!(first, std::fs::read(out.join("parcels.geojson")).unwrap());
+    for (f, bytes) in files.iter().zip(&first) {
+        assert!(*bytes == std::fs::read(out.join(f)).unwrap(), "{f} changed");
+    }
     // No temporary files left behind.
-    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 3);
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), files.len());
 }
 
 #[test]

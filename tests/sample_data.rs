@@ -73,17 +73,149 @@ fn bundled_files_are_what_the_generator_writes() {
     let tmp = tempfile::tempdir().unwrap();
     let report = write_sample(tmp.path(), &SampleOptions::default()).unwrap();
     assert_eq!((report.risk_areas, report.parcels), (3_568, 30_000));
-    for layer in ["risk_areas", "parcels"] {
+    let mut names = vec!["ledger.xlsx".to_string()];
+    for layer in ["risk_areas", "parcels", "counties"] {
         for ext in ["shp", "shx", "dbf", "prj", "cpg"] {
-            let name = format!("{layer}.{ext}");
-            let bundled = std::fs::read(sample_dir().join(&name)).unwrap();
-            let fresh = std::fs::read(tmp.path().join(&name)).unwrap();
-            assert!(
-                bundled == fresh,
-                "{name} differs from `soilrisk sample` output"
-            );
+            names.push(format!("{layer}.{ext}"));
         }
     }
+    for name in names {
+        let bundled = std::fs::read(sample_dir().join(&name)).unwrap();
+        let fresh = std::fs::read(tmp.path().join(&name)).unwrap();
+        assert!(
+            bundled == fresh,
+            "{name} differs from `soilrisk sample` output"
+        );
+    }
+}
+
+#[test]
+fn the_county_layer_gives_each_parcel_its_own_county_with_codes() {
+    use soilrisk::pipeline::RegionLayer;
+    let dir = sample_dir();
+    let by_field = run(
+        &Request::new(dir.join("risk_areas.shp"), dir.join("parcels.shp")),
+        Control::default(),
+    )
+    .unwrap()
+    .summary(0.94);
+    let mut req = Request::new(dir.join("risk_areas.shp"), dir.join("parcels.shp"));
+    req.regions = Some(RegionLayer {
+        path: dir.join("counties.shp"),
+        name_field: "NAME".into(),
+        code_field: Some("CODE".into()),
+        crs: None,
+        read: Default::default(),
+    });
+    let by_layer = run(&req, Control::default()).unwrap().summary(0.94);
+    assert!(by_layer.warnings.is_empty(), "{:?}", by_layer.warnings);
+    // The same 24 counties with the same numbers: every parcel lies mostly in the county
+    // its COUNTY field names. Sorted by code now. (One county of the 24 holds no parcel,
+    // and a region without parcels is not listed.)
+    assert_eq!(by_layer.by_region.len(), by_field.by_region.len());
+    assert_eq!(by_layer.by_region.len(), 23);
+    let mut codes: Vec<&str> = by_layer
+        .by_region
+        .iter()
+        .map(|r| r.code.as_deref().unwrap())
+        .collect();
+    assert!(codes.is_sorted());
+    codes.dedup();
+    assert_eq!(codes.len(), 23);
+    for r in &by_layer.by_region {
+        let f = by_field
+            .by_region
+            .iter()
+            .find(|f| f.region == r.region)
+            .unwrap();
+        assert_eq!(
+            (r.parcels, r.parcels_at_risk, r.untreated_parcels),
+            (f.parcels, f.parcels_at_risk, f.untreated_parcels),
+            "{}",
+            r.region
+        );
+        assert_eq!(
+            r.contaminated_area_m2, f.contaminated_area_m2,
+            "{}",
+            r.region
+        );
+    }
+    // The parcels' location codes begin with their county's code.
+    let mut req = Request::new(dir.join("risk_areas.shp"), dir.join("parcels.shp"));
+    req.fields
+        .set(soilrisk::pipeline::Role::Region, Some("ZLDWDM".into()));
+    req.region_code_digits = Some(6);
+    let by_code = run(&req, Control::default()).unwrap().summary(0.94);
+    let pairs = |s: &soilrisk::stats::Summary| -> Vec<(Option<String>, usize)> {
+        s.by_region
+            .iter()
+            .map(|r| (r.code.clone(), r.parcels))
+            .collect()
+    };
+    assert_eq!(pairs(&by_code), pairs(&by_layer));
+}
+
+#[test]
+fn the_ledger_names_parcels_at_risk_and_moves_the_rate() {
+    use soilrisk::ledger::{LedgerColumns, read_ledger};
+    use soilrisk::vocab::{Measure, parse_compliance};
+    let dir = sample_dir();
+    let req = Request::new(dir.join("risk_areas.shp"), dir.join("parcels.shp"));
+    let a = run(&req, Control::default()).unwrap();
+    let before = a.summary(0.94);
+    let ledger = read_ledger(&dir.join("ledger.xlsx"), &LedgerColumns::default()).unwrap();
+    assert_eq!(ledger.sheet.as_deref(), Some("台账"));
+    assert_eq!(ledger.header, ["图斑编号", "措施类型", "是否达标"]);
+    assert_eq!(ledger.id_column, "图斑编号");
+    assert_eq!(ledger.measure_column.as_deref(), Some("措施类型"));
+    assert_eq!(ledger.compliance_column.as_deref(), Some("是否达标"));
+    // About a third of the parcels in risk areas (a third of those whose centroid is).
+    let n = ledger.rows.len();
+    assert!(
+        n * 4 > before.parcels_at_risk && n * 3 < before.parcels_at_risk,
+        "{n} rows for {} parcels at risk",
+        before.parcels_at_risk
+    );
+    let index: std::collections::HashMap<&str, usize> = a
+        .parcel_info
+        .iter()
+        .enumerate()
+        .map(|(k, p)| (&*p.id, k))
+        .collect();
+    let mut differing = 0;
+    let mut ids = std::collections::HashSet::new();
+    for row in &ledger.rows {
+        assert!(ids.insert(row.id.clone()), "{} twice", row.id);
+        let k = index[row.id.as_str()];
+        assert!(a.parcel_results[k].contaminated_m2() > 0.0, "{}", row.id);
+        let text = row.measure.as_deref().unwrap();
+        let measure = Measure::parse(text).unwrap_or_else(|| panic!("{text}"));
+        assert!(parse_compliance(row.compliance.as_deref().unwrap()).is_some());
+        differing += usize::from(measure != a.parcel_info[k].measure);
+    }
+    assert!(
+        differing > n / 20 && differing < n / 2,
+        "{differing} of {n} rows change the measure"
+    );
+
+    // Applied as `--ledger` applies it: the rate moves up, every row matched.
+    let mut with = req.clone();
+    with.ledgers = vec![dir.join("ledger.xlsx")];
+    let after = run(&with, Control::default()).unwrap().summary(0.94);
+    assert!(after.warnings.is_empty(), "{:?}", after.warnings);
+    let (r0, r1) = (
+        before.safe_utilization_rate.unwrap(),
+        after.safe_utilization_rate.unwrap(),
+    );
+    println!(
+        "ledger: {n} rows, {differing} changing the measure; rate {:.2}% -> {:.2}%, untreated parcels {} -> {}",
+        r0 * 100.0,
+        r1 * 100.0,
+        before.untreated_parcels,
+        after.untreated_parcels
+    );
+    assert!(r1 > r0 + 0.01, "{r0} -> {r1}");
+    assert!(after.untreated_parcels < before.untreated_parcels);
 }
 
 #[test]

@@ -19,13 +19,14 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use rust_xlsxwriter::{Format, Workbook, XlsxError};
+use rust_xlsxwriter::{Format, XlsxError};
 
 use super::read::{all_sheets, file_of};
 use super::{
     Cell, Ledger, LedgerError, MeasureEdit, Table, WORKBOOK_EXTENSIONS, extension, number_text,
 };
 use crate::atomic::write_atomic;
+use crate::xlsx::{display_width, header_format, set_widths};
 
 /// Headers of a new ledger (and of a column added to a loaded one).
 pub const NEW_ID_HEADER: &str = "PARCEL_ID";
@@ -244,13 +245,13 @@ fn other_sheets(base: &Ledger) -> Result<Vec<Option<NamedSheet>>, LedgerError> {
 
 /// The workbook: the other sheets in their order, the ledger's where it was (or alone).
 fn xlsx_bytes(sheet: &Sheet, others: Vec<Option<NamedSheet>>) -> Result<Vec<u8>, XlsxError> {
-    let mut book = Workbook::new();
+    let mut book = crate::xlsx::workbook()?;
     let ledger_placed = others.iter().any(Option::is_none);
     let mut order = others;
     if !ledger_placed {
         order.insert(0, None);
     }
-    let bold = Format::new().set_bold();
+    let bold = header_format();
     let date = Format::new().set_num_format("yyyy-mm-dd");
     let date_time = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
     for entry in &order {
@@ -299,34 +300,12 @@ fn xlsx_bytes(sheet: &Sheet, others: Vec<Option<NamedSheet>>) -> Result<Vec<u8>,
                 widths[c] = widths[c].max(w + usize::from(is_header));
             }
         }
-        for (c, w) in widths.iter().enumerate() {
-            let c16 = u16::try_from(c).unwrap_or(u16::MAX);
-            // Excel's width unit is about one digit; a little room beside the text.
-            ws.set_column_width(c16, (*w).clamp(6, 60) as f64 + 2.0)?;
-        }
+        set_widths(ws, &widths)?;
         if let Some(h) = header {
             ws.set_freeze_panes(u32::try_from(h + 1).unwrap_or(u32::MAX), 0)?;
         }
     }
     book.save_to_buffer()
-}
-
-/// Columns a text takes: CJK and full-width characters count as two.
-pub fn display_width(text: &str) -> usize {
-    text.chars()
-        .map(|c| {
-            let wide = matches!(c,
-                '\u{1100}'..='\u{115F}'
-                | '\u{2E80}'..='\u{A4CF}'
-                | '\u{AC00}'..='\u{D7A3}'
-                | '\u{F900}'..='\u{FAFF}'
-                | '\u{FE30}'..='\u{FE4F}'
-                | '\u{FF00}'..='\u{FF60}'
-                | '\u{FFE0}'..='\u{FFE6}'
-                | '\u{20000}'..='\u{3FFFD}');
-            if wide { 2 } else { 1 }
-        })
-        .sum()
 }
 
 #[cfg(test)]
@@ -340,13 +319,6 @@ mod tests {
             measure: measure.into(),
             compliance: compliance.map(String::from),
         }
-    }
-
-    #[test]
-    fn widths_count_cjk_as_two() {
-        assert_eq!(display_width("TBBH"), 4);
-        assert_eq!(display_width("图斑编号"), 8);
-        assert_eq!(display_width("措施A"), 5);
     }
 
     #[test]

@@ -167,7 +167,12 @@ pub(super) fn parcel_fields() -> FieldSpec {
         ("CROP", FieldKind::Char(10)),
         ("MEASURE", FieldKind::Char(24)),
         ("CROP_OK", FieldKind::Char(2)),
+        ("ZLDWDM", FieldKind::Char(19)),
     ]
+}
+
+pub(super) fn county_fields() -> FieldSpec {
+    vec![("NAME", FieldKind::Char(20)), ("CODE", FieldKind::Char(6))]
 }
 
 pub(super) struct RiskRecord<'a> {
@@ -194,6 +199,7 @@ pub(super) struct ParcelRecord<'a> {
     pub(super) crop: &'a str,
     pub(super) measure: &'a str,
     pub(super) crop_ok: &'a str,
+    pub(super) location: &'a str,
 }
 
 impl WritableRecord for ParcelRecord<'_> {
@@ -202,7 +208,20 @@ impl WritableRecord for ParcelRecord<'_> {
         w.write_next_field_value(&self.county)?;
         w.write_next_field_value(&self.crop)?;
         w.write_next_field_value(&self.measure)?;
-        w.write_next_field_value(&self.crop_ok)
+        w.write_next_field_value(&self.crop_ok)?;
+        w.write_next_field_value(&self.location)
+    }
+}
+
+pub(super) struct CountyRecord<'a> {
+    pub(super) name: &'a str,
+    pub(super) code: &'a str,
+}
+
+impl WritableRecord for CountyRecord<'_> {
+    fn write_using<W: Write>(&self, w: &mut FieldWriter<'_, W>) -> Result<(), FieldError> {
+        w.write_next_field_value(&self.name)?;
+        w.write_next_field_value(&self.code)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Deterministic synthetic sample data for soilrisk.
 //!
-//! [`write_sample`] writes two ESRI shapefile layers into a directory, both in
-//! EPSG:4544 (CGCS2000 / 3-degree Gauss-Kruger CM 105E, metres) over the
+//! [`write_sample`] writes three ESRI shapefile layers and a measure ledger into a
+//! directory, the layers in EPSG:4544 (CGCS2000 / 3-degree Gauss-Kruger CM 105E, metres) over the
 //! Sichuan basin (easting 330 km..690 km, northing 3170 km..3600 km):
 //!
 //! * `risk_areas.*`: exactly 3,568 soil-pollution risk areas. Fields `RISK_ID`
@@ -13,21 +13,30 @@
 //!   other risk areas are disjoint.
 //! * `parcels.*`: `opts.parcels` cultivated-land parcels with `PARCEL_ID`
 //!   (`<county code>-000001`), `COUNTY`, `CROP`, `MEASURE` (remediation
-//!   measure, `无`/empty for none) and `CROP_OK` (`是`/`否`, crop complies
-//!   with the measure). Parcels tessellate rotated rectangular farmland blocks
+//!   measure, `无`/empty for none), `CROP_OK` (`是`/`否`, crop complies
+//!   with the measure) and `ZLDWDM` (the land survey's 19-digit location code,
+//!   beginning with the county's code). Parcels tessellate rotated rectangular farmland blocks
 //!   (100-600 cells of 30-80 m) without gaps or overlaps; ~0.5 % have a pond
 //!   hole. About 75 % of blocks sit on or next to a risk area. Measures are
 //!   drawn from the strictest risk class under the parcel centroid so that the
 //!   safe-utilisation rate computed by the analysis comes out near 0.9.
 //!
-//! Counties are a 4 x 6 grid of real Sichuan county names laid over the extent;
-//! a feature belongs to the cell holding its centroid. Text is GBK (`.cpg`
+//! * `counties.*`: the 24 counties, `NAME` and `CODE` (GB/T 2260), for
+//!   `--regions`.
+//! * `ledger.xlsx`: a measure ledger (台账) with `图斑编号`, `措施类型` and
+//!   `是否达标` for about a third of the parcels in risk areas, some of its
+//!   measures differing from the parcel layer's (see `ledger`).
+//!
+//! Counties are a 4 x 6 grid of real Sichuan county names laid over the extent
+//! (`counties.*` draws the cells); a feature belongs to the cell holding its
+//! centroid. Text is GBK (`.cpg`
 //! says so) and the DBF update date is pinned, so the same options always
 //! produce byte-identical files. Parcels are streamed to disk block by block,
 //! so memory stays flat regardless of `opts.parcels`.
 
 mod grid;
 mod layer;
+mod ledger;
 mod parcels;
 mod risk;
 mod rng;
@@ -39,7 +48,11 @@ use std::path::{Path, PathBuf};
 
 use crate::vocab::RiskClass;
 pub use crate::vocab::{SAFE_USE_MEASURES, STRICT_CONTROL_MEASURES as STRICT_MEASURES};
-use layer::{LayerPaths, RiskRecord, parcel_fields, risk_fields, to_shape, write_layer};
+use layer::{
+    CountyRecord, LayerPaths, RiskRecord, county_fields, parcel_fields, risk_fields, to_shape,
+    write_layer,
+};
+pub use ledger::{LEDGER_HEADER, LEDGER_SHEET};
 use parcels::write_parcels;
 use risk::{RiskLookup, generate_risk_areas};
 
@@ -141,6 +154,11 @@ pub struct SampleReport {
     pub parcels: usize,
     pub risk_path: PathBuf,
     pub parcels_path: PathBuf,
+    pub counties: usize,
+    pub counties_path: PathBuf,
+    /// Rows of `ledger.xlsx`.
+    pub ledger_rows: usize,
+    pub ledger_path: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -171,6 +189,8 @@ pub enum SampleError {
         field: &'static str,
         reason: &'static str,
     },
+    #[error("cannot write the ledger {path}: {reason}")]
+    Ledger { path: PathBuf, reason: String },
     #[error("could not place {what} in the sample extent while writing {path}")]
     Placement { path: PathBuf, what: &'static str },
 }
@@ -182,11 +202,12 @@ pub(super) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> SampleError 
     }
 }
 
-/// Writes `risk_areas.*` and `parcels.*` into `dir` (created if missing).
+/// Writes `risk_areas.*`, `parcels.*`, `counties.*` and `ledger.xlsx` into `dir` (created if
+/// missing).
 ///
 /// Every file is first written under a hidden temporary name and only renamed
-/// into place once both layers are complete, so a failure never leaves a
-/// half-written layer behind.
+/// into place once all are complete, so a failure never leaves a half-written
+/// layer behind.
 pub fn write_sample(dir: &Path, opts: &SampleOptions) -> Result<SampleReport, SampleError> {
     if opts.parcels == 0 {
         // An empty shapefile has no shape type, which many readers reject.
@@ -195,28 +216,46 @@ pub fn write_sample(dir: &Path, opts: &SampleOptions) -> Result<SampleReport, Sa
     fs::create_dir_all(dir).map_err(io_err(dir))?;
     let risk = LayerPaths::new(dir, "risk_areas");
     let parcels = LayerPaths::new(dir, "parcels");
-    let result = write_layers(&risk, &parcels, opts).and_then(|()| {
+    let counties = LayerPaths::new(dir, "counties");
+    let ledger = dir.join(LEDGER_FILE);
+    let ledger_tmp = dir.join(format!(".{LEDGER_FILE}.partial"));
+    let result = write_layers(&risk, &parcels, &counties, &ledger_tmp, opts).and_then(|rows| {
         risk.commit()?;
-        parcels.commit()
+        parcels.commit()?;
+        counties.commit()?;
+        fs::rename(&ledger_tmp, &ledger).map_err(io_err(&ledger))?;
+        Ok(rows)
     });
     if result.is_err() {
         risk.discard();
         parcels.discard();
+        counties.discard();
+        let _ = fs::remove_file(&ledger_tmp);
     }
-    result?;
+    let ledger_rows = result?;
     Ok(SampleReport {
         risk_areas: RISK_AREA_COUNT,
         parcels: opts.parcels,
         risk_path: risk.finals[0].clone(),
         parcels_path: parcels.finals[0].clone(),
+        counties: COUNTIES.len(),
+        counties_path: counties.finals[0].clone(),
+        ledger_rows,
+        ledger_path: ledger,
     })
 }
 
+/// The ledger's file name.
+pub const LEDGER_FILE: &str = "ledger.xlsx";
+
+/// Writes the layers and the ledger under their temporary names; gives the ledger's rows.
 fn write_layers(
     risk: &LayerPaths,
     parcels: &LayerPaths,
+    counties: &LayerPaths,
+    ledger: &Path,
     opts: &SampleOptions,
-) -> Result<(), SampleError> {
+) -> Result<usize, SampleError> {
     let areas = generate_risk_areas(opts.seed, &risk.finals[0])?;
     write_layer(risk, risk_fields(), |sink| {
         for a in &areas {
@@ -233,9 +272,35 @@ fn write_layers(
     })?;
     let lookup = RiskLookup::new(&areas);
     drop(areas);
+    let mut rows = Vec::new();
     write_layer(parcels, parcel_fields(), |sink| {
-        write_parcels(sink, &lookup, opts, &parcels.finals[0])
-    })
+        write_parcels(sink, &lookup, opts, &parcels.finals[0], &mut rows)
+    })?;
+    write_layer(counties, county_fields(), |sink| {
+        for (i, (code, name)) in COUNTIES.iter().enumerate() {
+            let [x0, y0, x1, y1] = county_cell(i);
+            let cell = geo::Rect::new((x0, y0), (x1, y1)).to_polygon();
+            let record = CountyRecord { name, code };
+            sink.write(&to_shape(&geo::MultiPolygon::new(vec![cell])), &record)?;
+        }
+        Ok(())
+    })?;
+    ledger::write_ledger(ledger, &mut rows)?;
+    Ok(rows.len())
+}
+
+/// The cell of county `i` in the 4 x 6 grid: min x, min y, max x, max y. The cells tile the
+/// extent, and `county_of` gives the cell holding a point.
+pub(super) fn county_cell(i: usize) -> [f64; 4] {
+    let (col, row) = ((i % COUNTY_COLS) as f64, (i / COUNTY_COLS) as f64);
+    let w = (X_MAX - X_MIN) / COUNTY_COLS as f64;
+    let h = (Y_MAX - Y_MIN) / COUNTY_ROWS as f64;
+    [
+        X_MIN + col * w,
+        Y_MAX - (row + 1.0) * h,
+        X_MIN + (col + 1.0) * w,
+        Y_MAX - row * h,
+    ]
 }
 
 pub(super) fn county_of(x: f64, y: f64) -> usize {

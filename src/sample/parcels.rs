@@ -8,11 +8,12 @@ use shapefile::{Point, Polygon, PolygonRing};
 
 use super::grid::{RectGrid, inside_extent};
 use super::layer::{ParcelRecord, Sink};
+use super::ledger::{LedgerDraw, LedgerRow};
 use super::risk::RiskLookup;
 use super::rng::Rng;
 use super::{
     COUNTIES, CROPS, PRIORITY_MEASURE, SAFE_USE_MEASURES, STRICT_MEASURES, SampleError,
-    SampleOptions, X_MAX, X_MIN, Y_MAX, Y_MIN, county_of,
+    SampleOptions, X_MAX, X_MIN, Y_MAX, Y_MIN, county_cell, county_of,
 };
 
 /// Measure for a parcel under the given risk class. The mix puts the
@@ -152,13 +153,40 @@ fn build_block(
     block
 }
 
+/// The land survey's 19-digit location code (坐落单位代码, ZLDWDM) of a point of county
+/// `county`: the county's 6 digits, a town (`101`..`116`) and a village (`001`..`016`) by
+/// the point's place in a 4 × 4 grid over the county's cell and over the town's, then
+/// seven zeros.
+fn location_code(county: usize, x: f64, y: f64, out: &mut String) {
+    use std::fmt::Write as _;
+    let [x0, y0, x1, y1] = county_cell(county);
+    let fx = ((x - x0) / (x1 - x0)).clamp(0.0, 0.999_999) * 4.0;
+    let fy = ((y1 - y) / (y1 - y0)).clamp(0.0, 0.999_999) * 4.0;
+    let town = fy.floor() as usize * 4 + fx.floor() as usize;
+    let village = (fy.fract() * 4.0).floor() as usize * 4 + (fx.fract() * 4.0).floor() as usize;
+    out.clear();
+    let _ = write!(
+        out,
+        "{}{:03}{:03}0000000",
+        COUNTIES[county].0,
+        101 + town,
+        1 + village
+    );
+}
+
+/// Writes the parcels through `sink`, and draws the sample ledger's rows into `ledger` (in
+/// layer order).
 pub(super) fn write_parcels(
     sink: &mut Sink<'_, '_>,
     lookup: &RiskLookup,
     opts: &SampleOptions,
     path: &Path,
+    ledger: &mut Vec<LedgerRow>,
 ) -> Result<(), SampleError> {
     let mut rng = Rng::new(opts.seed ^ 0x5041_5243_454C_5321);
+    // A generator of its own, so the parcel layer is the same with or without the ledger.
+    let mut draw = LedgerDraw::new(opts.seed);
+    let mut location = String::with_capacity(19);
     let mut occupied = RectGrid::new(4000.0);
     let mut seq = vec![0usize; COUNTIES.len()];
     let mut remaining = opts.parcels;
@@ -256,15 +284,21 @@ pub(super) fn write_parcels(
                 use std::fmt::Write as _;
                 let _ = write!(id, "{}-{:06}", COUNTIES[county].0, seq[county]);
             }
-            let measure = measure_for(&mut rng, lookup.class_at(px, py));
+            let class = lookup.class_at(px, py);
+            let measure = measure_for(&mut rng, class);
+            location_code(county, px, py, &mut location);
+            let crop = rng.weighted(&CROPS);
+            let crop_ok = if rng.chance(0.97) { "是" } else { "否" };
             let record = ParcelRecord {
                 id: &id,
                 county: COUNTIES[county].1,
-                crop: rng.weighted(&CROPS),
+                crop,
                 measure,
-                crop_ok: if rng.chance(0.97) { "是" } else { "否" },
+                crop_ok,
+                location: &location,
             };
             sink.write(&Polygon::with_rings(rings), &record)?;
+            ledger.extend(draw.row(&id, class, measure, crop_ok));
         }
         remaining -= count;
     }

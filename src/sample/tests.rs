@@ -102,7 +102,9 @@ fn write(parcels: usize) -> (tempfile::TempDir, SampleReport) {
 fn same_options_give_identical_files() {
     let (a, _) = write(2000);
     let (b, _) = write(2000);
-    for stem in ["risk_areas", "parcels"] {
+    let ledger = |d: &tempfile::TempDir| fs::read(d.path().join(LEDGER_FILE)).unwrap();
+    assert!(ledger(&a) == ledger(&b), "{LEDGER_FILE} differs");
+    for stem in ["risk_areas", "parcels", "counties"] {
         for ext in EXTS {
             let name = format!("{stem}.{ext}");
             let (x, y) = (
@@ -243,6 +245,11 @@ fn parcels_read_back() {
             "{m}"
         );
         assert!(["是", "否"].contains(&text(rec, "CROP_OK").as_str()));
+        let zl = text(rec, "ZLDWDM");
+        assert!(
+            zl.len() == 19 && zl.starts_with(code) && zl.bytes().all(|b| b.is_ascii_digit()),
+            "{zl}"
+        );
         assert_eq!(shape.0.len(), 1);
         let ext = &shape.0[0].exterior().0;
         let distinct: HashSet<(u64, u64)> =
@@ -345,5 +352,37 @@ fn small_counts_are_exact() {
                 .len(),
             n
         );
+    }
+}
+
+#[test]
+fn counties_tile_the_extent_and_hold_their_parcels() {
+    let (dir, report) = write(2000);
+    let cells: Vec<_> = read_shapes(&report.counties_path);
+    let recs = read_dbf(&dir.path().join("counties.dbf"));
+    assert_eq!((cells.len(), recs.len(), report.counties), (24, 24, 24));
+    let total: f64 = cells.iter().map(|c| c.0.unsigned_area()).sum();
+    assert!(
+        (total - (X_MAX - X_MIN) * (Y_MAX - Y_MIN)).abs() < 1.0,
+        "{total}"
+    );
+    for (i, rec) in recs.iter().enumerate() {
+        assert_eq!((text(rec, "CODE"), text(rec, "NAME")), {
+            let (c, n) = COUNTIES[i];
+            (c.to_string(), n.to_string())
+        });
+    }
+    // Each parcel's centroid lies in the county its COUNTY names.
+    let parcels = read_shapes(&report.parcels_path);
+    for (rec, (shape, _)) in read_dbf(&dir.path().join("parcels.dbf"))
+        .iter()
+        .zip(&parcels)
+    {
+        let c = shape.centroid().unwrap();
+        let i = recs
+            .iter()
+            .position(|r| text(r, "NAME") == text(rec, "COUNTY"))
+            .unwrap();
+        assert!(cells[i].0.contains(&c), "{}", text(rec, "PARCEL_ID"));
     }
 }
