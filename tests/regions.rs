@@ -207,3 +207,161 @@ fn regions_by_code_prefix_named_from_the_boundary_layer() {
     let a = run(&req, Control::default()).unwrap();
     assert_eq!(&*a.parcel_info[0].region, "双流区");
 }
+
+/// The bundled sample's 30,000 parcels against its 24 counties, the county layer taken to
+/// longitude and latitude first (a boundary layer in another CRS): each county's parcels and
+/// cultivated area as GeoPandas 1.2.0 (GEOS) gives them by overlay and largest share, run
+/// once on the same files (2026-12-03) with:
+///   p = gpd.read_file("sample_data/parcels.shp")[["PARCEL_ID", "geometry"]]
+///   c = gpd.read_file("sample_data/counties.shp")[["NAME", "CODE", "geometry"]]
+///   p["parcel_area"] = p.area
+///   o = gpd.overlay(p, c, how="intersection", keep_geom_type=True); o["share"] = o.area
+///   best = o.sort_values(["PARCEL_ID", "share"], ascending=[True, False])
+///           .drop_duplicates("PARCEL_ID")
+///   best.groupby(["CODE", "NAME"]).agg(parcels=("PARCEL_ID", "size"),
+///                                      area=("parcel_area", "sum"))
+/// (no parcel was in no county).
+#[test]
+fn the_sample_by_county_boundaries_agrees_with_geopandas() {
+    const GEOPANDAS: [(&str, &str, usize, f64); 23] = [
+        ("510117", "郫都区", 563, 1802442.04292335),
+        ("510121", "金堂县", 266, 495400.87244229234),
+        ("510185", "简阳市", 448, 947763.0281453206),
+        ("510321", "荣县", 432, 710857.4043240015),
+        ("510322", "富顺县", 3681, 10648025.531928802),
+        ("510623", "中江县", 1550, 4496561.500751195),
+        ("510681", "广汉市", 551, 2295753.889723969),
+        ("510682", "什邡市", 2013, 5417788.657417577),
+        ("510683", "绵竹市", 795, 2500813.808364286),
+        ("510722", "三台县", 459, 1388635.5539771586),
+        ("510723", "盐亭县", 1600, 4019023.2602133807),
+        ("510725", "梓潼县", 1767, 5961942.978036149),
+        ("510781", "江油市", 1655, 5817207.255080008),
+        ("510921", "蓬溪县", 1660, 7242842.714311418),
+        ("510923", "大英县", 1519, 4155363.3507569428),
+        ("510981", "射洪市", 811, 1843871.4468516852),
+        ("511024", "威远县", 1557, 3770234.5326943262),
+        ("511025", "资中县", 2348, 6179149.0745726265),
+        ("511124", "井研县", 1179, 3231606.250093663),
+        ("511403", "彭山区", 842, 1769007.299462932),
+        ("511421", "仁寿县", 1991, 7070055.979472797),
+        ("512021", "安岳县", 661, 3080544.1463174536),
+        ("512022", "乐至县", 1652, 7008621.6957383575),
+    ];
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+    let dir = tempfile::tempdir().unwrap();
+    // The counties in longitude/latitude (CGCS2000), as GeoJSON.
+    let counties =
+        soilrisk::io::read_layer(&sample.join("counties.shp"), &Default::default()).unwrap();
+    let to = soilrisk::crs::Crs::from_epsg(4490).unwrap();
+    let tr = soilrisk::crs::Transformer::new(counties.crs.as_ref().unwrap(), &to).unwrap();
+    let (name_at, code_at) = (
+        counties.field_index("NAME").unwrap(),
+        counties.field_index("CODE").unwrap(),
+    );
+    let features: Vec<String> = counties
+        .features
+        .iter()
+        .map(|f| {
+            let polys: Vec<String> = f
+                .geometry
+                .0
+                .iter()
+                .map(|p| {
+                    let rings: Vec<String> = std::iter::once(p.exterior())
+                        .chain(p.interiors())
+                        .map(|r| {
+                            let pts: Vec<String> = r
+                                .0
+                                .iter()
+                                .map(|c| {
+                                    let (mut x, mut y) = (c.x, c.y);
+                                    tr.transform(&mut x, &mut y).unwrap();
+                                    format!("[{x:.12},{y:.12}]")
+                                })
+                                .collect();
+                            format!("[{}]", pts.join(","))
+                        })
+                        .collect();
+                    format!("[{}]", rings.join(","))
+                })
+                .collect();
+            format!(
+                r#"{{"type":"Feature","properties":{{"NAME":"{}","CODE":"{}"}},"geometry":{{"type":"MultiPolygon","coordinates":[{}]}}}}"#,
+                f.shared_text(name_at),
+                f.shared_text(code_at),
+                polys.join(",")
+            )
+        })
+        .collect();
+    let boundary = dir.path().join("counties_4490.geojson");
+    std::fs::write(
+        &boundary,
+        format!(
+            r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+            features.join(",")
+        ),
+    )
+    .unwrap();
+    let mut req = Request::new(sample.join("risk_areas.shp"), sample.join("parcels.shp"));
+    req.regions = Some(RegionLayer {
+        path: boundary,
+        name_field: "NAME".into(),
+        code_field: Some("CODE".into()),
+        crs: Some("EPSG:4490".into()),
+        read: Default::default(),
+    });
+    let s = run(&req, Control::default()).unwrap().summary(0.94);
+    let got: Vec<(&str, &str, usize, f64)> = s
+        .by_region
+        .iter()
+        .map(|r| {
+            (
+                r.code.as_deref().unwrap_or(""),
+                r.region.as_str(),
+                r.parcels,
+                r.cultivated_area_m2,
+            )
+        })
+        .collect();
+    assert_eq!(got.len(), GEOPANDAS.len(), "{got:?}");
+    for (g, want) in got.iter().zip(GEOPANDAS) {
+        assert_eq!(
+            (g.0, g.1, g.2),
+            (want.0, want.1, want.2),
+            "{g:?} vs {want:?}"
+        );
+        assert!(((g.3 - want.3) / want.3).abs() < 1e-6, "{g:?} vs {want:?}");
+    }
+
+    // By the location code's first six digits instead, named from the same layer: each
+    // county gets the parcels the sample coded into it, those its COUNTY field names.
+    req.fields
+        .set(soilrisk::pipeline::Role::Region, Some("ZLDWDM".into()));
+    req.region_code_digits = Some(6);
+    let by_code = run(&req, Control::default()).unwrap().summary(0.94);
+    req.region_code_digits = None;
+    req.regions = None;
+    req.fields
+        .set(soilrisk::pipeline::Role::Region, Some("COUNTY".into()));
+    let by_field = run(&req, Control::default()).unwrap().summary(0.94);
+    let mut named: Vec<(String, usize)> = by_code
+        .by_region
+        .iter()
+        .map(|r| (r.region.clone(), r.parcels))
+        .collect();
+    let mut counted: Vec<(String, usize)> = by_field
+        .by_region
+        .iter()
+        .map(|r| (r.region.clone(), r.parcels))
+        .collect();
+    named.sort();
+    counted.sort();
+    assert_eq!(named, counted);
+    assert!(
+        by_code
+            .by_region
+            .iter()
+            .all(|r| r.code.as_ref().is_some_and(|c| c.len() == 6))
+    );
+}
