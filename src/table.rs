@@ -18,6 +18,8 @@ use crate::xlsx::{display_width, header_format, set_widths, workbook};
 
 /// The `.xlsx` sheet's name.
 pub const SHEET: &str = "汇总";
+/// The second sheet of `tables.xlsx`: how the table was counted (area basis, CRS, target).
+pub const NOTES_SHEET: &str = "说明";
 /// The province total's name.
 pub const TOTAL: &str = "合计";
 /// What a subtotal's name ends with.
@@ -394,7 +396,44 @@ fn xlsx_bytes(summary: &Summary) -> Result<Vec<u8>, XlsxError> {
     }
     set_widths(ws, &widths)?;
     ws.set_freeze_panes(1, 0)?;
+    let notes = book.add_worksheet();
+    notes.set_name(NOTES_SHEET)?;
+    let mut widths = [0usize; 2];
+    for (i, (key, value)) in notes_rows(summary).iter().enumerate() {
+        let r = i as u32;
+        notes.write_string_with_format(r, 0, *key, &header)?;
+        notes.write_string(r, 1, value)?;
+        widths[0] = widths[0].max(display_width(key));
+        widths[1] = widths[1].max(display_width(value));
+    }
+    set_widths(notes, &widths)?;
     book.save_to_buffer()
+}
+
+/// What the `说明` sheet says: the area basis (as `summary.json`'s `area_basis`, and in
+/// words), how geometry was measured, the CRS, the target and the units.
+pub fn notes_rows(summary: &Summary) -> Vec<(&'static str, String)> {
+    let basis = &summary.area_basis;
+    let words = match basis.as_str() {
+        "planar" => "平面面积（投影坐标系中量算）".to_string(),
+        "ellipsoidal" => "椭球面积（在坐标系的椭球面上量算）".to_string(),
+        other => match other.strip_prefix("field:") {
+            Some(f) => format!("图斑面积字段 {f}（按图斑在各类风险区内的几何面积比例分摊）"),
+            None => other.to_string(),
+        },
+    };
+    vec![
+        ("面积口径", format!("{words} [{basis}]")),
+        ("几何量算", summary.area_method.clone()),
+        ("坐标系", summary.crs.clone()),
+        ("目标", format!("{:.2}%", summary.target_rate * 100.0)),
+        ("图斑数", summary.parcels.to_string()),
+        ("单位", "面积为亩（1 亩 = 10000/15 平方米），两位小数".to_string()),
+        (
+            "安全利用率",
+            "(B + C + D) / E：优先保护类已落实 + 安全利用类已落实且达标 + 严格管控类已落实，除以受污染耕地面积".to_string(),
+        ),
+    ]
 }
 
 #[cfg(test)]

@@ -63,7 +63,19 @@ fn summary_json(out: &Path) -> Value {
 /// The `汇总` sheet as calamine reads it.
 fn sheet(path: &Path) -> calamine::Range<Data> {
     let mut book = calamine::open_workbook_auto(path).unwrap();
-    assert_eq!(book.sheet_names(), vec!["汇总"]);
+    assert_eq!(book.sheet_names(), vec!["汇总", "说明"]);
+    // The notes say which area basis the table counts, as summary.json does.
+    let notes = book.worksheet_range("说明").unwrap();
+    let basis = notes
+        .rows()
+        .find(|r| matches!(r.first(), Some(Data::String(s)) if s == "面积口径"))
+        .and_then(|r| r.get(1).map(|c| c.to_string()))
+        .unwrap();
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path.with_file_name("summary.json")).unwrap())
+            .unwrap();
+    let want = format!("[{}]", json["area_basis"].as_str().unwrap());
+    assert!(basis.ends_with(&want), "{basis} vs {want}");
     book.worksheet_range("汇总").unwrap()
 }
 
