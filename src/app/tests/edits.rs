@@ -317,3 +317,64 @@ fn a_boundary_layer_is_added_listed_drawn_and_toggled() {
             .unwrap();
     }
 }
+
+/// The tour of the README: the bundled sample, its ledger dropped on the window and its
+/// county layer added from the File menu. The ledger moves the rate as `analyze --ledger`
+/// does; the counties come with their codes, sorted by code.
+#[test]
+fn the_sample_with_its_ledger_and_counties() {
+    let mut h = loaded();
+    let before = summary(&h).safe_utilization_rate.unwrap();
+    h.input_mut()
+        .dropped_files
+        .push(Arc::new(DroppedPath(sample("ledger.xlsx"))));
+    wait_until(&mut h, "the sample ledger applied", |a| {
+        a.session.loading.is_none()
+            && a.session
+                .current()
+                .is_some_and(|s| !s.analysis.ledgers.is_empty())
+    });
+    assert!(h.state().session.error.is_none());
+    let mut req = Request::new(sample("risk_areas.shp"), sample("parcels.shp"));
+    req.ledgers = vec![sample("ledger.xlsx")];
+    let want = run(&req, Control::default()).unwrap().summary(0.94);
+    let with_ledger = summary(&h).safe_utilization_rate.unwrap();
+    assert!(close(with_ledger, want.safe_utilization_rate.unwrap()));
+    assert!(with_ledger > before, "{before} -> {with_ledger}");
+
+    h.state_mut().session.dialogs = Arc::new(Answer(sample("counties.shp")));
+    h.get_by_label("File").click();
+    h.run_steps(2);
+    h.get_by_label("Add region boundaries…").click();
+    wait_until(&mut h, "the regions dialog", |a| {
+        a.session.regions.is_some()
+    });
+    h.run_steps(1);
+    h.get_by_label("Use these regions").click();
+    h.run_steps(1);
+    wait_until(&mut h, "the analysis by county", |a| {
+        a.session.loading.is_none()
+            && a.session
+                .current()
+                .is_some_and(|s| s.analysis.boundaries.is_some())
+    });
+    assert!(h.state().session.error.is_none());
+    let s = summary(&h);
+    assert!(close(s.safe_utilization_rate.unwrap(), with_ledger));
+    let codes: Vec<&str> = s
+        .by_region
+        .iter()
+        .map(|r| r.code.as_deref().unwrap_or(""))
+        .collect();
+    assert_eq!(codes.len(), 23, "{codes:?}");
+    assert!(codes.windows(2).all(|w| w[0] < w[1]), "{codes:?}");
+    if let Some(out) = std::env::var_os("SOILRISK_DOCS_SHOTS") {
+        h.get_by_label("Summary").click();
+        h.state_mut().view.fit_pending = true;
+        super::wait_for_picture(&mut h);
+        h.render()
+            .unwrap()
+            .save(std::path::PathBuf::from(out).join("window_sample_counties.png"))
+            .unwrap();
+    }
+}
