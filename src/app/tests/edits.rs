@@ -233,36 +233,51 @@ fn quadrants(h: &Harness<'_, SoilriskApp>, path: &std::path::Path) {
     .unwrap();
 }
 
-#[test]
-fn a_boundary_layer_is_added_listed_drawn_and_toggled() {
-    let mut h = loaded();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("counties.geojson");
-    quadrants(&h, &path);
-    h.state_mut().session.dialogs = Arc::new(Answer(path.clone()));
+/// File > Add region boundaries… on `path` (the dialog answered by a test double), the name
+/// and code fields as the dialog recognises them (NAME, CODE), the CRS `crs` or the layer's;
+/// waits for the analysis by region.
+fn add_regions(
+    h: &mut Harness<'_, SoilriskApp>,
+    path: &std::path::Path,
+    crs: Option<crate::app::dialogs::regions::CrsChoice>,
+) {
+    h.state_mut().session.dialogs = Arc::new(Answer(path.to_path_buf()));
     h.get_by_label("File").click();
     h.run_steps(2);
     h.get_by_label("Add region boundaries…").click();
-    wait_until(&mut h, "the regions dialog", |a| {
-        a.session.regions.is_some()
-    });
+    wait_until(h, "the regions dialog", |a| a.session.regions.is_some());
     h.run_steps(1);
     {
         let d = h.state_mut().session.regions.as_mut().unwrap();
         assert_eq!(d.name_field, "NAME");
         assert_eq!(d.code_field.as_deref(), Some("CODE"));
-        d.crs = crate::app::dialogs::regions::CrsChoice::Epsg("4544".into());
+        if let Some(crs) = crs {
+            d.crs = crs;
+        }
     }
     h.run_steps(1);
     h.get_by_label("Use these regions").click();
     h.run_steps(1);
-    wait_until(&mut h, "the analysis by region", |a| {
+    wait_until(h, "the analysis by region", |a| {
         a.session.loading.is_none()
             && a.session
                 .current()
                 .is_some_and(|s| s.analysis.boundaries.is_some())
     });
     assert!(h.state().session.error.is_none());
+}
+
+#[test]
+fn a_boundary_layer_is_added_listed_drawn_and_toggled() {
+    let mut h = loaded();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("counties.geojson");
+    quadrants(&h, &path);
+    add_regions(
+        &mut h,
+        &path,
+        Some(crate::app::dialogs::regions::CrsChoice::Epsg("4544".into())),
+    );
     let s = summary(&h);
     let names: Vec<&str> = s.by_region.iter().map(|r| r.region.as_str()).collect();
     assert!(
@@ -342,23 +357,7 @@ fn the_sample_with_its_ledger_and_counties() {
     assert!(close(with_ledger, want.safe_utilization_rate.unwrap()));
     assert!(with_ledger > before, "{before} -> {with_ledger}");
 
-    h.state_mut().session.dialogs = Arc::new(Answer(sample("counties.shp")));
-    h.get_by_label("File").click();
-    h.run_steps(2);
-    h.get_by_label("Add region boundaries…").click();
-    wait_until(&mut h, "the regions dialog", |a| {
-        a.session.regions.is_some()
-    });
-    h.run_steps(1);
-    h.get_by_label("Use these regions").click();
-    h.run_steps(1);
-    wait_until(&mut h, "the analysis by county", |a| {
-        a.session.loading.is_none()
-            && a.session
-                .current()
-                .is_some_and(|s| s.analysis.boundaries.is_some())
-    });
-    assert!(h.state().session.error.is_none());
+    add_regions(&mut h, &sample("counties.shp"), None);
     let s = summary(&h);
     assert!(close(s.safe_utilization_rate.unwrap(), with_ledger));
     let codes: Vec<&str> = s
