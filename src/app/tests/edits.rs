@@ -377,3 +377,47 @@ fn the_sample_with_its_ledger_and_counties() {
             .unwrap();
     }
 }
+
+/// Closing the window with unsaved edits asks first: Cancel keeps the window and the edits,
+/// Discard lets it close. With nothing unsaved it closes without asking.
+#[test]
+fn closing_with_unsaved_edits_asks_first() {
+    let mut h = loaded();
+    let close_request = |h: &mut Harness<'_, SoilriskApp>| {
+        h.input_mut()
+            .viewports
+            .entry(egui::ViewportId::ROOT)
+            .or_default()
+            .events
+            .push(egui::ViewportEvent::Close);
+        h.run_steps(2);
+    };
+    // Nothing edited: no question.
+    close_request(&mut h);
+    assert!(!h.state().session.confirm_close);
+
+    let k = summary(&h).priority_parcels[0].index;
+    h.state_mut()
+        .commands
+        .push(Command::Select(Some(Pick::Parcel(k))));
+    h.run_steps(2);
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "measure")
+        .click();
+    h.run_steps(2);
+    h.get_by_label("严格管控").click();
+    h.run_steps(2);
+    assert!(h.state().session.unsaved());
+
+    close_request(&mut h);
+    assert!(h.state().session.confirm_close);
+    h.get_by_label("Measures were edited and not saved.");
+    h.get_by_label("Cancel").click();
+    h.run_steps(2);
+    assert!(!h.state().session.confirm_close);
+    assert!(h.state().session.unsaved() && !h.state().session.allow_close);
+
+    close_request(&mut h);
+    h.get_by_label("Discard").click();
+    h.run_steps(2);
+    assert!(h.state().session.allow_close);
+}
