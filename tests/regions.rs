@@ -12,6 +12,22 @@ use soilrisk::pipeline::{Control, RegionLayer, Request, run};
 
 /// Two counties in longitude/latitude: 双流区 (510116) west of 105°E, 郫都区 (510117) east.
 fn boundaries(path: &std::path::Path, shift: impl Fn(f64, f64) -> (f64, f64)) {
+    boundaries_of(
+        path,
+        &[
+            ("双流区", "510116", 104.0, 105.0),
+            ("郫都区", "510117", 105.0, 106.0),
+        ],
+        shift,
+    );
+}
+
+/// Counties (name, code, west and east longitude) from 30°N to 31.5°N.
+fn boundaries_of(
+    path: &std::path::Path,
+    counties: &[(&str, &str, f64, f64)],
+    shift: impl Fn(f64, f64) -> (f64, f64),
+) {
     let ring = |x0: f64, x1: f64| -> String {
         // Densified so a GCJ-02 shift (which varies with position) stays a fine polygon.
         let mut pts = Vec::new();
@@ -43,10 +59,13 @@ fn boundaries(path: &std::path::Path, shift: impl Fn(f64, f64) -> (f64, f64)) {
             ring(x0, x1)
         )
     };
+    let features: Vec<String> = counties
+        .iter()
+        .map(|&(name, code, x0, x1)| feature(name, code, x0, x1))
+        .collect();
     let text = format!(
-        r#"{{"type":"FeatureCollection","features":[{},{}]}}"#,
-        feature("双流区", "510116", 104.0, 105.0),
-        feature("郫都区", "510117", 105.0, 106.0)
+        r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+        features.join(",")
     );
     std::fs::write(path, text).unwrap();
 }
@@ -364,4 +383,64 @@ fn the_sample_by_county_boundaries_agrees_with_geopandas() {
             .iter()
             .all(|r| r.code.as_ref().is_some_and(|c| c.len() == 6))
     );
+}
+
+/// Two counties of one name, told apart by their codes (鼓楼区 is a district of Nanjing,
+/// 320106, and of Xuzhou, 320302), the second drawn as two features split at 105.0005°E
+/// (some 48 m east of 105°E here). A parcel 60 m west and 100 m east of 105°E has its largest
+/// share in no single feature of Xuzhou's (48 m and 52 m) but in Xuzhou's 鼓楼区 as a whole.
+#[test]
+fn regions_are_told_apart_by_code_and_a_region_adds_up_its_features() {
+    let dir = tempfile::tempdir().unwrap();
+    let boundary = dir.path().join("gulou.geojson");
+    boundaries_of(
+        &boundary,
+        &[
+            ("鼓楼区", "320106", 104.0, 105.0),
+            ("鼓楼区", "320302", 105.0, 105.0005),
+            ("鼓楼区", "320302", 105.0005, 106.0),
+        ],
+        |x, y| (x, y),
+    );
+    let (risk, parcels) = (dir.path().join("r.geojson"), dir.path().join("p.geojson"));
+    let y = 100_000.0;
+    let sq = |a, b, c, d| -> Rings { vec![rect(a, b, c, d)] };
+    write_geojson(
+        &risk,
+        &[(
+            r#"{"RISK_ID":"R1","RISK_CLASS":"2"}"#,
+            vec![sq(-1_000.0, y - 1000.0, 1_000.0, y + 1000.0)],
+        )],
+    );
+    write_geojson(
+        &parcels,
+        &[
+            (
+                r#"{"PARCEL_ID":"Q","COUNTY":"x","MEASURE":""}"#,
+                vec![sq(-60.0, y, 100.0, y + 20.0)],
+            ),
+            (
+                r#"{"PARCEL_ID":"W","COUNTY":"x","MEASURE":""}"#,
+                vec![sq(-100.0, y + 100.0, -10.0, y + 120.0)],
+            ),
+        ],
+    );
+    let mut req = Request::new(&risk, &parcels);
+    req.regions = Some(RegionLayer {
+        path: boundary,
+        name_field: "NAME".into(),
+        code_field: Some("CODE".into()),
+        crs: Some("EPSG:4490".into()),
+        read: Default::default(),
+    });
+    let s = |t: &str| t.to_string();
+    assert_eq!(
+        by_region(&req),
+        vec![
+            (s("鼓楼区"), Some(s("320106")), 1, 1800.0),
+            (s("鼓楼区"), Some(s("320302")), 1, 3200.0),
+        ]
+    );
+    let a = run(&req, Control::default()).unwrap();
+    assert_eq!(&*a.parcel_info[0].region, "鼓楼区");
 }

@@ -47,6 +47,12 @@ pub struct Boundaries {
     /// Each feature's name and code.
     pub names: Vec<Arc<str>>,
     pub codes: Vec<Option<Arc<str>>>,
+    /// The regions: each feature's code where it has one, else its name (so two counties of
+    /// one name, 鼓楼区 in Nanjing and in Xuzhou, stay two when their codes differ, and a
+    /// county drawn as several features is one), in the order first met.
+    pub keys: Vec<Arc<str>>,
+    /// Each feature's region, an index into `keys`.
+    key_of: Vec<u32>,
     map: Arc<RiskMap>,
 }
 
@@ -126,12 +132,12 @@ impl Boundaries {
         };
         let name_at = field(&spec.name_field)?;
         let code_at = spec.code_field.as_deref().map(field).transpose()?;
-        let names = layer
+        let names: Vec<Arc<str>> = layer
             .features
             .iter()
             .map(|f| f.shared_text(name_at))
             .collect();
-        let codes = layer
+        let codes: Vec<Option<Arc<str>>> = layer
             .features
             .iter()
             .map(|f| code_at.map(|c| f.shared_text(c)).filter(|c| !c.is_empty()))
@@ -142,21 +148,42 @@ impl Boundaries {
             .map(|f| (&f.geometry, RiskClass::Priority))
             .collect();
         let map = Arc::new(RiskMap::build(&inputs));
+        let (mut keys, mut key_of): (Vec<Arc<str>>, Vec<u32>) = (Vec::new(), Vec::new());
+        let mut index: HashMap<Arc<str>, u32> = HashMap::new();
+        for (name, code) in names.iter().zip(&codes) {
+            let key: &Arc<str> = code.as_ref().unwrap_or(name);
+            let k = *index.entry(key.clone()).or_insert_with(|| {
+                keys.push(key.clone());
+                (keys.len() - 1) as u32
+            });
+            key_of.push(k);
+        }
         Ok(Boundaries {
             layer,
             names,
             codes,
+            keys,
+            key_of,
             map,
         })
     }
 
-    /// The region (feature index) holding the largest share of `parcel`, the first in the
-    /// layer's order among equals; `None` when no region holds any of it.
+    /// The name and code of region `key` (an entry of `keys`): those of its first feature.
+    pub(super) fn region(&self, key: &str) -> Option<(&Arc<str>, Option<&Arc<str>>)> {
+        let k = self.keys.iter().position(|x| &**x == key)?;
+        let f = self.key_of.iter().position(|&x| x as usize == k)?;
+        Some((&self.names[f], self.codes[f].as_ref()))
+    }
+
+    /// The region (an index into `keys`) holding the largest share of `parcel`, its
+    /// features' shares added up, the first in the layer's order among equals; `None` when
+    /// no region holds any of it.
     pub(super) fn region_of(&self, parcel: &MultiPolygon<f64>) -> Option<u32> {
         let mut best: Option<(u32, f64)> = None;
         let mut share: Vec<(u32, f64)> = Vec::new();
         for p in self.map.measure(parcel, &AreaMethod::Planar) {
-            for &r in &self.map.faces[p.face as usize].risks {
+            for &f in &self.map.faces[p.face as usize].risks {
+                let r = self.key_of[f as usize];
                 match share.iter_mut().find(|s| s.0 == r) {
                     Some(s) => s.1 += p.area_m2,
                     None => share.push((r, p.area_m2)),

@@ -196,13 +196,19 @@ pub(super) fn analyse(
         measured.extent,
         &measured.results,
     ));
-    let (regions, region_codes) = region_names(measured.regions.names, req, boundaries.as_ref());
+    let keys = measured.regions.names;
+    let (regions, region_codes) = region_names(&keys, req, boundaries.as_ref());
     let mut measured_info = measured.info;
-    // Regions from codes: each parcel is named as its region is.
-    if let (Some(_), Some(bnd)) = (req.region_code_digits, boundaries.as_ref()) {
-        let by_code = bnd.names_by_code();
+    // Regions met by their codes: each parcel is named as its region is.
+    let renamed: std::collections::HashMap<&str, &Arc<str>> = keys
+        .iter()
+        .zip(&regions)
+        .filter(|(k, n)| k != n)
+        .map(|(k, n)| (&**k, n))
+        .collect();
+    if !renamed.is_empty() {
         for info in &mut measured_info {
-            if let Some(name) = by_code.get(&*info.region) {
+            if let Some(name) = renamed.get(&*info.region) {
                 info.region = (*name).clone();
             }
         }
@@ -238,11 +244,12 @@ pub(super) fn analyse(
     })
 }
 
-/// The regions' names and codes: codes are the regions met where they come from a code's
-/// digits (named from the boundary layer where it has them), the boundary layer's codes
-/// where regions come from it by share; none otherwise.
+/// The names and codes of the regions met (by their keys: a code's digits, a boundary
+/// layer's region keys, or the region field's names): a code's digits are its code, named
+/// from the boundary layer where it has them; a boundary layer's region is named and coded
+/// as its first feature; a region field's names have no codes.
 fn region_names(
-    met: Vec<Arc<str>>,
+    met: &[Arc<str>],
     req: &Request,
     boundaries: Option<&Boundaries>,
 ) -> (Vec<Arc<str>>, Vec<Option<Arc<str>>>) {
@@ -258,24 +265,19 @@ fn region_names(
                 })
                 .collect();
             let codes = met
-                .into_iter()
-                .map(|c| (!c.is_empty()).then_some(c))
+                .iter()
+                .map(|c| (!c.is_empty()).then(|| c.clone()))
                 .collect();
             (names, codes)
         }
-        (None, Some(bnd)) => {
-            let codes = met
-                .iter()
-                .map(|name| {
-                    bnd.names
-                        .iter()
-                        .position(|n| n == name)
-                        .and_then(|i| bnd.codes[i].clone())
-                })
-                .collect();
-            (met, codes)
-        }
-        (None, None) => (met, Vec::new()),
+        (None, Some(bnd)) => met
+            .iter()
+            .map(|key| match bnd.region(key) {
+                Some((name, code)) => (name.clone(), code.cloned()),
+                None => (key.clone(), None),
+            })
+            .unzip(),
+        (None, None) => (met.to_vec(), Vec::new()),
     }
 }
 
@@ -577,7 +579,7 @@ fn stream(
                 .collect();
             for (info, r) in infos.iter_mut().zip(found) {
                 match r {
-                    Some(r) => info.region = bnd.names[r as usize].clone(),
+                    Some(r) => info.region = bnd.keys[r as usize].clone(),
                     None => m.outside_regions += 1,
                 }
             }
