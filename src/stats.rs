@@ -36,8 +36,6 @@ pub struct RegionSummary {
     pub code: Option<String>,
     pub parcels: usize,
     pub parcels_at_risk: usize,
-    /// Parcels at risk with untreated area left (the county table's 未落实图斑数).
-    pub untreated_parcels: usize,
     pub cultivated_area_m2: f64,
     pub contaminated_area_m2: f64,
     /// B, C and D of the national method (see `Summary`).
@@ -48,6 +46,9 @@ pub struct RegionSummary {
     pub untreated_area_m2: f64,
     pub safe_utilization_rate: Option<f64>,
     pub gap_to_target_m2: f64,
+    /// Parcels at risk with untreated area left (the county table's 未落实图斑数), after the
+    /// product contract's fields.
+    pub untreated_parcels: usize,
 }
 
 /// A parcel on the priority list: untreated area, most first.
@@ -67,8 +68,6 @@ pub struct Summary {
     pub parcels: usize,
     pub risk_areas: usize,
     pub parcels_at_risk: usize,
-    /// Parcels at risk with untreated area left.
-    pub untreated_parcels: usize,
     pub cultivated_area_m2: f64,
     pub contaminated_area_m2: f64,
     pub priority_area_m2: f64,
@@ -86,6 +85,8 @@ pub struct Summary {
     pub safe_utilization_rate: Option<f64>,
     pub target_rate: f64,
     pub gap_to_target_m2: f64,
+    /// Parcels at risk with untreated area left (not in the product contract's list).
+    pub untreated_parcels: usize,
     /// How many of the priority parcels it takes to close the gap.
     pub parcels_to_close_gap: usize,
     pub crs: String,

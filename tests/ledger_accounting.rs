@@ -257,3 +257,21 @@ fn the_command_line_takes_ledgers_and_a_damaged_one_loses_nothing() {
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(std::fs::read(out.join("summary.json")).unwrap(), summary);
 }
+
+/// A measure from one ledger and the compliance from another, for the same parcels, add up:
+/// they do not disagree.
+#[test]
+fn a_measure_ledger_and_a_compliance_ledger_add_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let (risk, parcels) = layers(dir.path(), true);
+    let measures = dir.path().join("measures.csv");
+    write_utf8_bom(&measures, "PARCEL_ID,MEASURE\nP1,农艺调控\nP4,替代种植\n");
+    let compliance = dir.path().join("compliance.csv");
+    write_utf8_bom(&compliance, "PARCEL_ID,是否达标\nP1,是\nP4,否\n");
+    let mut req = Request::new(&risk, &parcels);
+    req.ledgers = vec![measures, compliance];
+    let s = run(&req, Control::default()).unwrap().summary(0.94);
+    // P1 treated (C 900), P4 not complied; P3 from the layer (B 900).
+    assert_eq!(s.safe_use_treated_area_m2, 900.0);
+    assert_eq!(s.treated_area_m2, 1800.0);
+}

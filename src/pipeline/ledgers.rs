@@ -12,8 +12,9 @@
 //!   compliance (where it has a compliance column and the cell is filled); a parcel with no
 //!   row keeps its layer values, or no measure where the layer has no measure field;
 //! - ids that match no parcel are a warning per ledger, with their count and the first few;
-//! - identical repeated rows (within a ledger or across ledgers) count once; rows that
-//!   disagree for one parcel are an error naming both files and rows;
+//! - identical repeated rows (within a ledger or across ledgers) count once, and rows that
+//!   give different things (a measure in one ledger, the compliance in another) add up; rows
+//!   that disagree on what both give for one parcel are an error naming both files and rows;
 //! - a value outside the vocabularies is the same structured error as in a layer, naming the
 //!   ledger and its column.
 
@@ -163,10 +164,17 @@ impl LedgerIndex {
         let mut at = first;
         loop {
             if self.ids.get(at as usize) == id {
+                // Rows disagree only in what both give: a measure from one ledger and a
+                // compliance from another (or a blank cell and a filled one) add up.
                 let e = &self.entries[at as usize];
-                let same = e.measure.map(|m| m.0) == entry.measure.map(|m| m.0)
-                    && e.complied == entry.complied;
-                if same {
+                let measures_differ =
+                    matches!((e.measure, entry.measure), (Some(a), Some(b)) if a.0 != b.0);
+                let compliance_differs =
+                    matches!((e.complied, entry.complied), (Some(a), Some(b)) if a != b);
+                if !measures_differ && !compliance_differs {
+                    let e = &mut self.entries[at as usize];
+                    e.measure = e.measure.or(entry.measure);
+                    e.complied = e.complied.or(entry.complied);
                     return Ok(());
                 }
                 let before = self.sources.get(e.source as usize).unwrap_or(ledger);
