@@ -151,7 +151,8 @@ struct AnalyzeArgs {
         long,
         value_name = "N",
         default_value_t = 6,
-        requires = "region_code_field"
+        requires = "region_code_field",
+        value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u16).range(1..), usize::from)
     )]
     region_code_digits: usize,
     /// A boundary layer of regions (counties), any CRS: each parcel's region is the one
@@ -310,6 +311,7 @@ fn analyze(args: AnalyzeArgs) -> Result<()> {
             measure: args.ledger_measure_field.clone(),
             compliance: args.ledger_compliance_field.clone(),
         },
+        measure_edits: Vec::new(),
     };
     // Ledgers and the boundary layer are inputs too: no output may overwrite them.
     let ledger_files: Vec<PathBuf> = args

@@ -275,3 +275,20 @@ fn a_measure_ledger_and_a_compliance_ledger_add_up() {
     assert_eq!(s.safe_use_treated_area_m2, 900.0);
     assert_eq!(s.treated_area_m2, 1800.0);
 }
+
+/// The window's own saved edits (`Request::measure_edits`) win over the ledgers' rows instead
+/// of disagreeing with them.
+#[test]
+fn saved_edits_override_the_ledgers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (risk, parcels) = layers(dir.path(), true);
+    let edits = dir.path().join("edits.csv");
+    write_utf8_bom(&edits, "PARCEL_ID,MEASURE\nP2,农艺调控\n");
+    let mut req = Request::new(&risk, &parcels);
+    req.ledgers = vec![ledger_b(dir.path())];
+    req.measure_edits = vec![edits];
+    let a = run(&req, Control::default()).unwrap();
+    let p2 = a.parcel_info.iter().find(|i| &*i.id == "P2").unwrap();
+    assert_eq!(&*p2.measure_text, "农艺调控");
+    assert_eq!(a.summary(0.94).strict_control_treated_area_m2, 0.0);
+}

@@ -65,6 +65,10 @@ pub struct Edits {
     /// `applied` when last saved (or loaded); `None` when that state is gone from the
     /// history (undone and edited over).
     saved: Option<usize>,
+    /// Every parcel ever edited, with its treatment before its first edit: a save writes
+    /// each of them, those undone back to where they were too (a file saved before the undo
+    /// holds the edit).
+    touched: BTreeMap<usize, (Arc<str>, Treatment)>,
 }
 
 impl Edits {
@@ -81,6 +85,9 @@ impl Edits {
         if self.saved.is_some_and(|s| s > self.applied) {
             self.saved = None;
         }
+        self.touched
+            .entry(edit.parcel)
+            .or_insert_with(|| (edit.id.clone(), edit.before.clone()));
         self.history.push(edit);
         self.applied += 1;
     }
@@ -121,9 +128,10 @@ impl Edits {
         self.saved = None;
     }
 
-    /// Each parcel edited, with its treatment now, by parcel index: what a save writes.
+    /// Each parcel ever edited, with its treatment now, by parcel index: what a save writes
+    /// (a parcel whose edits are all undone has its treatment from before them).
     pub fn net(&self) -> BTreeMap<usize, (Arc<str>, Treatment)> {
-        let mut out = BTreeMap::new();
+        let mut out = self.touched.clone();
         for e in &self.history[..self.applied] {
             out.insert(e.parcel, (e.id.clone(), e.after.clone()));
         }
@@ -143,6 +151,8 @@ pub struct SaveTarget {
 /// A save under way; its result is the file written, or why it was not.
 pub struct SaveJob {
     pub path: PathBuf,
+    /// The ledger whose table the edits went into, if one did (as `SaveTarget::base`).
+    pub base: Option<PathBuf>,
     /// Close the window once saved (the user chose Save on closing).
     pub then_close: bool,
     job: Job<Result<(), String>>,
@@ -158,7 +168,7 @@ impl SaveJob {
         inputs: Vec<PathBuf>,
         then_close: bool,
     ) -> Result<SaveJob, String> {
-        let path = target.path.clone();
+        let (path, base) = (target.path.clone(), target.base.clone());
         let title = format!("saving measures to {}", path.display());
         let job = Job::spawn(ctx, "soilrisk-save", title, move |_| {
             let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
@@ -168,11 +178,24 @@ impl SaveJob {
                 Some(src) => Some(read_ledger(src, &target.columns).map_err(|e| e.to_string())?),
                 None => None,
             };
+            // A county's ledger is its official file, and saving into a workbook keeps its
+            // values, not its formulas or formatting: the file as it was stays beside it.
+            if target.path.is_file() {
+                let mut backup = target.path.clone().into_os_string();
+                backup.push(".bak");
+                std::fs::copy(&target.path, &backup).map_err(|e| {
+                    format!(
+                        "cannot keep a copy of {} before saving: {e}",
+                        target.path.display()
+                    )
+                })?;
+            }
             save_measures(&target.path, base.as_ref(), &edits).map_err(|e| e.to_string())
         })
         .map_err(|e| format!("cannot start saving: {e}"))?;
         Ok(SaveJob {
             path,
+            base,
             then_close,
             job,
         })
@@ -228,11 +251,16 @@ mod tests {
         e.push(edit(3, Measure::None, Measure::Priority));
         assert!(e.unsaved());
         assert!(!e.can_redo());
+        // What a save writes: every parcel edited, as it is now; 2 was saved as strict
+        // control, then undone, so the next save must take it back to none.
         let net = e.net();
-        assert_eq!(net.keys().copied().collect::<Vec<_>>(), vec![1, 3]);
+        assert_eq!(net.keys().copied().collect::<Vec<_>>(), vec![1, 2, 3]);
+        assert_eq!(net[&2].1.measure, Measure::None);
+        assert_eq!(net[&3].1.measure, Measure::Priority);
         e.undo();
         e.undo();
         assert!(!e.can_undo());
-        assert!(e.net().is_empty());
+        // All undone: each parcel edited goes back to where it was.
+        assert!(e.net().values().all(|(_, t)| t.measure == Measure::None));
     }
 }

@@ -219,12 +219,23 @@ impl Update<'_> {
             .collect();
         // Saving as a new file keeps the table of the ledger loaded, if one was.
         let base = self.loaded_ledger().map(|(_, l)| l);
-        let inputs = vec![
+        let base_file = base.as_ref().map(|l| soilrisk::ledger::split_sheet(l).0);
+        // Never written: the layers, the boundary layer, and the ledgers other than the one
+        // the edits go into (another county's ledger is not replaced by these edits).
+        let mut inputs = vec![
             a.analysis.risk.path.clone(),
             a.analysis.parcels.path.clone(),
             self.session.risk_path().clone(),
             self.session.parcels_path().clone(),
         ];
+        inputs.extend(a.analysis.boundaries.as_ref().map(|b| b.layer.path.clone()));
+        inputs.extend(
+            a.analysis
+                .ledgers
+                .iter()
+                .map(|l| soilrisk::ledger::split_sheet(&l.path).0)
+                .filter(|f| Some(f) != base_file.as_ref() || *f != path),
+        );
         let columns = self.analysed_request().ledger_columns;
         let target = SaveTarget {
             path,
@@ -243,7 +254,7 @@ impl Update<'_> {
         let s = &mut *self.session;
         let Some(job) = &mut s.saving else { return };
         let Some(r) = job.poll() else { return };
-        let (path, then_close) = (job.path.clone(), job.then_close);
+        let (path, then_close, base) = (job.path.clone(), job.then_close, job.base.clone());
         s.saving = None;
         match r {
             Ok(()) => {
@@ -251,13 +262,26 @@ impl Update<'_> {
                 for a in &mut s.analyses {
                     a.edits.mark_saved();
                 }
+                // A later re-analysis reads the file saved: in place of the ledger it was
+                // made from (it holds that ledger's rows and the edits), else as edits that
+                // win over the ledgers loaded.
                 for req in std::iter::once(&mut s.request).chain(s.loaded_request.as_mut()) {
-                    let known = req
+                    let file = |l: &PathBuf| soilrisk::ledger::split_sheet(l).0;
+                    if req
                         .ledgers
                         .iter()
-                        .any(|l| soilrisk::ledger::split_sheet(l).0 == path);
-                    if !known {
-                        req.ledgers.push(path.clone());
+                        .chain(&req.measure_edits)
+                        .any(|l| file(l) == path)
+                    {
+                        continue;
+                    }
+                    match base
+                        .as_ref()
+                        .and_then(|b| req.ledgers.iter().position(|l| l == b))
+                    {
+                        Some(i) => req.ledgers[i] = path.clone(),
+                        None if req.ledgers.is_empty() => req.ledgers.push(path.clone()),
+                        None => req.measure_edits.push(path.clone()),
                     }
                 }
                 if then_close {

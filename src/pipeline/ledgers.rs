@@ -60,7 +60,7 @@ pub(super) struct LedgerIndex {
 impl LedgerIndex {
     /// Reads and decodes the ledgers of `req`; `None` when there are none.
     pub(super) fn read(req: &Request) -> Result<Option<LedgerIndex>, AnalysisError> {
-        if req.ledgers.is_empty() {
+        if req.ledgers.is_empty() && req.measure_edits.is_empty() {
             return Ok(None);
         }
         let mut index = LedgerIndex {
@@ -73,7 +73,9 @@ impl LedgerIndex {
         };
         // The few distinct measure texts, each stored once.
         let mut text_index: HashMap<String, u32> = HashMap::new();
-        for path in &req.ledgers {
+        let sources = (req.ledgers.iter().map(|p| (p, false)))
+            .chain(req.measure_edits.iter().map(|p| (p, true)));
+        for (path, overrides) in sources {
             let mut ledger = read_ledger_rows(path, &req.ledger_columns)?;
             let rows = std::mem::take(&mut ledger.rows);
             let source = index.sources.len() as u32;
@@ -123,7 +125,7 @@ impl LedgerIndex {
                     matched: false,
                     next: NONE,
                 };
-                index.insert(&row.id, entry, &ledger)?;
+                index.insert(&row.id, entry, &ledger, overrides)?;
             }
             for (role, field, unknown) in [
                 (Role::Measure, &ledger.measure_column, unknown_measures),
@@ -151,8 +153,15 @@ impl LedgerIndex {
     }
 
     /// Adds a row of `ledger` (not yet in `sources`): a repeat of an earlier row for the same
-    /// id is dropped when it agrees, an error naming both when it does not.
-    fn insert(&mut self, id: &str, entry: Entry, ledger: &Ledger) -> Result<(), AnalysisError> {
+    /// id is dropped when it agrees, an error naming both when it does not; a row of the
+    /// user's own edits (`overrides`) replaces what the earlier row gives.
+    fn insert(
+        &mut self,
+        id: &str,
+        entry: Entry,
+        ledger: &Ledger,
+        overrides: bool,
+    ) -> Result<(), AnalysisError> {
         let h = self.hasher.hash_one(id);
         let new = self.entries.len() as u32;
         let Some(&first) = self.by_hash.get(&h) else {
@@ -166,6 +175,12 @@ impl LedgerIndex {
             if self.ids.get(at as usize) == id {
                 // Rows disagree only in what both give: a measure from one ledger and a
                 // compliance from another (or a blank cell and a filled one) add up.
+                if overrides {
+                    let e = &mut self.entries[at as usize];
+                    e.measure = entry.measure.or(e.measure);
+                    e.complied = entry.complied.or(e.complied);
+                    return Ok(());
+                }
                 let e = &self.entries[at as usize];
                 let measures_differ =
                     matches!((e.measure, entry.measure), (Some(a), Some(b)) if a.0 != b.0);

@@ -72,6 +72,17 @@ impl Boundaries {
         };
         match spec.crs.as_deref().map(str::trim) {
             Some(c) if c.eq_ignore_ascii_case("gcj02") || c.eq_ignore_ascii_case("gcj-02") => {
+                let lonlat = layer.extent().is_none_or(|e| {
+                    e.min().x >= -180.0
+                        && e.max().x <= 180.0
+                        && e.min().y >= -90.0
+                        && e.max().y <= 90.0
+                });
+                if !lonlat {
+                    return Err(crs_error(
+                        "--regions-crs gcj02 is for longitudes and latitudes, and this layer's coordinates are not (a projected layer has its own CRS: EPSG:N)".to_string(),
+                    ));
+                }
                 for f in &mut layer.features {
                     f.geometry.map_coords_in_place(|c| {
                         let (x, y) = gcj02::from_gcj02(c.x, c.y);

@@ -36,6 +36,9 @@ pub struct Request {
     pub ledgers: Vec<PathBuf>,
     /// The ledgers' columns, where not recognised by their headers.
     pub ledger_columns: LedgerColumns,
+    /// Ledgers of the user's own edits (the window's Save measures as… a new file), applied
+    /// after `ledgers`: their rows replace the ledgers' rows instead of disagreeing with them.
+    pub measure_edits: Vec<PathBuf>,
 }
 
 /// What the analysis keeps of the parcel layer in `Analysis::parcels`.
@@ -80,6 +83,7 @@ impl Request {
             regions: None,
             ledgers: Vec::new(),
             ledger_columns: LedgerColumns::default(),
+            measure_edits: Vec::new(),
         }
     }
 }

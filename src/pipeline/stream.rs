@@ -65,8 +65,9 @@ pub(super) fn analyse(
             .spawn_scoped(scope, || LedgerIndex::read(req));
         let ledgers = move || match ledger_reader {
             Ok(handle) => handle.join().unwrap_or_else(|_| {
+                let first = req.ledgers.first().or(req.measure_edits.first());
                 Err(LayerError::format(
-                    &req.parcels,
+                    first.unwrap_or(&req.parcels),
                     "the ledger reader stopped on an internal error",
                 )
                 .into())
