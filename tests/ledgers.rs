@@ -539,3 +539,80 @@ fn info_describes_a_ledger() {
     assert_eq!(code, 1);
     assert!(err.contains("not found"), "{err}");
 }
+
+/// Applying a ledger reads `.xlsx` row by row (`read_ledger_rows`, calamine's cell reader);
+/// saving reads the whole sheet (`read_ledger`). Both give the same rows and columns, on the
+/// county ledger, on a sheet by name whose header is not on the first row, and on a sheet
+/// of only a header.
+#[test]
+fn reading_row_by_row_gives_what_the_whole_sheet_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let county = dir.path().join("county.xlsx");
+    county_book(&county);
+    let late = dir.path().join("late.xlsx");
+    write_book(
+        &late,
+        &[
+            ("封面", &[&[S("某县台账")]]),
+            (
+                "数据",
+                &[
+                    &[E, E],
+                    &[E, S("标识码"), S("措施")],
+                    &[E, S(" A-1 "), N(3.0)],
+                    &[E, E, S("无")],
+                    &[E, S("A-2"), S("替代种植")],
+                ],
+            ),
+            ("空", &[&[S("TBBH"), S("MEASURE")]]),
+        ],
+    );
+    let columns = LedgerColumns::default();
+    for src in [
+        county.clone(),
+        dir.path().join("late.xlsx/数据"),
+        dir.path().join("late.xlsx/空"),
+    ] {
+        let whole = read_ledger(&src, &columns).unwrap();
+        let rows = soilrisk::ledger::read_ledger_rows(&src, &columns).unwrap();
+        assert_eq!(rows_of(&rows), rows_of(&whole), "{}", src.display());
+        assert_eq!(
+            (
+                &rows.id_column,
+                &rows.measure_column,
+                &rows.compliance_column,
+                &rows.sheet
+            ),
+            (
+                &whole.id_column,
+                &whole.measure_column,
+                &whole.compliance_column,
+                &whole.sheet
+            ),
+        );
+        assert!(rows.table.is_empty());
+    }
+    let late_rows =
+        soilrisk::ledger::read_ledger_rows(&dir.path().join("late.xlsx/数据"), &columns).unwrap();
+    assert_eq!(
+        rows_of(&late_rows),
+        vec![
+            row(3, "A-1", Some("3"), None),
+            row(5, "A-2", Some("替代种植"), None)
+        ]
+    );
+    // Errors name the file as the whole-sheet reader's do.
+    let bad = dir.path().join("late.xlsx/无此表");
+    let e = soilrisk::ledger::read_ledger_rows(&bad, &columns)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("late.xlsx") && e.contains("数据"), "{e}");
+    let named = LedgerColumns {
+        id: Some("编号".into()),
+        ..Default::default()
+    };
+    let e = soilrisk::ledger::read_ledger_rows(&county, &named)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("编号") && e.contains("county.xlsx"), "{e}");
+}

@@ -11,7 +11,7 @@ use calamine::{Data, Ods, Range, Reader, Sheets, Xls, Xlsx, open_workbook};
 
 use super::{
     Cell, ColumnRole, Ledger, LedgerColumns, LedgerError, LedgerInfo, LedgerRow, Table, extension,
-    find_named, recognise, source_text, split_sheet,
+    find_named, number_text, recognise, source_text, split_sheet,
 };
 
 /// A ledger file's chosen sheet, as read, before its columns are picked.
@@ -43,7 +43,50 @@ pub fn read_ledger_rows(src: &Path, columns: &LedgerColumns) -> Result<Ledger, L
     read(src, columns, false)
 }
 
+/// The id, measure and compliance columns of a header: named by the user, else recognised.
+fn pick_columns(
+    header: &[String],
+    columns: &LedgerColumns,
+    described: &str,
+) -> Result<(usize, Option<usize>, Option<usize>), LedgerError> {
+    // A blank name (`--ledger-id-field ""`) names no column: the header decides.
+    let pick = |role: ColumnRole, named: &Option<String>| match named
+        .as_ref()
+        .filter(|n| !n.trim().is_empty())
+    {
+        Some(name) => find_named(header, name)
+            .map(Some)
+            .ok_or_else(|| LedgerError::NoSuchColumn {
+                source_text: described.to_string(),
+                column: name.clone(),
+                flag: role.def().flag,
+                header: header.to_vec(),
+            }),
+        None => Ok(recognise(header, role)),
+    };
+    let id = pick(ColumnRole::Id, &columns.id)?.ok_or_else(|| LedgerError::MissingColumn {
+        source_text: described.to_string(),
+        role: "parcel id",
+        flag: ColumnRole::Id.def().flag,
+        header: header.to_vec(),
+    })?;
+    let measure = pick(ColumnRole::Measure, &columns.measure)?;
+    let compliance = pick(ColumnRole::Compliance, &columns.compliance)?;
+    if measure.is_none() && compliance.is_none() {
+        return Err(LedgerError::NoValueColumn {
+            source_text: described.to_string(),
+            header: header.to_vec(),
+        });
+    }
+    Ok((id, measure, compliance))
+}
+
 fn read(src: &Path, columns: &LedgerColumns, keep_table: bool) -> Result<Ledger, LedgerError> {
+    let (file, _) = split_sheet(src);
+    if !keep_table && file.is_file() && matches!(extension(&file).as_deref(), Some("xlsx" | "xlsm"))
+    {
+        return stream_xlsx(src, columns);
+    }
     let mut loaded = load(src)?;
     // `FILE.xlsx/SHEET` names its sheet already; `FILE.xlsx` gets `, sheet S`.
     let named_sheet = split_sheet(src).1.is_some();
@@ -54,37 +97,7 @@ fn read(src: &Path, columns: &LedgerColumns, keep_table: bool) -> Result<Ledger,
         });
     };
     let header: Vec<String> = loaded.table[hi].iter().map(Cell::text).collect();
-    // A blank name (`--ledger-id-field ""`) names no column: the header decides.
-    let pick = |role: ColumnRole, named: &Option<String>| match named
-        .as_ref()
-        .filter(|n| !n.trim().is_empty())
-    {
-        Some(name) => {
-            find_named(&header, name)
-                .map(Some)
-                .ok_or_else(|| LedgerError::NoSuchColumn {
-                    source_text: described.clone(),
-                    column: name.clone(),
-                    flag: role.def().flag,
-                    header: header.clone(),
-                })
-        }
-        None => Ok(recognise(&header, role)),
-    };
-    let id = pick(ColumnRole::Id, &columns.id)?.ok_or_else(|| LedgerError::MissingColumn {
-        source_text: described.clone(),
-        role: "parcel id",
-        flag: ColumnRole::Id.def().flag,
-        header: header.clone(),
-    })?;
-    let measure = pick(ColumnRole::Measure, &columns.measure)?;
-    let compliance = pick(ColumnRole::Compliance, &columns.compliance)?;
-    if measure.is_none() && compliance.is_none() {
-        return Err(LedgerError::NoValueColumn {
-            source_text: described,
-            header,
-        });
-    }
+    let (id, measure, compliance) = pick_columns(&header, columns, &described)?;
 
     let text_at = |row: &[Cell], col: Option<usize>| {
         col.and_then(|c| row.get(c))
@@ -238,11 +251,31 @@ fn load(src: &Path) -> Result<Loaded, LedgerError> {
     }
     let mut book = open_book(&file)?;
     let sheets = book.sheet_names();
-    let chosen = match sheet {
+    let chosen = choose_sheet(&file, &sheets, sheet)?;
+    let table = sheet_table(&file, &mut book, &chosen)?;
+    Ok(Loaded {
+        format: format_name(&ext),
+        sheets,
+        sheet: Some(chosen),
+        table,
+        encoding: None,
+        delimiter: None,
+    })
+}
+
+/// The sheet named (exactly, else ignoring case), or the first.
+fn choose_sheet(
+    file: &Path,
+    sheets: &[String],
+    sheet: Option<String>,
+) -> Result<String, LedgerError> {
+    Ok(match sheet {
         None => sheets
             .first()
             .cloned()
-            .ok_or_else(|| LedgerError::NoSheets { path: file.clone() })?,
+            .ok_or_else(|| LedgerError::NoSheets {
+                path: file.to_path_buf(),
+            })?,
         Some(name) => sheets
             .iter()
             .find(|s| **s == name)
@@ -253,20 +286,137 @@ fn load(src: &Path) -> Result<Loaded, LedgerError> {
             })
             .cloned()
             .ok_or_else(|| LedgerError::NoSuchSheet {
-                path: file.clone(),
+                path: file.to_path_buf(),
                 sheet: name,
-                sheets: sheets.clone(),
+                sheets: sheets.to_vec(),
             })?,
-    };
-    let table = sheet_table(&file, &mut book, &chosen)?;
-    Ok(Loaded {
-        format: format_name(&ext),
-        sheets,
-        sheet: Some(chosen),
-        table,
-        encoding: None,
-        delimiter: None,
     })
+}
+
+/// A workbook's sheet read row by row through calamine's cell reader, keeping no cell: the
+/// rows of [`read_ledger_rows`] from `.xlsx`, without the whole sheet in memory at once (a
+/// 500,000-row ledger once took 100 MB more as a sheet of cells).
+fn stream_xlsx(src: &Path, columns: &LedgerColumns) -> Result<Ledger, LedgerError> {
+    let (file, sheet) = split_sheet(src);
+    let damaged = |reason: String| LedgerError::Damaged {
+        path: file.clone(),
+        reason,
+    };
+    let opened = catch_unwind(AssertUnwindSafe(|| open_workbook::<Xlsx<_>, _>(&file)));
+    let mut book = match opened {
+        Ok(Ok(b)) => b,
+        Ok(Err(e)) => return Err(damaged(e.to_string())),
+        Err(_) => return Err(damaged("the reader failed on it".into())),
+    };
+    let sheets = book.sheet_names();
+    let chosen = choose_sheet(&file, &sheets, sheet.clone())?;
+    let described = source_text(src, Some(chosen.as_str()).filter(|_| sheet.is_none()));
+    let streamed = catch_unwind(AssertUnwindSafe(|| -> Result<_, LedgerError> {
+        let mut cells = book
+            .worksheet_cells_reader(&chosen)
+            .map_err(|e| damaged(format!("sheet {chosen}: {e}")))?;
+        // The header: the first row with a cell that is not blank.
+        let mut header: Vec<String> = Vec::new();
+        let mut header_row: Option<u32> = None;
+        let mut picked: Option<(usize, Option<usize>, Option<usize>)> = None;
+        let mut rows: Vec<LedgerRow> = Vec::new();
+        let mut current: Option<(u32, [Option<String>; 3])> = None;
+        let finish = |cur: Option<(u32, [Option<String>; 3])>, rows: &mut Vec<LedgerRow>| {
+            if let Some((r, [Some(id), measure, compliance])) = cur {
+                rows.push(LedgerRow {
+                    row: r as usize + 1,
+                    id,
+                    measure,
+                    compliance,
+                });
+            }
+        };
+        while let Some(cell) = cells
+            .next_cell()
+            .map_err(|e| damaged(format!("sheet {chosen}: {e}")))?
+        {
+            let (r, c) = cell.get_position();
+            let text = text_of(cell.get_value());
+            if header_row.is_none_or(|h| h == r) && picked.is_none() {
+                if text.is_empty() && header_row.is_none() {
+                    continue;
+                }
+                header_row = Some(r);
+                if header.len() <= c as usize {
+                    header.resize(c as usize + 1, String::new());
+                }
+                header[c as usize] = text;
+                continue;
+            }
+            let (id, measure, compliance) = match picked {
+                Some(p) => p,
+                None => {
+                    let p = pick_columns(&header, columns, &described)?;
+                    picked = Some(p);
+                    p
+                }
+            };
+            if current.as_ref().is_none_or(|(cr, _)| *cr != r) {
+                finish(current.take(), &mut rows);
+                current = Some((r, [None, None, None]));
+            }
+            let slot = match c as usize {
+                x if x == id => 0,
+                x if Some(x) == measure => 1,
+                x if Some(x) == compliance => 2,
+                _ => continue,
+            };
+            if let Some((_, values)) = current.as_mut() {
+                values[slot] = (!text.is_empty()).then_some(text);
+            }
+        }
+        finish(current, &mut rows);
+        if header_row.is_none() {
+            return Err(LedgerError::Empty {
+                source_text: described.clone(),
+            });
+        }
+        // A header with no row under it: its columns must still be there.
+        let (id, measure, compliance) = match picked {
+            Some(p) => p,
+            None => pick_columns(&header, columns, &described)?,
+        };
+        Ok((header, id, measure, compliance, rows))
+    }));
+    let (header, id, measure, compliance, rows) = match streamed {
+        Ok(r) => r?,
+        Err(_) => return Err(damaged(format!("sheet {chosen}: the reader failed on it"))),
+    };
+    let name = |c: Option<usize>| c.map(|c| header[c].clone());
+    Ok(Ledger {
+        path: src.to_path_buf(),
+        sheet: Some(chosen),
+        id_column: header[id].clone(),
+        measure_column: name(measure),
+        compliance_column: name(compliance),
+        header,
+        rows,
+        table: Vec::new(),
+    })
+}
+
+/// A cell as a ledger's text, as [`Cell::text`] gives it.
+fn text_of(d: &calamine::DataRef<'_>) -> String {
+    use calamine::DataRef as D;
+    match d {
+        D::Empty => String::new(),
+        D::Int(i) => number_text(*i as f64),
+        D::Float(f) => number_text(*f),
+        D::String(s) => s.trim().to_string(),
+        D::SharedString(s) => s.trim().to_string(),
+        D::Bool(b) => b.to_string(),
+        D::DateTime(dt) => {
+            let data = Data::DateTime(*dt);
+            cell_of(&data).text()
+        }
+        D::DateTimeIso(s) | D::DurationIso(s) => s.trim().to_string(),
+        D::Error(e) => e.to_string(),
+    }
 }
 
 /// An open workbook.
