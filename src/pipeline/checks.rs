@@ -133,6 +133,14 @@ pub(super) fn no_overlap_warning(
     })
 }
 
+/// The first few of a list for a warning, `a, b, c, d, e, ...` (the dots when there are more).
+pub(super) fn first_few<T: std::fmt::Display>(items: &[T]) -> String {
+    const NAMED: usize = 5;
+    let named: Vec<String> = items.iter().take(NAMED).map(|x| x.to_string()).collect();
+    let more = if items.len() > NAMED { ", ..." } else { "" };
+    format!("{}{more}", named.join(", "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,6 +22,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
 use std::sync::Arc;
 
+use super::checks::first_few;
 use super::error::{AnalysisError, UnknownValues};
 use super::request::Request;
 use super::result::{IdList, ParcelInfo, ParcelResult, ParcelTally};
@@ -255,7 +256,6 @@ impl LedgerIndex {
     /// A warning per ledger with ids that matched no parcel: their count and the first few
     /// (in row order).
     pub(super) fn unmatched_warnings(&self, parcels: &std::path::Path) -> Vec<String> {
-        const NAMED: usize = 5;
         let mut by_source: Vec<Vec<(u32, &str)>> = vec![Vec::new(); self.sources.len()];
         for (i, e) in self.entries.iter().enumerate() {
             if !e.matched {
@@ -267,18 +267,13 @@ impl LedgerIndex {
             .zip(&self.sources)
             .filter(|(ids, _)| !ids.is_empty())
             .map(|(ids, l)| {
-                let first: Vec<String> = ids
-                    .iter()
-                    .take(NAMED)
-                    .map(|(_, id)| format!("{id:?}"))
-                    .collect();
+                let quoted: Vec<String> = ids.iter().map(|(_, id)| format!("{id:?}")).collect();
                 format!(
-                    "{}: {} parcel id(s) match no parcel of {}, e.g. {}{}",
+                    "{}: {} parcel id(s) match no parcel of {}, e.g. {}",
                     l.describe_source(),
                     ids.len(),
                     parcels.display(),
-                    first.join(", "),
-                    if ids.len() > NAMED { ", ..." } else { "" }
+                    first_few(&quoted),
                 )
             })
             .collect()

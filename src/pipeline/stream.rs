@@ -30,7 +30,7 @@ use super::ledgers::LedgerIndex;
 use super::regions::Boundaries;
 
 use super::attributes::{ParcelFields, Unknown, risk_attributes};
-use super::checks::{no_overlap_warning, repeated_ids};
+use super::checks::{first_few, no_overlap_warning, repeated_ids};
 use super::progress::{Arrival, Control, Phase, Timings};
 use super::reproject::{reproject, transform};
 use super::request::{KeepParcels, Request};
@@ -292,18 +292,11 @@ fn basis_warnings(
 ) -> Vec<String> {
     let mut out = Vec::new();
     if let (Some(field), false) = (basis.field(), fallbacks.is_empty()) {
-        const NAMED: usize = 5;
-        let named: Vec<String> = fallbacks
-            .iter()
-            .take(NAMED)
-            .map(|r| r.to_string())
-            .collect();
         out.push(format!(
-            "{}: {} parcel(s) have no positive {field} (record {}{}); their geometric area is counted instead",
+            "{}: {} parcel(s) have no positive {field} (record {}); their geometric area is counted instead",
             path.display(),
             fallbacks.len(),
-            named.join(", "),
-            if fallbacks.len() > NAMED { ", ..." } else { "" },
+            first_few(fallbacks),
         ));
     }
     if let AreaMethod::Ellipsoidal(grid) = method

@@ -29,6 +29,19 @@ fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-6 * a.abs().max(1.0)
 }
 
+/// Selects parcel `k` and chooses `measure` in the inspector's measure dropdown.
+fn choose_measure(h: &mut Harness<'_, SoilriskApp>, k: usize, measure: &str) {
+    h.state_mut()
+        .commands
+        .push(Command::Select(Some(Pick::Parcel(k))));
+    h.run_steps(2);
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "measure")
+        .click();
+    h.run_steps(2);
+    h.get_by_label(measure).click();
+    h.run_steps(1);
+}
+
 #[test]
 fn a_measure_edited_in_the_inspector_changes_the_rate_at_once_and_undoes() {
     let mut h = loaded();
@@ -43,17 +56,8 @@ fn a_measure_edited_in_the_inspector_changes_the_rate_at_once_and_undoes() {
     };
     let before = summary(&h);
     assert_eq!(h.state().view.title, "soilrisk — parcels.shp");
-    h.state_mut()
-        .commands
-        .push(Command::Select(Some(Pick::Parcel(k))));
-    h.run_steps(2);
-
     // Strict control through the inspector's measure dropdown.
-    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "measure")
-        .click();
-    h.run_steps(2);
-    h.get_by_label("严格管控").click();
-    h.run_steps(1);
+    choose_measure(&mut h, k, "严格管控");
     let edited = summary(&h);
     // Strict control treats every class: the whole contaminated area is treated now.
     assert!(close(
@@ -397,15 +401,8 @@ fn closing_with_unsaved_edits_asks_first() {
     assert!(!h.state().session.confirm_close);
 
     let k = summary(&h).priority_parcels[0].index;
-    h.state_mut()
-        .commands
-        .push(Command::Select(Some(Pick::Parcel(k))));
-    h.run_steps(2);
-    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "measure")
-        .click();
-    h.run_steps(2);
-    h.get_by_label("严格管控").click();
-    h.run_steps(2);
+    choose_measure(&mut h, k, "严格管控");
+    h.run_steps(1);
     assert!(h.state().session.unsaved());
 
     close_request(&mut h);
