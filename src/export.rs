@@ -71,6 +71,7 @@ pub fn write_summary(path: &Path, summary: &Summary) -> Result<(), ExportError> 
 }
 
 /// A number as JSON: shortest round-trip form, `null` for NaN or infinity.
+#[cfg(test)]
 fn num(x: f64) -> String {
     let mut s = Text::default();
     push_num(&mut s, x);
@@ -91,10 +92,7 @@ fn push_num(out: &mut Text, x: f64) {
     }
 }
 
-fn opt_num(x: Option<f64>) -> String {
-    x.map_or_else(|| "null".into(), num)
-}
-
+#[cfg(test)]
 fn json_str(s: &str) -> String {
     let mut out = Text::with_capacity(s.len() + 2);
     push_json_str(&mut out, s);
@@ -419,17 +417,130 @@ fn feature_collection<'g>(
     w.write_all(b"\n]}\n")
 }
 
-/// Writes `parcels.geojson`: every parcel at risk with its numbers, sorted by parcel id.
-pub fn write_parcels(
-    path: &Path,
-    a: &Analysis,
-    to: &ToWgs84,
-    ctl: Control,
-) -> Result<(), ExportError> {
-    // Sorted by id, ties by position, so the order is total and an unstable sort gives it
-    // exactly. Each id's first 16 bytes, big-endian, order as the id does (a parcel id
-    // usually fits whole): most comparisons are of integers, not of strings behind two
-    // pointers.
+/// A value of an output field, as both `parcels.geojson`/`risk_areas.geojson` and
+/// `results.gpkg` write it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OutValue<'a> {
+    /// Text; `None` is written as null.
+    Text(Option<&'a str>),
+    /// A list of texts (a JSON array; JSON text in a GeoPackage).
+    TextList(Vec<&'a str>),
+    /// A number (m², a rate); `None`, NaN and infinity are written as null.
+    Number(Option<f64>),
+    /// A count.
+    Count(usize),
+}
+
+/// The type of an output field: its GeoPackage column type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutKind {
+    Text,
+    TextList,
+    Number,
+    Count,
+}
+
+/// The fields of `parcels.geojson` (and the `parcels` layer of `results.gpkg`), in order.
+pub const PARCEL_FIELDS: [(&str, OutKind); 12] = [
+    ("parcel_id", OutKind::Text),
+    ("region", OutKind::Text),
+    ("measure", OutKind::Text),
+    ("risk_class", OutKind::Text),
+    ("risk_ids", OutKind::TextList),
+    ("area_m2", OutKind::Number),
+    ("priority_area_m2", OutKind::Number),
+    ("safe_use_area_m2", OutKind::Number),
+    ("strict_control_area_m2", OutKind::Number),
+    ("contaminated_area_m2", OutKind::Number),
+    ("treated_area_m2", OutKind::Number),
+    ("untreated_area_m2", OutKind::Number),
+];
+
+/// The values of [`PARCEL_FIELDS`] for the parcel at position `i` of `a.parcel_info`.
+pub fn parcel_values(a: &Analysis, i: usize) -> [OutValue<'_>; 12] {
+    let info = &a.parcel_info[i];
+    let r = &a.parcel_results[i];
+    let n = |x: f64| OutValue::Number(Some(x));
+    [
+        OutValue::Text(Some(&info.id)),
+        OutValue::Text(Some(&info.region)),
+        OutValue::Text(Some(&info.measure_text)),
+        OutValue::Text(r.risk_class().map(|c| c.code())),
+        OutValue::TextList(a.risk_ids_of(i)),
+        n(r.area_m2),
+        n(r.class_m2[0]),
+        n(r.class_m2[1]),
+        n(r.class_m2[2]),
+        n(r.contaminated_m2()),
+        n(r.treated_m2),
+        n(r.untreated_m2()),
+    ]
+}
+
+/// The fields of `risk_areas.geojson` (and the `risk_areas` layer of `results.gpkg`).
+pub const RISK_FIELDS: [(&str, OutKind); 7] = [
+    ("risk_id", OutKind::Text),
+    ("risk_class", OutKind::Text),
+    ("pollutant", OutKind::Text),
+    ("cultivated_area_m2", OutKind::Number),
+    ("treated_area_m2", OutKind::Number),
+    ("safe_utilization_rate", OutKind::Number),
+    ("parcels", OutKind::Count),
+];
+
+/// The values of [`RISK_FIELDS`] for the risk area at position `i` of `a.risk_areas`.
+pub fn risk_values(a: &Analysis, i: usize) -> [OutValue<'_>; 7] {
+    let ra = &a.risk_areas[i];
+    let r = &a.risk_results[i];
+    [
+        OutValue::Text(Some(&ra.id)),
+        OutValue::Text(Some(ra.class.code())),
+        OutValue::Text((!ra.pollutant.is_empty()).then_some(&*ra.pollutant)),
+        OutValue::Number(Some(r.cultivated_m2)),
+        OutValue::Number(Some(r.treated_m2)),
+        OutValue::Number(rate(r.treated_m2, r.cultivated_m2)),
+        OutValue::Count(r.parcels),
+    ]
+}
+
+/// Appends a properties object: `{"name":value,...}`.
+fn push_properties(props: &mut Text, fields: &[(&str, OutKind)], values: &[OutValue<'_>]) {
+    props.push('{');
+    for (k, ((name, _), value)) in fields.iter().zip(values).enumerate() {
+        if k > 0 {
+            props.push(',');
+        }
+        props.push('"');
+        props.push_str(name);
+        props.push_str("\":");
+        match value {
+            OutValue::Text(Some(s)) => push_json_str(props, s),
+            OutValue::Text(None) | OutValue::Number(None) => props.push_str("null"),
+            OutValue::TextList(list) => {
+                props.push('[');
+                for (k, s) in list.iter().enumerate() {
+                    if k > 0 {
+                        props.push(',');
+                    }
+                    push_json_str(props, s);
+                }
+                props.push(']');
+            }
+            OutValue::Number(Some(x)) => push_num(props, *x),
+            OutValue::Count(n) => {
+                let _ = write!(props, "{n}");
+            }
+        }
+    }
+    props.push('}');
+}
+
+/// The parcels at risk (positions in `a.parcel_info`) in output order: by parcel id, ties
+/// by position, so the order is total and the same input gives the same file.
+pub fn parcel_order(a: &Analysis) -> Vec<usize> {
+    // An unstable sort gives the total order exactly. Each id's first 16 bytes, big-endian,
+    // order as the id does (a parcel id usually fits whole): most comparisons are of
+    // integers, not of strings behind two pointers.
     let mut keyed: Vec<(u128, &str, usize, usize)> = (0..a.parcel_info.len())
         .into_par_iter()
         .filter(|&i| a.parcel_results[i].contaminated_m2() > 0.0)
@@ -439,51 +550,37 @@ pub fn write_parcels(
         })
         .collect();
     keyed.par_sort_unstable_by(|x, y| x.0.cmp(&y.0).then(x.1.cmp(y.1)).then(x.2.cmp(&y.2)));
-    let order: Vec<usize> = keyed.into_iter().map(|k| k.3).collect();
+    keyed.into_iter().map(|k| k.3).collect()
+}
+
+/// The risk areas (positions in `a.risk_areas`) in output order: by risk id, ties by
+/// position.
+pub fn risk_order(a: &Analysis) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..a.risk_areas.len()).collect();
+    order.sort_by(|&x, &y| {
+        a.risk_areas[x]
+            .id
+            .cmp(&a.risk_areas[y].id)
+            .then(a.risk_areas[x].feature.cmp(&a.risk_areas[y].feature))
+    });
+    order
+}
+
+/// Writes `parcels.geojson`: every parcel at risk with its numbers, sorted by parcel id.
+pub fn write_parcels(
+    path: &Path,
+    a: &Analysis,
+    to: &ToWgs84,
+    ctl: Control,
+) -> Result<(), ExportError> {
+    let order = parcel_order(a);
     write_atomic(path, |w| {
         feature_collection(
             w,
             &order,
             ctl,
             to,
-            |i, props| {
-                let info = &a.parcel_info[i];
-                let r = &a.parcel_results[i];
-                props.push_str("{\"parcel_id\":");
-                push_json_str(props, &info.id);
-                props.push_str(",\"region\":");
-                push_json_str(props, &info.region);
-                props.push_str(",\"measure\":");
-                push_json_str(props, &info.measure_text);
-                props.push_str(",\"risk_class\":");
-                match r.risk_class() {
-                    Some(c) => push_json_str(props, c.code()),
-                    None => props.push_str("null"),
-                }
-                props.push_str(",\"risk_ids\":[");
-                for (k, id) in a.risk_ids_of(i).into_iter().enumerate() {
-                    if k > 0 {
-                        props.push(',');
-                    }
-                    push_json_str(props, id);
-                }
-                props.push(']');
-                for (key, value) in [
-                    ("area_m2", r.area_m2),
-                    ("priority_area_m2", r.class_m2[0]),
-                    ("safe_use_area_m2", r.class_m2[1]),
-                    ("strict_control_area_m2", r.class_m2[2]),
-                    ("contaminated_area_m2", r.contaminated_m2()),
-                    ("treated_area_m2", r.treated_m2),
-                    ("untreated_area_m2", r.untreated_m2()),
-                ] {
-                    props.push_str(",\"");
-                    props.push_str(key);
-                    props.push_str("\":");
-                    push_num(props, value);
-                }
-                props.push('}');
-            },
+            |i, props| push_properties(props, &PARCEL_FIELDS, &parcel_values(a, i)),
             |i| &a.parcels.features[a.parcel_info[i].feature].geometry,
         )
     })
@@ -507,38 +604,14 @@ pub fn write_risk_areas(
     to: &ToWgs84,
     ctl: Control,
 ) -> Result<(), ExportError> {
-    let mut order: Vec<usize> = (0..a.risk_areas.len()).collect();
-    order.sort_by(|&x, &y| {
-        a.risk_areas[x]
-            .id
-            .cmp(&a.risk_areas[y].id)
-            .then(a.risk_areas[x].feature.cmp(&a.risk_areas[y].feature))
-    });
+    let order = risk_order(a);
     write_atomic(path, |w| {
         feature_collection(
             w,
             &order,
             ctl,
             to,
-            |i, props| {
-                let ra = &a.risk_areas[i];
-                let r = &a.risk_results[i];
-                let _ = write!(
-                    props,
-                    "{{\"risk_id\":{},\"risk_class\":{},\"pollutant\":{},\"cultivated_area_m2\":{},\"treated_area_m2\":{},\"safe_utilization_rate\":{},\"parcels\":{}}}",
-                    json_str(&ra.id),
-                    json_str(ra.class.code()),
-                    if ra.pollutant.is_empty() {
-                        "null".to_string()
-                    } else {
-                        json_str(&ra.pollutant)
-                    },
-                    num(r.cultivated_m2),
-                    num(r.treated_m2),
-                    opt_num(rate(r.treated_m2, r.cultivated_m2)),
-                    r.parcels,
-                );
-            },
+            |i, props| push_properties(props, &RISK_FIELDS, &risk_values(a, i)),
             |i| &a.risk.features[a.risk_areas[i].feature].geometry,
         )
     })

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::error::LayerError;
 
 use super::shp::{Part, Parts, ShapefileReader};
-use super::{LayerReader, ReadOptions, archive, geojson_in};
+use super::{LayerReader, ReadOptions, archive, geojson_in, gpkg};
 
 /// Gives the file beside a layer's main file with the same stem and this extension (any
 /// case), if there is one: on disk, or in the same archive.
@@ -50,7 +50,7 @@ pub trait LayerFormat: Sync {
 }
 
 /// Every format soilrisk reads.
-pub static FORMATS: &[&dyn LayerFormat] = &[&Shapefile, &GeoJson, &archive::Zip];
+pub static FORMATS: &[&dyn LayerFormat] = &[&Shapefile, &GeoJson, &gpkg::GeoPackage, &archive::Zip];
 
 /// ESRI shapefiles: `.shp` with `.dbf`, `.shx`, `.prj` and `.cpg` beside it.
 pub struct Shapefile;
@@ -307,7 +307,8 @@ mod tests {
         assert_eq!(companion_of("x.DBF").map(|(_, main)| main), Some("shp"));
         assert!(opens_inside_container("d/x.shp"));
         assert!(!opens_inside_container("inner.zip"));
-        assert_eq!(extensions_text(), ".shp, .geojson, .json or .zip");
+        assert_eq!(extensions_text(), ".shp, .geojson, .json, .gpkg or .zip");
+        assert!(opening("x.GPKG").is_some_and(|f| f.is_container() && f.name() == "GPKG"));
     }
 
     #[test]

@@ -7,6 +7,8 @@ pub mod dbf;
 pub mod encoding;
 pub mod formats;
 pub mod geojson_in;
+pub mod gpkg;
+pub mod gpkg_geom;
 pub mod rings;
 pub mod shp;
 
