@@ -19,15 +19,7 @@ pub fn write_atomic(
         path: path.to_path_buf(),
         source,
     };
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| "out".into());
-    let tmp: PathBuf = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let tmp = temporary(path);
     let result = (|| {
         let file = SyncEvery {
             file: File::create(&tmp)?,
@@ -43,6 +35,43 @@ pub fn write_atomic(
         let _ = std::fs::remove_file(&tmp);
     }
     result.map_err(err)
+}
+
+/// Writes `path` atomically through `write`, which creates and fills the file at the path it
+/// is given (a temporary file in the same folder; for writers that need a path, such as
+/// SQLite), then synced and renamed over `path`.
+pub fn write_atomic_path(
+    path: &Path,
+    write: impl FnOnce(&Path) -> std::io::Result<()>,
+) -> Result<(), ExportError> {
+    let tmp = temporary(path);
+    let result = (|| {
+        let _ = std::fs::remove_file(&tmp);
+        write(&tmp)?;
+        File::open(&tmp)?.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(|source| ExportError {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// The temporary file a write of `path` goes through: hidden, beside it, named after the
+/// process so two runs writing one folder do not meet.
+fn temporary(path: &Path) -> PathBuf {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "out".into());
+    dir.join(format!(".{name}.{}.tmp", std::process::id()))
 }
 
 /// A file synced to disk every `SYNC_EVERY` bytes while it is written, on the thread that

@@ -33,6 +33,7 @@ pub mod atomic;
 pub mod crs;
 pub mod error;
 pub mod export;
+pub mod export_gpkg;
 pub mod geom;
 pub mod io;
 pub mod layer;

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{ExportError, OutputError};
 use crate::export::{ToWgs84, write_parcels, write_risk_areas, write_summary};
+use crate::export_gpkg::write_results_gpkg;
 use crate::io::formats;
 use crate::pipeline::{Analysis, Control};
 use crate::stats::Summary;
@@ -21,6 +22,7 @@ pub enum Output {
     Summary,
     RegionsCsv,
     TablesXlsx,
+    Gpkg,
 }
 
 /// One row of the output table.
@@ -36,7 +38,7 @@ pub struct OutputDef {
 }
 
 /// Every output, in the Export menu's order.
-pub const OUTPUTS: [OutputDef; 5] = [
+pub const OUTPUTS: [OutputDef; 6] = [
     OutputDef {
         output: Output::Parcels,
         file_name: "parcels.geojson",
@@ -65,6 +67,12 @@ pub const OUTPUTS: [OutputDef; 5] = [
         output: Output::TablesXlsx,
         file_name: "tables.xlsx",
         label: "Regions (Excel)…",
+        in_set: true,
+    },
+    OutputDef {
+        output: Output::Gpkg,
+        file_name: "results.gpkg",
+        label: "Results (GeoPackage)…",
         in_set: true,
     },
 ];
@@ -100,7 +108,8 @@ pub fn refuse_overwriting_inputs(outputs: &[PathBuf], inputs: &[&Path]) -> Resul
 }
 
 /// Writes `output` to `path` atomically (a temporary file renamed when complete): the
-/// GeoJSON files from `analysis` in WGS 84 through `to`, the tables from `summary`. A
+/// GeoJSON files from `analysis` in WGS 84 through `to`, the GeoPackage from `analysis` in
+/// its own CRS, the tables from `summary`. A
 /// cancelled write leaves `path` as it was (`export::is_cancelled`).
 pub fn write(
     output: Output,
@@ -116,6 +125,7 @@ pub fn write(
         Output::Summary => write_summary(path, summary),
         Output::RegionsCsv => table::write_csv(path, summary),
         Output::TablesXlsx => table::write_xlsx(path, summary),
+        Output::Gpkg => write_results_gpkg(path, analysis, ctl),
     }
 }
 
@@ -167,6 +177,15 @@ pub fn write_set(
                 path: path_of(Output::Parcels),
                 source,
             })?;
+        let gpkg = std::thread::Builder::new()
+            .name("export-gpkg".into())
+            .spawn_scoped(scope, || {
+                write_results_gpkg(&path_of(Output::Gpkg), analysis, Control::default())
+            })
+            .map_err(|source| ExportError {
+                path: path_of(Output::Gpkg),
+                source,
+            })?;
         write_risk_areas(
             &path_of(Output::RiskAreas),
             analysis,
@@ -179,6 +198,9 @@ pub fn write_set(
         table::write_xlsx(&path_of(Output::TablesXlsx), &summary)?;
         parcels.join().map_err(|_| OutputError::Panicked {
             path: path_of(Output::Parcels),
+        })??;
+        gpkg.join().map_err(|_| OutputError::Panicked {
+            path: path_of(Output::Gpkg),
         })??;
         Ok(summary)
     })?;
@@ -205,7 +227,8 @@ mod tests {
                 "out/risk_areas.geojson",
                 "out/summary.json",
                 "out/regions.csv",
-                "out/tables.xlsx"
+                "out/tables.xlsx",
+                "out/results.gpkg"
             ]
         );
     }

@@ -1,0 +1,266 @@
+//! Writing `results.gpkg`: the parcels at risk and the risk areas as two GeoPackage layers,
+//! `parcels` and `risk_areas`, with the fields of `parcels.geojson` and `risk_areas.geojson`
+//! (`export::PARCEL_FIELDS`, `export::RISK_FIELDS`: the same names and values, in the same
+//! order), in the analysis' own CRS rather than WGS 84, each with an R-tree spatial index as
+//! GDAL writes it (`rtree_<table>_geom`, its `gpkg_extensions` row and triggers), so QGIS and
+//! GDAL open it as it is.
+//!
+//! Everything is written in one transaction through prepared statements, the R-tree filled
+//! after its table, into a temporary file renamed when complete. Nothing in the file depends
+//! on the clock or on the machine (`last_change` is fixed), so the same input gives the same
+//! bytes under the same SQLite.
+
+use std::path::Path;
+
+use geo::Rect;
+use rusqlite::Connection;
+
+use crate::atomic::write_atomic_path;
+use crate::crs::Crs;
+use crate::error::ExportError;
+use crate::export::{
+    OutKind, OutValue, PARCEL_FIELDS, RISK_FIELDS, parcel_order, parcel_values, risk_order,
+    risk_values,
+};
+use crate::geom::boxes::{bounds, union_rect};
+use crate::io::gpkg::quote;
+use crate::io::gpkg_geom::{APPLICATION_ID, encode_multipolygon};
+use crate::pipeline::{Analysis, Control, Phase};
+
+/// GeoPackage 1.3 in SQLite's `user_version` (GDAL 3.6 reads 1.3 without a word; 1.4 only
+/// renamed triggers).
+const USER_VERSION: i32 = 10300;
+
+/// What `last_change` says in `gpkg_contents`: fixed, so that two runs give the same bytes.
+const LAST_CHANGE: &str = "1970-01-01T00:00:00.000Z";
+
+/// The `srs_id` of a CRS without an EPSG code soilrisk knows (GDAL starts its own at
+/// 100000 too).
+const CUSTOM_SRS_ID: i64 = 100_000;
+
+/// The tables every GeoPackage has, as GDAL creates them, and the three spatial reference
+/// systems the specification requires.
+const SCHEMA: &str = r#"
+CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT NOT NULL,srs_id INTEGER NOT NULL PRIMARY KEY,organization TEXT NOT NULL,organization_coordsys_id INTEGER NOT NULL,definition  TEXT NOT NULL,description TEXT);
+CREATE TABLE gpkg_contents (table_name TEXT NOT NULL PRIMARY KEY,data_type TEXT NOT NULL,identifier TEXT UNIQUE,description TEXT DEFAULT '',last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),min_x DOUBLE, min_y DOUBLE,max_x DOUBLE, max_y DOUBLE,srs_id INTEGER,CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id));
+CREATE TABLE gpkg_geometry_columns (table_name TEXT NOT NULL,column_name TEXT NOT NULL,geometry_type_name TEXT NOT NULL,srs_id INTEGER NOT NULL,z TINYINT NOT NULL,m TINYINT NOT NULL,CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),CONSTRAINT uk_gc_table_name UNIQUE (table_name),CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id));
+CREATE TABLE gpkg_extensions (table_name TEXT,column_name TEXT,extension_name TEXT NOT NULL,definition TEXT NOT NULL,scope TEXT NOT NULL,CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name));
+INSERT INTO gpkg_spatial_ref_sys VALUES ('Undefined cartesian SRS',-1,'NONE',-1,'undefined','undefined cartesian coordinate reference system');
+INSERT INTO gpkg_spatial_ref_sys VALUES ('Undefined geographic SRS',0,'NONE',0,'undefined','undefined geographic coordinate reference system');
+INSERT INTO gpkg_spatial_ref_sys VALUES ('WGS 84 geodetic',4326,'EPSG',4326,'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],AXIS["Latitude",NORTH],AXIS["Longitude",EAST],AUTHORITY["EPSG","4326"]]','longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid');
+"#;
+
+/// The R-tree triggers of the GeoPackage specification (1.2 to 1.3, as GDAL writes them),
+/// with `T` the table and `G` the geometry column: they keep the index right when another
+/// program edits the layer.
+const RTREE_TRIGGERS: &str = r#"
+CREATE TRIGGER "rtree_T_G_insert" AFTER INSERT ON "T" WHEN (new."G" NOT NULL AND NOT ST_IsEmpty(NEW."G")) BEGIN INSERT OR REPLACE INTO "rtree_T_G" VALUES (NEW."fid",ST_MinX(NEW."G"), ST_MaxX(NEW."G"),ST_MinY(NEW."G"), ST_MaxY(NEW."G")); END;
+CREATE TRIGGER "rtree_T_G_update1" AFTER UPDATE OF "G" ON "T" WHEN OLD."fid" = NEW."fid" AND (NEW."G" NOTNULL AND NOT ST_IsEmpty(NEW."G")) BEGIN INSERT OR REPLACE INTO "rtree_T_G" VALUES (NEW."fid",ST_MinX(NEW."G"), ST_MaxX(NEW."G"),ST_MinY(NEW."G"), ST_MaxY(NEW."G")); END;
+CREATE TRIGGER "rtree_T_G_update2" AFTER UPDATE OF "G" ON "T" WHEN OLD."fid" = NEW."fid" AND (NEW."G" ISNULL OR ST_IsEmpty(NEW."G")) BEGIN DELETE FROM "rtree_T_G" WHERE id = OLD."fid"; END;
+CREATE TRIGGER "rtree_T_G_update3" AFTER UPDATE ON "T" WHEN OLD."fid" != NEW."fid" AND (NEW."G" NOTNULL AND NOT ST_IsEmpty(NEW."G")) BEGIN DELETE FROM "rtree_T_G" WHERE id = OLD."fid"; INSERT OR REPLACE INTO "rtree_T_G" VALUES (NEW."fid",ST_MinX(NEW."G"), ST_MaxX(NEW."G"),ST_MinY(NEW."G"), ST_MaxY(NEW."G")); END;
+CREATE TRIGGER "rtree_T_G_update4" AFTER UPDATE ON "T" WHEN OLD."fid" != NEW."fid" AND (NEW."G" ISNULL OR ST_IsEmpty(NEW."G")) BEGIN DELETE FROM "rtree_T_G" WHERE id IN (OLD."fid", NEW."fid"); END;
+CREATE TRIGGER "rtree_T_G_delete" AFTER DELETE ON "T" WHEN old."G" NOT NULL BEGIN DELETE FROM "rtree_T_G" WHERE id = OLD."fid"; END;
+"#;
+
+/// The geometry column of both layers.
+const GEOM: &str = "geom";
+
+/// Features written between checks for cancellation and reports of progress.
+const BLOCK: usize = 4096;
+
+/// The `srs_id` written for the analysis CRS, and the row of `gpkg_spatial_ref_sys` to add
+/// for it (none for WGS 84, which every GeoPackage has, or an unknown CRS, written as the
+/// undefined cartesian system `-1`).
+fn srs_row(crs: Option<&Crs>) -> (i64, Option<(String, String, i64, String)>) {
+    match crs {
+        None => (-1, None),
+        Some(c) => match c.epsg() {
+            Some(4326) => (4326, None),
+            Some(code) => (
+                i64::from(code),
+                Some((c.label(), "EPSG".into(), i64::from(code), c.to_prj_wkt())),
+            ),
+            None => (
+                CUSTOM_SRS_ID,
+                Some((c.label(), "NONE".into(), CUSTOM_SRS_ID, c.to_prj_wkt())),
+            ),
+        },
+    }
+}
+
+/// Writes `results.gpkg` at `path` (see the module's documentation). A cancelled write
+/// leaves `path` as it was (`export::is_cancelled`).
+pub fn write_results_gpkg(path: &Path, a: &Analysis, ctl: Control) -> Result<(), ExportError> {
+    write_atomic_path(path, |tmp| {
+        write_into(tmp, a, ctl).map_err(|e| match e {
+            Failure::Sql(e) => std::io::Error::other(e),
+            Failure::Io(e) => e,
+        })
+    })
+}
+
+/// Why writing stopped.
+enum Failure {
+    Sql(rusqlite::Error),
+    Io(std::io::Error),
+}
+
+impl From<rusqlite::Error> for Failure {
+    fn from(e: rusqlite::Error) -> Self {
+        Failure::Sql(e)
+    }
+}
+
+fn write_into(tmp: &Path, a: &Analysis, ctl: Control) -> Result<(), Failure> {
+    let mut conn = Connection::open(tmp)?;
+    // The file is temporary until renamed: no journal to keep it safe meanwhile, and it is
+    // synced once, whole, before the rename.
+    conn.execute_batch(&format!(
+        "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {USER_VERSION}; \
+         PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
+    ))?;
+    let tx = conn.transaction()?;
+    tx.execute_batch(SCHEMA)?;
+    let (srs_id, row) = srs_row(a.crs.as_ref());
+    if let Some((name, org, code, definition)) = row {
+        tx.execute(
+            "INSERT INTO gpkg_spatial_ref_sys VALUES (?1, ?2, ?3, ?4, ?5, NULL)",
+            rusqlite::params![name, srs_id, org, code, definition],
+        )?;
+    }
+    let parcels = parcel_order(a);
+    let risks = risk_order(a);
+    let total = (parcels.len() + risks.len()).max(1) as f32;
+    write_layer(
+        &tx,
+        "parcels",
+        &PARCEL_FIELDS,
+        srs_id,
+        &parcels,
+        |i| parcel_values(a, i).to_vec(),
+        |i| &a.parcels.features[a.parcel_info[i].feature].geometry,
+        &|done| ctl.report(Phase::Export, done as f32 / total),
+        &ctl,
+    )?;
+    write_layer(
+        &tx,
+        "risk_areas",
+        &RISK_FIELDS,
+        srs_id,
+        &risks,
+        |i| risk_values(a, i).to_vec(),
+        |i| &a.risk.features[a.risk_areas[i].feature].geometry,
+        &|done| ctl.report(Phase::Export, (parcels.len() + done) as f32 / total),
+        &ctl,
+    )?;
+    tx.commit()?;
+    conn.close().map_err(|(_, e)| Failure::Sql(e))?;
+    ctl.report(Phase::Export, 1.0);
+    Ok(())
+}
+
+/// Creates and fills one layer: its table, its rows in `order` (fid 1, 2, ...), its
+/// `gpkg_contents` and `gpkg_geometry_columns` rows, and its R-tree with extension row and
+/// triggers.
+#[allow(clippy::too_many_arguments)]
+fn write_layer<'a>(
+    tx: &rusqlite::Transaction<'_>,
+    table: &str,
+    fields: &[(&str, OutKind)],
+    srs_id: i64,
+    order: &[usize],
+    values: impl Fn(usize) -> Vec<OutValue<'a>>,
+    geometry: impl Fn(usize) -> &'a geo::MultiPolygon<f64>,
+    progress: &dyn Fn(usize),
+    ctl: &Control,
+) -> Result<(), Failure> {
+    let t = quote(table);
+    let mut create = format!(
+        "CREATE TABLE {t} ( \"fid\" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, {} MULTIPOLYGON",
+        quote(GEOM)
+    );
+    for (name, kind) in fields {
+        let sql_type = match kind {
+            OutKind::Text | OutKind::TextList => "TEXT",
+            OutKind::Number => "REAL",
+            OutKind::Count => "INTEGER",
+        };
+        create.push_str(&format!(", {} {sql_type}", quote(name)));
+    }
+    create.push(')');
+    tx.execute_batch(&create)?;
+
+    let marks: Vec<String> = (1..=fields.len() + 2).map(|k| format!("?{k}")).collect();
+    let mut insert = tx.prepare(&format!("INSERT INTO {t} VALUES ({})", marks.join(", ")))?;
+    let rtree = quote(&format!("rtree_{table}_{GEOM}"));
+    tx.execute_batch(&format!(
+        "CREATE VIRTUAL TABLE {rtree} USING rtree(id, minx, maxx, miny, maxy)"
+    ))?;
+    let mut index = tx.prepare(&format!("INSERT INTO {rtree} VALUES (?1, ?2, ?3, ?4, ?5)"))?;
+    let mut extent: Option<Rect<f64>> = None;
+    let mut blob = Vec::new();
+    let mut list = String::new();
+    for (k, &i) in order.iter().enumerate() {
+        if k % BLOCK == 0 {
+            if ctl.cancelled() {
+                return Err(Failure::Io(std::io::Error::new(
+                    std::io::ErrorKind::Interrupted,
+                    "cancelled",
+                )));
+            }
+            progress(k);
+        }
+        let fid = k as i64 + 1;
+        let mp = geometry(i);
+        blob.clear();
+        encode_multipolygon(mp, srs_id as i32, &mut blob);
+        insert.raw_bind_parameter(1, fid)?;
+        insert.raw_bind_parameter(2, &blob[..])?;
+        for (c, v) in values(i).iter().enumerate() {
+            let at = c + 3;
+            match v {
+                OutValue::Text(s) => insert.raw_bind_parameter(at, s)?,
+                OutValue::TextList(l) => {
+                    list.clear();
+                    list.push_str(&serde_json::to_string(l).unwrap_or_default());
+                    insert.raw_bind_parameter(at, list.as_str())?
+                }
+                OutValue::Number(x) => {
+                    insert.raw_bind_parameter(at, x.filter(|x| x.is_finite()))?
+                }
+                OutValue::Count(n) => insert.raw_bind_parameter(at, *n as i64)?,
+            }
+        }
+        insert.raw_execute()?;
+        if let Some(b) = bounds(mp) {
+            index.execute(rusqlite::params![fid, b.min().x, b.max().x, b.min().y, b.max().y])?;
+            extent = Some(extent.map_or(b, |e| union_rect(e, b)));
+        }
+    }
+    drop(insert);
+    drop(index);
+    let (min_x, min_y, max_x, max_y) = match extent {
+        Some(e) => (Some(e.min().x), Some(e.min().y), Some(e.max().x), Some(e.max().y)),
+        None => (None, None, None, None),
+    };
+    tx.execute(
+        "INSERT INTO gpkg_contents VALUES (?1, 'features', ?1, '', ?2, ?3, ?4, ?5, ?6, ?7)",
+        rusqlite::params![table, LAST_CHANGE, min_x, min_y, max_x, max_y, srs_id],
+    )?;
+    tx.execute(
+        "INSERT INTO gpkg_geometry_columns VALUES (?1, ?2, 'MULTIPOLYGON', ?3, 0, 0)",
+        rusqlite::params![table, GEOM, srs_id],
+    )?;
+    tx.execute(
+        "INSERT INTO gpkg_extensions VALUES (?1, ?2, 'gpkg_rtree_index', \
+         'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
+        rusqlite::params![table, GEOM],
+    )?;
+    tx.execute_batch(
+        &RTREE_TRIGGERS
+            .replace("rtree_T_G", &format!("rtree_{table}_{GEOM}"))
+            .replace("\"T\"", &t)
+            .replace("\"G\"", &quote(GEOM)),
+    )?;
+    Ok(())
+}
