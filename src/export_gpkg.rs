@@ -233,14 +233,25 @@ fn write_layer<'a>(
         }
         insert.raw_execute()?;
         if let Some(b) = bounds(mp) {
-            index.execute(rusqlite::params![fid, b.min().x, b.max().x, b.min().y, b.max().y])?;
+            index.execute(rusqlite::params![
+                fid,
+                b.min().x,
+                b.max().x,
+                b.min().y,
+                b.max().y
+            ])?;
             extent = Some(extent.map_or(b, |e| union_rect(e, b)));
         }
     }
     drop(insert);
     drop(index);
     let (min_x, min_y, max_x, max_y) = match extent {
-        Some(e) => (Some(e.min().x), Some(e.min().y), Some(e.max().x), Some(e.max().y)),
+        Some(e) => (
+            Some(e.min().x),
+            Some(e.min().y),
+            Some(e.max().x),
+            Some(e.max().y),
+        ),
         None => (None, None, None, None),
     };
     tx.execute(

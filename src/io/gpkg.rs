@@ -66,9 +66,8 @@ const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 fn connect(part: &Part) -> Result<Connection, LayerError> {
     let name = part.name();
     let not_sqlite = || LayerError::format(name, "not a GeoPackage (not an SQLite database)");
-    let sql_err = |e: rusqlite::Error| {
-        LayerError::format(name, format!("cannot open the GeoPackage ({e})"))
-    };
+    let sql_err =
+        |e: rusqlite::Error| LayerError::format(name, format!("cannot open the GeoPackage ({e})"));
     match part {
         Part::File(path) => {
             let mut head = [0u8; 16];
@@ -116,7 +115,10 @@ impl Entry {
     fn may_be_polygons(&self) -> bool {
         self.geometry_column.is_some()
             && matches!(
-                self.geometry_type.as_deref().map(str::to_ascii_uppercase).as_deref(),
+                self.geometry_type
+                    .as_deref()
+                    .map(str::to_ascii_uppercase)
+                    .as_deref(),
                 Some(
                     "POLYGON"
                         | "MULTIPOLYGON"
@@ -177,10 +179,13 @@ fn has_table(conn: &Connection, name: &str) -> Result<bool, rusqlite::Error> {
 
 /// The rows of `gpkg_contents`, in their order.
 fn contents(conn: &Connection, path: &Path) -> Result<Vec<Entry>, LayerError> {
-    let damaged = |e: rusqlite::Error| {
-        LayerError::format(path, format!("not a readable GeoPackage ({e})"))
-    };
-    for table in ["gpkg_contents", "gpkg_geometry_columns", "gpkg_spatial_ref_sys"] {
+    let damaged =
+        |e: rusqlite::Error| LayerError::format(path, format!("not a readable GeoPackage ({e})"));
+    for table in [
+        "gpkg_contents",
+        "gpkg_geometry_columns",
+        "gpkg_spatial_ref_sys",
+    ] {
         if !has_table(conn, table).map_err(damaged)? {
             return Err(LayerError::format(
                 path,
@@ -214,14 +219,11 @@ fn contents(conn: &Connection, path: &Path) -> Result<Vec<Entry>, LayerError> {
 fn choose(path: &Path, entries: Vec<Entry>, layer: Option<&str>) -> Result<Entry, LayerError> {
     if let Some(name) = layer {
         let name = name.trim_matches('/');
-        let found = entries
-            .iter()
-            .position(|e| e.table == name)
-            .or_else(|| {
-                entries
-                    .iter()
-                    .position(|e| e.table.eq_ignore_ascii_case(name))
-            });
+        let found = entries.iter().position(|e| e.table == name).or_else(|| {
+            entries
+                .iter()
+                .position(|e| e.table.eq_ignore_ascii_case(name))
+        });
         return match found {
             Some(i) => Ok(entries[i].clone()),
             None => Err(LayerError::format(
@@ -383,7 +385,11 @@ impl Interner {
 /// One SQLite value as an attribute of a column of `kind`. SQLite stores what it is given
 /// whatever the declared type: a number in a text column stays a number, and text that is
 /// not a number in a number column stays text.
-pub fn decode_value(kind: FieldKind, v: ValueRef<'_>, intern: &mut impl FnMut(&[u8]) -> Arc<str>) -> Value {
+pub fn decode_value(
+    kind: FieldKind,
+    v: ValueRef<'_>,
+    intern: &mut impl FnMut(&[u8]) -> Arc<str>,
+) -> Value {
     match (kind, v) {
         (_, ValueRef::Null) => Value::Null,
         (FieldKind::Bool, ValueRef::Integer(i)) => Value::Bool(i != 0),
@@ -395,7 +401,10 @@ pub fn decode_value(kind: FieldKind, v: ValueRef<'_>, intern: &mut impl FnMut(&[
             Value::Date(String::from_utf8_lossy(t).trim().into())
         }
         (FieldKind::Number, ValueRef::Text(t)) => {
-            match std::str::from_utf8(t).ok().and_then(|s| s.trim().parse::<f64>().ok()) {
+            match std::str::from_utf8(t)
+                .ok()
+                .and_then(|s| s.trim().parse::<f64>().ok())
+            {
                 Some(n) if n.is_finite() => Value::Number(n),
                 _ => Value::Text(intern(t)),
             }
@@ -502,7 +511,10 @@ impl GeoPackageReader {
             .collect();
         let selected: Vec<usize> = match &opts.fields {
             Some(names) => {
-                let mut s: Vec<usize> = names.iter().filter_map(|n| find_field(&fields, n)).collect();
+                let mut s: Vec<usize> = names
+                    .iter()
+                    .filter_map(|n| find_field(&fields, n))
+                    .collect();
                 s.sort_unstable();
                 s.dedup();
                 s
@@ -558,38 +570,40 @@ impl GeoPackageReader {
         rows: Vec<(i64, Option<Vec<u8>>, Vec<Value>)>,
     ) -> Result<Vec<Feature>, LayerError> {
         let path = &self.header.path;
-        let decoded: Vec<Result<Option<Decoded>, LayerError>> =
-            rows.par_iter()
-                .map(|(fid, blob, _)| {
-                    let record = usize::try_from(*fid).unwrap_or(0);
-                    let Some(blob) = blob else { return Ok(None) };
-                    let (_, shape) = gpkg_geom::decode(blob).map_err(|reason| {
-                        LayerError::record(path, record, format!("damaged geometry ({reason})"))
-                    })?;
-                    match shape {
-                        Shape::Empty => Ok(Some((record, geo::MultiPolygon::new(vec![]), vec![], true))),
-                        Shape::Other(t) => Err(LayerError::record(
-                            path,
-                            record,
-                            format!("a {t} geometry in a polygon layer; soilrisk needs polygons"),
-                        )),
-                        Shape::Polygons(polygons) => {
-                            let mut parts = Vec::new();
-                            let mut notes = Vec::new();
-                            // Each polygon says which ring is its shell: assembled one by
-                            // one, so a hole never moves to another part.
-                            for rings in polygons {
-                                let (mp, n) = assemble(rings, false);
-                                if !n.is_empty() {
-                                    notes.push(n);
-                                }
-                                parts.extend(mp.0);
-                            }
-                            Ok(Some((record, geo::MultiPolygon::new(parts), notes, false)))
-                        }
+        let decoded: Vec<Result<Option<Decoded>, LayerError>> = rows
+            .par_iter()
+            .map(|(fid, blob, _)| {
+                let record = usize::try_from(*fid).unwrap_or(0);
+                let Some(blob) = blob else { return Ok(None) };
+                let (_, shape) = gpkg_geom::decode(blob).map_err(|reason| {
+                    LayerError::record(path, record, format!("damaged geometry ({reason})"))
+                })?;
+                match shape {
+                    Shape::Empty => {
+                        Ok(Some((record, geo::MultiPolygon::new(vec![]), vec![], true)))
                     }
-                })
-                .collect();
+                    Shape::Other(t) => Err(LayerError::record(
+                        path,
+                        record,
+                        format!("a {t} geometry in a polygon layer; soilrisk needs polygons"),
+                    )),
+                    Shape::Polygons(polygons) => {
+                        let mut parts = Vec::new();
+                        let mut notes = Vec::new();
+                        // Each polygon says which ring is its shell: assembled one by
+                        // one, so a hole never moves to another part.
+                        for rings in polygons {
+                            let (mp, n) = assemble(rings, false);
+                            if !n.is_empty() {
+                                notes.push(n);
+                            }
+                            parts.extend(mp.0);
+                        }
+                        Ok(Some((record, geo::MultiPolygon::new(parts), notes, false)))
+                    }
+                }
+            })
+            .collect();
         let mut features = Vec::with_capacity(rows.len());
         for (d, (_, _, values)) in decoded.into_iter().zip(rows) {
             let Some((record, geometry, notes, empty)) = d? else {
@@ -666,9 +680,8 @@ impl super::Batches for GeoPackageReader {
             return Ok(None);
         }
         let path = self.header.path.clone();
-        let damaged = |e: rusqlite::Error| {
-            LayerError::format(&path, format!("cannot read the layer ({e})"))
-        };
+        let damaged =
+            |e: rusqlite::Error| LayerError::format(&path, format!("cannot read the layer ({e})"));
         let width = self.header.fields.len();
         let kinds: Vec<FieldKind> = self.header.fields.iter().map(|f| f.kind).collect();
         let mut rows = Vec::with_capacity(self.batch_rows);

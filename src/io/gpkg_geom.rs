@@ -104,9 +104,7 @@ pub fn decode_wkb(wkb: &[u8]) -> Result<Shape, String> {
     let mut polygons = Vec::new();
     match r.geometry(0, &mut polygons)? {
         Some(other) => Ok(Shape::Other(other)),
-        None if polygons.iter().all(|p: &Vec<Vec<Coord<f64>>>| p.is_empty()) => {
-            Ok(Shape::Empty)
-        }
+        None if polygons.iter().all(|p: &Vec<Vec<Coord<f64>>>| p.is_empty()) => Ok(Shape::Empty),
         None => Ok(Shape::Polygons(
             polygons.into_iter().filter(|p| !p.is_empty()).collect(),
         )),
@@ -262,10 +260,7 @@ impl Wkb<'_> {
                 }
                 Ok(line)
             }
-            other => Err(format!(
-                "a {} where a ring was expected",
-                type_name(other)
-            )),
+            other => Err(format!("a {} where a ring was expected", type_name(other))),
         }
     }
 
@@ -451,8 +446,20 @@ mod tests {
     use super::*;
 
     fn wkb_polygon(rings: &[&[(f64, f64)]], code: u32, little: bool) -> Vec<u8> {
-        let u = |v: u32| if little { v.to_le_bytes() } else { v.to_be_bytes() };
-        let f = |v: f64| if little { v.to_le_bytes() } else { v.to_be_bytes() };
+        let u = |v: u32| {
+            if little {
+                v.to_le_bytes()
+            } else {
+                v.to_be_bytes()
+            }
+        };
+        let f = |v: f64| {
+            if little {
+                v.to_le_bytes()
+            } else {
+                v.to_be_bytes()
+            }
+        };
         let mut b = vec![u8::from(little)];
         b.extend_from_slice(&u(code));
         b.extend_from_slice(&u(rings.len() as u32));
@@ -469,7 +476,13 @@ mod tests {
         b
     }
 
-    const SQUARE: &[(f64, f64)] = &[(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0), (0.0, 0.0)];
+    const SQUARE: &[(f64, f64)] = &[
+        (0.0, 0.0),
+        (10.0, 0.0),
+        (10.0, 10.0),
+        (0.0, 10.0),
+        (0.0, 0.0),
+    ];
 
     #[test]
     fn a_written_blob_reads_back_with_its_envelope() {
@@ -502,13 +515,19 @@ mod tests {
                 });
                 for k in 0..numbers {
                     let v = k as f64;
-                    blob.extend_from_slice(&if little { v.to_le_bytes() } else { v.to_be_bytes() });
+                    blob.extend_from_slice(&if little {
+                        v.to_le_bytes()
+                    } else {
+                        v.to_be_bytes()
+                    });
                 }
                 blob.extend(wkb_polygon(&[SQUARE], 1003, !little));
                 let (h, shape) = decode(&blob).unwrap();
                 assert_eq!(h.srs_id, 4326);
                 assert_eq!(h.envelope.is_some(), numbers > 0);
-                assert!(matches!(shape, Shape::Polygons(ref p) if p[0][0][2] == Coord { x: 10.0, y: 10.0 }));
+                assert!(
+                    matches!(shape, Shape::Polygons(ref p) if p[0][0][2] == Coord { x: 10.0, y: 10.0 })
+                );
             }
         }
     }
