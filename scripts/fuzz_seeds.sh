@@ -6,6 +6,8 @@
 #                                .dbf/.prj/.cpg in the target's input format (fuzz/src/lib.rs);
 #                                big ones keep only some of their records, to keep seeds small
 #   fuzz/corpus/parse_geojson/   every .geojson and .json, as is
+#   fuzz/corpus/read_geopackage/ every .gpkg under 1 MiB as is, and the geometry blobs of
+#                                every .gpkg's feature tables (up to 50 a layer), each alone
 #
 # Usage: scripts/fuzz_seeds.sh [--clean]   (--clean empties the corpus directories first,
 # dropping what earlier fuzzing runs added to them)
@@ -17,9 +19,11 @@ if [[ ! -d "$realdata" ]]; then
     exit 1
 fi
 if [[ "${1:-}" == "--clean" ]]; then
-    rm -rf "$root/fuzz/corpus/read_shapefile" "$root/fuzz/corpus/parse_geojson"
+    rm -rf "$root/fuzz/corpus/read_shapefile" "$root/fuzz/corpus/parse_geojson" \
+        "$root/fuzz/corpus/read_geopackage"
 fi
-mkdir -p "$root/fuzz/corpus/read_shapefile" "$root/fuzz/corpus/parse_geojson"
+mkdir -p "$root/fuzz/corpus/read_shapefile" "$root/fuzz/corpus/parse_geojson" \
+    "$root/fuzz/corpus/read_geopackage"
 
 python3 - "$realdata" "$root/fuzz/corpus" <<'PY'
 import hashlib, io, os, re, struct, sys, zipfile
@@ -106,8 +110,8 @@ def shapefiles(files, label):
         shp, dbf = cut(shp, get("dbf"))
         yield f"{label}{stem}", pack(shp, dbf, get("prj"), get("cpg"))
 
-seen, counts = set(), {"read_shapefile": 0, "parse_geojson": 0}
-loose, zips, jsons = {}, [], []
+seen, counts = set(), {"read_shapefile": 0, "parse_geojson": 0, "read_geopackage": 0}
+loose, zips, jsons, gpkgs = {}, [], [], []
 for d, _, names in os.walk(realdata):
     for n in names:
         p = os.path.join(d, n)
@@ -117,6 +121,8 @@ for d, _, names in os.walk(realdata):
             zips.append((rel, p))
         elif low.endswith((".geojson", ".json")):
             jsons.append((rel, p))
+        elif low.endswith(".gpkg"):
+            gpkgs.append((rel, p))
         else:
             loose[rel] = (lambda p=p: open(p, "rb").read())
 
@@ -132,6 +138,23 @@ for rel, p in sorted(zips):
         counts["read_shapefile"] += save("read_shapefile", name, data, seen)
 for rel, p in sorted(jsons):
     counts["parse_geojson"] += save("parse_geojson", rel, open(p, "rb").read(), seen)
+
+import sqlite3
+for rel, p in sorted(gpkgs):
+    if os.path.getsize(p) <= 1 << 20:
+        counts["read_geopackage"] += save("read_geopackage", rel, open(p, "rb").read(), seen)
+    try:
+        db = sqlite3.connect(f"file:{p}?mode=ro", uri=True)
+        layers = db.execute("SELECT table_name, column_name FROM gpkg_geometry_columns").fetchall()
+        for table, column in layers:
+            q = 'SELECT "%s" FROM "%s" WHERE "%s" IS NOT NULL LIMIT 50' % (
+                column.replace('"', '""'), table.replace('"', '""'), column.replace('"', '""'))
+            for k, (blob,) in enumerate(db.execute(q)):
+                if isinstance(blob, bytes):
+                    counts["read_geopackage"] += save(
+                        "read_geopackage", f"{rel}-{table}-{k}", blob, seen)
+    except sqlite3.Error:
+        pass
 
 for kind, n in counts.items():
     print(f"{n:4d} new seeds in {os.path.join(out, kind)}")

@@ -34,7 +34,10 @@
 
 use std::path::{Path, PathBuf};
 
+use soilrisk::io::ReadOptions;
+use soilrisk::io::formats::opening;
 use soilrisk::io::geojson_in::parse_geojson;
+use soilrisk::io::gpkg::polygons_of;
 use soilrisk::io::shp::{Part, Parts, read_parts};
 
 fn inputs(target: &str) -> Vec<PathBuf> {
@@ -120,5 +123,41 @@ fn shapefile_crashes_now_open_or_are_refused() {
         let parts = unpack(&std::fs::read(&f).unwrap());
         let r = std::panic::catch_unwind(move || read_parts(parts, &Default::default()));
         assert!(r.is_ok(), "{}: panicked", f.display());
+    }
+}
+
+/// The read_geopackage target's input: a whole `.gpkg` (SQLite's magic first), read from
+/// memory, or one geometry blob.
+fn read_geopackage(data: Vec<u8>) -> Result<usize, String> {
+    if data.starts_with(b"SQLite format 3\0") {
+        let format = opening("fuzz.gpkg").unwrap();
+        let part = Part::Bytes {
+            name: PathBuf::from("fuzz.gpkg"),
+            bytes: data,
+        };
+        format
+            .open(part, &mut |_| Ok(None), None, &ReadOptions::default())
+            .and_then(|r| r.read_all())
+            .map(|l| l.features.len())
+            .map_err(|e| e.to_string())
+    } else {
+        polygons_of(&data).map(|(mp, _, _)| mp.0.len())
+    }
+}
+
+#[test]
+fn geopackage_inputs_open_or_are_refused() {
+    let files = inputs("read_geopackage");
+    assert!(files.len() >= 3);
+    for f in files {
+        let data = std::fs::read(&f).unwrap();
+        let r = std::panic::catch_unwind(move || read_geopackage(data));
+        let r = r.unwrap_or_else(|_| panic!("{}: panicked", f.display()));
+        // The seeds are valid: a blob of one polygon, one of a MultiSurface of arcs, and a
+        // GeoPackage of both.
+        let name = f.file_name().unwrap().to_string_lossy();
+        if name.starts_with("seed-") {
+            assert!(r.as_ref().is_ok_and(|&n| n >= 1), "{name}: {r:?}");
+        }
     }
 }

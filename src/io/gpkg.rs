@@ -420,6 +420,33 @@ pub fn decode_value(
     }
 }
 
+/// The polygons of one geometry blob, as the reader gives them: each polygon's rings
+/// assembled on their own (it says which ring is its shell, so a hole never moves to another
+/// part), with what assembly repaired and whether the geometry was empty; or why the blob
+/// cannot be read, or holds no polygon.
+pub fn polygons_of(blob: &[u8]) -> Result<(geo::MultiPolygon<f64>, Vec<RingNotes>, bool), String> {
+    let (_, shape) =
+        gpkg_geom::decode(blob).map_err(|reason| format!("damaged geometry ({reason})"))?;
+    match shape {
+        Shape::Empty => Ok((geo::MultiPolygon::new(vec![]), vec![], true)),
+        Shape::Other(t) => Err(format!(
+            "a {t} geometry in a polygon layer; soilrisk needs polygons"
+        )),
+        Shape::Polygons(polygons) => {
+            let mut parts = Vec::new();
+            let mut notes = Vec::new();
+            for rings in polygons {
+                let (mp, n) = assemble(rings, false);
+                if !n.is_empty() {
+                    notes.push(n);
+                }
+                parts.extend(mp.0);
+            }
+            Ok((geo::MultiPolygon::new(parts), notes, false))
+        }
+    }
+}
+
 /// A row's record number (its fid), polygons, what assembly repaired, and whether the
 /// geometry was empty.
 type Decoded = (usize, geo::MultiPolygon<f64>, Vec<RingNotes>, bool);
@@ -575,33 +602,9 @@ impl GeoPackageReader {
             .map(|(fid, blob, _)| {
                 let record = usize::try_from(*fid).unwrap_or(0);
                 let Some(blob) = blob else { return Ok(None) };
-                let (_, shape) = gpkg_geom::decode(blob).map_err(|reason| {
-                    LayerError::record(path, record, format!("damaged geometry ({reason})"))
-                })?;
-                match shape {
-                    Shape::Empty => {
-                        Ok(Some((record, geo::MultiPolygon::new(vec![]), vec![], true)))
-                    }
-                    Shape::Other(t) => Err(LayerError::record(
-                        path,
-                        record,
-                        format!("a {t} geometry in a polygon layer; soilrisk needs polygons"),
-                    )),
-                    Shape::Polygons(polygons) => {
-                        let mut parts = Vec::new();
-                        let mut notes = Vec::new();
-                        // Each polygon says which ring is its shell: assembled one by
-                        // one, so a hole never moves to another part.
-                        for rings in polygons {
-                            let (mp, n) = assemble(rings, false);
-                            if !n.is_empty() {
-                                notes.push(n);
-                            }
-                            parts.extend(mp.0);
-                        }
-                        Ok(Some((record, geo::MultiPolygon::new(parts), notes, false)))
-                    }
-                }
+                let (geometry, notes, empty) =
+                    polygons_of(blob).map_err(|reason| LayerError::record(path, record, reason))?;
+                Ok(Some((record, geometry, notes, empty)))
             })
             .collect();
         let mut features = Vec::with_capacity(rows.len());
