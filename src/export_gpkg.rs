@@ -131,49 +131,60 @@ fn write_into(tmp: &Path, a: &Analysis, ctl: Control) -> Result<(), Failure> {
     let parcels = parcel_order(a);
     let risks = risk_order(a);
     let total = (parcels.len() + risks.len()).max(1) as f32;
-    write_layer(
-        &tx,
-        "parcels",
-        &PARCEL_FIELDS,
-        srs_id,
-        &parcels,
-        |i| parcel_values(a, i).to_vec(),
-        |i| &a.parcels.features[a.parcel_info[i].feature].geometry,
-        &|done| ctl.report(Phase::Export, done as f32 / total),
-        &ctl,
-    )?;
-    write_layer(
-        &tx,
-        "risk_areas",
-        &RISK_FIELDS,
-        srs_id,
-        &risks,
-        |i| risk_values(a, i).to_vec(),
-        |i| &a.risk.features[a.risk_areas[i].feature].geometry,
-        &|done| ctl.report(Phase::Export, (parcels.len() + done) as f32 / total),
-        &ctl,
-    )?;
+    let parcel_layer = LayerOut {
+        table: "parcels",
+        fields: &PARCEL_FIELDS,
+        order: &parcels,
+        values: &|i| parcel_values(a, i).to_vec(),
+        geometry: &|i| &a.parcels.features[a.parcel_info[i].feature].geometry,
+    };
+    write_layer(&tx, &parcel_layer, srs_id, &ctl, &|done| {
+        ctl.report(Phase::Export, done as f32 / total)
+    })?;
+    let risk_layer = LayerOut {
+        table: "risk_areas",
+        fields: &RISK_FIELDS,
+        order: &risks,
+        values: &|i| risk_values(a, i).to_vec(),
+        geometry: &|i| &a.risk.features[a.risk_areas[i].feature].geometry,
+    };
+    write_layer(&tx, &risk_layer, srs_id, &ctl, &|done| {
+        ctl.report(Phase::Export, (parcels.len() + done) as f32 / total)
+    })?;
     tx.commit()?;
     conn.close().map_err(|(_, e)| Failure::Sql(e))?;
     ctl.report(Phase::Export, 1.0);
     Ok(())
 }
 
+/// One layer to write: its table, its fields, the features in order (positions that
+/// `values` and `geometry` take).
+#[derive(Clone, Copy)]
+struct LayerOut<'a, 'f> {
+    table: &'static str,
+    fields: &'static [(&'static str, OutKind)],
+    order: &'f [usize],
+    values: &'f dyn Fn(usize) -> Vec<OutValue<'a>>,
+    geometry: &'f dyn Fn(usize) -> &'a geo::MultiPolygon<f64>,
+}
+
 /// Creates and fills one layer: its table, its rows in `order` (fid 1, 2, ...), its
 /// `gpkg_contents` and `gpkg_geometry_columns` rows, and its R-tree with extension row and
-/// triggers.
-#[allow(clippy::too_many_arguments)]
-fn write_layer<'a>(
+/// triggers. `progress` is told how many features are written.
+fn write_layer(
     tx: &rusqlite::Transaction<'_>,
-    table: &str,
-    fields: &[(&str, OutKind)],
+    layer: &LayerOut<'_, '_>,
     srs_id: i64,
-    order: &[usize],
-    values: impl Fn(usize) -> Vec<OutValue<'a>>,
-    geometry: impl Fn(usize) -> &'a geo::MultiPolygon<f64>,
-    progress: &dyn Fn(usize),
     ctl: &Control,
+    progress: &dyn Fn(usize),
 ) -> Result<(), Failure> {
+    let LayerOut {
+        table,
+        fields,
+        order,
+        values,
+        geometry,
+    } = *layer;
     let t = quote(table);
     let mut create = format!(
         "CREATE TABLE {t} ( \"fid\" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, {} MULTIPOLYGON",

@@ -526,6 +526,29 @@ fn damaged_geopackages_are_refused_naming_file_layer_and_fid() {
         "{e}"
     );
 
+    // An attribute table beside the polygon layer: the file opens the polygons, the table by
+    // name is refused.
+    let with_table = d.join("with_table.gpkg");
+    make_gpkg(&with_table, 4544, &squares(2));
+    Connection::open(&with_table)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE notes (fid INTEGER PRIMARY KEY, note TEXT);
+             INSERT INTO gpkg_contents VALUES ('notes', 'attributes', 'notes', '', '', NULL,
+               NULL, NULL, NULL, NULL);",
+        )
+        .unwrap();
+    let layer = read_layer(&with_table, &ReadOptions::default()).unwrap();
+    assert_eq!(layer.features.len(), 2);
+    let e = err(&with_table.join("notes"));
+    assert_eq!(
+        e,
+        format!(
+            "the attribute table holds no geometries; soilrisk needs polygons: {}",
+            with_table.join("notes").display()
+        )
+    );
+
     let no_columns = d.join("no_columns.gpkg");
     make_gpkg(&no_columns, 4544, &squares(1));
     Connection::open(&no_columns)

@@ -132,11 +132,32 @@ impl Entry {
             )
     }
 
-    /// What the layer holds, for a refusal: its geometry type, or that it has none.
+    /// What the layer holds, for a message: its geometry type, or its kind of table.
     fn holds(&self) -> String {
         match &self.geometry_type {
             Some(t) if self.geometry_column.is_some() => camel(t),
-            _ => format!("no ({} table)", self.data_type),
+            _ => format!("no geometry ({})", self.data_type),
+        }
+    }
+
+    /// The refusal of a layer that holds no polygons, naming what it holds.
+    fn refusal(&self, file: &Path) -> LayerError {
+        let path = file.join(&self.table);
+        match &self.geometry_type {
+            Some(t) if self.geometry_column.is_some() => LayerError::NotPolygons {
+                path,
+                kind: "the layer",
+                found: camel(t),
+            },
+            _ => LayerError::NotPolygons {
+                path,
+                kind: if self.data_type == "attributes" {
+                    "the attribute table"
+                } else {
+                    "the table"
+                },
+                found: "no".into(),
+            },
         }
     }
 }
@@ -247,11 +268,7 @@ fn choose(path: &Path, entries: Vec<Entry>, layer: Option<&str>) -> Result<Entry
     match polygons.as_slice() {
         [one] => Ok((*one).clone()),
         [] => match entries.as_slice() {
-            [one] => Err(LayerError::NotPolygons {
-                path: path.join(&one.table),
-                kind: "the layer",
-                found: one.holds(),
-            }),
+            [one] => Err(one.refusal(path)),
             [] => Err(LayerError::format(path, "the GeoPackage holds no layer")),
             all => Err(LayerError::format(
                 path,
@@ -452,7 +469,7 @@ pub fn polygons_of(blob: &[u8]) -> Result<(geo::MultiPolygon<f64>, Vec<RingNotes
 type Decoded = (usize, geo::MultiPolygon<f64>, Vec<RingNotes>, bool);
 
 /// Rows read at a time.
-const BATCH_ROWS: usize = 16_384;
+pub const BATCH_ROWS: usize = 16_384;
 
 /// A GeoPackage layer read a range of `fid`s at a time (see the module's documentation).
 pub struct GeoPackageReader {
@@ -487,11 +504,7 @@ impl GeoPackageReader {
         let entry = choose(&file, contents(&conn, &file)?, layer)?;
         let path = file.join(&entry.table);
         if !entry.may_be_polygons() {
-            return Err(LayerError::NotPolygons {
-                path,
-                kind: "the layer",
-                found: entry.holds(),
-            });
+            return Err(entry.refusal(&file));
         }
         let geometry_column = entry.geometry_column.clone().unwrap_or_default();
         let damaged =

@@ -343,7 +343,7 @@ fn arc(a: Coord<f64>, b: Coord<f64>, c: Coord<f64>, out: &mut Vec<Coord<f64>>) {
             x: (a.x + b.x) / 2.0,
             y: (a.y + b.y) / 2.0,
         };
-        (center, ((a.x - center.x).hypot(a.y - center.y)))
+        (center, (a.x - center.x).hypot(a.y - center.y))
     } else {
         let d = 2.0 * (a.x * (b.y - c.y) + b.x * (c.y - a.y) + c.x * (a.y - b.y));
         let scale = (b.x - a.x).abs() + (b.y - a.y).abs() + (c.x - b.x).abs() + (c.y - b.y).abs();
@@ -365,7 +365,7 @@ fn arc(a: Coord<f64>, b: Coord<f64>, c: Coord<f64>, out: &mut Vec<Coord<f64>>) {
         (center, (a.x - center.x).hypot(a.y - center.y))
     };
     let angle = |p: Coord<f64>| (p.y - center.y).atan2(p.x - center.x);
-    let (t0, t1, t2) = (angle(a), angle(b), angle(c));
+    let (t0, t2) = (angle(a), angle(c));
     // Turning counter-clockwise when the three points do.
     let ccw = full || twice_signed_area(&[a, b, c, a]) > 0.0;
     let sweep_to = |t: f64| {
@@ -373,7 +373,6 @@ fn arc(a: Coord<f64>, b: Coord<f64>, c: Coord<f64>, out: &mut Vec<Coord<f64>>) {
         d.rem_euclid(TAU)
     };
     let sweep = if full { TAU } else { sweep_to(t2) };
-    let _ = t1;
     let steps = ((sweep.to_degrees() / ARC_STEP_DEGREES).ceil() as usize).clamp(1, 100_000);
     if !radius.is_finite() || !sweep.is_finite() {
         out.push(b);

@@ -1,6 +1,7 @@
-//! Reading layers from files: shapefiles (`shp`, with `dbf`, `encoding`, `rings`) and GeoJSON
-//! (`geojson_in`), either on disk or inside a zip archive (`archive`). The formats are
-//! registered in `formats`; `read_layer` and `LayerReader::open` pick one from the file name.
+//! Reading layers from files: shapefiles (`shp`, with `dbf`, `encoding`, `rings`), GeoJSON
+//! (`geojson_in`) and GeoPackages (`gpkg`, `gpkg_geom`), either on disk or inside a zip
+//! archive (`archive`). The formats are registered in `formats`; `read_layer` and
+//! `LayerReader::open` pick one from the file name.
 
 pub mod archive;
 pub mod dbf;
@@ -27,11 +28,13 @@ pub struct ReadOptions {
     /// Text encoding of the attributes, overriding `.cpg` and detection (`GBK`, `UTF-8`, ...).
     pub encoding: Option<String>,
     /// Bytes of `.shp` records read at a time (default `shp::BATCH_BYTES`, 32 MiB): what a
-    /// streamed layer holds in memory beyond what is kept.
+    /// streamed layer holds in memory beyond what is kept. A GeoPackage reads one row per
+    /// KiB of it, at most `gpkg::BATCH_ROWS` (16,384).
     pub batch_bytes: Option<usize>,
     /// Only these attribute fields are decoded (named as `Layer::field_index` finds them);
     /// the others come out as `Value::Null`. A streamed analysis needs three or four of a
-    /// table's columns. Shapefiles only: a GeoJSON layer is read whole.
+    /// table's columns. Shapefiles and GeoPackages (which select only these columns); a
+    /// GeoJSON layer is read whole.
     pub fields: Option<Vec<String>>,
 }
 
