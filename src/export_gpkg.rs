@@ -116,7 +116,7 @@ fn write_into(tmp: &Path, a: &Analysis, ctl: Control) -> Result<(), Failure> {
     // The file is temporary until renamed: no journal to keep it safe meanwhile, and it is
     // synced once, whole, before the rename.
     conn.execute_batch(&format!(
-        "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -65536; \
+        "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; \
          PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {USER_VERSION};"
     ))?;
     let tx = conn.transaction()?;
@@ -282,6 +282,10 @@ fn write_layer(
     Ok(())
 }
 
+/// An entry of an R-tree node: a fid (or a child node's number) and its box in single
+/// precision, `[min x, max x, min y, max y]`.
+type Cell = (i64, [f32; 4]);
+
 /// Entries (or child nodes) in one node of an R-tree: SQLite's most (`RTREE_MAXCELLS`), which
 /// a 4096-byte page holds.
 const RTREE_FANOUT: usize = 51;
@@ -294,13 +298,26 @@ const RTREE_NODE_BYTES: usize = 4 + 24 * RTREE_FANOUT;
 /// precision still contains the geometry.
 fn f32_down(x: f64) -> f32 {
     let f = x as f32;
-    if f64::from(f) > x { f.next_down() } else { f }
+    if f64::from(f) > x { below(f) } else { f }
 }
 
 /// The nearest `f32` at or above `x` (`rtreeValueUp`).
 fn f32_up(x: f64) -> f32 {
     let f = x as f32;
-    if f64::from(f) < x { f.next_up() } else { f }
+    if f64::from(f) < x { -below(-f) } else { f }
+}
+
+/// The `f32` just below `f` (`f32::next_down`, which needs a newer Rust than this crate's).
+fn below(f: f32) -> f32 {
+    if f.is_nan() || f == f32::NEG_INFINITY {
+        f
+    } else if f == 0.0 {
+        -f32::from_bits(1)
+    } else if f > 0.0 {
+        f32::from_bits(f.to_bits() - 1)
+    } else {
+        f32::from_bits(f.to_bits() + 1)
+    }
 }
 
 /// Fills the empty R-tree `name` with `boxes` (fid, [min x, max x, min y, max y]) at once:
@@ -318,7 +335,7 @@ fn fill_rtree(
         return Ok(());
     }
     // Each level: its nodes, each a list of (id or child node number, box).
-    let mut level: Vec<(i64, [f32; 4])> = boxes
+    let mut level: Vec<Cell> = boxes
         .into_iter()
         .map(|(id, b)| {
             (
@@ -327,7 +344,7 @@ fn fill_rtree(
             )
         })
         .collect();
-    let mut levels: Vec<Vec<Vec<(i64, [f32; 4])>>> = Vec::new();
+    let mut levels: Vec<Vec<Vec<Cell>>> = Vec::new();
     loop {
         let nodes = str_pack(level);
         if nodes.len() == 1 {
@@ -389,7 +406,7 @@ fn fill_rtree(
 }
 
 /// The box covering the boxes of `cells`.
-fn cover(cells: &[(i64, [f32; 4])]) -> [f32; 4] {
+fn cover(cells: &[Cell]) -> [f32; 4] {
     cells.iter().fold(
         [
             f32::INFINITY,
@@ -410,7 +427,7 @@ fn cover(cells: &[(i64, [f32; 4])]) -> [f32; 4] {
 
 /// Packs entries into nodes of at most `RTREE_FANOUT` by Sort-Tile-Recursive: sorted by the
 /// x of their centres into vertical slices, each slice by y into nodes.
-fn str_pack(mut entries: Vec<(i64, [f32; 4])>) -> Vec<Vec<(i64, [f32; 4])>> {
+fn str_pack(mut entries: Vec<Cell>) -> Vec<Vec<Cell>> {
     let centre = |b: &[f32; 4], axis: usize| b[2 * axis] + b[2 * axis + 1];
     let nodes = entries.len().div_ceil(RTREE_FANOUT);
     let slices = (nodes as f64).sqrt().ceil().max(1.0) as usize;
@@ -431,4 +448,51 @@ fn str_pack(mut entries: Vec<(i64, [f32; 4])>) -> Vec<Vec<(i64, [f32; 4])>> {
         out.extend(slice.chunks(RTREE_FANOUT).map(<[_]>::to_vec));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boxes_are_rounded_outwards_to_single_precision() {
+        for x in [0.1, -0.1, 3_300_000.123, -512.000_000_1, 1e-40, 0.0, 5.0] {
+            let (lo, hi) = (f32_down(x), f32_up(x));
+            assert!(f64::from(lo) <= x && f64::from(hi) >= x, "{x}");
+            assert!(
+                f64::from(hi) - f64::from(lo)
+                    <= f64::from(f32::EPSILON) * x.abs().max(1e-38) * 2.0 + 1e-44,
+                "{x}"
+            );
+        }
+        assert_eq!(below(1.0), 1.0 - f32::EPSILON / 2.0);
+        assert_eq!(below(0.0), -f32::from_bits(1));
+        assert_eq!(-below(-1.0), 1.0 + f32::EPSILON);
+    }
+
+    #[test]
+    fn sort_tile_recursive_packs_full_nodes_covering_their_entries() {
+        let entries: Vec<Cell> = (0..1000)
+            .map(|k| {
+                let (x, y) = ((k % 40) as f32 * 10.0, (k / 40) as f32 * 10.0);
+                (k as i64 + 1, [x, x + 5.0, y, y + 5.0])
+            })
+            .collect();
+        let nodes = str_pack(entries);
+        assert_eq!(nodes.len(), 1000usize.div_ceil(RTREE_FANOUT));
+        assert_eq!(nodes.iter().map(Vec::len).sum::<usize>(), 1000);
+        assert!(
+            nodes
+                .iter()
+                .all(|n| n.len() <= RTREE_FANOUT && !n.is_empty())
+        );
+        let mut ids: Vec<i64> = nodes.iter().flatten().map(|c| c.0).collect();
+        ids.sort_unstable();
+        assert_eq!(ids, (1..=1000).collect::<Vec<_>>());
+        // Nodes of a tiling are compact: none spans more than half the layer.
+        for n in &nodes {
+            let b = cover(n);
+            assert!(b[1] - b[0] <= 200.0 && b[3] - b[2] <= 130.0, "{b:?}");
+        }
+    }
 }
