@@ -36,7 +36,7 @@ pub enum LoadError {
         parcels: Box<Layer>,
         reason: String,
     },
-    /// A container (zip, GeoPackage) holds several layers; the user picks one.
+    /// A zip holds several layers; the user picks one.
     ChooseMember {
         req: Box<Request>,
         /// The risk layer (true) or the parcel layer (false).
@@ -47,7 +47,7 @@ pub enum LoadError {
     Failed(String),
 }
 
-/// A read error as the window handles it: a container of several layers asks which one.
+/// A read error as the window handles it: a zip of several layers asks which one.
 fn read_failed(e: LayerError, req: &Request) -> LoadError {
     match e {
         LayerError::SeveralLayers { path, members } => LoadError::ChooseMember {
