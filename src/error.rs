@@ -22,12 +22,12 @@ pub enum LayerError {
         reason: String,
     },
     #[error(
-        "{} holds {} layers ({}); name one after it, as in {}/{}",
-        path.display(),
+        "it holds {} layers ({}); name one after the path, as in {}/{}: {}",
         members.len(),
         members.join(", "),
         path.display(),
         members.first().map(String::as_str).unwrap_or_default(),
+        path.display()
     )]
     SeveralLayers { path: PathBuf, members: Vec<String> },
     #[error("{} holds {found} geometries; soilrisk needs polygons: {}", kind, path.display())]

@@ -106,7 +106,7 @@ fn the_sample_converted_by_gdal_gives_the_shapefiles_numbers() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("holds 2 layers (地类图斑, 风险区); name one after it, as in"),
+        err.contains("it holds 2 layers (地类图斑, 风险区); name one after the path, as in"),
         "{err}"
     );
     assert!(err.contains("s.gpkg/地类图斑"), "{err}");
