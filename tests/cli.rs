@@ -96,6 +96,7 @@ fn analyze_writes_its_files_and_exits_0() {
         "risk_areas.geojson",
         "regions.csv",
         "tables.xlsx",
+        "results.gpkg",
     ];
     for f in files {
         assert!(out.join(f).is_file(), "{f} missing");
