@@ -233,6 +233,7 @@ fn curves_are_densified_as_gdal_densifies_them() {
     for name in ["curvepolygon.gpkg", "multisurface.gpkg"] {
         let src = real.join("filegdb-gpkg").join(name);
         let (ours, gdal) = (area(&src), gdal_linear_area(&src, d));
+        eprintln!("{name}: soilrisk {ours}, GDAL CONVERT_TO_LINEAR {gdal} (square degrees)");
         assert!(ours > 0.0);
         assert!(
             (ours - gdal).abs() / gdal < 1e-6,
