@@ -35,6 +35,11 @@ pub trait LayerFormat: Sync {
     fn is_folder(&self) -> bool {
         false
     }
+    /// For a folder format, extensions of the files inside it that a file dialog offers:
+    /// picking one opens the folder (a File Geodatabase's `.gdbtable`).
+    fn files_inside(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// The layers a container at `path` holds, in its order.
     fn layers(&self, path: &Path) -> Result<Vec<String>, LayerError> {
         Ok(vec![path.display().to_string()])
@@ -146,6 +151,14 @@ pub fn extensions() -> Vec<&'static str> {
         .collect()
 }
 
+/// The extensions a file dialog for layers offers: those that open a layer, then those of
+/// files inside a folder layer (picking one opens the folder).
+pub fn dialog_extensions() -> Vec<&'static str> {
+    let mut all = extensions();
+    all.extend(FORMATS.iter().flat_map(|f| f.files_inside()).copied());
+    all
+}
+
 /// The extensions as a user reads them: `.shp, .geojson, .json or .zip`.
 pub fn extensions_text() -> String {
     let all: Vec<String> = extensions().iter().map(|e| format!(".{e}")).collect();
@@ -236,6 +249,14 @@ pub fn resolve(path: &Path) -> Result<Resolved, LayerError> {
     if !path.exists() {
         return Err(LayerError::format(path, "file not found"));
     }
+    if let Some((format, folder)) = inside_folder_layer(path) {
+        return Ok(Resolved {
+            format,
+            main: folder,
+            layer: None,
+            inner: None,
+        });
+    }
     let name = file_name(path).unwrap_or_default();
     if let Some(format) = opening(&name) {
         return Ok(Resolved {
@@ -269,6 +290,18 @@ pub fn resolve(path: &Path) -> Result<Resolved, LayerError> {
             ),
         )),
     }
+}
+
+/// A file inside a layer that is a folder (`x.gdb/a00000009.gdbtable`, `x.gdb/gdb`): file
+/// dialogs pick files, so picking any file of a File Geodatabase opens the geodatabase, as
+/// QGIS's browser treats the folder as one source.
+fn inside_folder_layer(path: &Path) -> Option<(&'static dyn LayerFormat, PathBuf)> {
+    if !path.is_file() {
+        return None;
+    }
+    let folder = path.parent()?;
+    let format = opening(&file_name(folder)?).filter(|f| f.is_folder())?;
+    folder.is_dir().then(|| (format, folder.to_path_buf()))
 }
 
 fn file_name(path: &Path) -> Option<String> {
