@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::error::LayerError;
 
 use super::shp::{Part, Parts, ShapefileReader};
-use super::{LayerReader, ReadOptions, archive, geojson_in};
+use super::{LayerReader, ReadOptions, archive, fgdb, geojson_in};
 
 /// Gives the file beside a layer's main file with the same stem and this extension (any
 /// case), if there is one: on disk, or in the same archive.
@@ -50,7 +50,7 @@ pub trait LayerFormat: Sync {
 }
 
 /// Every format soilrisk reads.
-pub static FORMATS: &[&dyn LayerFormat] = &[&Shapefile, &GeoJson, &archive::Zip];
+pub static FORMATS: &[&dyn LayerFormat] = &[&Shapefile, &GeoJson, &archive::Zip, &fgdb::FileGdb];
 
 /// ESRI shapefiles: `.shp` with `.dbf`, `.shx`, `.prj` and `.cpg` beside it.
 pub struct Shapefile;
@@ -225,7 +225,12 @@ pub fn resolve(path: &Path) -> Result<Resolved, LayerError> {
         let format = file_name(&container)
             .and_then(|n| opening(&n))
             .ok_or_else(|| LayerError::format(path, "not a container soilrisk reads"))?;
-        let inner = opening(&layer);
+        // `x.shp`, or a container inside (`folder.gdb/LAYER`, `x.gpkg/LAYER`).
+        let inner = opening(&layer).or_else(|| {
+            layer
+                .split('/')
+                .find_map(|c| opening(c).filter(|f| f.is_container()))
+        });
         return Ok(Resolved {
             format,
             main: container,
@@ -307,7 +312,8 @@ mod tests {
         assert_eq!(companion_of("x.DBF").map(|(_, main)| main), Some("shp"));
         assert!(opens_inside_container("d/x.shp"));
         assert!(!opens_inside_container("inner.zip"));
-        assert_eq!(extensions_text(), ".shp, .geojson, .json or .zip");
+        assert_eq!(extensions_text(), ".shp, .geojson, .json, .zip or .gdb");
+        assert!(opening("x.GDB").is_some_and(|f| f.is_container() && f.is_folder()));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 pub mod archive;
 pub mod dbf;
 pub mod encoding;
+pub mod fgdb;
 pub mod formats;
 pub mod geojson_in;
 pub mod rings;
