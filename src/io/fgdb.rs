@@ -116,7 +116,7 @@ impl GdbDir {
     }
 
     /// The file `name` (any case) with its length, or `None` when the folder lacks it.
-    fn open(&self, name: &str) -> Result<Option<(Box<dyn ReadSeek>, u64)>, LayerError> {
+    fn open(&self, name: &str) -> Result<Option<Opened>, LayerError> {
         match self {
             GdbDir::Disk(dir) => {
                 let mut path = dir.join(name);
@@ -150,6 +150,9 @@ impl GdbDir {
         }
     }
 }
+
+/// A file of a geodatabase opened for reading, with its length.
+type Opened = (Box<dyn ReadSeek>, u64);
 
 /// One table of the catalog: its layer name and the stem of its files (`a00000009`).
 #[derive(Debug, Clone)]
@@ -761,6 +764,8 @@ fn parse_fields(desc: &[u8]) -> Result<ParsedFields, String> {
     let _version = c.u32()?;
     let flags = c.u32()?;
     let geometry_type = (flags & 0xFF) as u8;
+    let layer_z = flags & (1 << 31) != 0;
+    let layer_m = flags & (1 << 30) != 0;
     let count = c.u16()? as usize;
     let mut columns = Vec::with_capacity(count.min(desc.len()));
     let mut geometry = None;
@@ -833,6 +838,10 @@ fn parse_fields(desc: &[u8]) -> Result<ParsedFields, String> {
                     return Err("the xy origin is not a number".into());
                 }
                 g.wkt = g.wkt.trim_end_matches('\0').to_string();
+                // The field's flags say which precisions it describes; the layer's whether
+                // its shapes carry Z and M.
+                g.has_z = layer_z;
+                g.has_m = layer_m;
                 geometry = Some(g);
             }
             T_STRING => {
@@ -1195,8 +1204,8 @@ fn parse_polygon(blob: &[u8], def: &GeometryDef) -> Result<Polygon, String> {
     let mut e = extra.into_iter().peekable();
     for n in counts {
         let mut ring = Vec::with_capacity(n);
-        for i in at..at + n {
-            ring.push(xy[i]);
+        for (i, &p) in xy.iter().enumerate().skip(at).take(n) {
+            ring.push(p);
             while let Some((_, mid)) = e.next_if(|(s, _)| *s == i) {
                 if i + 1 < at + n {
                     ring.extend(mid);
