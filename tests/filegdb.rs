@@ -13,6 +13,7 @@ use std::process::Command;
 use geo::Area;
 use serde_json::Value as Json;
 use soilrisk::error::LayerError;
+use soilrisk::io::fgdb::read_table_bytes;
 use soilrisk::io::{LayerReader, ReadOptions, read_layer};
 use soilrisk::layer::{Layer, Value};
 
@@ -597,4 +598,135 @@ fn damaged_tables_are_refused_naming_file_layer_and_row() {
         m.contains("a Point shape") && m.ends_with("record 1"),
         "{m}"
     );
+}
+
+#[test]
+fn circular_arcs_are_densified_as_gdal_densifies_them() {
+    if !common::tool("ogr2ogr") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    // A circle as two arcs, and a square with one side bulged by an arc through a point.
+    let csv = tmp.path().join("arcs.csv");
+    std::fs::write(
+        &csv,
+        "id,WKT\n\
+         1,\"CURVEPOLYGON(CIRCULARSTRING(400000 3000000,400100 3000100,400200 3000000,400100 2999900,400000 3000000))\"\n\
+         2,\"CURVEPOLYGON(COMPOUNDCURVE((500000 3000000,500100 3000000),CIRCULARSTRING(500100 3000000,500150 3000050,500100 3000100),(500100 3000100,500000 3000100,500000 3000000)))\"\n",
+    )
+    .unwrap();
+    let gdb = tmp.path().join("arcs.gdb");
+    let o = Command::new("ogr2ogr")
+        .args(["-f", "OpenFileGDB"])
+        .arg(&gdb)
+        .arg(&csv)
+        .args([
+            "-nln",
+            "arcs",
+            "-a_srs",
+            "EPSG:4544",
+            "-nlt",
+            "CURVEPOLYGON",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let layer = read_layer(&gdb.join("arcs"), &ReadOptions::default()).unwrap();
+    assert!(layer.warnings.is_empty(), "{:?}", layer.warnings);
+    let gdal = gdal_features(&gdb, "arcs");
+    assert_same_as_gdal(&layer, &gdal);
+    let circle = layer.features[0].geometry.unsigned_area();
+    let pi_r2 = std::f64::consts::PI * 100.0 * 100.0;
+    assert!((circle / pi_r2 - 1.0).abs() < 2e-3, "{circle}");
+}
+
+#[test]
+fn random_damage_to_a_real_table_is_refused_or_read_never_a_panic() {
+    let Some(real) = common::realdata() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    unzip(&real.join("filegdb-gpkg/test_fgdb.gdb.zip"), tmp.path());
+    let dir = tmp.path().join("test_fgdb.gdb");
+    let table = std::fs::read(dir.join("a00000024.gdbtable")).unwrap();
+    let tablx = std::fs::read(dir.join("a00000024.gdbtablx")).unwrap();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for i in 0..3000 {
+        let (mut t, mut x) = (table.clone(), tablx.clone());
+        let target = if i % 5 == 0 { &mut x } else { &mut t };
+        match next() % 4 {
+            0 => target.truncate((next() % target.len() as u64) as usize),
+            _ => {
+                for _ in 0..1 + next() % 4 {
+                    let at = (next() % target.len() as u64) as usize;
+                    target[at] = next() as u8;
+                }
+            }
+        }
+        let r = std::panic::catch_unwind(|| {
+            read_table_bytes(Path::new("x.gdb/test_areas"), t, x, &ReadOptions::default())
+        });
+        match r {
+            Err(_) => panic!("mutation {i} panicked"),
+            Ok(Err(e)) => assert!(e.to_string().contains("x.gdb/test_areas"), "{e}"),
+            Ok(Ok(_)) => {}
+        }
+    }
+}
+
+#[test]
+fn a_sparse_row_index_gives_the_object_ids_gdal_gives() {
+    if !common::tool("ogr2ogr") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("s.geojson");
+    // Object ids far apart: GDAL writes a row index holding only the blocks of 1024 rows
+    // that have rows, with a bitmap of them.
+    let features: Vec<String> = [1, 5000, 5001, 200_000]
+        .iter()
+        .enumerate()
+        .map(|(i, fid)| {
+            let x = 400_000 + 200 * i;
+            format!(
+                r#"{{"type":"Feature","id":{fid},"properties":{{"n":{fid}}},"geometry":{{"type":"Polygon","coordinates":[[[{x},3000000],[{},3000000],[{},3000100],[{x},3000100],[{x},3000000]]]}}}}"#,
+                x + 100,
+                x + 100
+            )
+        })
+        .collect();
+    std::fs::write(
+        &src,
+        format!(
+            r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+            features.join(",")
+        ),
+    )
+    .unwrap();
+    let gdb = tmp.path().join("s.gdb");
+    let o = Command::new("ogr2ogr")
+        .args(["-f", "OpenFileGDB"])
+        .arg(&gdb)
+        .arg(&src)
+        .args(["-nln", "sparse", "-preserve_fid", "-a_srs", "EPSG:4544"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let layer = read_layer(&gdb.join("sparse"), &ReadOptions::default()).unwrap();
+    let ids: Vec<usize> = layer.features.iter().map(|f| f.record).collect();
+    assert_eq!(ids, [1, 5000, 5001, 200_000]);
+    let n: Vec<Value> = layer.features.iter().map(|f| f.values[0].clone()).collect();
+    assert_eq!(
+        n,
+        ids.iter()
+            .map(|&i| Value::Number(i as f64))
+            .collect::<Vec<_>>()
+    );
+    assert!(layer.warnings.is_empty(), "{:?}", layer.warnings);
 }

@@ -77,6 +77,36 @@ fn gdb_dir(path: &Path, folder: &str) -> fgdb::GdbDir {
     }
 }
 
+/// The first `n` bytes (or fewer) of the member `name` (any case) of the zip at `path`,
+/// `None` when there is no such member.
+pub fn read_member_head(path: &Path, name: &str, n: u64) -> Result<Option<Vec<u8>>, LayerError> {
+    let mut archive = open(path)?;
+    let Some(found) = archive
+        .file_names()
+        .find(|m| m.eq_ignore_ascii_case(name))
+        .map(str::to_string)
+    else {
+        return Ok(None);
+    };
+    let shown = path.join(&found);
+    let entry = archive
+        .by_name(&found)
+        .map_err(|e| LayerError::format(&shown, format!("cannot read from the archive ({e})")))?;
+    let mut bytes = Vec::new();
+    entry
+        .take(n)
+        .read_to_end(&mut bytes)
+        .map_err(|e| LayerError::io(&shown, e))?;
+    Ok(Some(bytes))
+}
+
+/// Whether the zip at `path` has a member `name` (any case).
+pub fn has_member_named(path: &Path, name: &str) -> Result<bool, LayerError> {
+    Ok(open(path)?
+        .file_names()
+        .any(|n| n.eq_ignore_ascii_case(name)))
+}
+
 /// Reads the member `name` (any case) of the zip at `path` whole, `None` when the archive
 /// has no such member: a File Geodatabase's tables, one at a time.
 pub fn read_member_named(path: &Path, name: &str) -> Result<Option<Vec<u8>>, LayerError> {

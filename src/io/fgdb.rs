@@ -115,6 +115,41 @@ impl GdbDir {
         }
     }
 
+    /// Whether the folder holds the file `name` (any case), without reading it.
+    fn has(&self, name: &str) -> Result<bool, LayerError> {
+        match self {
+            GdbDir::Disk(dir) => {
+                Ok(dir.join(name).is_file() || dir.join(name.to_ascii_uppercase()).is_file())
+            }
+            GdbDir::Zip { archive, prefix } => {
+                archive::has_member_named(archive, &format!("{prefix}{name}"))
+            }
+            GdbDir::Memory { files, .. } => {
+                Ok(files.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)))
+            }
+        }
+    }
+
+    /// The first `n` bytes (or fewer) of the file `name` (any case), `None` when the folder
+    /// lacks it: a table's header without reading (or unpacking) its rows.
+    fn head(&self, name: &str, n: usize) -> Result<Option<Vec<u8>>, LayerError> {
+        match self {
+            GdbDir::Zip { archive, prefix } => {
+                archive::read_member_head(archive, &format!("{prefix}{name}"), n as u64)
+            }
+            _ => match self.open(name)? {
+                Some((src, _)) => {
+                    let mut b = Vec::new();
+                    src.take(n as u64)
+                        .read_to_end(&mut b)
+                        .map_err(|e| LayerError::io(&self.shown().join(name), e))?;
+                    Ok(Some(b))
+                }
+                None => Ok(None),
+            },
+        }
+    }
+
     /// The file `name` (any case) with its length, or `None` when the folder lacks it.
     fn open(&self, name: &str) -> Result<Option<Opened>, LayerError> {
         match self {
@@ -193,7 +228,7 @@ pub fn catalog(dir: &GdbDir) -> Result<Vec<CatalogEntry>, LayerError> {
             continue;
         }
         let stem = format!("a{oid:08x}");
-        if dir.open(&format!("{stem}.gdbtable"))?.is_some() {
+        if dir.has(&format!("{stem}.gdbtable"))? {
             out.push(CatalogEntry { name, stem });
         }
     }
@@ -214,18 +249,37 @@ fn find_entry<'a>(entries: &'a [CatalogEntry], layer: &str) -> Option<&'a Catalo
         .or_else(|| entries.iter().find(|e| e.name.eq_ignore_ascii_case(name)))
 }
 
-/// The polygon layers of a geodatabase, by name.
+/// The polygon layers of a geodatabase, by name: the tables whose header says polygons and
+/// parses (a damaged one is left for opening it by name to explain).
 pub fn polygon_layers(dir: &GdbDir) -> Result<Vec<String>, LayerError> {
     let mut out = Vec::new();
     for e in catalog(dir)? {
-        let shown = dir.shown().join(&e.name);
-        if let Ok(t) = Table::open(dir, &e.stem, shown)
-            && t.schema.geometry_type == 4
-        {
+        if geometry_type(dir, &e.stem)? == Some(4) {
             out.push(e.name);
         }
     }
     Ok(out)
+}
+
+/// The geometry type a table's header declares, read from the start of its file (the field
+/// list follows the 40-byte header in the files ArcGIS and GDAL write); `None` when it cannot
+/// be told.
+fn geometry_type(dir: &GdbDir, stem: &str) -> Result<Option<u8>, LayerError> {
+    const HEAD: usize = 1 << 16;
+    let Some(head) = dir.head(&format!("{stem}.gdbtable"), HEAD)? else {
+        return Ok(None);
+    };
+    let mut c = Bytes::new(&head);
+    let parsed = (|| -> Result<u8, String> {
+        if c.u32()? != 3 {
+            return Err("version".into());
+        }
+        c.take(28)?;
+        let at = usize::try_from(c.u64()?).map_err(|_| SHORT)?;
+        let desc = head.get(at.checked_add(4).ok_or(SHORT)?..).ok_or(SHORT)?;
+        Ok(parse_fields(desc)?.0)
+    })();
+    Ok(parsed.ok())
 }
 
 /// Opens the layer `layer` of the geodatabase in `dir` (its only polygon layer when `None`).
@@ -499,9 +553,9 @@ struct Index {
     rows: u64,
     /// Bytes per offset (4 to 6).
     width: usize,
-    /// For a sparse index, which 1024-row blocks are present and the position of each among
-    /// the present ones; `None` when every block is present.
-    blocks: Option<Vec<Option<u64>>>,
+    /// For a sparse index, the bitmap of the 1024-row blocks present and, for each byte of
+    /// it, how many blocks are present before it; `None` when every block is present.
+    blocks: Option<(Vec<u8>, Vec<u32>)>,
 }
 
 const WINDOW: usize = 4 << 20;
@@ -542,23 +596,28 @@ impl Index {
             let map = t
                 .take(words.checked_mul(4).ok_or(SHORT)?)
                 .map_err(|_| bad("the index's block map runs past its end"))?;
-            let mut positions = Vec::new();
-            let mut next = 0u64;
             let covered = bits.min(map.len() as u64 * 8);
-            for i in 0..covered {
-                let on = map[(i / 8) as usize] & (1 << (i % 8)) != 0;
-                positions.push(on.then(|| {
-                    next += 1;
-                    next - 1
-                }));
+            let map = map[..covered.div_ceil(8) as usize].to_vec();
+            // Bits past `covered` in the last byte are not blocks.
+            let mut map = map;
+            if covered % 8 != 0
+                && let Some(last) = map.last_mut()
+            {
+                *last &= (1u8 << (covered % 8)) - 1;
             }
-            if next > blocks {
+            let mut ranks = Vec::with_capacity(map.len());
+            let mut present = 0u64;
+            for byte in &map {
+                ranks.push(present as u32);
+                present += u64::from(byte.count_ones());
+            }
+            if present > blocks {
                 return Err(bad("the index's block map names more blocks than it holds"));
             }
-            sparse = Some(positions);
+            sparse = Some((map, ranks));
         }
         let rows = match &sparse {
-            Some(p) => rows.min(p.len() as u64 * 1024),
+            Some((map, _)) => rows.min(map.len() as u64 * 8 * 1024),
             None => rows.min(blocks * 1024),
         };
         Ok(Index {
@@ -574,10 +633,18 @@ impl Index {
     fn offset(&self, i: u64) -> Result<u64, u64> {
         let slot = match &self.blocks {
             None => i,
-            Some(p) => match p.get((i / 1024) as usize) {
-                Some(Some(block)) => block * 1024 + i % 1024,
-                _ => return Err((i / 1024 + 1) * 1024),
-            },
+            Some((map, ranks)) => {
+                let block = i / 1024;
+                let (byte, bit) = ((block / 8) as usize, block % 8);
+                let (Some(&b), Some(&rank)) = (map.get(byte), ranks.get(byte)) else {
+                    return Err(u64::MAX);
+                };
+                if b & (1 << bit) == 0 {
+                    return Err((block + 1) * 1024);
+                }
+                let before = (b & ((1u8 << bit) - 1)).count_ones();
+                (u64::from(rank) + u64::from(before)) * 1024 + i % 1024
+            }
         };
         let at = 16 + slot as usize * self.width;
         let mut v = [0u8; 8];
@@ -709,7 +776,7 @@ impl Table {
             let offset = match self.index.offset(i) {
                 Ok(o) => o,
                 Err(skip_to) => {
-                    self.next = skip_to;
+                    self.next = skip_to.max(i + 1);
                     continue;
                 }
             };
@@ -1291,6 +1358,9 @@ fn densify_bezier(
 /// the index in object-id order, copied out of the table file, and decoded in parallel.
 pub struct FgdbReader {
     header: Layer,
+    /// Per attribute field, the texts seen so far, so that a county or measure repeated a
+    /// million times is stored once (as the shapefile reader does).
+    shared: Vec<Shared>,
     table: Table,
     wanted: Vec<bool>,
     batch_bytes: usize,
@@ -1366,6 +1436,7 @@ impl FgdbReader {
             (false, false) => "",
         };
         Ok(FgdbReader {
+            shared: fields.iter().map(|_| Shared::default()).collect(),
             header: Layer {
                 path: shown,
                 geometry_type: format!("MultiPolygon{suffix}"),
@@ -1425,7 +1496,10 @@ impl FgdbReader {
         let mut features = Vec::with_capacity(decoded.len());
         let path = self.header.path.clone();
         for d in decoded {
-            let (oid, g, elliptic, values) = d?;
+            let (oid, g, elliptic, mut values) = d?;
+            for (v, shared) in values.iter_mut().zip(&mut self.shared) {
+                shared.share(v);
+            }
             self.elliptic += elliptic;
             let Some((geometry, notes)) = g else {
                 self.nulls += 1;
@@ -1482,6 +1556,36 @@ impl FgdbReader {
             ));
         }
         layer
+    }
+}
+
+/// The distinct texts of one field, up to `MAX_DISTINCT`; a field of mostly distinct values
+/// (ids) stops being shared.
+#[derive(Default)]
+struct Shared {
+    seen: std::collections::HashSet<Arc<str>, foldhash::fast::FixedState>,
+    off: bool,
+}
+
+impl Shared {
+    const MAX_DISTINCT: usize = 4096;
+
+    /// Replaces a text by the one stored before with the same content.
+    fn share(&mut self, v: &mut Value) {
+        let Value::Text(t) = v else {
+            return;
+        };
+        if self.off {
+            return;
+        }
+        if let Some(s) = self.seen.get(&**t) {
+            *t = s.clone();
+        } else if self.seen.len() >= Self::MAX_DISTINCT {
+            self.off = true;
+            self.seen = Default::default();
+        } else {
+            self.seen.insert(t.clone());
+        }
     }
 }
 
