@@ -1,7 +1,10 @@
 //! Layers inside zip archives, as shapefiles are often passed around. `x.zip` opens the one
 //! layer the archive holds; `x.zip/dir/name.shp` opens a named one, as GDAL's `/vsizip/` does.
 //! Members are read into memory (a shapefile's parts are read whole anyway); nothing is
-//! extracted to disk.
+//! extracted to disk. A File Geodatabase folder in the archive (`x.gdb.zip`,
+//! `x.zip/folder.gdb/LAYER`, or `x.zip/LAYER` when one geodatabase holds it) is read by
+//! `fgdb` through `GdbDir::Zip`, one table's files in memory at a time; a container member of
+//! one file (a GeoPackage) is handed its bytes and the layer name that follows it.
 
 use std::fs::File;
 use std::io::Read;

@@ -213,7 +213,11 @@ pub fn catalog(dir: &GdbDir) -> Result<Vec<CatalogEntry>, LayerError> {
         .collect();
     let mut out = Vec::new();
     let mut buf = Vec::new();
-    while let Some((oid, a, b)) = table.next_row(&mut buf)? {
+    loop {
+        buf.clear();
+        let Some((oid, a, b)) = table.next_row(&mut buf)? else {
+            break;
+        };
         let row = decode_row(&table.schema, &wanted, &buf[a..b], false)
             .map_err(|reason| table.schema.row_error(oid, reason))?;
         let name = match row
@@ -223,7 +227,6 @@ pub fn catalog(dir: &GdbDir) -> Result<Vec<CatalogEntry>, LayerError> {
             Some(Value::Text(t)) => t.to_string(),
             _ => continue,
         };
-        buf.clear();
         if name.starts_with("GDB_") || name.is_empty() {
             continue;
         }
@@ -1448,7 +1451,10 @@ impl FgdbReader {
             },
             table,
             wanted,
-            batch_bytes: opts.batch_bytes.unwrap_or(super::shp::BATCH_BYTES).max(1),
+            // A geodatabase row holds a shape in about half the bytes of a shapefile record
+            // (coordinates as variable-length integers): half the bytes a batch makes it as
+            // many features, and as much memory, as a shapefile's.
+            batch_bytes: (opts.batch_bytes.unwrap_or(super::shp::BATCH_BYTES) / 2).max(1),
             buf: Vec::new(),
             done: false,
             rows: 0,
