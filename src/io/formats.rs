@@ -146,7 +146,7 @@ pub fn extensions() -> Vec<&'static str> {
         .collect()
 }
 
-/// The extensions as a user reads them: `.shp, .geojson, .json or .zip`.
+/// The extensions as a user reads them: `.shp, .geojson, .json, .zip or .gdb`.
 pub fn extensions_text() -> String {
     let all: Vec<String> = extensions().iter().map(|e| format!(".{e}")).collect();
     match all.split_last() {
@@ -250,6 +250,21 @@ pub fn resolve(path: &Path) -> Result<Resolved, LayerError> {
             inner: None,
         });
     }
+    // A file inside a layer that is a folder (a geodatabase's table, picked in a file
+    // dialog, which cannot pick folders): the folder.
+    if let Some(parent) = path.parent()
+        && let Some(format) = file_name(parent)
+            .and_then(|n| opening(&n))
+            .filter(|f| f.is_folder())
+        && parent.is_dir()
+    {
+        return Ok(Resolved {
+            format,
+            main: parent.to_path_buf(),
+            layer: None,
+            inner: None,
+        });
+    }
     match companion_of(&name) {
         Some((format, main_ext)) => match super::shp::sibling(path, main_ext) {
             Some(main) => Ok(Resolved {
@@ -336,5 +351,20 @@ mod tests {
         assert_eq!(files.len(), 3, "{files:?}");
         assert!(files.contains(&shp.with_extension("dbf")));
         assert_eq!(files_of(&shp.with_extension("dbf")), files);
+
+        // A geodatabase is a folder: `x.gdb/LAYER` splits at it, and a file inside it
+        // resolves to it.
+        let gdb = dir.path().join("x.gdb");
+        std::fs::create_dir(&gdb).unwrap();
+        std::fs::write(gdb.join("a00000001.gdbtable"), b"").unwrap();
+        assert_eq!(
+            split_container(&gdb.join("地类图斑")),
+            Some((gdb.clone(), "地类图斑".to_string()))
+        );
+        let r = resolve(&gdb.join("a00000001.gdbtable")).unwrap();
+        assert_eq!(
+            (r.format.name(), r.main, r.layer),
+            ("OpenFileGDB", gdb, None)
+        );
     }
 }
