@@ -218,7 +218,7 @@ pub fn catalog(dir: &GdbDir) -> Result<Vec<CatalogEntry>, LayerError> {
         let Some((oid, a, b)) = table.next_row(&mut buf)? else {
             break;
         };
-        let row = decode_row(&table.schema, &wanted, &buf[a..b], false)
+        let row = decode_row(&table.schema, &wanted, &buf[a..b], false, &[])
             .map_err(|reason| table.schema.row_error(oid, reason))?;
         let name = match row
             .values
@@ -988,7 +988,14 @@ struct Row {
 
 /// Decodes a row's blob: null flags, then each column present in order. Columns not
 /// `wanted` are stepped over without decoding; with `shape` false the shape is skipped.
-fn decode_row(t: &Schema, wanted: &[bool], blob: &[u8], shape: bool) -> Result<Row, String> {
+/// Texts already in `shared` (from earlier batches) are shared rather than allocated again.
+fn decode_row(
+    t: &Schema,
+    wanted: &[bool],
+    blob: &[u8],
+    shape: bool,
+    shared: &[Shared],
+) -> Result<Row, String> {
     let mut c = Bytes::new(blob);
     let flags = c.take(t.nullable.div_ceil(8))?;
     let mut ni = 0;
@@ -1021,7 +1028,11 @@ fn decode_row(t: &Schema, wanted: &[bool], blob: &[u8], shape: bool) -> Result<R
                 if !want {
                     continue;
                 }
-                Value::Text(Arc::from(String::from_utf8_lossy(s).as_ref()))
+                let known = std::str::from_utf8(s).ok().and_then(|s| {
+                    let seen = &shared.get(col.slot.unwrap_or(usize::MAX))?.seen;
+                    seen.get(s).cloned()
+                });
+                Value::Text(known.unwrap_or_else(|| String::from_utf8_lossy(s).as_ref().into()))
             }
             T_DATETIME | T_DATE => date_value(c.f64()?, true),
             T_DATETIME_OFFSET => {
@@ -1484,6 +1495,7 @@ impl FgdbReader {
         }
         self.rows += spans.len();
         let (table, wanted, buf) = (&self.table.schema, &self.wanted, &self.buf);
+        let shared = &self.shared;
         type Decoded = (
             u64,
             Option<(geo::MultiPolygon<f64>, RingNotes)>,
@@ -1493,7 +1505,7 @@ impl FgdbReader {
         let decoded: Vec<Result<Decoded, LayerError>> = spans
             .par_iter()
             .map(|&(oid, a, b)| {
-                let row = decode_row(table, wanted, &buf[a..b], true)
+                let row = decode_row(table, wanted, &buf[a..b], true, shared)
                     .map_err(|r| table.row_error(oid, r))?;
                 let g = row.rings.map(|r| assemble(r, true));
                 Ok((oid, g, row.elliptic, row.values))
@@ -1585,7 +1597,9 @@ impl Shared {
             return;
         }
         if let Some(s) = self.seen.get(&**t) {
-            *t = s.clone();
+            if !Arc::ptr_eq(s, t) {
+                *t = s.clone();
+            }
         } else if self.seen.len() >= Self::MAX_DISTINCT {
             self.off = true;
             self.seen = Default::default();
