@@ -1213,14 +1213,20 @@ fn parse_polygon(blob: &[u8], def: &GeometryDef) -> Result<Polygon, String> {
     counts.push(points - sum);
     let mut xy = Vec::with_capacity(points);
     let (mut x, mut y) = (0i64, 0i64);
+    // The hot loop of reading a layer: varints read straight off the slice.
+    let mut at = c.at;
     for _ in 0..points {
-        x = x.wrapping_add(c.varint().map_err(|_| bad("its points end early"))?);
-        y = y.wrapping_add(c.varint().map_err(|_| bad("its points end early"))?);
+        let (Some(dx), Some(dy)) = (varint_at(c.b, &mut at), varint_at(c.b, &mut at)) else {
+            return Err(bad("its points end early"));
+        };
+        x = x.wrapping_add(dx);
+        y = y.wrapping_add(dy);
         xy.push(Coord {
             x: x as f64 / def.xy_scale + def.x_origin,
             y: y as f64 / def.xy_scale + def.y_origin,
         });
     }
+    c.at = at;
     let mut extra: Vec<(usize, Vec<Coord<f64>>)> = Vec::new();
     let mut elliptic = 0;
     if curves > 0 {
@@ -1280,6 +1286,9 @@ fn parse_polygon(blob: &[u8], def: &GeometryDef) -> Result<Polygon, String> {
         }
         extra.sort_by_key(|e| e.0);
     }
+    if parts == 1 && extra.is_empty() {
+        return Ok((Some(vec![xy]), elliptic));
+    }
     let mut rings = Vec::with_capacity(parts);
     let mut at = 0;
     let mut e = extra.into_iter().peekable();
@@ -1297,6 +1306,36 @@ fn parse_polygon(blob: &[u8], def: &GeometryDef) -> Result<Polygon, String> {
         rings.push(ring);
     }
     Ok((Some(rings), elliptic))
+}
+
+/// A signed varint (as `Bytes::varint`) at `*at`, moving past it; `None` past the end or
+/// beyond 64 bits.
+#[inline]
+fn varint_at(b: &[u8], at: &mut usize) -> Option<i64> {
+    let first = *b.get(*at)?;
+    *at += 1;
+    let mut v = u64::from(first & 0x3F);
+    if first & 0x80 != 0 {
+        let mut shift = 6u32;
+        loop {
+            let byte = *b.get(*at)?;
+            *at += 1;
+            if shift >= 64 {
+                return None;
+            }
+            v |= u64::from(byte & 0x7F) << shift;
+            if byte & 0x80 == 0 {
+                break;
+            }
+            shift += 7;
+        }
+    }
+    let v = v as i64;
+    Some(if first & 0x40 != 0 {
+        v.wrapping_neg()
+    } else {
+        v
+    })
 }
 
 /// The points strictly between `p0` and `p1` on a circular arc, by at most 4° a step. `q` is
@@ -1653,11 +1692,16 @@ mod tests {
 
     #[test]
     fn varints_read_signed_and_unsigned() {
-        let mut c = Bytes::new(&[0xAC, 0x02, 0x41, 0xC1, 0x01, 0x80]);
+        let bytes = [0xAC, 0x02, 0x41, 0xC1, 0x01, 0x80];
+        let mut c = Bytes::new(&bytes);
         assert_eq!(c.varuint(), Ok(300));
         assert_eq!(c.varint(), Ok(-1));
         assert_eq!(c.varint(), Ok(-65));
         assert!(c.varint().is_err());
+        let mut at = 2;
+        assert_eq!(varint_at(&bytes, &mut at), Some(-1));
+        assert_eq!(varint_at(&bytes, &mut at), Some(-65));
+        assert_eq!(varint_at(&bytes, &mut at), None);
     }
 
     #[test]
