@@ -466,6 +466,8 @@ fn chinese_layer_and_field_names_read_exactly() {
                     common::rect(10., 10., 20., 20.),
                 ]],
             ),
+            // No polygon: written by GDAL as a null shape.
+            (r#"{"图斑编号":"P3"}"#, vec![]),
         ],
     );
     let gdb = tmp.path().join("调查.gdb");
@@ -497,6 +499,15 @@ fn chinese_layer_and_field_names_read_exactly() {
     assert_eq!(v(1)[4], Value::Date("2024-05-07T08:30:00".into()));
     assert!((layer.features[1].geometry.unsigned_area() - 2400.0).abs() < 1e-6);
     assert_eq!(layer.crs.as_ref().and_then(|c| c.epsg()), Some(4544));
+    assert_eq!(layer.features.len(), 2);
+    assert!(
+        layer
+            .warnings
+            .iter()
+            .any(|w| w.ends_with("地类图斑: 1 null shape(s) skipped")),
+        "{:?}",
+        layer.warnings
+    );
 }
 
 /// A copy of the sample's geodatabase to damage, and the parcels table's files in it.
