@@ -22,7 +22,7 @@ pub enum LayerError {
         reason: String,
     },
     #[error(
-        "the archive holds {} layers ({}); name one after the archive, as in {}/{}: {}",
+        "{} layers to choose from ({}); name one after the archive or geodatabase, as in {}/{}: {}",
         members.len(),
         members.join(", "),
         path.display(),

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::error::LayerError;
 
 use super::shp::{Part, Parts, ShapefileReader};
-use super::{LayerReader, ReadOptions, archive, geojson_in};
+use super::{LayerReader, ReadOptions, archive, fgdb, geojson_in};
 
 /// Gives the file beside a layer's main file with the same stem and this extension (any
 /// case), if there is one: on disk, or in the same archive.
@@ -55,7 +55,7 @@ pub trait LayerFormat: Sync {
 }
 
 /// Every format soilrisk reads.
-pub static FORMATS: &[&dyn LayerFormat] = &[&Shapefile, &GeoJson, &archive::Zip];
+pub static FORMATS: &[&dyn LayerFormat] = &[&Shapefile, &GeoJson, &archive::Zip, &fgdb::FileGdb];
 
 /// ESRI shapefiles: `.shp` with `.dbf`, `.shx`, `.prj` and `.cpg` beside it.
 pub struct Shapefile;
@@ -159,7 +159,7 @@ pub fn dialog_extensions() -> Vec<&'static str> {
     all
 }
 
-/// The extensions as a user reads them: `.shp, .geojson, .json or .zip`.
+/// The extensions as a user reads them: `.shp, .geojson, .json, .zip or .gdb`.
 pub fn extensions_text() -> String {
     let all: Vec<String> = extensions().iter().map(|e| format!(".{e}")).collect();
     match all.split_last() {
@@ -238,7 +238,12 @@ pub fn resolve(path: &Path) -> Result<Resolved, LayerError> {
         let format = file_name(&container)
             .and_then(|n| opening(&n))
             .ok_or_else(|| LayerError::format(path, "not a container soilrisk reads"))?;
-        let inner = opening(&layer);
+        // `x.shp`, or a container inside (`folder.gdb/LAYER`, `x.gpkg/LAYER`).
+        let inner = opening(&layer).or_else(|| {
+            layer
+                .split('/')
+                .find_map(|c| opening(c).filter(|f| f.is_container()))
+        });
         return Ok(Resolved {
             format,
             main: container,
@@ -340,7 +345,8 @@ mod tests {
         assert_eq!(companion_of("x.DBF").map(|(_, main)| main), Some("shp"));
         assert!(opens_inside_container("d/x.shp"));
         assert!(!opens_inside_container("inner.zip"));
-        assert_eq!(extensions_text(), ".shp, .geojson, .json or .zip");
+        assert_eq!(extensions_text(), ".shp, .geojson, .json, .zip or .gdb");
+        assert!(opening("x.GDB").is_some_and(|f| f.is_container() && f.is_folder()));
     }
 
     #[test]
@@ -363,5 +369,20 @@ mod tests {
         assert_eq!(files.len(), 3, "{files:?}");
         assert!(files.contains(&shp.with_extension("dbf")));
         assert_eq!(files_of(&shp.with_extension("dbf")), files);
+
+        // A geodatabase is a folder: `x.gdb/LAYER` splits at it, and a file inside it
+        // resolves to it.
+        let gdb = dir.path().join("x.gdb");
+        std::fs::create_dir(&gdb).unwrap();
+        std::fs::write(gdb.join("a00000001.gdbtable"), b"").unwrap();
+        assert_eq!(
+            split_container(&gdb.join("地类图斑")),
+            Some((gdb.clone(), "地类图斑".to_string()))
+        );
+        let r = resolve(&gdb.join("a00000001.gdbtable")).unwrap();
+        assert_eq!(
+            (r.format.name(), r.main, r.layer),
+            ("OpenFileGDB", gdb, None)
+        );
     }
 }
