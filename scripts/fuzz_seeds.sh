@@ -8,6 +8,10 @@
 #   fuzz/corpus/parse_geojson/   every .geojson and .json, as is
 #   fuzz/corpus/read_geopackage/ every .gpkg under 1 MiB as is, and the geometry blobs of
 #                                every .gpkg's feature tables (up to 50 a layer), each alone
+#   fuzz/corpus/read_filegdb/    every File Geodatabase table (in a loose .gdb folder or one
+#                                inside a .zip) with its .gdbtablx, packed in the target's
+#                                input format (PackedTable in fuzz/src/lib.rs); tables over
+#                                256 KiB left out
 #
 # Usage: scripts/fuzz_seeds.sh [--clean]   (--clean empties the corpus directories first,
 # dropping what earlier fuzzing runs added to them)
@@ -20,10 +24,10 @@ if [[ ! -d "$realdata" ]]; then
 fi
 if [[ "${1:-}" == "--clean" ]]; then
     rm -rf "$root/fuzz/corpus/read_shapefile" "$root/fuzz/corpus/parse_geojson" \
-        "$root/fuzz/corpus/read_geopackage"
+        "$root/fuzz/corpus/read_geopackage" "$root/fuzz/corpus/read_filegdb"
 fi
 mkdir -p "$root/fuzz/corpus/read_shapefile" "$root/fuzz/corpus/parse_geojson" \
-    "$root/fuzz/corpus/read_geopackage"
+    "$root/fuzz/corpus/read_geopackage" "$root/fuzz/corpus/read_filegdb"
 
 python3 - "$realdata" "$root/fuzz/corpus" <<'PY'
 import hashlib, io, os, re, struct, sys, zipfile
@@ -110,7 +114,26 @@ def shapefiles(files, label):
         shp, dbf = cut(shp, get("dbf"))
         yield f"{label}{stem}", pack(shp, dbf, get("prj"), get("cpg"))
 
-seen, counts = set(), {"read_shapefile": 0, "parse_geojson": 0, "read_geopackage": 0}
+GDB_CAP = 256 * 1024   # bytes of the biggest .gdbtable kept
+
+def gdb_tables(files, label):
+    """Packs each aXXXXXXXX.gdbtable of a .gdb folder with its .gdbtablx (see PackedTable in
+    fuzz/src/lib.rs). `files` maps paths to loaders."""
+    lower = {p.lower(): p for p in files}
+    for path in sorted(files):
+        low = path.lower()
+        if not low.endswith(".gdbtable") or ".gdb/" not in low.replace(os.sep, "/"):
+            continue
+        x = lower.get(low[:-1] + "x")
+        if x is None:
+            continue
+        table = files[path]()
+        if len(table) > GDB_CAP:
+            continue
+        yield f"{label}{path}", struct.pack("<I", len(table)) + table + files[x]()
+
+seen, counts = set(), {"read_shapefile": 0, "parse_geojson": 0, "read_geopackage": 0,
+                      "read_filegdb": 0}
 loose, zips, jsons, gpkgs = {}, [], [], []
 for d, _, names in os.walk(realdata):
     for n in names:
@@ -128,6 +151,8 @@ for d, _, names in os.walk(realdata):
 
 for name, data in shapefiles(loose, ""):
     counts["read_shapefile"] += save("read_shapefile", name, data, seen)
+for name, data in gdb_tables(loose, ""):
+    counts["read_filegdb"] += save("read_filegdb", name, data, seen)
 for rel, p in sorted(zips):
     try:
         z = zipfile.ZipFile(p)
@@ -136,6 +161,8 @@ for rel, p in sorted(zips):
     members = {m: (lambda m=m, z=z: z.read(m)) for m in z.namelist() if not m.endswith("/")}
     for name, data in shapefiles(members, rel + "/"):
         counts["read_shapefile"] += save("read_shapefile", name, data, seen)
+    for name, data in gdb_tables(members, rel + "/"):
+        counts["read_filegdb"] += save("read_filegdb", name, data, seen)
 for rel, p in sorted(jsons):
     counts["parse_geojson"] += save("parse_geojson", rel, open(p, "rb").read(), seen)
 

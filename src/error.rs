@@ -22,7 +22,7 @@ pub enum LayerError {
         reason: String,
     },
     #[error(
-        "it holds {} layers ({}); name one after the path, as in {}/{}: {}",
+        "{} layers to choose from ({}); name one after the archive, geodatabase or GeoPackage, as in {}/{}: {}",
         members.len(),
         members.join(", "),
         path.display(),

@@ -540,17 +540,18 @@ fn info(file: &Path, encoding: Option<String>) -> Result<()> {
     let mut resolved = formats::resolve(file)?;
     // A container of several layers: list them, as ogrinfo does; of one, name what it holds.
     if resolved.format.is_container() && resolved.layer.is_none() {
-        let layers = resolved.format.layers(file)?;
+        // The container itself: a file picked inside a geodatabase folder lists the folder.
+        let layers = resolved.format.layers(&resolved.main)?;
         if let [one] = layers.as_slice() {
             resolved.inner = formats::opening(one);
         }
         if layers.len() > 1 {
             let mut out = String::new();
-            let _ = writeln!(out, "file:       {}", file.display());
+            let _ = writeln!(out, "file:       {}", resolved.main.display());
             let _ = writeln!(out, "format:     {}", resolved.describe());
             let _ = writeln!(out, "layers:     {}", layers.len());
             for l in &layers {
-                let _ = writeln!(out, "  {}", file.join(l).display());
+                let _ = writeln!(out, "  {}", resolved.main.join(l).display());
             }
             emit(&out);
             return Ok(());

@@ -106,7 +106,10 @@ fn the_sample_converted_by_gdal_gives_the_shapefiles_numbers() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("it holds 2 layers (地类图斑, 风险区); name one after the path, as in"),
+        err.contains(
+            "2 layers to choose from (地类图斑, 风险区); name one after the archive, geodatabase \
+             or GeoPackage, as in"
+        ),
         "{err}"
     );
     assert!(err.contains("s.gpkg/地类图斑"), "{err}");

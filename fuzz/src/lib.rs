@@ -1,3 +1,7 @@
+//! The input formats of the fuzz targets. `read_filegdb`'s is [`PackedTable`]: one File
+//! Geodatabase table, `u32` little-endian length of the `.gdbtable`, the `.gdbtable`, then the
+//! `.gdbtablx` (all the rest).
+//!
 //! The input format of the `read_shapefile` fuzz target: the four files of one shapefile
 //! (`.shp`, `.dbf`, `.prj`, `.cpg`) packed into one byte string, so that the fuzzer can mutate
 //! each of them on its own (see the custom mutator in `fuzz_targets/read_shapefile.rs`).
@@ -80,6 +84,36 @@ impl Packed {
     }
 }
 
+/// One File Geodatabase table: its rows and its row index.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PackedTable {
+    pub table: Vec<u8>,
+    pub tablx: Vec<u8>,
+}
+
+impl PackedTable {
+    /// Any byte string decodes: a short header reads as zeros, the length is clamped.
+    pub fn decode(data: &[u8]) -> PackedTable {
+        let mut h = [0u8; 4];
+        let n = data.len().min(4);
+        h[..n].copy_from_slice(&data[..n]);
+        let rest = &data[n..];
+        let len = (u32::from_le_bytes(h) as usize).min(rest.len());
+        PackedTable {
+            table: rest[..len].to_vec(),
+            tablx: rest[len..].to_vec(),
+        }
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(4 + self.table.len() + self.tablx.len());
+        out.extend_from_slice(&(self.table.len() as u32).to_le_bytes());
+        out.extend_from_slice(&self.table);
+        out.extend_from_slice(&self.tablx);
+        out
+    }
+}
+
 /// A small deterministic RNG (SplitMix64) for the custom mutator, which must give the same
 /// mutation for the same seed.
 pub struct SplitMix(pub u64);
@@ -154,6 +188,17 @@ mod tests {
         };
         assert_eq!(Packed::decode(&p.encode()), p);
         assert_eq!(p.encode().len(), p.encoded_len());
+    }
+
+    #[test]
+    fn a_table_round_trips_and_anything_decodes() {
+        let t = PackedTable {
+            table: vec![1, 2, 3],
+            tablx: vec![4],
+        };
+        assert_eq!(PackedTable::decode(&t.encode()), t);
+        assert_eq!(PackedTable::decode(&[]), PackedTable::default());
+        assert_eq!(PackedTable::decode(&[9, 0, 0, 0, 7]).table, vec![7]);
     }
 
     #[test]

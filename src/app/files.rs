@@ -53,7 +53,7 @@ impl Dialogs for NativeDialogs {
             .set_title(title)
             .add_filter(
                 format!("Layers ({})", formats::extensions().join(", ")),
-                &formats::extensions(),
+                &formats::dialog_extensions(),
             )
             .add_filter("All files", &["*"]);
         if let Some(f) = folder {

@@ -36,7 +36,7 @@ pub enum LoadError {
         parcels: Box<Layer>,
         reason: String,
     },
-    /// A zip holds several layers; the user picks one.
+    /// A container (zip, GeoPackage, File Geodatabase) holds several layers; the user picks one.
     ChooseMember {
         req: Box<Request>,
         /// The risk layer (true) or the parcel layer (false).
@@ -47,12 +47,14 @@ pub enum LoadError {
     Failed(String),
 }
 
-/// A read error as the window handles it: a zip of several layers asks which one.
+/// A read error as the window handles it: a container of several layers asks which one.
 fn read_failed(e: LayerError, req: &Request) -> LoadError {
     match e {
         LayerError::SeveralLayers { path, members } => LoadError::ChooseMember {
             req: Box::new(req.clone()),
-            risk_side: req.risk.starts_with(&path),
+            // Both layers may be in one container (a GeoPackage holding the risk areas and
+            // the parcels): the side named by the container alone is the one to choose for.
+            risk_side: req.risk == path || (req.parcels != path && req.risk.starts_with(&path)),
             archive: path,
             members,
         },

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::error::LayerError;
 
 use super::shp::{Part, Parts, ShapefileReader};
-use super::{LayerReader, ReadOptions, archive, geojson_in, gpkg};
+use super::{LayerReader, ReadOptions, archive, fgdb, geojson_in, gpkg};
 
 /// Gives the file beside a layer's main file with the same stem and this extension (any
 /// case), if there is one: on disk, or in the same archive.
@@ -35,6 +35,11 @@ pub trait LayerFormat: Sync {
     fn is_folder(&self) -> bool {
         false
     }
+    /// For a folder format, extensions of the files inside it that a file dialog offers:
+    /// picking one opens the folder (a File Geodatabase's `.gdbtable`).
+    fn files_inside(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// The layers a container at `path` holds, in its order.
     fn layers(&self, path: &Path) -> Result<Vec<String>, LayerError> {
         Ok(vec![path.display().to_string()])
@@ -50,7 +55,13 @@ pub trait LayerFormat: Sync {
 }
 
 /// Every format soilrisk reads.
-pub static FORMATS: &[&dyn LayerFormat] = &[&Shapefile, &GeoJson, &gpkg::GeoPackage, &archive::Zip];
+pub static FORMATS: &[&dyn LayerFormat] = &[
+    &Shapefile,
+    &GeoJson,
+    &gpkg::GeoPackage,
+    &archive::Zip,
+    &fgdb::FileGdb,
+];
 
 /// ESRI shapefiles: `.shp` with `.dbf`, `.shx`, `.prj` and `.cpg` beside it.
 pub struct Shapefile;
@@ -146,7 +157,15 @@ pub fn extensions() -> Vec<&'static str> {
         .collect()
 }
 
-/// The extensions as a user reads them: `.shp, .geojson, .json or .zip`.
+/// The extensions a file dialog for layers offers: those that open a layer, then those of
+/// files inside a folder layer (picking one opens the folder).
+pub fn dialog_extensions() -> Vec<&'static str> {
+    let mut all = extensions();
+    all.extend(FORMATS.iter().flat_map(|f| f.files_inside()).copied());
+    all
+}
+
+/// The extensions as a user reads them: `.shp, .geojson, .json, .zip or .gdb`.
 pub fn extensions_text() -> String {
     let all: Vec<String> = extensions().iter().map(|e| format!(".{e}")).collect();
     match all.split_last() {
@@ -225,7 +244,12 @@ pub fn resolve(path: &Path) -> Result<Resolved, LayerError> {
         let format = file_name(&container)
             .and_then(|n| opening(&n))
             .ok_or_else(|| LayerError::format(path, "not a container soilrisk reads"))?;
-        let inner = opening(&layer);
+        // `x.shp`, or a container inside (`folder.gdb/LAYER`, `x.gpkg/LAYER`).
+        let inner = opening(&layer).or_else(|| {
+            layer
+                .split('/')
+                .find_map(|c| opening(c).filter(|f| f.is_container()))
+        });
         return Ok(Resolved {
             format,
             main: container,
@@ -235,6 +259,14 @@ pub fn resolve(path: &Path) -> Result<Resolved, LayerError> {
     }
     if !path.exists() {
         return Err(LayerError::format(path, "file not found"));
+    }
+    if let Some((format, folder)) = inside_folder_layer(path) {
+        return Ok(Resolved {
+            format,
+            main: folder,
+            layer: None,
+            inner: None,
+        });
     }
     let name = file_name(path).unwrap_or_default();
     if let Some(format) = opening(&name) {
@@ -269,6 +301,18 @@ pub fn resolve(path: &Path) -> Result<Resolved, LayerError> {
             ),
         )),
     }
+}
+
+/// A file inside a layer that is a folder (`x.gdb/a00000009.gdbtable`, `x.gdb/gdb`): file
+/// dialogs pick files, so picking any file of a File Geodatabase opens the geodatabase, as
+/// QGIS's browser treats the folder as one source.
+fn inside_folder_layer(path: &Path) -> Option<(&'static dyn LayerFormat, PathBuf)> {
+    if !path.is_file() {
+        return None;
+    }
+    let folder = path.parent()?;
+    let format = opening(&file_name(folder)?).filter(|f| f.is_folder())?;
+    folder.is_dir().then(|| (format, folder.to_path_buf()))
 }
 
 fn file_name(path: &Path) -> Option<String> {
@@ -307,8 +351,12 @@ mod tests {
         assert_eq!(companion_of("x.DBF").map(|(_, main)| main), Some("shp"));
         assert!(opens_inside_container("d/x.shp"));
         assert!(!opens_inside_container("inner.zip"));
-        assert_eq!(extensions_text(), ".shp, .geojson, .json, .gpkg or .zip");
+        assert_eq!(
+            extensions_text(),
+            ".shp, .geojson, .json, .gpkg, .zip or .gdb"
+        );
         assert!(opening("x.GPKG").is_some_and(|f| f.is_container() && f.name() == "GPKG"));
+        assert!(opening("x.GDB").is_some_and(|f| f.is_container() && f.is_folder()));
     }
 
     #[test]
@@ -331,5 +379,20 @@ mod tests {
         assert_eq!(files.len(), 3, "{files:?}");
         assert!(files.contains(&shp.with_extension("dbf")));
         assert_eq!(files_of(&shp.with_extension("dbf")), files);
+
+        // A geodatabase is a folder: `x.gdb/LAYER` splits at it, and a file inside it
+        // resolves to it.
+        let gdb = dir.path().join("x.gdb");
+        std::fs::create_dir(&gdb).unwrap();
+        std::fs::write(gdb.join("a00000001.gdbtable"), b"").unwrap();
+        assert_eq!(
+            split_container(&gdb.join("地类图斑")),
+            Some((gdb.clone(), "地类图斑".to_string()))
+        );
+        let r = resolve(&gdb.join("a00000001.gdbtable")).unwrap();
+        assert_eq!(
+            (r.format.name(), r.main, r.layer),
+            ("OpenFileGDB", gdb, None)
+        );
     }
 }

@@ -1,11 +1,12 @@
 //! Reading layers from files: shapefiles (`shp`, with `dbf`, `encoding`, `rings`), GeoJSON
-//! (`geojson_in`) and GeoPackages (`gpkg`, `gpkg_geom`), either on disk or inside a zip
-//! archive (`archive`). The formats are registered in `formats`; `read_layer` and
-//! `LayerReader::open` pick one from the file name.
+//! (`geojson_in`), GeoPackages (`gpkg`, `gpkg_geom`) and File Geodatabases (`fgdb`), either
+//! on disk or inside a zip archive (`archive`). The formats are registered in `formats`;
+//! `read_layer` and `LayerReader::open` pick one from the file name.
 
 pub mod archive;
 pub mod dbf;
 pub mod encoding;
+pub mod fgdb;
 pub mod formats;
 pub mod geojson_in;
 pub mod gpkg;

@@ -1,11 +1,12 @@
-//! A zip archive of several layers was opened: the user picks the one to use.
+//! A container of several layers was opened (a zip archive, a GeoPackage, a File
+//! Geodatabase): the user picks the one to use.
 
 use std::path::PathBuf;
 
 use eframe::egui;
 use soilrisk::pipeline::Request;
 
-/// A zip archive of several layers, waiting for the user to pick one.
+/// A container of several layers, waiting for the user to pick one.
 pub struct MemberChoice {
     pub req: Request,
     /// The archive was opened as the risk layer (true) or the parcel layer (false).
