@@ -18,6 +18,7 @@ use super::map::Pick;
 use super::state::RightTab;
 use super::window::SoilriskApp;
 
+mod containers;
 mod edits;
 
 fn sample(name: &str) -> PathBuf {
