@@ -48,7 +48,11 @@ pub fn write_atomic_path(
     let result = (|| {
         let _ = std::fs::remove_file(&tmp);
         write(&tmp)?;
-        File::open(&tmp)?.sync_all()?;
+        // Opened for writing: Windows flushes only a handle with write access.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&tmp)?
+            .sync_all()?;
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {

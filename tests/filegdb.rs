@@ -741,3 +741,48 @@ fn a_sparse_row_index_gives_the_object_ids_gdal_gives() {
     );
     assert!(layer.warnings.is_empty(), "{:?}", layer.warnings);
 }
+
+/// Found by review: a field added after the table was written (GDAL's and ArcGIS's ALTER
+/// TABLE) moves the field list to the end of the file, far past the header. The layer must
+/// still count as a polygon layer, so that opening the geodatabase alone is the
+/// several-layers error rather than a silent choice of the other layer.
+#[test]
+fn a_field_list_moved_to_the_end_still_counts_its_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(gdb) = sample_gdb(dir.path()) else {
+        return;
+    };
+    let o = Command::new("ogrinfo")
+        .arg(&gdb)
+        .args(["-sql", "ALTER TABLE \"地类图斑\" ADD COLUMN 备注 TEXT"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The field list of the parcels' table now lies beyond the first 64 KiB.
+    let table = std::fs::read_dir(&gdb)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "gdbtable"))
+        .max_by_key(|p| std::fs::metadata(p).unwrap().len())
+        .unwrap();
+    let bytes = std::fs::read(&table).unwrap();
+    let at = u64::from_le_bytes(bytes[32..40].try_into().unwrap());
+    assert!(at > 1 << 16, "the field list is at byte {at}");
+
+    let err = read_layer(&gdb, &ReadOptions::default()).unwrap_err();
+    match &err {
+        LayerError::SeveralLayers { members, .. } => {
+            let mut m = members.clone();
+            m.sort();
+            assert_eq!(m, ["risk_areas", "地类图斑"], "{err}");
+        }
+        other => panic!("{other}"),
+    }
+    let parcels = read_layer(&gdb.join("地类图斑"), &ReadOptions::default()).unwrap();
+    assert_eq!(parcels.features.len(), 30_000);
+    assert!(
+        parcels.field_index("备注").is_some(),
+        "{}",
+        parcels.field_list()
+    );
+}

@@ -40,11 +40,12 @@ impl LayerFormat for GeoPackage {
     fn is_container(&self) -> bool {
         true
     }
+    /// Every table of `gpkg_contents`, features and attributes, as `ogrinfo` lists them (and
+    /// as a File Geodatabase's are listed), so that a refused one can be named.
     fn layers(&self, path: &Path) -> Result<Vec<String>, LayerError> {
         let conn = connect(&Part::File(path.to_path_buf()))?;
         Ok(contents(&conn, path)?
             .into_iter()
-            .filter(Entry::may_be_polygons)
             .map(|e| e.table)
             .collect())
     }
@@ -301,7 +302,8 @@ fn kind_of(declared: &str) -> FieldKind {
     let t = declared.to_ascii_uppercase();
     if t == "BOOLEAN" {
         FieldKind::Bool
-    } else if t == "DATE" {
+    } else if t == "DATE" || t == "DATETIME" {
+        // DATETIME too, as a File Geodatabase's dates are (`date_text` below).
         FieldKind::Date
     } else if t.contains("INT")
         || t.contains("REAL")
@@ -402,6 +404,16 @@ impl Interner {
 /// One SQLite value as an attribute of a column of `kind`. SQLite stores what it is given
 /// whatever the declared type: a number in a text column stays a number, and text that is
 /// not a number in a number column stays text.
+/// A GeoPackage DATE or DATETIME (`2023-03-15T12:00:00.000Z`) as soilrisk writes dates,
+/// the same as from a File Geodatabase: `YYYY-MM-DD`, then `THH:MM:SS` (and any fraction)
+/// when the time is not midnight; UTC's `Z` dropped.
+fn date_text(t: &str) -> Box<str> {
+    let t = t.trim();
+    let t = t.strip_suffix('Z').unwrap_or(t);
+    let t = t.strip_suffix(".000").unwrap_or(t);
+    t.strip_suffix("T00:00:00").unwrap_or(t).into()
+}
+
 pub fn decode_value(
     kind: FieldKind,
     v: ValueRef<'_>,
@@ -414,9 +426,7 @@ pub fn decode_value(
         (FieldKind::Text, ValueRef::Real(r)) => Value::Text(crate::layer::format_number(r).into()),
         (_, ValueRef::Integer(i)) => Value::Number(i as f64),
         (_, ValueRef::Real(r)) => Value::Number(r),
-        (FieldKind::Date, ValueRef::Text(t)) => {
-            Value::Date(String::from_utf8_lossy(t).trim().into())
-        }
+        (FieldKind::Date, ValueRef::Text(t)) => Value::Date(date_text(&String::from_utf8_lossy(t))),
         (FieldKind::Number, ValueRef::Text(t)) => {
             match std::str::from_utf8(t)
                 .ok()
@@ -758,5 +768,26 @@ impl super::Batches for GeoPackageReader {
             ));
         }
         layer
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_datetimes_read_as_a_file_geodatabase_dates_do() {
+        assert_eq!(kind_of("DATETIME"), FieldKind::Date);
+        assert_eq!(kind_of("date"), FieldKind::Date);
+        assert_eq!(
+            &*date_text("2023-03-15T12:30:00.000Z"),
+            "2023-03-15T12:30:00"
+        );
+        assert_eq!(&*date_text("2023-03-15T00:00:00.000Z"), "2023-03-15");
+        assert_eq!(
+            &*date_text("2023-03-15T12:30:00.250Z"),
+            "2023-03-15T12:30:00.250"
+        );
+        assert_eq!(&*date_text(" 2023-03-15 "), "2023-03-15");
     }
 }

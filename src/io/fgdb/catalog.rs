@@ -3,7 +3,7 @@
 //! layer name picks (`find_entry`), and tells the polygon layers ([`polygon_layers`]) from
 //! each table's header alone, without reading its rows.
 
-use super::bytes::{Bytes, SHORT};
+use super::bytes::Bytes;
 use super::dir::GdbDir;
 use super::fields::parse_fields;
 use super::row::decode_row;
@@ -74,35 +74,48 @@ pub(super) fn find_entry<'a>(entries: &'a [CatalogEntry], layer: &str) -> Option
         .or_else(|| entries.iter().find(|e| e.name.eq_ignore_ascii_case(name)))
 }
 
-/// The polygon layers of a geodatabase, by name: the tables whose header says polygons and
-/// parses (a damaged one is left for opening it by name to explain).
+/// The polygon layers of a geodatabase, by name: the tables whose header says polygons, and
+/// those whose header cannot be read (so that a damaged table makes the choice ambiguous
+/// rather than silently leaving the other layer; opening it by name explains the damage).
 pub fn polygon_layers(dir: &GdbDir) -> Result<Vec<String>, LayerError> {
     let mut out = Vec::new();
     for e in catalog(dir)? {
-        if geometry_type(dir, &e.stem)? == Some(4) {
+        if matches!(geometry_type(dir, &e.stem)?, Some(4) | None) {
             out.push(e.name);
         }
     }
     Ok(out)
 }
 
-/// The geometry type a table's header declares, read from the start of its file (the field
-/// list follows the 40-byte header in the files ArcGIS and GDAL write); `None` when it cannot
-/// be told.
+/// The geometry type a table's header declares, from its field list: found right after the
+/// 40-byte header in the files ArcGIS and GDAL write, but at the end of the file once fields
+/// have been added (both rewrite the list there). `None` when it cannot be told.
 fn geometry_type(dir: &GdbDir, stem: &str) -> Result<Option<u8>, LayerError> {
     const HEAD: usize = 1 << 16;
-    let Some(head) = dir.head(&format!("{stem}.gdbtable"), HEAD)? else {
+    let name = format!("{stem}.gdbtable");
+    let Some(head) = dir.head(&name, HEAD)? else {
         return Ok(None);
     };
     let mut c = Bytes::new(&head);
-    let parsed = (|| -> Result<u8, String> {
+    let at = (|| -> Result<u64, String> {
         if c.u32()? != 3 {
             return Err("version".into());
         }
         c.take(28)?;
-        let at = usize::try_from(c.u64()?).map_err(|_| SHORT)?;
-        let desc = head.get(at.checked_add(4).ok_or(SHORT)?..).ok_or(SHORT)?;
-        Ok(parse_fields(desc)?.0)
+        c.u64()
     })();
-    Ok(parsed.ok())
+    let Ok(at) = at else {
+        return Ok(None);
+    };
+    let in_head = usize::try_from(at)
+        .ok()
+        .and_then(|a| head.get(a.checked_add(4)?..))
+        .and_then(|desc| parse_fields(desc).ok());
+    if let Some(parsed) = in_head {
+        return Ok(Some(parsed.0));
+    }
+    Ok(dir
+        .range(&name, at.saturating_add(4), HEAD)?
+        .and_then(|desc| parse_fields(&desc).ok())
+        .map(|p| p.0))
 }

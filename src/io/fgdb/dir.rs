@@ -3,7 +3,7 @@
 //! target). A file is asked for by name, in any case.
 
 use std::fs::File;
-use std::io::{Cursor, Read};
+use std::io::{Cursor, Read, Seek};
 use std::path::PathBuf;
 
 use crate::error::LayerError;
@@ -70,6 +70,37 @@ impl GdbDir {
     }
 
     /// The file `name` (any case) with its length, or `None` when the folder lacks it.
+    /// Up to `n` bytes of the file `name` from byte `at` (`None`: no such file).
+    pub(super) fn range(
+        &self,
+        name: &str,
+        at: u64,
+        n: usize,
+    ) -> Result<Option<Vec<u8>>, LayerError> {
+        if let GdbDir::Zip { .. } = self {
+            // A member is read from its start anyway (it is compressed).
+            let head = self.head(
+                name,
+                usize::try_from(at).unwrap_or(usize::MAX).saturating_add(n),
+            )?;
+            return Ok(head.map(|h| h.get(at as usize..).map(<[u8]>::to_vec).unwrap_or_default()));
+        }
+        let Some((mut src, len)) = self.open(name)? else {
+            return Ok(None);
+        };
+        if at >= len {
+            return Ok(Some(Vec::new()));
+        }
+        let shown = self.shown().join(name);
+        src.seek(std::io::SeekFrom::Start(at))
+            .map_err(|e| LayerError::io(&shown, e))?;
+        let mut b = Vec::new();
+        src.take(n as u64)
+            .read_to_end(&mut b)
+            .map_err(|e| LayerError::io(&shown, e))?;
+        Ok(Some(b))
+    }
+
     pub(super) fn open(&self, name: &str) -> Result<Option<Opened>, LayerError> {
         match self {
             GdbDir::Disk(dir) => {

@@ -56,7 +56,7 @@ impl Index {
             let map = map[..covered.div_ceil(8) as usize].to_vec();
             // Bits past `covered` in the last byte are not blocks.
             let mut map = map;
-            if covered % 8 != 0
+            if !covered.is_multiple_of(8)
                 && let Some(last) = map.last_mut()
             {
                 *last &= (1u8 << (covered % 8)) - 1;

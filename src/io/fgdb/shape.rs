@@ -114,7 +114,8 @@ pub(super) fn parse_polygon(blob: &[u8], def: &GeometryDef) -> Result<Polygon, S
             let start = c.varuint().map_err(|_| bad("its curves end early"))?;
             let start = usize::try_from(start)
                 .ok()
-                .filter(|&s| s + 1 < points)
+                // A start near u64::MAX from a damaged file: compare without adding.
+                .filter(|&s| s < xy.len().saturating_sub(1))
                 .ok_or_else(|| bad("a curve starts outside its points"))?;
             let kind = c.varuint().map_err(|_| bad("its curves end early"))?;
             let (p0, p1) = (xy[start], xy[start + 1]);
@@ -258,5 +259,40 @@ mod tests {
         let through = densify_arc(p0, p1, Coord { x: 0.0, y: -1.0 }, 0x80);
         assert!(through.iter().all(|p| p.y < 0.0));
         assert!(densify_arc(p0, p1, centre, 0x20).is_empty());
+    }
+
+    /// A varuint as the shapes store them: seven bits a byte, low first.
+    fn varuint(mut v: u64, out: &mut Vec<u8>) {
+        loop {
+            let byte = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+
+    /// Found by review: a curve starting at u64::MAX overflowed `start + 1` (a panic in a
+    /// debug build, an index out of bounds in a release one).
+    #[test]
+    fn a_curve_starting_beyond_the_points_is_refused() {
+        let def = GeometryDef {
+            xy_scale: 1.0,
+            ..Default::default()
+        };
+        for start in [u64::MAX, u64::from(u32::MAX), 2, 3] {
+            let mut b = Vec::new();
+            varuint(51 | 0x2000_0000, &mut b); // a general polygon with curves
+            b.extend_from_slice(&[3, 1, 1]); // points, parts, curves
+            b.extend_from_slice(&[0, 0, 0, 0]); // the box
+            b.extend_from_slice(&[0, 0, 2, 0, 0, 2]); // three points
+            varuint(start, &mut b);
+            b.push(1); // a circular arc
+            b.extend_from_slice(&[0; 20]);
+            let err = parse_polygon(&b, &def).unwrap_err();
+            assert!(err.contains("outside its points"), "{start}: {err}");
+        }
     }
 }
