@@ -90,10 +90,9 @@ fn parse_timings(stderr: &str, wall_s: f64) -> Result<Run, String> {
         } else if let Some((name, secs)) = part
             .rsplit_once(' ')
             .and_then(|(rest, unit)| (unit == "s").then(|| rest.rsplit_once(' ')).flatten())
+            && let Ok(s) = secs.parse()
         {
-            if let Ok(s) = secs.parse() {
-                phases.push((name.to_string(), s));
-            }
+            phases.push((name.to_string(), s));
         }
     }
     Ok(Run {

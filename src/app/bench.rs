@@ -178,7 +178,7 @@ impl WindowBench {
                 let scale = app.view.camera.scale;
                 let step = 3.0
                     * scale
-                    * if self.samples.map.len() % 2 == 0 {
+                    * if self.samples.map.len().is_multiple_of(2) {
                         1.0
                     } else {
                         -1.0
