@@ -5,6 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
+mod tool;
+pub use tool::tool;
+
 /// Offsets that put hand-made coordinates in EPSG:4544 (Gauss-Kruger CM 105E, metres).
 pub const X0: f64 = 500_000.0;
 pub const Y0: f64 = 3_300_000.0;
@@ -169,25 +172,4 @@ pub fn copy_sample(dir: &Path) {
             std::fs::copy(sample.join(&name), dir.join(&name)).unwrap();
         }
     }
-}
-
-/// Whether the outside program `name` (GDAL's `ogr2ogr`, poppler's `pdftotext`, ...) runs
-/// here. Where it does not, a test that needs it skips with a printed notice; with
-/// `SOILRISK_REQUIRE_TOOLS=1` (set by `.ci/run`) it fails instead, so CI always runs it.
-pub fn tool(name: &str) -> bool {
-    let found = std::process::Command::new(name)
-        .arg("--version")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok();
-    if !found {
-        assert!(
-            std::env::var_os("SOILRISK_REQUIRE_TOOLS").is_none_or(|v| v.is_empty() || v == "0"),
-            "{name} is needed by this test and SOILRISK_REQUIRE_TOOLS is set; install it \
-             (.ci/run lists the packages)"
-        );
-        eprintln!("notice: {name} is not installed; this check is skipped");
-    }
-    found
 }

@@ -6,19 +6,10 @@ use std::process::Command;
 
 use super::*;
 
-/// Whether GDAL's `ogr2ogr` runs here; where it does not the test is skipped with a notice,
-/// or fails under `SOILRISK_REQUIRE_TOOLS=1` (set by `.ci/run`), as `tests/common::tool` does.
-fn ogr2ogr_here() -> bool {
-    let found = Command::new("ogr2ogr").arg("--version").output().is_ok();
-    if !found {
-        assert!(
-            std::env::var("SOILRISK_REQUIRE_TOOLS").map_or(true, |v| v.is_empty() || v == "0"),
-            "ogr2ogr is needed and SOILRISK_REQUIRE_TOOLS is set"
-        );
-        eprintln!("notice: ogr2ogr is not installed; this check is skipped");
-    }
-    found
-}
+// The integration tests' helper: skip with a notice where the program is missing, or fail
+// under `SOILRISK_REQUIRE_TOOLS=1` (set by `.ci/run`).
+#[path = "../../../tests/common/tool.rs"]
+mod tool;
 
 /// The sample's risk areas and parcels as two layers of one File Geodatabase, the parcels
 /// under the land survey's Chinese name.
@@ -76,7 +67,7 @@ fn drop_as(h: &mut Harness<'_, SoilriskApp>, path: &Path, side: &str, layer: &st
 
 #[test]
 fn a_geodatabase_of_both_layers_dropped_twice_opens_one_layer_for_each_side() {
-    if !ogr2ogr_here() {
+    if !tool::tool("ogr2ogr") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
