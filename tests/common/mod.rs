@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 mod tool;
+#[allow(unused_imports)] // each test binary uses a different subset
 pub use tool::tool;
 
 /// Offsets that put hand-made coordinates in EPSG:4544 (Gauss-Kruger CM 105E, metres).
