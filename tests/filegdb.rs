@@ -504,7 +504,7 @@ fn chinese_layer_and_field_names_read_exactly() {
         layer
             .warnings
             .iter()
-            .any(|w| w.ends_with("地类图斑: 1 null shape(s) skipped")),
+            .any(|w| w.ends_with("地类图斑: 1 feature(s) without geometry skipped")),
         "{:?}",
         layer.warnings
     );

@@ -294,7 +294,7 @@ fn null_shapes_are_skipped_and_counted() {
         layer
             .warnings
             .iter()
-            .any(|w| w.contains("1 null shape(s) skipped")),
+            .any(|w| w.contains("1 feature(s) without geometry skipped")),
         "{:?}",
         layer.warnings
     );

@@ -12,6 +12,7 @@ use encoding_rs::Encoding;
 
 use super::ReadSeek;
 use super::encoding::{ChosenEncoding, Detector, EncodingSource, decode, encoding_from_ldid};
+use super::intern::Interner;
 use crate::error::LayerError;
 use crate::layer::{FieldDef, FieldKind, Value};
 
@@ -34,7 +35,7 @@ pub struct DbfReader {
     columns: Vec<Column>,
     /// Per column: whether its values are decoded (see `decode_only`).
     decoded: Vec<bool>,
-    interned: Vec<Interner>,
+    interned: Vec<Interner<(Value, bool)>>,
     undecodable: usize,
     pub encoding: ChosenEncoding,
     /// What the header and the records read so far gave cause to say.
@@ -259,36 +260,6 @@ impl DbfReader {
             ));
         }
         self.warnings
-    }
-}
-
-/// Shares the decoded value of repeated field contents (counties, measures, classes): they are
-/// decoded once and stored once. A column that turns out to hold mostly distinct values (ids)
-/// stops being interned.
-#[derive(Default)]
-struct Interner {
-    seen: std::collections::HashMap<Vec<u8>, (Value, bool), foldhash::fast::FixedState>,
-    off: bool,
-}
-
-impl Interner {
-    const MAX_DISTINCT: usize = 4096;
-
-    fn get(&mut self, raw: &[u8], parse: impl Fn(&[u8]) -> (Value, bool)) -> (Value, bool) {
-        if self.off {
-            return parse(raw);
-        }
-        if let Some(v) = self.seen.get(raw) {
-            return v.clone();
-        }
-        let v = parse(raw);
-        if self.seen.len() >= Self::MAX_DISTINCT {
-            self.off = true;
-            self.seen = Default::default();
-        } else {
-            self.seen.insert(raw.to_vec(), v.clone());
-        }
-        v
     }
 }
 

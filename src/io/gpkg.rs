@@ -10,7 +10,6 @@
 //! names are selected. A `.gpkg` inside a zip archive arrives as bytes and is opened from
 //! memory (SQLite's deserialize), read only.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -18,8 +17,10 @@ use rayon::prelude::*;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
+use super::batch::Tally;
 use super::formats::{Beside, LayerFormat};
 use super::gpkg_geom::{self, Shape};
+use super::intern::Interner;
 use super::rings::{RingNotes, assemble};
 use super::shp::Part;
 use super::{LayerReader, ReadOptions};
@@ -371,36 +372,6 @@ fn crs_of(
     }
 }
 
-/// Shares repeated text values of a column (counties, measures) as the dbf reader does;
-/// a column of mostly distinct values (ids) stops being interned.
-#[derive(Default)]
-struct Interner {
-    seen: HashMap<Box<[u8]>, Arc<str>, foldhash::fast::FixedState>,
-    off: bool,
-}
-
-impl Interner {
-    const MAX_DISTINCT: usize = 4096;
-
-    fn get(&mut self, raw: &[u8]) -> Arc<str> {
-        let make = |raw: &[u8]| Arc::<str>::from(String::from_utf8_lossy(raw).as_ref());
-        if self.off {
-            return make(raw);
-        }
-        if let Some(v) = self.seen.get(raw) {
-            return v.clone();
-        }
-        let v = make(raw);
-        if self.seen.len() >= Self::MAX_DISTINCT {
-            self.off = true;
-            self.seen = Default::default();
-        } else {
-            self.seen.insert(raw.into(), v.clone());
-        }
-        v
-    }
-}
-
 /// One SQLite value as an attribute of a column of `kind`. SQLite stores what it is given
 /// whatever the declared type: a number in a text column stays a number, and text that is
 /// not a number in a number column stays text.
@@ -494,10 +465,9 @@ pub struct GeoPackageReader {
     count: usize,
     batch_rows: usize,
     done: bool,
-    interners: Vec<Interner>,
-    nulls: usize,
+    interners: Vec<Interner<Arc<str>>>,
+    tally: Tally,
     empties: usize,
-    warnings: Vec<String>,
 }
 
 impl GeoPackageReader {
@@ -608,9 +578,8 @@ impl GeoPackageReader {
                 .map_or(BATCH_ROWS, |b| (b / 1024).clamp(1, BATCH_ROWS)),
             done: false,
             interners: (0..width).map(|_| Interner::default()).collect(),
-            nulls: 0,
+            tally: Tally::new(warnings),
             empties: 0,
-            warnings,
         })
     }
 
@@ -626,41 +595,47 @@ impl GeoPackageReader {
                 let record = usize::try_from(*fid).unwrap_or(0);
                 let Some(blob) = blob else { return Ok(None) };
                 let (geometry, notes, empty) =
-                    polygons_of(blob).map_err(|reason| LayerError::record(path, record, reason))?;
+                    polygons_of(blob).map_err(|reason| fid_error(path, *fid, reason))?;
                 Ok(Some((record, geometry, notes, empty)))
             })
             .collect();
         let mut features = Vec::with_capacity(rows.len());
         for (d, (_, _, values)) in decoded.into_iter().zip(rows) {
             let Some((record, geometry, notes, empty)) = d? else {
-                self.nulls += 1;
+                self.tally.null();
                 continue;
             };
-            for n in notes {
-                self.warnings.push(format!(
-                    "{}, record {record}: {}",
-                    path.display(),
-                    n.describe()
-                ));
-            }
-            if geometry.0.is_empty() {
-                if empty {
-                    self.empties += 1;
-                } else {
-                    self.warnings.push(format!(
-                        "{}, record {record}: no usable ring; record skipped",
-                        path.display()
-                    ));
-                }
+            // An empty geometry is a valid value, not a damaged one: counted, not warned
+            // about row by row.
+            if empty && geometry.0.is_empty() {
+                self.empties += 1;
                 continue;
             }
-            features.push(Feature {
-                record,
-                geometry,
-                values,
-            });
+            features.extend(self.tally.feature(path, record, geometry, &notes, values));
         }
         Ok(features)
+    }
+}
+
+/// An error of the row `fid`: its record number where the fid is one (a `usize`), else the
+/// fid in the reason, as it is.
+fn fid_error(path: &Path, fid: i64, reason: impl std::fmt::Display) -> LayerError {
+    match usize::try_from(fid) {
+        Ok(record) => LayerError::record(path, record, reason.to_string()),
+        Err(_) => LayerError::format(path, format!("{reason}, fid {fid}")),
+    }
+}
+
+/// An SQLite error while stepping through the layer, naming the last row read before it
+/// (`last_fid`, `i64::MIN` before the first).
+fn step_error(path: &Path, last_fid: i64, e: rusqlite::Error) -> LayerError {
+    if last_fid == i64::MIN {
+        LayerError::format(path, format!("cannot read the layer ({e})"))
+    } else {
+        LayerError::format(
+            path,
+            format!("cannot read the layer after fid {last_fid} ({e})"),
+        )
     }
 }
 
@@ -706,8 +681,8 @@ impl super::Batches for GeoPackageReader {
             return Ok(None);
         }
         let path = self.header.path.clone();
-        let damaged =
-            |e: rusqlite::Error| LayerError::format(&path, format!("cannot read the layer ({e})"));
+        let last_fid = self.last_fid;
+        let damaged = |e| step_error(&path, last_fid, e);
         let width = self.header.fields.len();
         let kinds: Vec<FieldKind> = self.header.fields.iter().map(|f| f.kind).collect();
         let mut rows = Vec::with_capacity(self.batch_rows);
@@ -716,24 +691,32 @@ impl super::Batches for GeoPackageReader {
             let mut query = stmt
                 .query(rusqlite::params![self.last_fid, self.batch_rows as i64])
                 .map_err(damaged)?;
-            while let Some(row) = query.next().map_err(damaged)? {
-                let fid: i64 = row.get(0).map_err(damaged)?;
-                let blob = match row.get_ref(1).map_err(damaged)? {
+            while let Some(row) = query
+                .next()
+                .map_err(|e| step_error(&path, self.last_fid, e))?
+            {
+                let fid: i64 = row
+                    .get(0)
+                    .map_err(|e| step_error(&path, self.last_fid, e))?;
+                let column = |e| fid_error(&path, fid, format!("cannot read the row ({e})"));
+                let blob = match row.get_ref(1).map_err(column)? {
                     ValueRef::Blob(b) => Some(b.to_vec()),
                     ValueRef::Null => None,
                     _ => {
-                        return Err(LayerError::record(
+                        return Err(fid_error(
                             &path,
-                            usize::try_from(fid).unwrap_or(0),
+                            fid,
                             "the geometry column holds a value that is not a blob",
                         ));
                     }
                 };
                 let mut values = vec![Value::Null; width];
                 for (k, &field) in self.selected.iter().enumerate() {
-                    let v = row.get_ref(2 + k).map_err(damaged)?;
+                    let v = row.get_ref(2 + k).map_err(column)?;
                     let interner = &mut self.interners[field];
-                    values[field] = decode_value(kinds[field], v, &mut |t| interner.get(t));
+                    values[field] = decode_value(kinds[field], v, &mut |t| {
+                        interner.get(t, |raw| String::from_utf8_lossy(raw).as_ref().into())
+                    });
                 }
                 self.last_fid = fid;
                 rows.push((fid, blob, values));
@@ -752,14 +735,7 @@ impl super::Batches for GeoPackageReader {
     fn finish(self: Box<Self>) -> Layer {
         let mut layer = self.header;
         let path = layer.path.clone();
-        layer.warnings = self.warnings;
-        if self.nulls > 0 {
-            layer.warnings.push(format!(
-                "{}: {} feature(s) without geometry skipped",
-                path.display(),
-                self.nulls
-            ));
-        }
+        layer.warnings = self.tally.into_warnings(&path);
         if self.empties > 0 {
             layer.warnings.push(format!(
                 "{}: {} empty geometries skipped",

@@ -4,6 +4,7 @@
 //! `read_layer` and `LayerReader::open` pick one from the file name.
 
 pub mod archive;
+pub mod batch;
 pub mod dbf;
 pub mod encoding;
 pub mod fgdb;
@@ -11,6 +12,7 @@ pub mod formats;
 pub mod geojson_in;
 pub mod gpkg;
 pub mod gpkg_geom;
+pub mod intern;
 pub mod rings;
 pub mod shp;
 

@@ -16,6 +16,7 @@ use geo::{Coord, MultiPolygon};
 use rayon::prelude::*;
 
 use super::ReadOptions;
+use super::batch::Tally;
 use super::dbf::DbfReader;
 use super::encoding::{ChosenEncoding, EncodingSource, encoding_from_name};
 use super::rings::{RingNotes, assemble};
@@ -205,12 +206,12 @@ pub struct ShapefileReader {
     record: usize,
     /// The file's own number of the last record read (some writers count from 0).
     last_no: Option<i32>,
-    nulls: usize,
     done: bool,
     batch_bytes: usize,
     buf: Vec<u8>,
     dbf: Option<DbfReader>,
-    geometry_warnings: Vec<String>,
+    /// Null shapes and the geometry's warnings (offsets, ring repairs).
+    geometry: Tally,
     attribute_warnings: Vec<String>,
 }
 
@@ -284,12 +285,11 @@ impl ShapefileReader {
             pos: 100,
             record: 0,
             last_no: None,
-            nulls: 0,
             done: false,
             batch_bytes: opts.batch_bytes.unwrap_or(BATCH_BYTES).max(1),
             buf: Vec::new(),
             dbf: attributes.dbf,
-            geometry_warnings,
+            geometry: Tally::new(geometry_warnings),
             attribute_warnings: attributes.warnings,
         })
     }
@@ -327,7 +327,7 @@ impl ShapefileReader {
                 break;
             }
             if remaining < 8 {
-                self.geometry_warnings.push(format!(
+                self.geometry.warnings.push(format!(
                     "{}: {remaining} trailing byte(s) after the last record ignored",
                     path.display()
                 ));
@@ -365,7 +365,7 @@ impl ShapefileReader {
                     .map_err(|e| LayerError::io(&path, e))?
                 {
                     Some(at) => {
-                        self.geometry_warnings.push(format!(
+                        self.geometry.warnings.push(format!(
                             "{}: {} byte(s) that are not a record skipped before record {}",
                             path.display(),
                             at - self.pos,
@@ -391,7 +391,7 @@ impl ShapefileReader {
                         ));
                     }
                     None => {
-                        self.geometry_warnings.push(format!(
+                        self.geometry.warnings.push(format!(
                             "{}: {} trailing byte(s) after record {} are not a record; ignored",
                             path.display(),
                             remaining,
@@ -438,29 +438,14 @@ impl ShapefileReader {
         for p in parsed {
             let Some((record, geometry, notes)) = p? else {
                 values.next();
-                self.nulls += 1;
+                self.geometry.null();
                 continue;
             };
-            let row = values.next();
-            if !notes.is_empty() {
-                self.geometry_warnings.push(format!(
-                    "{}, record {record}: {}",
-                    path.display(),
-                    notes.describe()
-                ));
-            }
-            if geometry.0.is_empty() {
-                self.geometry_warnings.push(format!(
-                    "{}, record {record}: no usable ring; record skipped",
-                    path.display()
-                ));
-                continue;
-            }
-            features.push(Feature {
-                record,
-                geometry,
-                values: row.unwrap_or_else(|| vec![Value::Null; width]),
-            });
+            let row = values.next().unwrap_or_else(|| vec![Value::Null; width]);
+            features.extend(
+                self.geometry
+                    .feature(&path, record, geometry, &[notes], row),
+            );
         }
         Ok(Some(features))
     }
@@ -469,14 +454,7 @@ impl ShapefileReader {
     pub fn finish(self) -> Layer {
         let mut layer = self.header;
         let path = layer.path.clone();
-        layer.warnings = self.geometry_warnings;
-        if self.nulls > 0 {
-            layer.warnings.push(format!(
-                "{}: {} null shape(s) skipped",
-                path.display(),
-                self.nulls
-            ));
-        }
+        layer.warnings = self.geometry.into_warnings(&path);
         layer.warnings.extend(self.attribute_warnings);
         if let Some(dbf) = self.dbf {
             let rows = dbf.count();

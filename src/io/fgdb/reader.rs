@@ -1,6 +1,6 @@
 //! [`FgdbReader`], a polygon table read as a layer, a batch at a time: rows found through
 //! the index in object-id order, copied out of the table file and decoded in parallel; a
-//! text repeated across rows stored once (`Shared`); the layer's warnings (null shapes,
+//! text repeated across rows stored once (`Interner`); the layer's warnings (null shapes,
 //! elliptic arcs, a row count that differs from the header's) gathered at the end.
 
 use std::path::PathBuf;
@@ -15,6 +15,8 @@ use super::table::Table;
 use crate::crs::Crs;
 use crate::error::LayerError;
 use crate::io::ReadOptions;
+use crate::io::batch::Tally;
+use crate::io::intern::Interner;
 use crate::io::rings::{RingNotes, assemble};
 use crate::layer::{Feature, FieldDef, Layer, Value, find_field};
 
@@ -24,16 +26,15 @@ pub struct FgdbReader {
     header: Layer,
     /// Per attribute field, the texts seen so far, so that a county or measure repeated a
     /// million times is stored once (as the shapefile reader does).
-    shared: Vec<Shared>,
+    shared: Vec<Interner<Arc<str>>>,
     table: Table,
     wanted: Vec<bool>,
     batch_bytes: usize,
     buf: Vec<u8>,
     done: bool,
     rows: usize,
-    nulls: usize,
+    tally: Tally,
     elliptic: usize,
-    warnings: Vec<String>,
 }
 
 impl FgdbReader {
@@ -100,7 +101,7 @@ impl FgdbReader {
             (false, false) => "",
         };
         Ok(FgdbReader {
-            shared: fields.iter().map(|_| Shared::default()).collect(),
+            shared: fields.iter().map(|_| Interner::default()).collect(),
             header: Layer {
                 path: shown,
                 geometry_type: format!("MultiPolygon{suffix}"),
@@ -119,9 +120,8 @@ impl FgdbReader {
             buf: Vec::new(),
             done: false,
             rows: 0,
-            nulls: 0,
+            tally: Tally::new(warnings),
             elliptic: 0,
-            warnings,
         })
     }
 
@@ -166,32 +166,18 @@ impl FgdbReader {
         for d in decoded {
             let (oid, g, elliptic, mut values) = d?;
             for (v, shared) in values.iter_mut().zip(&mut self.shared) {
-                shared.share(v);
+                share(shared, v);
             }
             self.elliptic += elliptic;
             let Some((geometry, notes)) = g else {
-                self.nulls += 1;
+                self.tally.null();
                 continue;
             };
-            if !notes.is_empty() {
-                self.warnings.push(format!(
-                    "{}, record {oid}: {}",
-                    path.display(),
-                    notes.describe()
-                ));
-            }
-            if geometry.0.is_empty() {
-                self.warnings.push(format!(
-                    "{}, record {oid}: no usable ring; record skipped",
-                    path.display()
-                ));
-                continue;
-            }
-            features.push(Feature {
-                record: oid as usize,
-                geometry,
-                values,
-            });
+            let record = oid as usize;
+            features.extend(
+                self.tally
+                    .feature(&path, record, geometry, &[notes], values),
+            );
         }
         Ok(Some(features))
     }
@@ -199,14 +185,7 @@ impl FgdbReader {
     fn finish(self) -> Layer {
         let mut layer = self.header;
         let path = layer.path.clone();
-        layer.warnings = self.warnings;
-        if self.nulls > 0 {
-            layer.warnings.push(format!(
-                "{}: {} null shape(s) skipped",
-                path.display(),
-                self.nulls
-            ));
-        }
+        layer.warnings = self.tally.into_warnings(&path);
         if self.elliptic > 0 {
             layer.warnings.push(format!(
                 "{}: {} elliptic arc(s) taken as straight segments",
@@ -227,35 +206,15 @@ impl FgdbReader {
     }
 }
 
-/// The distinct texts of one field, up to `MAX_DISTINCT`; a field of mostly distinct values
-/// (ids) stops being shared.
-#[derive(Default)]
-pub(super) struct Shared {
-    pub(super) seen: std::collections::HashSet<Arc<str>, foldhash::fast::FixedState>,
-    off: bool,
-}
-
-impl Shared {
-    const MAX_DISTINCT: usize = 4096;
-
-    /// Replaces a text by the one stored before with the same content.
-    fn share(&mut self, v: &mut Value) {
-        let Value::Text(t) = v else {
-            return;
-        };
-        if self.off {
-            return;
-        }
-        if let Some(s) = self.seen.get(&**t) {
-            if !Arc::ptr_eq(s, t) {
-                *t = s.clone();
-            }
-        } else if self.seen.len() >= Self::MAX_DISTINCT {
-            self.off = true;
-            self.seen = Default::default();
-        } else {
-            self.seen.insert(t.clone());
-        }
+/// Replaces a text by the one stored before with the same content (rows are decoded in
+/// parallel, so texts first seen in this batch are shared only here).
+fn share(shared: &mut Interner<Arc<str>>, v: &mut Value) {
+    let Value::Text(t) = v else {
+        return;
+    };
+    let s = shared.get(t.as_bytes(), |_| t.clone());
+    if !Arc::ptr_eq(&s, t) {
+        *t = s;
     }
 }
 

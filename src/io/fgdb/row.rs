@@ -8,9 +8,9 @@ use super::fields::{
     T_BINARY, T_DATE, T_DATETIME, T_DATETIME_OFFSET, T_FLOAT32, T_FLOAT64, T_GEOMETRY, T_GLOBALID,
     T_GUID, T_INT16, T_INT32, T_INT64, T_OBJECTID, T_STRING, T_TIME, T_XML,
 };
-use super::reader::Shared;
 use super::shape::parse_polygon;
 use super::table::Schema;
+use crate::io::intern::Interner;
 use crate::layer::Value;
 
 /// One decoded row: its rings (`None` for a null shape), what densifying noted, and values.
@@ -28,7 +28,7 @@ pub(super) fn decode_row(
     wanted: &[bool],
     blob: &[u8],
     shape: bool,
-    shared: &[Shared],
+    shared: &[Interner<std::sync::Arc<str>>],
 ) -> Result<Row, String> {
     let mut c = Bytes::new(blob);
     let flags = c.take(t.nullable.div_ceil(8))?;
@@ -62,10 +62,9 @@ pub(super) fn decode_row(
                 if !want {
                     continue;
                 }
-                let known = std::str::from_utf8(s).ok().and_then(|s| {
-                    let seen = &shared.get(col.slot.unwrap_or(usize::MAX))?.seen;
-                    seen.get(s).cloned()
-                });
+                let known = shared
+                    .get(col.slot.unwrap_or(usize::MAX))
+                    .and_then(|i| i.peek(s).cloned());
                 Value::Text(known.unwrap_or_else(|| String::from_utf8_lossy(s).as_ref().into()))
             }
             T_DATETIME | T_DATE => date_value(c.f64()?, true),

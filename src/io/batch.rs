@@ -1,0 +1,75 @@
+//! [`Tally`]: what the polygon readers (shapefile, GeoPackage, File Geodatabase) do with each
+//! decoded record of a batch, worded once: ring repairs become warnings naming the record,
+//! records without geometry are counted, records left without a usable ring are skipped.
+
+use std::path::Path;
+
+use geo::MultiPolygon;
+
+use super::rings::RingNotes;
+use crate::layer::{Feature, Value};
+
+/// The warnings and the count of records without geometry gathered over a layer's batches.
+#[derive(Default)]
+pub struct Tally {
+    /// Records with no geometry (a null shape, a NULL geometry), skipped.
+    pub nulls: usize,
+    pub warnings: Vec<String>,
+}
+
+impl Tally {
+    /// Starts from the warnings of opening the layer.
+    pub fn new(warnings: Vec<String>) -> Self {
+        Tally { nulls: 0, warnings }
+    }
+
+    /// Counts a record without geometry.
+    #[inline]
+    pub fn null(&mut self) {
+        self.nulls += 1;
+    }
+
+    /// The record as a feature, or `None` (with a warning) when assembly left no ring.
+    /// Each non-empty note of `notes` (one per assembled polygon) is a warning of its own.
+    #[inline]
+    pub fn feature(
+        &mut self,
+        path: &Path,
+        record: usize,
+        geometry: MultiPolygon<f64>,
+        notes: &[RingNotes],
+        values: Vec<Value>,
+    ) -> Option<Feature> {
+        for n in notes.iter().filter(|n| !n.is_empty()) {
+            self.warnings.push(format!(
+                "{}, record {record}: {}",
+                path.display(),
+                n.describe()
+            ));
+        }
+        if geometry.0.is_empty() {
+            self.warnings.push(format!(
+                "{}, record {record}: no usable ring; record skipped",
+                path.display()
+            ));
+            return None;
+        }
+        Some(Feature {
+            record,
+            geometry,
+            values,
+        })
+    }
+
+    /// The warnings, ending with how many records had no geometry.
+    pub fn into_warnings(mut self, path: &Path) -> Vec<String> {
+        if self.nulls > 0 {
+            self.warnings.push(format!(
+                "{}: {} feature(s) without geometry skipped",
+                path.display(),
+                self.nulls
+            ));
+        }
+        self.warnings
+    }
+}
