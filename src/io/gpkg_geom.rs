@@ -11,6 +11,7 @@
 
 use geo::{Coord, MultiPolygon};
 
+use crate::geom::arc;
 use crate::geom::area::twice_signed_area;
 
 /// The parsed `GP` header of a geometry blob.
@@ -114,9 +115,6 @@ pub fn decode_wkb(wkb: &[u8]) -> Result<Shape, String> {
 /// Deepest nesting of collections read (a MultiSurface of CurvePolygons of CompoundCurves
 /// is 3).
 const MAX_DEPTH: usize = 16;
-
-/// Largest angle, in degrees, one segment of a densified arc spans (GDAL's default).
-const ARC_STEP_DEGREES: f64 = 4.0;
 
 struct Wkb<'a> {
     b: &'a [u8],
@@ -316,7 +314,7 @@ impl Wkb<'_> {
 }
 
 /// A CircularString's points (arcs of three points sharing their ends) as a line, each arc
-/// cut into segments of at most `ARC_STEP_DEGREES`. Three points on a line are a straight
+/// cut into segments of at most `arc::STEP_DEGREES`. Three points on a line are a straight
 /// segment; a full circle (first point equal to the third) goes round through the middle one.
 fn densify_arcs(pts: &[Coord<f64>]) -> Vec<Coord<f64>> {
     if pts.len() < 3 {
@@ -335,56 +333,26 @@ fn densify_arcs(pts: &[Coord<f64>]) -> Vec<Coord<f64>> {
 
 /// Appends the points after `a` of the arc from `a` through `b` to `c`.
 fn arc(a: Coord<f64>, b: Coord<f64>, c: Coord<f64>, out: &mut Vec<Coord<f64>>) {
-    use std::f64::consts::TAU;
-    let full = a == c;
-    let (center, radius) = if full {
+    let (centre, ccw) = if a == c {
         // A full circle: `b` is the opposite point.
-        let center = Coord {
+        let centre = Coord {
             x: (a.x + b.x) / 2.0,
             y: (a.y + b.y) / 2.0,
         };
-        (center, (a.x - center.x).hypot(a.y - center.y))
+        (centre, true)
     } else {
-        let d = 2.0 * (a.x * (b.y - c.y) + b.x * (c.y - a.y) + c.x * (a.y - b.y));
-        let scale = (b.x - a.x).abs() + (b.y - a.y).abs() + (c.x - b.x).abs() + (c.y - b.y).abs();
-        if !d.is_finite() || d.abs() <= 1e-12 * scale * scale {
-            // Collinear: a straight segment.
-            out.push(b);
-            out.push(c);
-            return;
+        match arc::centre_through(a, b, c) {
+            Some(centre) => (centre, arc::turns_left(a, b, c)),
+            None => {
+                // Collinear: a straight segment.
+                out.push(b);
+                out.push(c);
+                return;
+            }
         }
-        let (a2, b2, c2) = (
-            a.x * a.x + a.y * a.y,
-            b.x * b.x + b.y * b.y,
-            c.x * c.x + c.y * c.y,
-        );
-        let center = Coord {
-            x: (a2 * (b.y - c.y) + b2 * (c.y - a.y) + c2 * (a.y - b.y)) / d,
-            y: (a2 * (c.x - b.x) + b2 * (a.x - c.x) + c2 * (b.x - a.x)) / d,
-        };
-        (center, (a.x - center.x).hypot(a.y - center.y))
     };
-    let angle = |p: Coord<f64>| (p.y - center.y).atan2(p.x - center.x);
-    let (t0, t2) = (angle(a), angle(c));
-    // Turning counter-clockwise when the three points do.
-    let ccw = full || twice_signed_area(&[a, b, c, a]) > 0.0;
-    let sweep_to = |t: f64| {
-        let d = if ccw { t - t0 } else { t0 - t };
-        d.rem_euclid(TAU)
-    };
-    let sweep = if full { TAU } else { sweep_to(t2) };
-    let steps = ((sweep.to_degrees() / ARC_STEP_DEGREES).ceil() as usize).clamp(1, 100_000);
-    if !radius.is_finite() || !sweep.is_finite() {
+    if !arc::densify(a, c, centre, ccw, out) {
         out.push(b);
-        out.push(c);
-        return;
-    }
-    for k in 1..steps {
-        let t = t0 + sweep * (k as f64 / steps as f64) * if ccw { 1.0 } else { -1.0 };
-        out.push(Coord {
-            x: center.x + radius * t.cos(),
-            y: center.y + radius * t.sin(),
-        });
     }
     out.push(c);
 }

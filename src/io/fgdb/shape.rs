@@ -6,6 +6,7 @@ use geo::Coord;
 
 use super::bytes::{Bytes, varint_at};
 use super::fields::GeometryDef;
+use crate::geom::arc;
 
 /// Shape types of the format and their names, for refusals.
 fn shape_name(code: u64) -> String {
@@ -179,48 +180,20 @@ pub(super) fn parse_polygon(blob: &[u8], def: &GeometryDef) -> Result<Polygon, S
 /// a point on the arc (bit 0x80) or its centre, the arc then running counter-clockwise when
 /// bit 0x08 is set; bits 0x20 (a line) and 0x40 (a point) give no points.
 fn densify_arc(p0: Coord<f64>, p1: Coord<f64>, q: Coord<f64>, bits: u32) -> Vec<Coord<f64>> {
-    use std::f64::consts::TAU;
     if bits & 0x60 != 0 || !(q.x.is_finite() && q.y.is_finite()) {
         return Vec::new();
     }
-    let (center, ccw) = if bits & 0x80 != 0 {
-        // The circle through p0, q and p1.
-        let (ax, ay, bx, by, cx, cy) = (p0.x, p0.y, q.x, q.y, p1.x, p1.y);
-        let d = 2.0 * (ax * (by - cy) + bx * (cy - ay) + cx * (ay - by));
-        if d.abs() < 1e-300 {
-            return Vec::new();
+    let (centre, ccw) = if bits & 0x80 != 0 {
+        match arc::centre_through(p0, q, p1) {
+            Some(centre) => (centre, arc::turns_left(p0, q, p1)),
+            None => return Vec::new(),
         }
-        let (a2, b2, c2) = (ax * ax + ay * ay, bx * bx + by * by, cx * cx + cy * cy);
-        let center = Coord {
-            x: (a2 * (by - cy) + b2 * (cy - ay) + c2 * (ay - by)) / d,
-            y: (a2 * (cx - bx) + b2 * (ax - cx) + c2 * (bx - ax)) / d,
-        };
-        // Counter-clockwise when p0 -> q -> p1 turns left.
-        (center, (bx - ax) * (cy - ay) - (by - ay) * (cx - ax) > 0.0)
     } else {
         (q, bits & 0x08 != 0)
     };
-    let r = ((p0.x - center.x).powi(2) + (p0.y - center.y).powi(2)).sqrt();
-    if !(r.is_finite() && r > 0.0) {
-        return Vec::new();
-    }
-    let a0 = (p0.y - center.y).atan2(p0.x - center.x);
-    let a1 = (p1.y - center.y).atan2(p1.x - center.x);
-    let mut sweep = if ccw { a1 - a0 } else { a0 - a1 }.rem_euclid(TAU);
-    if sweep == 0.0 && p0 == p1 {
-        sweep = TAU;
-    }
-    let steps = (sweep / 4f64.to_radians()).ceil().clamp(1.0, 1e5) as usize;
-    let sign = if ccw { 1.0 } else { -1.0 };
-    (1..steps)
-        .map(|k| {
-            let a = a0 + sign * sweep * k as f64 / steps as f64;
-            Coord {
-                x: center.x + r * a.cos(),
-                y: center.y + r * a.sin(),
-            }
-        })
-        .collect()
+    let mut out = Vec::new();
+    arc::densify(p0, p1, centre, ccw, &mut out);
+    out
 }
 
 /// The points strictly between `p0` and `p3` on a cubic Bézier curve, in 100 steps.
