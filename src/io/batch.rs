@@ -2,6 +2,7 @@
 //! decoded record of a batch, worded once: ring repairs become warnings naming the record,
 //! records without geometry are counted, records left without a usable ring are skipped.
 
+use std::fmt::Display;
 use std::path::Path;
 
 use geo::MultiPolygon;
@@ -31,25 +32,24 @@ impl Tally {
 
     /// The record as a feature, or `None` (with a warning) when assembly left no ring.
     /// Each non-empty note of `notes` (one per assembled polygon) is a warning of its own.
+    /// The warnings name the record as `shown` (`record 12`; a GeoPackage's negative fid,
+    /// which no record number can hold, as `fid -3`); it is formatted only for a warning.
     #[inline]
     pub fn feature(
         &mut self,
         path: &Path,
-        record: usize,
+        (record, shown): (usize, impl Display),
         geometry: MultiPolygon<f64>,
         notes: &[RingNotes],
         values: Vec<Value>,
     ) -> Option<Feature> {
         for n in notes.iter().filter(|n| !n.is_empty()) {
-            self.warnings.push(format!(
-                "{}, record {record}: {}",
-                path.display(),
-                n.describe()
-            ));
+            self.warnings
+                .push(format!("{}, {shown}: {}", path.display(), n.describe()));
         }
         if geometry.0.is_empty() {
             self.warnings.push(format!(
-                "{}, record {record}: no usable ring; record skipped",
+                "{}, {shown}: no usable ring; record skipped",
                 path.display()
             ));
             return None;

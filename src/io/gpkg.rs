@@ -445,9 +445,8 @@ pub fn polygons_of(blob: &[u8]) -> Result<(geo::MultiPolygon<f64>, Vec<RingNotes
     }
 }
 
-/// A row's record number (its fid), polygons, what assembly repaired, and whether the
-/// geometry was empty.
-type Decoded = (usize, geo::MultiPolygon<f64>, Vec<RingNotes>, bool);
+/// A row's fid, polygons, what assembly repaired, and whether the geometry was empty.
+type Decoded = (i64, geo::MultiPolygon<f64>, Vec<RingNotes>, bool);
 
 /// Rows read at a time.
 pub const BATCH_ROWS: usize = 16_384;
@@ -592,16 +591,15 @@ impl GeoPackageReader {
         let decoded: Vec<Result<Option<Decoded>, LayerError>> = rows
             .par_iter()
             .map(|(fid, blob, _)| {
-                let record = usize::try_from(*fid).unwrap_or(0);
                 let Some(blob) = blob else { return Ok(None) };
                 let (geometry, notes, empty) =
                     polygons_of(blob).map_err(|reason| fid_error(path, *fid, reason))?;
-                Ok(Some((record, geometry, notes, empty)))
+                Ok(Some((*fid, geometry, notes, empty)))
             })
             .collect();
         let mut features = Vec::with_capacity(rows.len());
         for (d, (_, _, values)) in decoded.into_iter().zip(rows) {
-            let Some((record, geometry, notes, empty)) = d? else {
+            let Some((fid, geometry, notes, empty)) = d? else {
                 self.tally.null();
                 continue;
             };
@@ -611,9 +609,26 @@ impl GeoPackageReader {
                 self.empties += 1;
                 continue;
             }
-            features.extend(self.tally.feature(path, record, geometry, &notes, values));
+            // A feature's record is unsigned: a negative fid (allowed, if rare) is record 0
+            // there, and named as it is in the warnings.
+            let shown = (usize::try_from(fid).unwrap_or(0), FidShown(fid));
+            features.extend(self.tally.feature(path, shown, geometry, &notes, values));
         }
         Ok(features)
+    }
+}
+
+/// A row as the warnings name it: `record N` like the other formats, or `fid -N` for a
+/// negative fid, which no record number can hold.
+struct FidShown(i64);
+
+impl std::fmt::Display for FidShown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0 < 0 {
+            write!(f, "fid {}", self.0)
+        } else {
+            write!(f, "record {}", self.0)
+        }
     }
 }
 
@@ -765,5 +780,26 @@ mod tests {
             "2023-03-15T12:30:00.250"
         );
         assert_eq!(&*date_text(" 2023-03-15 "), "2023-03-15");
+    }
+
+    #[test]
+    fn a_row_is_named_by_its_fid_even_a_negative_one() {
+        let path = Path::new("parcels.gpkg");
+        assert_eq!(FidShown(12).to_string(), "record 12");
+        assert_eq!(FidShown(-3).to_string(), "fid -3");
+        assert_eq!(
+            fid_error(path, -3, "damaged geometry").to_string(),
+            "damaged geometry, fid -3: parcels.gpkg"
+        );
+        assert_eq!(
+            fid_error(path, 7, "damaged geometry").to_string(),
+            "damaged geometry: parcels.gpkg, record 7"
+        );
+        let e = rusqlite::Error::InvalidQuery;
+        assert!(
+            step_error(path, 41, e)
+                .to_string()
+                .starts_with("cannot read the layer after fid 41 (")
+        );
     }
 }

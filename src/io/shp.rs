@@ -442,10 +442,8 @@ impl ShapefileReader {
                 continue;
             };
             let row = values.next().unwrap_or_else(|| vec![Value::Null; width]);
-            features.extend(
-                self.geometry
-                    .feature(&path, record, geometry, &[notes], row),
-            );
+            let shown = (record, format_args!("record {record}"));
+            features.extend(self.geometry.feature(&path, shown, geometry, &[notes], row));
         }
         Ok(Some(features))
     }

@@ -173,11 +173,8 @@ impl FgdbReader {
                 self.tally.null();
                 continue;
             };
-            let record = oid as usize;
-            features.extend(
-                self.tally
-                    .feature(&path, record, geometry, &[notes], values),
-            );
+            let shown = (oid as usize, format_args!("record {oid}"));
+            features.extend(self.tally.feature(&path, shown, geometry, &[notes], values));
         }
         Ok(Some(features))
     }
