@@ -6,7 +6,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use calamine::{Data, Reader};
 use serde_json::Value;
@@ -33,17 +32,12 @@ fn sample(name: &str) -> PathBuf {
 
 /// `analyze` on the bundled sample into `out`, with `extra` flags.
 fn analyze(out: &Path, extra: &[&str]) {
-    let o = Command::new(common::bin())
-        .arg("analyze")
-        .arg("--risk")
-        .arg(sample("risk_areas.shp"))
-        .arg("--parcels")
-        .arg(sample("parcels.shp"))
-        .arg("--out")
-        .arg(out)
-        .args(extra)
-        .output()
-        .unwrap();
+    let o = common::analyze(
+        &sample("risk_areas.shp"),
+        &sample("parcels.shp"),
+        out,
+        extra,
+    );
     assert_eq!(
         o.status.code(),
         Some(0),

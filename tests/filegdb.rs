@@ -314,26 +314,6 @@ fn sample_gdb(dir: &Path) -> Option<PathBuf> {
     Some(gdb)
 }
 
-fn analyze(risk: &Path, parcels: &Path, out: &Path) -> Json {
-    let o = Command::new(common::bin())
-        .arg("analyze")
-        .arg("--risk")
-        .arg(risk)
-        .arg("--parcels")
-        .arg(parcels)
-        .arg("--out")
-        .arg(out)
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap()
-}
-
 /// Numbers equal to 1e-9 relative, everything else exactly; warnings (which name the files)
 /// only counted.
 fn assert_close(a: &Json, b: &Json, at: &str) {
@@ -371,12 +351,12 @@ fn the_sample_converted_by_gdal_analyzes_as_the_shapefiles() {
     let Some(gdb) = sample_gdb(tmp.path()) else {
         return;
     };
-    let want = analyze(
+    let want = common::analyze_summary(
         &tmp.path().join("risk_areas.shp"),
         &tmp.path().join("parcels.shp"),
         &tmp.path().join("out_shp"),
     );
-    let got = analyze(
+    let got = common::analyze_summary(
         &gdb.join("risk_areas"),
         &gdb.join("地类图斑"),
         &tmp.path().join("out_gdb"),
@@ -385,7 +365,7 @@ fn the_sample_converted_by_gdal_analyzes_as_the_shapefiles() {
 
     let zipped = tmp.path().join("sample.gdb.zip");
     zip_folder(&zipped, &gdb, "sample.gdb");
-    let got = analyze(
+    let got = common::analyze_summary(
         &zipped.join("sample.gdb/risk_areas"),
         &zipped.join("地类图斑"),
         &tmp.path().join("out_zip"),

@@ -31,19 +31,6 @@ fn run(cmd: &mut Command) -> Output {
     out
 }
 
-fn analyze(risk: &Path, parcels: &Path, out: &Path) -> Output {
-    Command::new(common::bin())
-        .arg("analyze")
-        .arg("--risk")
-        .arg(risk)
-        .arg("--parcels")
-        .arg(parcels)
-        .arg("--out")
-        .arg(out)
-        .output()
-        .unwrap()
-}
-
 fn sample() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data")
 }
@@ -102,7 +89,7 @@ fn the_sample_converted_by_gdal_gives_the_shapefiles_numbers() {
         .args(["-nln", "风险区"]));
 
     // Two polygon layers: the file alone is refused with the names and how to give one.
-    let out = analyze(&gpkg, &gpkg.join("地类图斑"), &d.join("o"));
+    let out = common::analyze(&gpkg, &gpkg.join("地类图斑"), &d.join("o"), &[]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -114,16 +101,22 @@ fn the_sample_converted_by_gdal_gives_the_shapefiles_numbers() {
     );
     assert!(err.contains("s.gpkg/地类图斑"), "{err}");
 
-    let out = analyze(&gpkg.join("风险区"), &gpkg.join("地类图斑"), &d.join("g"));
+    let out = common::analyze(
+        &gpkg.join("风险区"),
+        &gpkg.join("地类图斑"),
+        &d.join("g"),
+        &[],
+    );
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = analyze(
+    let out = common::analyze(
         &sample().join("risk_areas.shp"),
         &sample().join("parcels.shp"),
         &d.join("s"),
+        &[],
     );
     assert!(
         out.status.success(),
@@ -569,13 +562,13 @@ fn results_gpkg_reads_back_in_gdal_as_parcels_geojson_does() {
     let d = dir.path();
     common::copy_sample(d);
     let (risk, parcels) = (d.join("risk_areas.shp"), d.join("parcels.shp"));
-    let out = analyze(&risk, &parcels, &d.join("a"));
+    let out = common::analyze(&risk, &parcels, &d.join("a"), &[]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = analyze(&risk, &parcels, &d.join("b"));
+    let out = common::analyze(&risk, &parcels, &d.join("b"), &[]);
     assert!(out.status.success());
     let gpkg = d.join("a/results.gpkg");
     assert_eq!(

@@ -174,3 +174,30 @@ pub fn copy_sample(dir: &Path) {
         }
     }
 }
+
+/// Runs `soilrisk analyze --risk RISK --parcels PARCELS --out OUT` (and `extra` flags).
+pub fn analyze(risk: &Path, parcels: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    std::process::Command::new(bin())
+        .arg("analyze")
+        .arg("--risk")
+        .arg(risk)
+        .arg("--parcels")
+        .arg(parcels)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+/// As `analyze`, which must succeed: the `summary.json` it wrote.
+pub fn analyze_summary(risk: &Path, parcels: &Path, out: &Path) -> serde_json::Value {
+    let o = analyze(risk, parcels, out, &[]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap()
+}
