@@ -55,8 +55,10 @@ impl<'a> Bytes<'a> {
     }
     /// An unsigned LEB128 number.
     pub(super) fn varuint(&mut self) -> Result<u64, String> {
-        let mut v = 0u64;
-        let mut shift = 0u32;
+        self.more_bits(0, 0)
+    }
+    /// The 7-bit groups of a number from `shift` on, added to the `v` read so far.
+    fn more_bits(&mut self, mut v: u64, mut shift: u32) -> Result<u64, String> {
         loop {
             let b = self.u8()?;
             if shift >= 64 {
@@ -75,18 +77,7 @@ impl<'a> Bytes<'a> {
         let negative = b & 0x40 != 0;
         let mut v = u64::from(b & 0x3F);
         if b & 0x80 != 0 {
-            let mut shift = 6u32;
-            loop {
-                let b = self.u8()?;
-                if shift >= 64 {
-                    return Err("a number longer than 64 bits".into());
-                }
-                v |= u64::from(b & 0x7F) << shift;
-                if b & 0x80 == 0 {
-                    break;
-                }
-                shift += 7;
-            }
+            v = self.more_bits(v, 6)?;
         }
         let v = v as i64;
         Ok(if negative { v.wrapping_neg() } else { v })
