@@ -422,13 +422,24 @@ fn feature_collection<'g>(
 #[derive(Debug, Clone, PartialEq)]
 pub enum OutValue<'a> {
     /// Text; `None` is written as null.
-    Text(Option<&'a str>),
+    Text(Option<std::borrow::Cow<'a, str>>),
     /// A list of texts (a JSON array; JSON text in a GeoPackage).
     TextList(Vec<&'a str>),
     /// A number (m², a rate); `None`, NaN and infinity are written as null.
     Number(Option<f64>),
     /// A count.
     Count(usize),
+}
+
+impl<'a> OutValue<'a> {
+    /// Text borrowed from the data.
+    pub fn text(s: &'a str) -> Self {
+        OutValue::Text(Some(s.into()))
+    }
+    /// Text borrowed from the data, or null.
+    pub fn text_or_null(s: Option<&'a str>) -> Self {
+        OutValue::Text(s.map(Into::into))
+    }
 }
 
 /// The type of an output field: its GeoPackage column type.
@@ -462,10 +473,10 @@ pub fn parcel_values(a: &Analysis, i: usize) -> [OutValue<'_>; 12] {
     let r = &a.parcel_results[i];
     let n = |x: f64| OutValue::Number(Some(x));
     [
-        OutValue::Text(Some(&info.id)),
-        OutValue::Text(Some(&info.region)),
-        OutValue::Text(Some(&info.measure_text)),
-        OutValue::Text(r.risk_class().map(|c| c.code())),
+        OutValue::text(&info.id),
+        OutValue::text(&info.region),
+        OutValue::text(&info.measure_text),
+        OutValue::text_or_null(r.risk_class().map(|c| c.code())),
         OutValue::TextList(a.risk_ids_of(i)),
         n(r.area_m2),
         n(r.class_m2[0]),
@@ -493,9 +504,9 @@ pub fn risk_values(a: &Analysis, i: usize) -> [OutValue<'_>; 7] {
     let ra = &a.risk_areas[i];
     let r = &a.risk_results[i];
     [
-        OutValue::Text(Some(&ra.id)),
-        OutValue::Text(Some(ra.class.code())),
-        OutValue::Text((!ra.pollutant.is_empty()).then_some(&*ra.pollutant)),
+        OutValue::text(&ra.id),
+        OutValue::text(ra.class.code()),
+        OutValue::text_or_null((!ra.pollutant.is_empty()).then_some(&*ra.pollutant)),
         OutValue::Number(Some(r.cultivated_m2)),
         OutValue::Number(Some(r.treated_m2)),
         OutValue::Number(rate(r.treated_m2, r.cultivated_m2)),
@@ -582,6 +593,30 @@ pub fn write_parcels(
             to,
             |i, props| push_properties(props, &PARCEL_FIELDS, &parcel_values(a, i)),
             |i| &a.parcels.features[a.parcel_info[i].feature].geometry,
+        )
+    })
+}
+
+/// Writes a FeatureCollection of the features `order` names, with `fields` and each one's
+/// `values(i)`: for outputs whose fields are declared beside their own data (a comparison's
+/// `changes.geojson`).
+pub fn write_features<'g, 'v>(
+    path: &Path,
+    order: &[usize],
+    fields: &[(&str, OutKind)],
+    values: impl Fn(usize) -> Vec<OutValue<'v>> + Sync,
+    geometry: impl Fn(usize) -> &'g MultiPolygon<f64> + Sync,
+    to: &ToWgs84,
+    ctl: Control,
+) -> Result<(), ExportError> {
+    write_atomic(path, |w| {
+        feature_collection(
+            w,
+            order,
+            ctl,
+            to,
+            |i, props| push_properties(props, fields, &values(i)),
+            geometry,
         )
     })
 }

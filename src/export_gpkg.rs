@@ -231,7 +231,7 @@ fn write_layer(
         for (c, v) in values(i).iter().enumerate() {
             let at = c + 3;
             match v {
-                OutValue::Text(s) => insert.raw_bind_parameter(at, s)?,
+                OutValue::Text(s) => insert.raw_bind_parameter(at, s.as_deref())?,
                 OutValue::TextList(l) => {
                     list.clear();
                     list.push_str(&serde_json::to_string(l).unwrap_or_default());

@@ -30,6 +30,7 @@
 //! ([`stats::M2_PER_MU`], [`stats::M2_PER_HA`]).
 
 pub mod atomic;
+pub mod compare;
 pub mod crs;
 pub mod error;
 pub mod export;

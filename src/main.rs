@@ -53,6 +53,10 @@ enum Command {
     },
     #[command(about = analyze_about())]
     Analyze(Box<AnalyzeArgs>),
+    /// Compare two years: rates before and after by region, the land's transitions between
+    /// statuses and their causes, and the parcels that changed (compare.json,
+    /// changes.geojson, regions.csv, tables.xlsx)
+    Compare(Box<CompareArgs>),
     /// Describe a layer (geometry type, count, CRS, encoding, fields, extent, warnings) or a
     /// measure ledger (sheets, rows, columns)
     Info {
@@ -86,6 +90,52 @@ struct AnalyzeArgs {
     /// Output folder (created if missing)
     #[arg(long)]
     out: PathBuf,
+    /// A measure ledger (台账: .xlsx/.xls/.ods, FILE.xlsx/SHEET, or .csv in UTF-8 or GBK) whose
+    /// rows override the parcels' measure and compliance by parcel id; repeatable (one per
+    /// county)
+    #[arg(long = "ledger", value_name = "FILE")]
+    ledgers: Vec<PathBuf>,
+    #[command(flatten)]
+    options: Options,
+}
+
+#[derive(Args)]
+struct CompareArgs {
+    #[arg(long, help = layer_help("Risk-area layer (of the after year; of both without --before-risk)"))]
+    risk: PathBuf,
+    #[arg(long, help = layer_help("Parcel layer of the earlier year"))]
+    before: PathBuf,
+    #[arg(long, help = layer_help("Parcel layer of the later year"))]
+    after: PathBuf,
+    /// Output folder (created if missing)
+    #[arg(long)]
+    out: PathBuf,
+    #[arg(long, value_name = "SRC", help = layer_help("Risk-area layer of the earlier year, where it differs"))]
+    before_risk: Option<PathBuf>,
+    /// The land change survey's lineage (update-process) table, one row per before id and
+    /// after id: .csv, .xlsx/.xls/.ods (FILE.xlsx/SHEET), .dbf or any layer's attributes
+    #[arg(long, value_name = "TABLE")]
+    lineage: Option<PathBuf>,
+    /// The lineage table's before-id column (default: recognised: BGQTBBH, 变更前图斑编号,
+    /// BEFORE_ID, OLD_ID)
+    #[arg(long, value_name = "F", requires = "lineage")]
+    lineage_before_field: Option<String>,
+    /// The lineage table's after-id column (default: BGHTBBH, 变更后图斑编号, AFTER_ID, NEW_ID)
+    #[arg(long, value_name = "F", requires = "lineage")]
+    lineage_after_field: Option<String>,
+    /// A measure ledger of the earlier year; repeatable
+    #[arg(long = "before-ledger", value_name = "FILE")]
+    before_ledgers: Vec<PathBuf>,
+    /// A measure ledger of the later year; repeatable
+    #[arg(long = "after-ledger", value_name = "FILE")]
+    after_ledgers: Vec<PathBuf>,
+    #[command(flatten)]
+    options: Options,
+}
+
+/// The options of an analysis, the same for `analyze` and for both years of `compare`.
+#[derive(Args, Clone)]
+struct Options {
     /// Target safe-utilisation rate, a fraction (0.94 = 94%)
     #[arg(long, default_value_t = DEFAULT_TARGET, value_parser = parse_rate)]
     target: f64,
@@ -127,11 +177,6 @@ struct AnalyzeArgs {
     /// projected CRS, ellipsoidal in longitude/latitude
     #[arg(long, value_name = "BASIS")]
     area: Option<AreaBasis>,
-    /// A measure ledger (台账: .xlsx/.xls/.ods, FILE.xlsx/SHEET, or .csv in UTF-8 or GBK) whose
-    /// rows override the parcels' measure and compliance by parcel id; repeatable (one per
-    /// county)
-    #[arg(long = "ledger", value_name = "FILE")]
-    ledgers: Vec<PathBuf>,
     /// The ledgers' parcel-id column (default: recognised by header: 标识码, 图斑编号, TBBH,
     /// BSM, PARCEL_ID)
     #[arg(long, value_name = "F")]
@@ -212,6 +257,7 @@ fn main() -> ExitCode {
         None => sample_dir().and_then(|d| window(d.join("risk_areas.shp"), d.join("parcels.shp"))),
         Some(Command::Open { risk, parcels }) => window(risk, parcels),
         Some(Command::Analyze(args)) => analyze(*args),
+        Some(Command::Compare(args)) => compare(*args),
         Some(Command::Info { file, encoding }) => info(&file, encoding),
         Some(Command::Sample { out, parcels, seed }) => sample(&out, parcels, seed),
     };
@@ -251,78 +297,106 @@ fn window(risk: PathBuf, parcels: PathBuf) -> Result<()> {
     Ok(())
 }
 
-fn analyze(args: AnalyzeArgs) -> Result<()> {
+/// The request for one year's layers under `options`.
+fn request(
+    o: &Options,
+    risk: &Path,
+    parcels: &Path,
+    ledgers: &[PathBuf],
+    keep_parcels: KeepParcels,
+) -> Result<Request> {
     let mut maps = ValueMaps::default();
-    for m in &args.map_class {
+    for m in &o.map_class {
         maps.add_class(m).map_err(anyhow::Error::msg)?;
     }
-    for m in &args.map_measure {
+    for m in &o.map_measure {
         maps.add_measure(m).map_err(anyhow::Error::msg)?;
     }
-    for m in &args.map_compliance {
+    for m in &o.map_compliance {
         maps.add_compliance(m).map_err(anyhow::Error::msg)?;
     }
     let mut fields = FieldMapping::default();
     for (role, name) in [
-        (Role::RiskId, Some(args.risk_id_field)),
-        (Role::RiskClass, Some(args.risk_class_field)),
-        (Role::Pollutant, Some(args.pollutant_field)),
-        (Role::ParcelId, Some(args.parcel_id_field)),
+        (Role::RiskId, Some(o.risk_id_field.clone())),
+        (Role::RiskClass, Some(o.risk_class_field.clone())),
+        (Role::Pollutant, Some(o.pollutant_field.clone())),
+        (Role::ParcelId, Some(o.parcel_id_field.clone())),
         (
             Role::Region,
-            Some(args.region_code_field.clone().unwrap_or(args.region_field)),
+            Some(
+                o.region_code_field
+                    .clone()
+                    .unwrap_or_else(|| o.region_field.clone()),
+            ),
         ),
-        (Role::Measure, Some(args.measure_field)),
-        (Role::Compliance, args.compliance_field),
+        (Role::Measure, Some(o.measure_field.clone())),
+        (Role::Compliance, o.compliance_field.clone()),
     ] {
         fields.set(role, name);
     }
-    let req = Request {
-        risk: args.risk.clone(),
-        parcels: args.parcels.clone(),
+    let mut req = Request {
+        risk: risk.to_path_buf(),
+        parcels: parcels.to_path_buf(),
         fields,
         maps,
         risk_read: ReadOptions {
-            encoding: args.risk_encoding,
+            encoding: o.risk_encoding.clone(),
             ..Default::default()
         },
         parcel_read: ReadOptions {
-            encoding: args.parcel_encoding,
+            encoding: o.parcel_encoding.clone(),
             ..Default::default()
         },
         index_parcels: false,
-        // The exports need the parcels at risk only: the rest stream through.
-        keep_parcels: KeepParcels::AtRisk,
-        area: args.area,
-        region_code_digits: args
-            .region_code_field
-            .as_ref()
-            .map(|_| args.region_code_digits),
-        regions: args.regions.as_ref().map(|path| RegionLayer {
+        keep_parcels,
+        area: o.area.clone(),
+        region_code_digits: o.region_code_field.as_ref().map(|_| o.region_code_digits),
+        regions: o.regions.as_ref().map(|path| RegionLayer {
             path: path.clone(),
-            name_field: args.regions_name_field.clone().unwrap_or_default(),
-            code_field: args.regions_code_field.clone(),
-            crs: args.regions_crs.clone(),
+            name_field: o.regions_name_field.clone().unwrap_or_default(),
+            code_field: o.regions_code_field.clone(),
+            crs: o.regions_crs.clone(),
             read: ReadOptions::default(),
         }),
-        ledgers: args.ledgers.clone(),
+        ledgers: ledgers.to_vec(),
         ledger_columns: LedgerColumns {
-            id: args.ledger_id_field.clone(),
-            measure: args.ledger_measure_field.clone(),
-            compliance: args.ledger_compliance_field.clone(),
+            id: o.ledger_id_field.clone(),
+            measure: o.ledger_measure_field.clone(),
+            compliance: o.ledger_compliance_field.clone(),
         },
         measure_edits: Vec::new(),
     };
-    // Ledgers and the boundary layer are inputs too: no output may overwrite them.
-    let ledger_files: Vec<PathBuf> = args
-        .ledgers
+    if keep_parcels == KeepParcels::All {
+        // Every parcel is kept, but only the analysis' columns are decoded.
+        req.parcel_read.fields = Some(req.parcel_columns());
+    }
+    Ok(req)
+}
+
+/// The files an analysis reads beside its layers (ledgers, the boundary layer): no output
+/// may overwrite them either.
+fn side_inputs(o: &Options, ledgers: &[&PathBuf]) -> Vec<PathBuf> {
+    ledgers
         .iter()
         .map(|l| soilrisk::ledger::split_sheet(l).0)
-        .collect();
+        .chain(o.regions.clone())
+        .collect()
+}
+
+fn analyze(args: AnalyzeArgs) -> Result<()> {
+    // The exports need the parcels at risk only: the rest stream through.
+    let req = request(
+        &args.options,
+        &args.risk,
+        &args.parcels,
+        &args.ledgers,
+        KeepParcels::AtRisk,
+    )?;
+    // Ledgers and the boundary layer are inputs too: no output may overwrite them.
+    let side = side_inputs(&args.options, &args.ledgers.iter().collect::<Vec<_>>());
     let inputs: Vec<&Path> = [args.risk.as_path(), args.parcels.as_path()]
         .into_iter()
-        .chain(ledger_files.iter().map(PathBuf::as_path))
-        .chain(args.regions.as_deref())
+        .chain(side.iter().map(PathBuf::as_path))
         .collect();
     soilrisk::outputs::refuse_overwriting_inputs(&soilrisk::outputs::set_paths(&args.out), &inputs)
         .map_err(|e| anyhow::anyhow!("{e}; choose another --out"))?;
@@ -332,7 +406,7 @@ fn analyze(args: AnalyzeArgs) -> Result<()> {
     let mut analysis = run(&req, Control::default()).map_err(cli_hint)?;
 
     let t = Instant::now();
-    let (summary, outputs) = write_set(&args.out, &analysis, args.target, &inputs)?;
+    let (summary, outputs) = write_set(&args.out, &analysis, args.options.target, &inputs)?;
     analysis.timings.phases.push((Phase::Export, t.elapsed()));
 
     let mut out = String::new();
@@ -342,13 +416,177 @@ fn analyze(args: AnalyzeArgs) -> Result<()> {
         let _ = writeln!(out, "wrote {}", o.display());
     }
     emit(&out);
-    if args.timings {
+    if args.options.timings {
         print_timings(&analysis, started.elapsed().as_secs_f64());
     }
     // Freeing a million small geometries one by one takes longer than the analysis' statistics;
     // the process ends here and the OS takes the memory back at once.
     std::mem::forget(analysis);
     Ok(())
+}
+
+fn compare(args: CompareArgs) -> Result<()> {
+    use soilrisk::compare::output::{
+        CHANGES_GEOJSON, COMPARE_JSON, CompareSummary, write_changes, write_compare_json,
+    };
+    use soilrisk::compare::{Comparison, Lineage, LineageColumns};
+    let o = &args.options;
+    let before_risk = args.before_risk.as_deref().unwrap_or(&args.risk);
+    let before = request(
+        o,
+        before_risk,
+        &args.before,
+        &args.before_ledgers,
+        KeepParcels::All,
+    )?;
+    let after = request(
+        o,
+        &args.risk,
+        &args.after,
+        &args.after_ledgers,
+        KeepParcels::All,
+    )?;
+    let mut side = side_inputs(
+        o,
+        &args
+            .before_ledgers
+            .iter()
+            .chain(&args.after_ledgers)
+            .collect::<Vec<_>>(),
+    );
+    side.extend(
+        args.lineage
+            .iter()
+            .map(|l| soilrisk::ledger::split_sheet(l).0),
+    );
+    let inputs: Vec<&Path> = [
+        args.risk.as_path(),
+        before_risk,
+        args.before.as_path(),
+        args.after.as_path(),
+    ]
+    .into_iter()
+    .chain(side.iter().map(PathBuf::as_path))
+    .collect();
+    let files = [COMPARE_JSON, CHANGES_GEOJSON, "regions.csv", "tables.xlsx"];
+    let paths: Vec<PathBuf> = files.iter().map(|f| args.out.join(f)).collect();
+    soilrisk::outputs::refuse_overwriting_inputs(&paths, &inputs)
+        .map_err(|e| anyhow::anyhow!("{e}; choose another --out"))?;
+
+    let started = Instant::now();
+    let lineage = args
+        .lineage
+        .as_deref()
+        .map(|l| {
+            Lineage::read(
+                l,
+                &LineageColumns {
+                    before: args.lineage_before_field.clone(),
+                    after: args.lineage_after_field.clone(),
+                },
+            )
+        })
+        .transpose()?;
+    let a_before = run(&before, Control::default()).map_err(cli_hint)?;
+    let a_after = run(&after, Control::default()).map_err(cli_hint)?;
+    let t = Instant::now();
+    let c = Comparison::new(
+        &a_before,
+        &a_after,
+        args.before_risk.is_none(),
+        lineage.as_ref(),
+        Control::default(),
+    )?;
+    let compare_time = t.elapsed();
+    let summary = CompareSummary::new(&a_before, &a_after, &c, o.target);
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let to = soilrisk::outputs::to_wgs84(&a_after)?;
+    write_compare_json(&paths[0], &summary)?;
+    write_changes(&paths[1], &a_before, &a_after, &c, &to, Control::default())?;
+    soilrisk::table::write_csv_compared(&paths[2], &summary)?;
+    soilrisk::table::write_xlsx_compared(&paths[3], &summary)?;
+
+    let mut out = String::new();
+    compare_text(&summary, &mut out);
+    out.push('\n');
+    for p in &paths {
+        let _ = writeln!(out, "wrote {}", p.display());
+    }
+    emit(&out);
+    if o.timings {
+        let peak = peak_memory_mib().map_or_else(String::new, |m| format!(", peak memory {m} MiB"));
+        eprintln!(
+            "timings: compare {:.3} s, total {:.3} s{peak}",
+            compare_time.as_secs_f64(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    std::mem::forget((a_before, a_after, c));
+    Ok(())
+}
+
+/// The comparison in a few lines: the rate of both years, the causes, the changes, and each
+/// region's rates.
+fn compare_text(s: &soilrisk::compare::output::CompareSummary, out: &mut String) {
+    let (b, a) = (&s.before, &s.after);
+    let _ = writeln!(
+        out,
+        "safe-utilisation rate  {} -> {} ({})",
+        pct(b.safe_utilization_rate),
+        pct(a.safe_utilization_rate),
+        s.rate_change
+            .map_or_else(|| "n/a".into(), |d| format!("{:+.2} points", d * 100.0))
+    );
+    let _ = writeln!(
+        out,
+        "contaminated land      {} -> {}",
+        area(b.contaminated_area_m2),
+        area(a.contaminated_area_m2)
+    );
+    let c = &s.causes;
+    let _ = writeln!(out, "why (land):");
+    for (label, m2) in [
+        ("  newly treated        ", c.newly_treated_m2),
+        ("  lost treatment       ", 0.0 - c.lost_treatment_m2),
+        ("  new risk areas       ", c.new_risk_m2),
+        ("  new parcels          ", c.new_parcels_m2),
+        ("  risk lifted          ", 0.0 - c.risk_lifted_m2),
+        ("  removed parcels      ", 0.0 - c.removed_parcels_m2),
+    ] {
+        let _ = writeln!(out, "{label}{}", area(m2));
+    }
+    let changes: Vec<String> = s.changes.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    let _ = writeln!(out, "parcels changed: {}", changes.join(", "));
+    let width = s
+        .by_region
+        .iter()
+        .map(|r| columns(&r.region))
+        .max()
+        .unwrap_or(0)
+        .max(6);
+    let _ = writeln!(
+        out,
+        "\n{}  {:>9} {:>9} {:>9}",
+        pad("region", width),
+        "before",
+        "after",
+        "change"
+    );
+    for r in &s.by_region {
+        let _ = writeln!(
+            out,
+            "{}  {:>9} {:>9} {:>9}",
+            pad(&r.region, width),
+            pct(r.rate_before),
+            pct(r.rate_after),
+            r.rate_change
+                .map_or_else(|| "n/a".into(), |d| format!("{:+.2}", d * 100.0))
+        );
+    }
+    for w in &s.warnings {
+        let _ = writeln!(out, "warning: {w}");
+    }
 }
 
 /// The command line's way of mapping unknown values, added to the engine's message.

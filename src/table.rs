@@ -12,6 +12,7 @@ use std::path::Path;
 use rust_xlsxwriter::{Format, XlsxError};
 
 use crate::atomic::write_atomic;
+use crate::compare::output::CompareSummary;
 use crate::error::ExportError;
 use crate::stats::{M2_PER_MU, RegionSummary, Summary, gap_to_target, rate};
 use crate::xlsx::{display_width, header_format, set_widths, workbook};
@@ -61,9 +62,55 @@ pub struct Row {
     /// the sum of its counties': a county above the target does not close another's gap).
     pub gap_m2: f64,
     pub untreated_parcels: usize,
+    /// The previous year, in a comparison's table.
+    pub previous: Option<Previous>,
+}
+
+/// What a comparison adds to a row: the previous year's rate and the causes of the change
+/// (m² of land; see `compare::causes`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Previous {
+    pub treated_m2: f64,
+    pub contaminated_m2: f64,
+    pub newly_treated_m2: f64,
+    pub lost_treatment_m2: f64,
+    /// New risk areas and new parcels.
+    pub new_contaminated_m2: f64,
+    /// Risk lifted and removed parcels.
+    pub contaminated_left_m2: f64,
+}
+
+impl Previous {
+    fn of(treated_m2: f64, contaminated_m2: f64, c: &crate::compare::Causes) -> Previous {
+        Previous {
+            treated_m2,
+            contaminated_m2,
+            newly_treated_m2: c.newly_treated_m2,
+            lost_treatment_m2: c.lost_treatment_m2,
+            new_contaminated_m2: c.new_risk_m2 + c.new_parcels_m2,
+            contaminated_left_m2: c.risk_lifted_m2 + c.removed_parcels_m2,
+        }
+    }
+    fn add(&mut self, o: &Previous) {
+        self.treated_m2 += o.treated_m2;
+        self.contaminated_m2 += o.contaminated_m2;
+        self.newly_treated_m2 += o.newly_treated_m2;
+        self.lost_treatment_m2 += o.lost_treatment_m2;
+        self.new_contaminated_m2 += o.new_contaminated_m2;
+        self.contaminated_left_m2 += o.contaminated_left_m2;
+    }
+    /// The previous year's A.
+    pub fn rate(&self) -> Option<f64> {
+        rate(self.treated_m2, self.contaminated_m2)
+    }
 }
 
 impl Row {
+    /// The change of A since the previous year, where both are defined.
+    pub fn rate_change(&self) -> Option<f64> {
+        Some(self.rate? - self.previous?.rate()?)
+    }
+
     /// B + C + D.
     pub fn treated_m2(&self) -> f64 {
         self.priority_treated_m2 + self.safe_use_treated_m2 + self.strict_control_treated_m2
@@ -86,6 +133,7 @@ impl Row {
             target,
             gap_m2: r.gap_to_target_m2,
             untreated_parcels: r.untreated_parcels,
+            previous: None,
         }
     }
 
@@ -109,8 +157,15 @@ impl Row {
             target,
             gap_m2: 0.0,
             untreated_parcels: 0,
+            previous: None,
         };
+        let mut all_previous = true;
+        let mut previous = Previous::default();
         for r in rows {
+            match &r.previous {
+                Some(p) => previous.add(p),
+                None => all_previous = false,
+            }
             s.contaminated_m2 += r.contaminated_m2;
             s.priority_treated_m2 += r.priority_treated_m2;
             s.safe_use_treated_m2 += r.safe_use_treated_m2;
@@ -119,17 +174,48 @@ impl Row {
         }
         s.rate = rate(s.treated_m2(), s.contaminated_m2);
         s.gap_m2 = gap_to_target(target, s.treated_m2(), s.contaminated_m2);
+        s.previous = all_previous.then_some(previous);
         s
     }
 }
 
 /// The table's rows: regions, prefecture subtotals (by code), the province total.
 pub fn rows(summary: &Summary) -> Vec<Row> {
+    rows_with(summary, |_| None, None)
+}
+
+/// The rows of a comparison's table: the after year's, each with the previous year's rate
+/// and the causes of the change (a region the after year lacks has no row; its land is in
+/// the total's causes).
+pub fn rows_compared(c: &CompareSummary) -> Vec<Row> {
+    let of = |r: &crate::compare::output::RegionCompare| {
+        Previous::of(r.treated_before_m2, r.contaminated_before_m2, &r.causes)
+    };
+    let total = Previous::of(
+        c.before.treated_area_m2,
+        c.before.contaminated_area_m2,
+        &c.causes,
+    );
+    rows_with(
+        &c.after,
+        |r| c.by_region.iter().find(|x| x.region == r.region).map(of),
+        Some(total),
+    )
+}
+
+fn rows_with(
+    summary: &Summary,
+    previous: impl Fn(&RegionSummary) -> Option<Previous>,
+    total_previous: Option<Previous>,
+) -> Vec<Row> {
     let target = summary.target_rate;
     let mut rows: Vec<Row> = summary
         .by_region
         .iter()
-        .map(|r| Row::of_region(r, target))
+        .map(|r| Row {
+            previous: previous(r),
+            ..Row::of_region(r, target)
+        })
         .collect();
     let mut prefectures: Vec<&str> = rows
         .iter()
@@ -165,6 +251,7 @@ pub fn rows(summary: &Summary) -> Vec<Row> {
         target,
         gap_m2: summary.gap_to_target_m2,
         untreated_parcels: summary.untreated_parcels,
+        previous: total_previous,
     };
     rows.extend(subtotals);
     rows.push(total);
@@ -291,6 +378,57 @@ pub const COLUMNS: [Column; 10] = [
     },
 ];
 
+/// The columns a comparison adds, after [`COLUMNS`]: the previous year's A, the change, and
+/// the land behind it.
+pub const COMPARE_COLUMNS: [Column; 6] = [
+    Column {
+        header: "上年安全利用率",
+        kind: Kind::Percent,
+        value: |r| {
+            r.previous
+                .and_then(|p| p.rate())
+                .map_or(Cell::Empty, Cell::Number)
+        },
+    },
+    Column {
+        header: "安全利用率变化",
+        kind: Kind::Percent,
+        value: |r| r.rate_change().map_or(Cell::Empty, Cell::Number),
+    },
+    Column {
+        header: "新增落实(亩)",
+        kind: Kind::Mu,
+        value: |r| {
+            r.previous
+                .map_or(Cell::Empty, |p| Cell::Number(p.newly_treated_m2))
+        },
+    },
+    Column {
+        header: "失去落实(亩)",
+        kind: Kind::Mu,
+        value: |r| {
+            r.previous
+                .map_or(Cell::Empty, |p| Cell::Number(p.lost_treatment_m2))
+        },
+    },
+    Column {
+        header: "新增受污染(亩)",
+        kind: Kind::Mu,
+        value: |r| {
+            r.previous
+                .map_or(Cell::Empty, |p| Cell::Number(p.new_contaminated_m2))
+        },
+    },
+    Column {
+        header: "移出受污染(亩)",
+        kind: Kind::Mu,
+        value: |r| {
+            r.previous
+                .map_or(Cell::Empty, |p| Cell::Number(p.contaminated_left_m2))
+        },
+    },
+];
+
 impl Column {
     /// The number as the file holds it: 亩 for an area, else the value itself.
     fn number(&self, v: f64) -> f64 {
@@ -319,6 +457,16 @@ impl Column {
 /// Chinese names), comma-separated, one line a row, a field quoted where it holds a comma, a
 /// quote or a line break.
 pub fn write_csv(path: &Path, summary: &Summary) -> Result<(), ExportError> {
+    write_csv_rows(path, &rows(summary), &COLUMNS.iter().collect::<Vec<_>>())
+}
+
+/// Writes a comparison's `regions.csv`: the after year's table with [`COMPARE_COLUMNS`].
+pub fn write_csv_compared(path: &Path, c: &CompareSummary) -> Result<(), ExportError> {
+    let columns: Vec<&Column> = COLUMNS.iter().chain(&COMPARE_COLUMNS).collect();
+    write_csv_rows(path, &rows_compared(c), &columns)
+}
+
+fn write_csv_rows(path: &Path, rows: &[Row], columns: &[&Column]) -> Result<(), ExportError> {
     let field = |s: &str| {
         if s.contains([',', '"', '\n', '\r']) {
             format!("\"{}\"", s.replace('"', "\"\""))
@@ -326,13 +474,12 @@ pub fn write_csv(path: &Path, summary: &Summary) -> Result<(), ExportError> {
             s.to_string()
         }
     };
-    let rows = rows(summary);
     write_atomic(path, |w| {
         w.write_all("\u{feff}".as_bytes())?;
-        let header: Vec<String> = COLUMNS.iter().map(|c| field(c.header)).collect();
+        let header: Vec<String> = columns.iter().map(|c| field(c.header)).collect();
         writeln!(w, "{}", header.join(","))?;
-        for r in &rows {
-            let cells: Vec<String> = COLUMNS.iter().map(|c| field(&c.text(r))).collect();
+        for r in rows {
+            let cells: Vec<String> = columns.iter().map(|c| field(&c.text(r))).collect();
             writeln!(w, "{}", cells.join(","))?;
         }
         Ok(())
@@ -343,14 +490,25 @@ pub fn write_csv(path: &Path, summary: &Summary) -> Result<(), ExportError> {
 /// (`0.00` 亩, `0.00%` rates, counts as integers), subtotal and total rows bold, columns as
 /// wide as their text. The same summary gives the same bytes (`xlsx::workbook`).
 pub fn write_xlsx(path: &Path, summary: &Summary) -> Result<(), ExportError> {
-    let bytes = xlsx_bytes(summary).map_err(|e| ExportError {
+    let columns: Vec<&Column> = COLUMNS.iter().collect();
+    let bytes = xlsx_bytes(summary, &rows(summary), &columns).map_err(|e| ExportError {
         path: path.to_path_buf(),
         source: std::io::Error::other(e),
     })?;
     write_atomic(path, |w| w.write_all(&bytes))
 }
 
-fn xlsx_bytes(summary: &Summary) -> Result<Vec<u8>, XlsxError> {
+/// Writes a comparison's `tables.xlsx`: the after year's table with [`COMPARE_COLUMNS`].
+pub fn write_xlsx_compared(path: &Path, c: &CompareSummary) -> Result<(), ExportError> {
+    let columns: Vec<&Column> = COLUMNS.iter().chain(&COMPARE_COLUMNS).collect();
+    let bytes = xlsx_bytes(&c.after, &rows_compared(c), &columns).map_err(|e| ExportError {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e),
+    })?;
+    write_atomic(path, |w| w.write_all(&bytes))
+}
+
+fn xlsx_bytes(summary: &Summary, rows: &[Row], columns: &[&Column]) -> Result<Vec<u8>, XlsxError> {
     let mut book = workbook()?;
     let ws = book.add_worksheet();
     ws.set_name(SHEET)?;
@@ -361,26 +519,29 @@ fn xlsx_bytes(summary: &Summary) -> Result<Vec<u8>, XlsxError> {
         } else {
             Format::new()
         };
-        COLUMNS.map(|c| match c.kind {
-            Kind::Text => base.clone(),
-            Kind::Mu => base.clone().set_num_format("0.00"),
-            Kind::Percent => base.clone().set_num_format("0.00%"),
-            Kind::Count => base.clone().set_num_format("0"),
-        })
+        columns
+            .iter()
+            .map(|c| match c.kind {
+                Kind::Text => base.clone(),
+                Kind::Mu => base.clone().set_num_format("0.00"),
+                Kind::Percent => base.clone().set_num_format("0.00%"),
+                Kind::Count => base.clone().set_num_format("0"),
+            })
+            .collect::<Vec<_>>()
     };
     let (plain, bold) = (formats(false), formats(true));
-    let mut widths: Vec<usize> = COLUMNS.iter().map(|c| display_width(c.header)).collect();
-    for (c, col) in COLUMNS.iter().enumerate() {
+    let mut widths: Vec<usize> = columns.iter().map(|c| display_width(c.header)).collect();
+    for (c, col) in columns.iter().enumerate() {
         ws.write_string_with_format(0, c as u16, col.header, &header)?;
     }
-    for (i, row) in rows(summary).iter().enumerate() {
+    for (i, row) in rows.iter().enumerate() {
         let r = u32::try_from(i + 1).unwrap_or(u32::MAX);
         let f = if row.kind == RowKind::Region {
             &plain
         } else {
             &bold
         };
-        for (c, col) in COLUMNS.iter().enumerate() {
+        for (c, col) in columns.iter().enumerate() {
             let c16 = c as u16;
             match (col.value)(row) {
                 Cell::Text(t) => {

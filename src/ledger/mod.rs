@@ -31,7 +31,7 @@ pub mod write;
 use std::path::{Path, PathBuf};
 
 pub use error::LedgerError;
-pub use read::{describe_ledger, read_ledger, read_ledger_rows};
+pub use read::{describe_ledger, read_ledger, read_ledger_rows, read_table};
 pub use write::save_measures;
 
 /// Extensions (lower case) of workbooks: files of sheets, named as `FILE.xlsx/SHEET`.

@@ -191,6 +191,35 @@ fn is_blank_row(row: &[Cell]) -> bool {
 }
 
 /// The header: the first row that is not entirely empty.
+/// Rows of cells, each with its row number (1-based).
+pub type NumberedRows = Vec<(usize, Vec<Cell>)>;
+
+/// A table of a workbook's sheet or a CSV file (`FILE.xlsx`, `FILE.xlsx/SHEET`, `FILE.csv`):
+/// how it is described in messages, its header (the first row not blank) and the rows under
+/// it, each with its row number (1-based, as a spreadsheet shows it). For tables other than
+/// ledgers (a comparison's lineage table).
+pub fn read_table(
+    src: &Path,
+) -> Result<(String, Vec<String>, NumberedRows), LedgerError> {
+    let loaded = load(src)?;
+    let named_sheet = split_sheet(src).1.is_some();
+    let described = source_text(src, loaded.sheet.as_deref().filter(|_| !named_sheet));
+    let Some(hi) = header_index(&loaded.table) else {
+        return Err(LedgerError::Empty {
+            source_text: described,
+        });
+    };
+    let header: Vec<String> = loaded.table[hi].iter().map(Cell::text).collect();
+    let rows = loaded
+        .table
+        .into_iter()
+        .enumerate()
+        .skip(hi + 1)
+        .map(|(i, r)| (i + 1, r))
+        .collect();
+    Ok((described, header, rows))
+}
+
 fn header_index(table: &[Vec<Cell>]) -> Option<usize> {
     table.iter().position(|r| !is_blank_row(r))
 }

@@ -60,6 +60,9 @@ pub enum AnalysisError {
     Crs { path: PathBuf, reason: String },
     #[error("the {what} layer holds no features; there is nothing to analyse: {}", path.display())]
     Empty { what: &'static str, path: PathBuf },
+    /// Two years that cannot be compared (the message names both files).
+    #[error("{0}")]
+    Compare(String),
     #[error("cancelled")]
     Cancelled,
 }

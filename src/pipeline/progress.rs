@@ -17,6 +17,8 @@ pub enum Phase {
     Overlay,
     Statistics,
     Export,
+    /// Two years compared (`compare`).
+    Compare,
 }
 
 impl Phase {
@@ -27,6 +29,7 @@ impl Phase {
             Phase::Overlay => "overlay",
             Phase::Statistics => "statistics",
             Phase::Export => "export",
+            Phase::Compare => "compare",
         }
     }
 }
