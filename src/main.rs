@@ -666,8 +666,11 @@ fn ledger_info(file: &Path) -> Result<()> {
 
 fn sample(out: &Path, parcels: usize, seed: u64) -> Result<()> {
     let report = write_sample(out, &SampleOptions { parcels, seed })?;
+    let second = &report.second_year;
     emit(&format!(
-        "wrote {} risk areas to {}\nwrote {} parcels to {}\nwrote {} counties to {}\nwrote {} ledger rows to {}\n",
+        "wrote {} risk areas to {}\nwrote {} parcels to {}\nwrote {} counties to {}\nwrote {} ledger rows to {}\n\
+         wrote {} second-year parcels to {} ({} split, {} merged, {} removed, {} measures changed, {} new)\n\
+         wrote {} second-year risk areas to {} ({} new)\nwrote {} lineage rows to {}\n",
         report.risk_areas,
         report.risk_path.display(),
         report.parcels,
@@ -676,6 +679,18 @@ fn sample(out: &Path, parcels: usize, seed: u64) -> Result<()> {
         report.counties_path.display(),
         report.ledger_rows,
         report.ledger_path.display(),
+        second.parcels,
+        second.parcels_path.display(),
+        second.splits,
+        second.merges,
+        second.removals,
+        second.measure_changes,
+        second.new_parcels,
+        second.risk_areas,
+        second.risk_path.display(),
+        second.new_risk_areas,
+        second.lineage_rows,
+        second.lineage_path.display(),
     ));
     Ok(())
 }
