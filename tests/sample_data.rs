@@ -73,8 +73,14 @@ fn bundled_files_are_what_the_generator_writes() {
     let tmp = tempfile::tempdir().unwrap();
     let report = write_sample(tmp.path(), &SampleOptions::default()).unwrap();
     assert_eq!((report.risk_areas, report.parcels), (3_568, 30_000));
-    let mut names = vec!["ledger.xlsx".to_string()];
-    for layer in ["risk_areas", "parcels", "counties"] {
+    let mut names = vec!["ledger.xlsx".to_string(), "lineage_2024.csv".to_string()];
+    for layer in [
+        "risk_areas",
+        "parcels",
+        "counties",
+        "parcels_2024",
+        "risk_areas_2024",
+    ] {
         for ext in ["shp", "shx", "dbf", "prj", "cpg"] {
             names.push(format!("{layer}.{ext}"));
         }
