@@ -63,7 +63,8 @@ enum Command {
         encoding: Option<String>,
     },
     /// Write synthetic Sichuan-like layers (3,568 risk areas, N parcels and the 24 counties,
-    /// EPSG:4544, GBK) and a measure ledger (ledger.xlsx)
+    /// EPSG:4544, GBK), a measure ledger (ledger.xlsx) and the same land a year later
+    /// (parcels_2024, risk_areas_2024 and the lineage table lineage_2024.csv)
     Sample {
         /// Output folder (created if missing)
         #[arg(long)]

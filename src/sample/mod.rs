@@ -27,6 +27,29 @@
 //!   `是否达标` for about a third of the parcels in risk areas, some of its
 //!   measures differing from the parcel layer's (see `ledger`).
 //!
+//! A second year, 2024, the same layers after a land change survey (see `survey`):
+//!
+//! * `parcels_2024.*`: the first year's parcels, same fields. ~4 % are split in two across
+//!   their longer side (the halves tile the parcel exactly; in about half of the splits of a
+//!   parcel at risk with a measure, one half loses it), ~1 % are merged in pairs with a
+//!   neighbour of their block (the union, one polygon, with the first one's attributes), ~1 %
+//!   are removed, and ~5 % of the kept parcels whose centroid lies in a risk area change
+//!   their measure (untreated ones gain the measure their class needs, treated ones lose
+//!   theirs); the rest keep id, geometry (to the bit) and attributes. A few small new blocks
+//!   (one per 2,500 parcels, plus one) are new farmland. New parcels take the county of
+//!   their centroid and ids `<county code>-500001` upwards per county
+//!   ([`NEW_SERIAL_START`]; first-year serials must stay below it).
+//! * `risk_areas_2024.*`: the first year's risk areas unchanged, then up to 40 new ones
+//!   (`SC-<county code>-9001`, 1-10 ha, mostly class II and III) centred on farmland outside
+//!   every first-year risk area and clear of those, so parcels without risk become
+//!   contaminated and, without a measure, untreated.
+//! * `lineage_2024.csv`: the survey's update-process table, UTF-8 with a BOM, header
+//!   `BGQTBBH,BGHTBBH` (before id, after id), one row per link of a split or a merge, sorted
+//!   by before id then after id. Removed and new parcels have no row.
+//!
+//! The second year draws from generators of its own, so the first year's files are the same
+//! bytes with or without it, and is written block by block in the same pass as the first.
+//!
 //! Counties are a 4 x 6 grid of real Sichuan county names laid over the extent
 //! (`counties.*` draws the cells); a feature belongs to the cell holding its
 //! centroid. Text is GBK (`.cpg`

@@ -298,7 +298,7 @@ pub(super) const NEW_RISK_AREAS: usize = 40;
 const NEW_RISK_SERIAL_START: usize = 9001;
 const _: () = assert!(RISK_AREA_COUNT < NEW_RISK_SERIAL_START - 1);
 
-/// The second year's new risk areas: up to [`NEW_RISK_AREAS`] blobs of 2-50 ha centred on
+/// The second year's new risk areas: up to [`NEW_RISK_AREAS`] blobs of 1-10 ha centred on
 /// `candidates` (centroids of parcels outside every first-year risk area, tried in order),
 /// each clear of the first year's areas (by bounding box) and of each other. Mostly class
 /// II and III.
@@ -309,7 +309,7 @@ pub(super) fn new_risk_areas(
 ) -> Vec<RiskArea> {
     let mut grid = RectGrid::new(4000.0);
     let mut seq = [NEW_RISK_SERIAL_START - 1; COUNTIES.len()];
-    let (ln_min, ln_max) = (2f64.ln(), 50f64.ln());
+    let (ln_min, ln_max) = (1f64.ln(), 10f64.ln());
     let mut out = Vec::with_capacity(NEW_RISK_AREAS);
     for &(cx, cy) in candidates {
         if out.len() == NEW_RISK_AREAS {

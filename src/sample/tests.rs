@@ -602,3 +602,20 @@ fn second_year_risk_areas_add_to_the_first() {
     println!("{covered} second-year parcels in new risk areas");
     assert!(covered > 20, "{covered}");
 }
+
+#[test]
+fn second_year_files_that_cannot_be_written_are_named() {
+    for blocked in [".parcels_2024.dbf.partial", ".lineage_2024.csv.partial"] {
+        let dir = tempfile::tempdir().unwrap();
+        // A directory where the temporary file goes: creating the file fails.
+        fs::create_dir(dir.path().join(blocked)).unwrap();
+        let opts = SampleOptions {
+            parcels: 50,
+            seed: 1,
+        };
+        let err = write_sample(dir.path(), &opts).unwrap_err();
+        assert!(err.to_string().contains(blocked), "{err}");
+        let left: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "{left:?}");
+    }
+}
