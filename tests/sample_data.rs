@@ -477,3 +477,25 @@ fn cancelling_while_the_parcels_stream_in_stops_the_analysis() {
     // About 140 batches in all; the run stopped at the batch that cancelled it.
     assert_eq!(batches.load(Ordering::Relaxed), 3);
 }
+
+#[test]
+fn the_second_year_has_the_counts_its_readme_gives() {
+    let dir = sample_dir();
+    let a = run(
+        &Request::new(
+            dir.join("risk_areas_2024.shp"),
+            dir.join("parcels_2024.shp"),
+        ),
+        Control::default(),
+    )
+    .unwrap();
+    let s = a.summary(0.94);
+    assert_eq!(
+        (s.parcels, s.risk_areas, s.parcels_at_risk),
+        (30_950, 3_608, 5_760)
+    );
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    let lineage = std::fs::read_to_string(dir.join("lineage_2024.csv")).unwrap();
+    assert!(lineage.starts_with("\u{feff}BGQTBBH,BGHTBBH\r\n"));
+    assert_eq!(lineage.lines().count(), 1 + 2_604);
+}

@@ -268,7 +268,9 @@ impl Survey {
         let bottom = len(block.node(i, j), block.node(i + 1, j));
         let left = len(block.node(i, j), block.node(i, j + 1));
         let (s0, s1) = if bottom >= left { (0, 2) } else { (1, 3) };
-        let mut middle = |s: usize| start[s] + 1 + (sides[s] - 1 + self.rng.below(2)) / 2;
+        // Every edge has one to four intermediate points (`build_block`).
+        let mut middle =
+            |s: usize| start[s] + 1 + (sides[s].saturating_sub(1) + self.rng.below(2)) / 2;
         let a = middle(s0);
         (a, middle(s1))
     }
