@@ -424,3 +424,129 @@ fn outputs_never_replace_an_input() {
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(std::fs::read(&lineage).unwrap(), before);
 }
+
+/// A generated second year: `compare` finds every change the generator made (with the
+/// lineage table and without it), the land's rows and columns add up to each year's totals,
+/// and the two summaries are `analyze`'s.
+#[test]
+fn a_generated_second_year() {
+    use soilrisk::sample::{SampleOptions, write_sample};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let report = write_sample(
+        &data,
+        &SampleOptions {
+            parcels: 3000,
+            seed: 7,
+        },
+    )
+    .unwrap();
+    let second = &report.second_year;
+    let run = |out: &Path, lineage: bool| -> Value {
+        let mut args: Vec<&std::ffi::OsStr> = vec![
+            "--risk".as_ref(),
+            second.risk_path.as_os_str(),
+            "--before-risk".as_ref(),
+            report.risk_path.as_os_str(),
+            "--before".as_ref(),
+            report.parcels_path.as_os_str(),
+            "--after".as_ref(),
+            second.parcels_path.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ];
+        if lineage {
+            args.extend(["--lineage".as_ref(), second.lineage_path.as_os_str()]);
+        }
+        let o = compare(&args);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        serde_json::from_slice(&std::fs::read(out.join("compare.json")).unwrap()).unwrap()
+    };
+    let with = run(&dir.path().join("with"), true);
+    let without = run(&dir.path().join("without"), false);
+    for j in [&with, &without] {
+        let n = |k: &str| j["changes"][k].as_u64().unwrap() as usize;
+        assert_eq!(n("split"), 2 * second.splits);
+        assert_eq!(n("merged"), second.merges);
+        assert_eq!(n("removed"), second.removals);
+        assert_eq!(n("new"), second.new_parcels);
+        assert_eq!(n("measure"), second.measure_changes);
+        assert_eq!(n("geometry"), 0);
+        assert!(
+            n("status") > 0,
+            "new risk areas change some parcels' status"
+        );
+    }
+    assert_eq!(with["transitions"], without["transitions"]);
+    assert_eq!(
+        with["warnings"].as_array().unwrap().len(),
+        0,
+        "{}",
+        with["warnings"]
+    );
+
+    // Rows and columns against each year's own totals.
+    let t = &with["transitions"];
+    let statuses = ["not_cultivated", "no_risk", "treated", "untreated"];
+    let row = |s: &str| {
+        statuses
+            .iter()
+            .map(|a| t[s][a].as_f64().unwrap())
+            .sum::<f64>()
+    };
+    let col = |s: &str| {
+        statuses
+            .iter()
+            .map(|b| t[b][s].as_f64().unwrap())
+            .sum::<f64>()
+    };
+    for (year, side) in [("before", &row as &dyn Fn(&str) -> f64), ("after", &col)] {
+        let s = &with[year];
+        let scale = s["contaminated_area_m2"].as_f64().unwrap();
+        let treated = s["treated_area_m2"].as_f64().unwrap();
+        let untreated = s["untreated_area_m2"].as_f64().unwrap();
+        let no_risk = s["cultivated_area_m2"].as_f64().unwrap() - treated - untreated;
+        for (status, want) in [
+            ("treated", treated),
+            ("untreated", untreated),
+            ("no_risk", no_risk),
+        ] {
+            let got = side(status);
+            assert!(
+                (got - want).abs() <= 1e-6 * scale,
+                "{year} {status}: {got} against {want}"
+            );
+        }
+    }
+    // The causes add up to each year's change.
+    let c = &with["causes"];
+    let (b, a) = (&with["before"], &with["after"]);
+    let d = |k: &str| a[k].as_f64().unwrap() - b[k].as_f64().unwrap();
+    let scale = a["contaminated_area_m2"].as_f64().unwrap();
+    assert!(
+        (c["treated_change_m2"].as_f64().unwrap() - d("treated_area_m2")).abs() <= 1e-6 * scale
+    );
+    assert!(
+        (c["contaminated_change_m2"].as_f64().unwrap() - d("contaminated_area_m2")).abs()
+            <= 1e-6 * scale
+    );
+
+    // Each year as `analyze` writes it, bit for bit.
+    let sb = common::analyze_summary(
+        &report.risk_path,
+        &report.parcels_path,
+        &dir.path().join("b"),
+    );
+    let sa = common::analyze_summary(
+        &second.risk_path,
+        &second.parcels_path,
+        &dir.path().join("a"),
+    );
+    assert_eq!(with["before"], sb);
+    assert_eq!(with["after"], sa);
+}
