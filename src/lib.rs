@@ -22,6 +22,9 @@
 //!   county table (`regions.csv`, `tables.xlsx`), with subtotals per prefecture; [`xlsx`]:
 //!   what every workbook written shares; [`outputs`]: which files, and the rule that no
 //!   output replaces an input.
+//! - [`compare`]: two years compared: the land-based transition matrix, the parcels matched
+//!   (lineage table, id, overlap) and the causes of the change in the rate; `compare.json`
+//!   and `changes.geojson`.
 //! - [`ledger`]: measure ledgers (台账, `.xlsx`/`.xls`/`.ods`/`.csv`): read, described for
 //!   `info`, and edited measures saved back into one.
 //! - [`sample`]: the synthetic Sichuan-like layers bundled in `sample_data/`.

@@ -180,7 +180,7 @@ pub const CHANGE_FIELDS: [(&str, OutKind); 10] = [
 ];
 
 /// The before-year side of a change: its parcels' measures (distinct, in order, joined by
-/// `;`), their state taken together, and their contaminated area (m²).
+/// `;`; empty ones left out), their state taken together, and their contaminated area (m²).
 pub fn before_side(before: &Analysis, ch: &Change) -> Option<(String, ParcelState, f64)> {
     if ch.before.is_empty() {
         return None;
@@ -189,7 +189,7 @@ pub fn before_side(before: &Analysis, ch: &Change) -> Option<(String, ParcelStat
     let (mut contaminated, mut treated) = (0.0, 0.0);
     for &b in &ch.before {
         let m = &*before.parcel_info[b as usize].measure_text;
-        if !measures.contains(&m) {
+        if !m.is_empty() && !measures.contains(&m) {
             measures.push(m);
         }
         let r = &before.parcel_results[b as usize];

@@ -229,6 +229,10 @@ pub(crate) struct Land {
     pub warnings: Vec<String>,
 }
 
+/// What is left of a parcel outside the other year's parcels, as a share of its area, below
+/// which it is the clipper's rounding (i_overlay snaps to a fixed-point grid), not land.
+const NOISE: f64 = 1e-7;
+
 /// Parcels measured per chunk: the unit of parallel work and of the fixed summation order.
 const CHUNK: usize = 2048;
 
@@ -415,7 +419,7 @@ pub(crate) fn measure(
                         by_before_class,
                     });
                 }
-                let noise = 1e-9 * area_a;
+                let noise = NOISE * area_a;
                 for (ca, &rest) in a_in.iter().enumerate() {
                     if rest.abs() <= noise {
                         continue;
@@ -473,7 +477,7 @@ pub(crate) fn measure(
                 let cov = covered.get(&b).copied().unwrap_or_default();
                 for (cb, row) in whole.iter().enumerate() {
                     let rest: f64 = row.iter().sum::<f64>() - cov[cb];
-                    if rest.abs() <= 1e-9 * area {
+                    if rest.abs() <= NOISE * area {
                         continue;
                     }
                     if rest > 0.0 {
