@@ -550,3 +550,124 @@ fn a_generated_second_year() {
     assert_eq!(with["before"], sb);
     assert_eq!(with["after"], sa);
 }
+
+/// The lineage table read from a workbook (a named sheet), a `.dbf` and a layer's attribute
+/// table (the land change survey's update-process layer has polygons) gives the same
+/// changes as the CSV.
+#[test]
+fn lineage_tables_of_every_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let y = years(dir.path());
+    let rows = [("A", "A1"), ("A", "A2"), ("B", "BC"), ("C", "BC")];
+
+    let xlsx = dir.path().join("lineage.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet();
+    ws.set_name("更新过程").unwrap();
+    ws.write_string(0, 0, "说明").unwrap(); // a first column the table does not use
+    ws.write_string(0, 1, "变更前图斑编号").unwrap();
+    ws.write_string(0, 2, "变更后图斑编号").unwrap();
+    for (i, (b, a)) in rows.iter().enumerate() {
+        let r = i as u32 + 1;
+        ws.write_string(r, 1, *b).unwrap();
+        ws.write_string(r, 2, *a).unwrap();
+    }
+    book.save(&xlsx).unwrap();
+
+    let dbf = dir.path().join("gxgc.dbf");
+    common::write_dbf(
+        &dbf,
+        &[("BGQTBBH", 10), ("BGHTBBH", 10)],
+        &rows
+            .iter()
+            .map(|(b, a)| vec![b.as_bytes().to_vec(), a.as_bytes().to_vec()])
+            .collect::<Vec<_>>(),
+        0x57,
+    );
+
+    let layer = dir.path().join("gxgc.geojson");
+    let props: Vec<String> = rows
+        .iter()
+        .map(|(b, a)| format!(r#"{{"BGQTBBH":"{b}","BGHTBBH":"{a}"}}"#))
+        .collect();
+    let features: Vec<(&str, Vec<Rings>)> = props
+        .iter()
+        .map(|p| (p.as_str(), vec![vec![rect(0., 0., 1., 1.)]]))
+        .collect();
+    write_geojson(&layer, &features);
+
+    for (k, table) in [xlsx.join("更新过程"), dbf.clone(), layer.clone()]
+        .iter()
+        .enumerate()
+    {
+        let out = dir.path().join(format!("out{k}"));
+        let o = compare(&[
+            "--risk".as_ref(),
+            y.risk_after.as_os_str(),
+            "--before-risk".as_ref(),
+            y.risk_before.as_os_str(),
+            "--before".as_ref(),
+            y.before.as_os_str(),
+            "--after".as_ref(),
+            y.after.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+            "--lineage".as_ref(),
+            table.as_os_str(),
+        ]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}: {}",
+            table.display(),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(changes(&out), expected_changes(), "{}", table.display());
+    }
+}
+
+/// Each year takes its own ledgers: an after-year ledger giving F back its measure leaves F
+/// treated, so no treatment is lost there.
+#[test]
+fn each_year_takes_its_own_ledgers() {
+    let dir = tempfile::tempdir().unwrap();
+    let y = years(dir.path());
+    let ledger = dir.path().join("ledger_2024.csv");
+    std::fs::write(&ledger, "图斑编号,措施类型\nF,农艺调控\n").unwrap();
+    let out = dir.path().join("out");
+    let o = compare(&[
+        "--risk".as_ref(),
+        y.risk_after.as_os_str(),
+        "--before-risk".as_ref(),
+        y.risk_before.as_os_str(),
+        "--before".as_ref(),
+        y.before.as_os_str(),
+        "--after".as_ref(),
+        y.after.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--after-ledger".as_ref(),
+        ledger.as_os_str(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let j: Value =
+        serde_json::from_slice(&std::fs::read(out.join("compare.json")).unwrap()).unwrap();
+    assert!(close(
+        j["after"]["treated_area_m2"].as_f64().unwrap(),
+        35000.0
+    ));
+    assert!(close(
+        j["causes"]["lost_treatment_m2"].as_f64().unwrap(),
+        5000.0
+    ));
+    assert!(close(
+        j["transitions"]["treated"]["treated"].as_f64().unwrap(),
+        30000.0
+    ));
+    assert!(!changes(&out).iter().any(|c| c.1 == "F"));
+}
