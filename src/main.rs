@@ -335,7 +335,7 @@ fn request(
     ] {
         fields.set(role, name);
     }
-    let mut req = Request {
+    let req = Request {
         risk: risk.to_path_buf(),
         parcels: parcels.to_path_buf(),
         fields,
@@ -367,10 +367,6 @@ fn request(
         },
         measure_edits: Vec::new(),
     };
-    if keep_parcels == KeepParcels::All {
-        // Every parcel is kept, but only the analysis' columns are decoded.
-        req.parcel_read.fields = Some(req.parcel_columns());
-    }
     Ok(req)
 }
 
@@ -438,14 +434,14 @@ fn compare(args: CompareArgs) -> Result<()> {
         before_risk,
         &args.before,
         &args.before_ledgers,
-        KeepParcels::All,
+        KeepParcels::Geometry,
     )?;
     let after = request(
         o,
         &args.risk,
         &args.after,
         &args.after_ledgers,
-        KeepParcels::All,
+        KeepParcels::Geometry,
     )?;
     let mut side = side_inputs(
         o,

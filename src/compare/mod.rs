@@ -53,7 +53,7 @@ pub struct Comparison {
 }
 
 impl Comparison {
-    /// Compares two analyses of every parcel (`KeepParcels::All`). `same_risk` says both were
+    /// Compares two analyses of every parcel (`KeepParcels::All` or `Geometry`). `same_risk` says both were
     /// made with the same risk layer (no `--before-risk`): the land's classes are then read
     /// off the after year's faces alone.
     pub fn new(

@@ -51,7 +51,7 @@ pub fn run(req: &Request, ctl: Control<'_>) -> Result<Analysis, AnalysisError> {
     let t = Instant::now();
     ctl.report(Phase::Read, 0.0);
     let mut parcel_read = req.parcel_read.clone();
-    if req.keep_parcels == KeepParcels::AtRisk {
+    if req.keep_parcels != KeepParcels::All {
         parcel_read.fields = Some(req.parcel_columns());
     }
     stream::analyse(

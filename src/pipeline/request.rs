@@ -53,6 +53,11 @@ pub enum KeepParcels {
     /// dropped a batch at a time, leaving only their `ParcelTally` for the totals.
     /// `analyze` streams a province this way.
     AtRisk,
+    /// Every parcel's geometry, `parcel_info` and `parcel_results`, without the attribute
+    /// values (only the analysis' columns are decoded, and their texts move into
+    /// `parcel_info`): what a comparison of two years needs of each, at half the memory of
+    /// `All`.
+    Geometry,
 }
 
 impl Request {

@@ -405,7 +405,10 @@ impl Measured {
         mut batch: Vec<Feature>,
     ) {
         match keep {
-            KeepParcels::All => {
+            KeepParcels::All | KeepParcels::Geometry => {
+                if keep == KeepParcels::Geometry {
+                    batch.par_iter_mut().for_each(|f| f.values = Vec::new());
+                }
                 for (k, (info, r)) in infos.iter().zip(&results).enumerate() {
                     self.tally(info, r, Some(self.info.len() + k));
                 }
@@ -561,7 +564,9 @@ fn stream(
         let base = m.features.len();
         let mut infos = match req.keep_parcels {
             KeepParcels::All => fields.infos(&b, base, req, &mut m.unknown),
-            KeepParcels::AtRisk => fields.take_infos(&mut b, base, req, &mut m.unknown),
+            KeepParcels::AtRisk | KeepParcels::Geometry => {
+                fields.take_infos(&mut b, base, req, &mut m.unknown)
+            }
         };
         if let (Some((tr, from)), Some(to)) = (&parcel_transform, &crs) {
             transform(&mut b, tr, from, to, &path)?;
