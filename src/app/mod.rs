@@ -27,6 +27,8 @@
 pub mod bench;
 pub mod clock;
 pub mod command;
+pub mod compare;
+pub mod compare_tab;
 pub mod dialogs;
 pub mod edits;
 pub mod files;

@@ -198,9 +198,7 @@ pub type NumberedRows = Vec<(usize, Vec<Cell>)>;
 /// how it is described in messages, its header (the first row not blank) and the rows under
 /// it, each with its row number (1-based, as a spreadsheet shows it). For tables other than
 /// ledgers (a comparison's lineage table).
-pub fn read_table(
-    src: &Path,
-) -> Result<(String, Vec<String>, NumberedRows), LedgerError> {
+pub fn read_table(src: &Path) -> Result<(String, Vec<String>, NumberedRows), LedgerError> {
     let loaded = load(src)?;
     let named_sheet = split_sheet(src).1.is_some();
     let described = source_text(src, loaded.sheet.as_deref().filter(|_| !named_sheet));
