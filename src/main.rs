@@ -67,7 +67,8 @@ enum Command {
         encoding: Option<String>,
     },
     /// Write synthetic Sichuan-like layers (3,568 risk areas, N parcels and the 24 counties,
-    /// EPSG:4544, GBK) and a measure ledger (ledger.xlsx)
+    /// EPSG:4544, GBK), a measure ledger (ledger.xlsx) and the same land a year later
+    /// (parcels_2024, risk_areas_2024 and the lineage table lineage_2024.csv)
     Sample {
         /// Output folder (created if missing)
         #[arg(long)]
@@ -904,8 +905,11 @@ fn ledger_info(file: &Path) -> Result<()> {
 
 fn sample(out: &Path, parcels: usize, seed: u64) -> Result<()> {
     let report = write_sample(out, &SampleOptions { parcels, seed })?;
+    let second = &report.second_year;
     emit(&format!(
-        "wrote {} risk areas to {}\nwrote {} parcels to {}\nwrote {} counties to {}\nwrote {} ledger rows to {}\n",
+        "wrote {} risk areas to {}\nwrote {} parcels to {}\nwrote {} counties to {}\nwrote {} ledger rows to {}\n\
+         wrote {} second-year parcels to {} ({} split, {} merged, {} removed, {} measures changed, {} new)\n\
+         wrote {} second-year risk areas to {} ({} new)\nwrote {} lineage rows to {}\n",
         report.risk_areas,
         report.risk_path.display(),
         report.parcels,
@@ -914,6 +918,18 @@ fn sample(out: &Path, parcels: usize, seed: u64) -> Result<()> {
         report.counties_path.display(),
         report.ledger_rows,
         report.ledger_path.display(),
+        second.parcels,
+        second.parcels_path.display(),
+        second.splits,
+        second.merges,
+        second.removals,
+        second.measure_changes,
+        second.new_parcels,
+        second.risk_areas,
+        second.risk_path.display(),
+        second.new_risk_areas,
+        second.lineage_rows,
+        second.lineage_path.display(),
     ));
     Ok(())
 }

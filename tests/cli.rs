@@ -313,7 +313,12 @@ fn sample_writes_layers_that_info_and_analyze_read() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    assert!(String::from_utf8_lossy(&o.stdout).contains("wrote 500 parcels"));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("wrote 500 parcels"), "{out}");
+    assert!(
+        out.contains("second-year parcels") && out.contains("lineage rows"),
+        "{out}"
+    );
     let o = soilrisk(&[os("info"), data.join("parcels.shp").as_os_str()]);
     let s = String::from_utf8_lossy(&o.stdout);
     assert!(

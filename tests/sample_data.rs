@@ -73,8 +73,14 @@ fn bundled_files_are_what_the_generator_writes() {
     let tmp = tempfile::tempdir().unwrap();
     let report = write_sample(tmp.path(), &SampleOptions::default()).unwrap();
     assert_eq!((report.risk_areas, report.parcels), (3_568, 30_000));
-    let mut names = vec!["ledger.xlsx".to_string()];
-    for layer in ["risk_areas", "parcels", "counties"] {
+    let mut names = vec!["ledger.xlsx".to_string(), "lineage_2024.csv".to_string()];
+    for layer in [
+        "risk_areas",
+        "parcels",
+        "counties",
+        "parcels_2024",
+        "risk_areas_2024",
+    ] {
         for ext in ["shp", "shx", "dbf", "prj", "cpg"] {
             names.push(format!("{layer}.{ext}"));
         }
@@ -470,4 +476,26 @@ fn cancelling_while_the_parcels_stream_in_stops_the_analysis() {
     );
     // About 140 batches in all; the run stopped at the batch that cancelled it.
     assert_eq!(batches.load(Ordering::Relaxed), 3);
+}
+
+#[test]
+fn the_second_year_has_the_counts_its_readme_gives() {
+    let dir = sample_dir();
+    let a = run(
+        &Request::new(
+            dir.join("risk_areas_2024.shp"),
+            dir.join("parcels_2024.shp"),
+        ),
+        Control::default(),
+    )
+    .unwrap();
+    let s = a.summary(0.94);
+    assert_eq!(
+        (s.parcels, s.risk_areas, s.parcels_at_risk),
+        (30_950, 3_608, 5_760)
+    );
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    let lineage = std::fs::read_to_string(dir.join("lineage_2024.csv")).unwrap();
+    assert!(lineage.starts_with("\u{feff}BGQTBBH,BGHTBBH\r\n"));
+    assert_eq!(lineage.lines().count(), 1 + 2_604);
 }

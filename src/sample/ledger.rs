@@ -9,8 +9,9 @@ use std::path::Path;
 
 use rust_xlsxwriter::XlsxError;
 
+use super::parcels::needed_measure;
 use super::rng::Rng;
-use super::{PRIORITY_MEASURE, SAFE_USE_MEASURES, STRICT_MEASURES, SampleError, io_err};
+use super::{SampleError, io_err};
 use crate::vocab::{Measure, RiskClass, is_treated};
 use crate::xlsx::{display_width, header_format, set_widths, workbook};
 
@@ -60,12 +61,7 @@ impl LedgerDraw {
         let kind = Measure::parse(measure).unwrap_or(Measure::None);
         let (measure, complied) = if !is_treated(class, kind, crop_ok == "是") {
             if rng.chance(0.9) {
-                let needed = match class {
-                    RiskClass::Priority => PRIORITY_MEASURE,
-                    RiskClass::SafeUse => rng.pick(&SAFE_USE_MEASURES),
-                    RiskClass::StrictControl => rng.pick(&STRICT_MEASURES),
-                };
-                (needed, "是")
+                (needed_measure(rng, class), "是")
             } else {
                 (listed, crop_ok)
             }

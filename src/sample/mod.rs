@@ -27,6 +27,29 @@
 //!   `是否达标` for about a third of the parcels in risk areas, some of its
 //!   measures differing from the parcel layer's (see `ledger`).
 //!
+//! A second year, 2024, the same layers after a land change survey (see `survey`):
+//!
+//! * `parcels_2024.*`: the first year's parcels, same fields. ~4 % are split in two across
+//!   their longer side (the halves tile the parcel exactly; in about half of the splits of a
+//!   parcel at risk with a measure, one half loses it), ~1 % are merged in pairs with a
+//!   neighbour of their block (the union, one polygon, with the first one's attributes), ~1 %
+//!   are removed, and ~5 % of the kept parcels whose centroid lies in a risk area change
+//!   their measure (untreated ones gain the measure their class needs, treated ones lose
+//!   theirs); the rest keep id, geometry (to the bit) and attributes. A few small new blocks
+//!   (one per 2,500 parcels, plus one) are new farmland. New parcels take the county of
+//!   their centroid and ids `<county code>-500001` upwards per county
+//!   ([`NEW_SERIAL_START`]; first-year serials must stay below it).
+//! * `risk_areas_2024.*`: the first year's risk areas unchanged, then up to 40 new ones
+//!   (`SC-<county code>-9001`, 1-10 ha, mostly class II and III) centred on farmland outside
+//!   every first-year risk area and clear of those, so parcels without risk become
+//!   contaminated and, without a measure, untreated.
+//! * `lineage_2024.csv`: the survey's update-process table, UTF-8 with a BOM, header
+//!   `BGQTBBH,BGHTBBH` (before id, after id), one row per link of a split or a merge, sorted
+//!   by before id then after id. Removed and new parcels have no row.
+//!
+//! The second year draws from generators of its own, so the first year's files are the same
+//! bytes with or without it, and is written block by block in the same pass as the first.
+//!
 //! Counties are a 4 x 6 grid of real Sichuan county names laid over the extent
 //! (`counties.*` draws the cells); a feature belongs to the cell holding its
 //! centroid. Text is GBK (`.cpg`
@@ -40,6 +63,7 @@ mod ledger;
 mod parcels;
 mod risk;
 mod rng;
+mod survey;
 #[cfg(test)]
 mod tests;
 
@@ -54,7 +78,9 @@ use layer::{
 };
 pub use ledger::{LEDGER_HEADER, LEDGER_SHEET};
 use parcels::write_parcels;
-use risk::{RiskLookup, generate_risk_areas};
+use risk::{RiskLookup, generate_risk_areas, new_risk_areas};
+pub use survey::{LINEAGE_HEADER, NEW_SERIAL_START};
+use survey::{Survey, SurveyCounts, write_lineage};
 
 /// ESRI WKT for EPSG:4544 (the same text as `Crs::from_epsg(4544).to_prj_wkt()`; a test checks).
 pub const PRJ_WKT: &str = r#"PROJCS["CGCS2000_3_Degree_GK_CM_105E",GEOGCS["GCS_China_Geodetic_Coordinate_System_2000",DATUM["D_China_2000",SPHEROID["CGCS2000",6378137.0,298.257222101]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Gauss_Kruger"],PARAMETER["False_Easting",500000.0],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",105.0],PARAMETER["Scale_Factor",1.0],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]"#;
@@ -159,6 +185,33 @@ pub struct SampleReport {
     /// Rows of `ledger.xlsx`.
     pub ledger_rows: usize,
     pub ledger_path: PathBuf,
+    /// The second year (`parcels_2024.*`, `risk_areas_2024.*`, `lineage_2024.csv`).
+    pub second_year: SecondYearReport,
+}
+
+/// What [`write_sample`] wrote for the second year, and what the land change survey changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecondYearReport {
+    /// Parcels in `parcels_2024.*`.
+    pub parcels: usize,
+    pub parcels_path: PathBuf,
+    /// Risk areas in `risk_areas_2024.*`: the first year's and the new ones.
+    pub risk_areas: usize,
+    pub risk_path: PathBuf,
+    /// Rows of `lineage_2024.csv` (two per split, two per merge).
+    pub lineage_rows: usize,
+    pub lineage_path: PathBuf,
+    /// First-year parcels split in two.
+    pub splits: usize,
+    /// Second-year parcels merged from two first-year parcels.
+    pub merges: usize,
+    /// First-year parcels removed.
+    pub removals: usize,
+    /// Parcels kept with the same id and geometry whose measure changed.
+    pub measure_changes: usize,
+    /// Parcels of new farmland blocks (no lineage).
+    pub new_parcels: usize,
+    pub new_risk_areas: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -202,7 +255,8 @@ pub(super) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> SampleError 
     }
 }
 
-/// Writes `risk_areas.*`, `parcels.*`, `counties.*` and `ledger.xlsx` into `dir` (created if
+/// Writes `risk_areas.*`, `parcels.*`, `counties.*` and `ledger.xlsx`, and the second year's
+/// `parcels_2024.*`, `risk_areas_2024.*` and `lineage_2024.csv`, into `dir` (created if
 /// missing).
 ///
 /// Every file is first written under a hidden temporary name and only renamed
@@ -214,51 +268,94 @@ pub fn write_sample(dir: &Path, opts: &SampleOptions) -> Result<SampleReport, Sa
         return Err(SampleError::Options("parcels must be at least 1".into()));
     }
     fs::create_dir_all(dir).map_err(io_err(dir))?;
-    let risk = LayerPaths::new(dir, "risk_areas");
-    let parcels = LayerPaths::new(dir, "parcels");
-    let counties = LayerPaths::new(dir, "counties");
+    let layers = Layers {
+        risk: LayerPaths::new(dir, "risk_areas"),
+        parcels: LayerPaths::new(dir, "parcels"),
+        counties: LayerPaths::new(dir, "counties"),
+        risk2: LayerPaths::new(dir, SECOND_YEAR_RISK),
+        parcels2: LayerPaths::new(dir, SECOND_YEAR_PARCELS),
+    };
     let ledger = dir.join(LEDGER_FILE);
     let ledger_tmp = dir.join(format!(".{LEDGER_FILE}.partial"));
-    let result = write_layers(&risk, &parcels, &counties, &ledger_tmp, opts).and_then(|rows| {
-        risk.commit()?;
-        parcels.commit()?;
-        counties.commit()?;
+    let lineage = dir.join(LINEAGE_FILE);
+    let lineage_tmp = dir.join(format!(".{LINEAGE_FILE}.partial"));
+    let all = [
+        &layers.risk,
+        &layers.parcels,
+        &layers.counties,
+        &layers.risk2,
+        &layers.parcels2,
+    ];
+    let result = write_layers(&layers, (&ledger_tmp, &lineage_tmp), opts).and_then(|written| {
+        for layer in all {
+            layer.commit()?;
+        }
         fs::rename(&ledger_tmp, &ledger).map_err(io_err(&ledger))?;
-        Ok(rows)
+        fs::rename(&lineage_tmp, &lineage).map_err(io_err(&lineage))?;
+        Ok(written)
     });
     if result.is_err() {
-        risk.discard();
-        parcels.discard();
-        counties.discard();
+        for layer in all {
+            layer.discard();
+        }
         let _ = fs::remove_file(&ledger_tmp);
+        let _ = fs::remove_file(&lineage_tmp);
     }
-    let ledger_rows = result?;
+    let written = result?;
+    let c = written.survey;
     Ok(SampleReport {
         risk_areas: RISK_AREA_COUNT,
         parcels: opts.parcels,
-        risk_path: risk.finals[0].clone(),
-        parcels_path: parcels.finals[0].clone(),
+        risk_path: layers.risk.finals[0].clone(),
+        parcels_path: layers.parcels.finals[0].clone(),
         counties: COUNTIES.len(),
-        counties_path: counties.finals[0].clone(),
-        ledger_rows,
+        counties_path: layers.counties.finals[0].clone(),
+        ledger_rows: written.ledger_rows,
         ledger_path: ledger,
+        second_year: SecondYearReport {
+            parcels: c.parcels,
+            parcels_path: layers.parcels2.finals[0].clone(),
+            risk_areas: RISK_AREA_COUNT + written.new_risk_areas,
+            risk_path: layers.risk2.finals[0].clone(),
+            lineage_rows: written.lineage_rows,
+            lineage_path: lineage,
+            splits: c.splits,
+            merges: c.merges,
+            removals: c.removals,
+            measure_changes: c.measure_changes,
+            new_parcels: c.new_parcels,
+            new_risk_areas: written.new_risk_areas,
+        },
     })
 }
 
 /// The ledger's file name.
 pub const LEDGER_FILE: &str = "ledger.xlsx";
+/// The second year's lineage table (the land change survey's update-process table).
+pub const LINEAGE_FILE: &str = "lineage_2024.csv";
+/// The second year's layers' stems.
+pub const SECOND_YEAR_PARCELS: &str = "parcels_2024";
+pub const SECOND_YEAR_RISK: &str = "risk_areas_2024";
 
-/// Writes the layers and the ledger under their temporary names; gives the ledger's rows.
-fn write_layers(
-    risk: &LayerPaths,
-    parcels: &LayerPaths,
-    counties: &LayerPaths,
-    ledger: &Path,
-    opts: &SampleOptions,
-) -> Result<usize, SampleError> {
-    let areas = generate_risk_areas(opts.seed, &risk.finals[0])?;
-    write_layer(risk, risk_fields(), |sink| {
-        for a in &areas {
+struct Layers {
+    risk: LayerPaths,
+    parcels: LayerPaths,
+    counties: LayerPaths,
+    risk2: LayerPaths,
+    parcels2: LayerPaths,
+}
+
+/// Counts of what `write_layers` wrote beyond what the options fix.
+struct Written {
+    ledger_rows: usize,
+    lineage_rows: usize,
+    new_risk_areas: usize,
+    survey: SurveyCounts,
+}
+
+fn write_risk(paths: &LayerPaths, areas: &[risk::RiskArea]) -> Result<(), SampleError> {
+    write_layer(paths, risk_fields(), |sink| {
+        for a in areas {
             let record = RiskRecord {
                 id: &a.id,
                 class: CLASS_NAMES[a.class as usize - 1],
@@ -269,14 +366,36 @@ fn write_layers(
             sink.write(&to_shape(&a.shape), &record)?;
         }
         Ok(())
-    })?;
+    })
+}
+
+/// Writes the layers, the ledger and the lineage under their temporary names.
+fn write_layers(
+    layers: &Layers,
+    (ledger, lineage): (&Path, &Path),
+    opts: &SampleOptions,
+) -> Result<Written, SampleError> {
+    let mut areas = generate_risk_areas(opts.seed, &layers.risk.finals[0])?;
+    write_risk(&layers.risk, &areas)?;
     let lookup = RiskLookup::new(&areas);
-    drop(areas);
     let mut rows = Vec::new();
-    write_layer(parcels, parcel_fields(), |sink| {
-        write_parcels(sink, &lookup, opts, &parcels.finals[0], &mut rows)
+    let mut survey = Survey::new(opts.seed);
+    let paths = (&*layers.parcels.finals[0], &*layers.parcels2.finals[0]);
+    write_layer(&layers.parcels, parcel_fields(), |sink| {
+        write_layer(&layers.parcels2, parcel_fields(), |sink2| {
+            write_parcels((sink, sink2), &lookup, opts, paths, &mut rows, &mut survey)
+        })
     })?;
-    write_layer(counties, county_fields(), |sink| {
+    let new_areas = new_risk_areas(
+        &mut rng::Rng::new(opts.seed ^ 0x4E45_5752_4953_4B32),
+        &lookup,
+        &survey.candidates,
+    );
+    let new_risk_areas = new_areas.len();
+    areas.extend(new_areas);
+    write_risk(&layers.risk2, &areas)?;
+    drop(areas);
+    write_layer(&layers.counties, county_fields(), |sink| {
         for (i, (code, name)) in COUNTIES.iter().enumerate() {
             let [x0, y0, x1, y1] = county_cell(i);
             let cell = geo::Rect::new((x0, y0), (x1, y1)).to_polygon();
@@ -286,7 +405,13 @@ fn write_layers(
         Ok(())
     })?;
     ledger::write_ledger(ledger, &mut rows)?;
-    Ok(rows.len())
+    let lineage_rows = write_lineage(lineage, &mut survey.lineage)?;
+    Ok(Written {
+        ledger_rows: rows.len(),
+        lineage_rows,
+        new_risk_areas,
+        survey: survey.counts,
+    })
 }
 
 /// The cell of county `i` in the 4 x 6 grid: min x, min y, max x, max y. The cells tile the

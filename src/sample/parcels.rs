@@ -11,14 +11,16 @@ use super::layer::{ParcelRecord, Sink};
 use super::ledger::{LedgerDraw, LedgerRow};
 use super::risk::RiskLookup;
 use super::rng::Rng;
+use super::survey::{Cell, NEW_SERIAL_START, Survey};
 use super::{
     COUNTIES, CROPS, PRIORITY_MEASURE, SAFE_USE_MEASURES, STRICT_MEASURES, SampleError,
     SampleOptions, X_MAX, X_MIN, Y_MAX, Y_MIN, county_cell, county_of,
 };
+use crate::vocab::RiskClass;
 
 /// Measure for a parcel under the given risk class. The mix puts the
 /// safe-utilisation rate the analysis computes near 0.9.
-fn measure_for(rng: &mut Rng, class: u8) -> &'static str {
+pub(super) fn measure_for(rng: &mut Rng, class: u8) -> &'static str {
     let u = rng.f64();
     match class {
         3 if u < 0.90 => rng.pick(&STRICT_MEASURES),
@@ -36,8 +38,17 @@ fn measure_for(rng: &mut Rng, class: u8) -> &'static str {
     }
 }
 
+/// The measure a parcel of risk class `class` needs to count as treated.
+pub(super) fn needed_measure(rng: &mut Rng, class: RiskClass) -> &'static str {
+    match class {
+        RiskClass::Priority => PRIORITY_MEASURE,
+        RiskClass::SafeUse => rng.pick(&SAFE_USE_MEASURES),
+        RiskClass::StrictControl => rng.pick(&STRICT_MEASURES),
+    }
+}
+
 /// Area and centroid of a simple ring (either orientation).
-fn ring_area_centroid(ring: &[Coord<f64>]) -> (f64, f64, f64) {
+pub(super) fn ring_area_centroid(ring: &[Coord<f64>]) -> (f64, f64, f64) {
     let o = ring[0];
     let (mut a, mut cx, mut cy) = (0.0, 0.0, 0.0);
     for i in 0..ring.len() {
@@ -51,8 +62,8 @@ fn ring_area_centroid(ring: &[Coord<f64>]) -> (f64, f64, f64) {
     (a.abs() / 2.0, o.x + cx / (3.0 * a), o.y + cy / (3.0 * a))
 }
 
-struct Block {
-    nx: usize,
+pub(super) struct Block {
+    pub(super) nx: usize,
     ny: usize,
     nodes: Vec<Coord<f64>>,
     /// Intermediate points of edge `e` are `edge_pts[edge_start[e]..edge_start[e + 1]]`,
@@ -62,39 +73,55 @@ struct Block {
 }
 
 impl Block {
-    fn node(&self, i: usize, j: usize) -> Coord<f64> {
+    pub(super) fn node(&self, i: usize, j: usize) -> Coord<f64> {
         self.nodes[j * (self.nx + 1) + i]
     }
 
-    fn h_edge(&self, i: usize, j: usize) -> &[Coord<f64>] {
+    pub(super) fn h_edge(&self, i: usize, j: usize) -> &[Coord<f64>] {
         let e = j * self.nx + i;
         &self.edge_pts[self.edge_start[e]..self.edge_start[e + 1]]
     }
 
-    fn v_edge(&self, i: usize, j: usize) -> &[Coord<f64>] {
+    pub(super) fn v_edge(&self, i: usize, j: usize) -> &[Coord<f64>] {
         let e = self.nx * (self.ny + 1) + i * self.ny + j;
         &self.edge_pts[self.edge_start[e]..self.edge_start[e + 1]]
     }
 
-    /// Counter-clockwise ring of cell (i, j). Shared edges are read from the
-    /// same stored points, so neighbours match exactly.
-    fn cell_ring(&self, i: usize, j: usize, out: &mut Vec<Coord<f64>>) {
+    /// Counter-clockwise ring of the cells `lo.0..hi.0` x `lo.1..hi.1`: the bottom, right,
+    /// top and left sides, each from its first node through its intermediate points. Shared
+    /// edges are read from the same stored points, so neighbours match exactly, and the ring
+    /// of two adjacent cells is their union.
+    pub(super) fn span_ring(
+        &self,
+        lo: (usize, usize),
+        hi: (usize, usize),
+        out: &mut Vec<Coord<f64>>,
+    ) {
+        let ((i0, j0), (i1, j1)) = (lo, hi);
         out.clear();
-        out.push(self.node(i, j));
-        out.extend_from_slice(self.h_edge(i, j));
-        out.push(self.node(i + 1, j));
-        out.extend_from_slice(self.v_edge(i + 1, j));
-        out.push(self.node(i + 1, j + 1));
-        out.extend(self.h_edge(i, j + 1).iter().rev());
-        out.push(self.node(i, j + 1));
-        out.extend(self.v_edge(i, j).iter().rev());
+        for i in i0..i1 {
+            out.push(self.node(i, j0));
+            out.extend_from_slice(self.h_edge(i, j0));
+        }
+        for j in j0..j1 {
+            out.push(self.node(i1, j));
+            out.extend_from_slice(self.v_edge(i1, j));
+        }
+        for i in (i0 + 1..=i1).rev() {
+            out.push(self.node(i, j1));
+            out.extend(self.h_edge(i - 1, j1).iter().rev());
+        }
+        for j in (j0 + 1..=j1).rev() {
+            out.push(self.node(i0, j));
+            out.extend(self.v_edge(i0, j - 1).iter().rev());
+        }
     }
 }
 
 /// Builds a block of nx x ny cells of size w x h centred on (cx, cy), rotated
 /// by `angle`. Node jitter is 10 % of a cell and edge jitter 3 % of the
 /// smaller side, which keeps every cell simple and leaves room for a pond.
-fn build_block(
+pub(super) fn build_block(
     rng: &mut Rng,
     dims: (usize, usize, f64, f64),
     cx: f64,
@@ -157,7 +184,7 @@ fn build_block(
 /// `county`: the county's 6 digits, a town (`101`..`116`) and a village (`001`..`016`) by
 /// the point's place in a 4 × 4 grid over the county's cell and over the town's, then
 /// seven zeros.
-fn location_code(county: usize, x: f64, y: f64, out: &mut String) {
+pub(super) fn location_code(county: usize, x: f64, y: f64, out: &mut String) {
     use std::fmt::Write as _;
     let [x0, y0, x1, y1] = county_cell(county);
     let fx = ((x - x0) / (x1 - x0)).clamp(0.0, 0.999_999) * 4.0;
@@ -174,15 +201,18 @@ fn location_code(county: usize, x: f64, y: f64, out: &mut String) {
     );
 }
 
-/// Writes the parcels through `sink`, and draws the sample ledger's rows into `ledger` (in
-/// layer order).
+/// Writes the parcels through `sink` and the second year's through `sink2` (block by block,
+/// in the same pass), draws the sample ledger's rows into `ledger` (in layer order) and the
+/// survey's lineage into `survey`.
 pub(super) fn write_parcels(
-    sink: &mut Sink<'_, '_>,
+    sinks: (&mut Sink<'_, '_>, &mut Sink<'_, '_>),
     lookup: &RiskLookup,
     opts: &SampleOptions,
-    path: &Path,
+    paths: (&Path, &Path),
     ledger: &mut Vec<LedgerRow>,
+    survey: &mut Survey,
 ) -> Result<(), SampleError> {
+    let ((sink, sink2), (path, path2)) = (sinks, paths);
     let mut rng = Rng::new(opts.seed ^ 0x5041_5243_454C_5321);
     // A generator of its own, so the parcel layer is the same with or without the ledger.
     let mut draw = LedgerDraw::new(opts.seed);
@@ -240,14 +270,16 @@ pub(super) fn write_parcels(
         };
         let block = build_block(&mut rng, (nx, ny, w, h), cx, cy, angle);
         let count = remaining.min(nx * ny);
+        let mut cells = Vec::with_capacity(count);
         for cell in 0..count {
             let (i, j) = (cell % nx, cell / nx);
-            block.cell_ring(i, j, &mut ring);
+            block.span_ring((i, j), (i + 1, j + 1), &mut ring);
             let (mut area, mut px, mut py) = ring_area_centroid(&ring);
             let mut rings = vec![PolygonRing::Outer(
                 ring.iter().map(|p| Point::new(p.x, p.y)).collect(),
             )];
-            if rng.chance(0.005) {
+            let pond = rng.chance(0.005);
+            if pond {
                 let corners = [
                     block.node(i, j),
                     block.node(i + 1, j),
@@ -279,6 +311,14 @@ pub(super) fn write_parcels(
             debug_assert!(area > 0.0);
             let county = county_of(px, py);
             seq[county] += 1;
+            if seq[county] >= NEW_SERIAL_START {
+                return Err(SampleError::Options(format!(
+                    "{} parcels in county {} leave no room for the second year's ids ({})",
+                    seq[county],
+                    COUNTIES[county].0,
+                    path.display()
+                )));
+            }
             id.clear();
             {
                 use std::fmt::Write as _;
@@ -297,10 +337,24 @@ pub(super) fn write_parcels(
                 crop_ok,
                 location: &location,
             };
-            sink.write(&Polygon::with_rings(rings), &record)?;
+            let shape = Polygon::with_rings(rings);
+            sink.write(&shape, &record)?;
             ledger.extend(draw.row(&id, class, measure, crop_ok));
+            cells.push(Cell {
+                id: id.clone(),
+                county,
+                class,
+                crop,
+                measure,
+                crop_ok,
+                location: location.clone(),
+                shape,
+                centroid: (px, py),
+                pond,
+            });
         }
+        survey.block(sink2, &block, &cells, path2)?;
         remaining -= count;
     }
-    Ok(())
+    survey.new_blocks(sink2, &mut occupied, lookup, opts.parcels, path2)
 }

@@ -290,3 +290,64 @@ impl RiskLookup {
         best
     }
 }
+
+/// Number of risk areas the second year adds, when the farmland leaves room for them.
+pub(super) const NEW_RISK_AREAS: usize = 40;
+/// The first serial of the second year's risk-area ids in each county (`SC-510683-9001`):
+/// the first year's 3,568 areas never reach it in one county.
+const NEW_RISK_SERIAL_START: usize = 9001;
+const _: () = assert!(RISK_AREA_COUNT < NEW_RISK_SERIAL_START - 1);
+
+/// The second year's new risk areas: up to [`NEW_RISK_AREAS`] blobs of 1-10 ha centred on
+/// `candidates` (centroids of parcels outside every first-year risk area, tried in order),
+/// each clear of the first year's areas (by bounding box) and of each other. Mostly class
+/// II and III.
+pub(super) fn new_risk_areas(
+    rng: &mut Rng,
+    lookup: &RiskLookup,
+    candidates: &[(f64, f64)],
+) -> Vec<RiskArea> {
+    let mut grid = RectGrid::new(4000.0);
+    let mut seq = [NEW_RISK_SERIAL_START - 1; COUNTIES.len()];
+    let (ln_min, ln_max) = (1f64.ln(), 10f64.ln());
+    let mut out = Vec::with_capacity(NEW_RISK_AREAS);
+    for &(cx, cy) in candidates {
+        if out.len() == NEW_RISK_AREAS {
+            break;
+        }
+        let size01 = rng.f64();
+        let mut r0 = (((ln_min + size01 * (ln_max - ln_min)).exp() * 1e4) / PI).sqrt();
+        // Near an existing area, try smaller blobs before giving the spot up.
+        for _ in 0..3 {
+            let rect = circle_rect(cx, cy, STAR_MAX * r0 + 30.0);
+            if inside_extent(&rect) && !lookup.grid.overlaps(&rect) && !grid.overlaps(&rect) {
+                grid.insert(rect);
+                let n = vertex_count(rng, size01 * 0.5);
+                let poly = star_polygon(rng, cx, cy, r0, n, 0);
+                let shape = fit_area(MultiPolygon::new(vec![poly]), PI * r0 * r0, (cx, cy));
+                let c = shape.centroid().map_or((cx, cy), |p| (p.x(), p.y()));
+                let county = county_of(c.0, c.1);
+                seq[county] += 1;
+                let u = rng.f64();
+                let class = if u < 0.05 {
+                    1
+                } else if u < 0.6 {
+                    2
+                } else {
+                    3
+                };
+                out.push(RiskArea {
+                    id: format!("SC-{}-{:04}", COUNTIES[county].0, seq[county]),
+                    class,
+                    pollutant: rng.weighted(&POLLUTANTS),
+                    county,
+                    area_ha: shape.unsigned_area() / 1e4,
+                    shape,
+                });
+                break;
+            }
+            r0 *= 0.6;
+        }
+    }
+    out
+}

@@ -104,7 +104,15 @@ fn same_options_give_identical_files() {
     let (b, _) = write(2000);
     let ledger = |d: &tempfile::TempDir| fs::read(d.path().join(LEDGER_FILE)).unwrap();
     assert!(ledger(&a) == ledger(&b), "{LEDGER_FILE} differs");
-    for stem in ["risk_areas", "parcels", "counties"] {
+    let lineage = |d: &tempfile::TempDir| fs::read(d.path().join(LINEAGE_FILE)).unwrap();
+    assert!(lineage(&a) == lineage(&b), "{LINEAGE_FILE} differs");
+    for stem in [
+        "risk_areas",
+        "parcels",
+        "counties",
+        SECOND_YEAR_PARCELS,
+        SECOND_YEAR_RISK,
+    ] {
         for ext in EXTS {
             let name = format!("{stem}.{ext}");
             let (x, y) = (
@@ -384,5 +392,230 @@ fn counties_tile_the_extent_and_hold_their_parcels() {
             .position(|r| text(r, "NAME") == text(rec, "COUNTY"))
             .unwrap();
         assert!(cells[i].0.contains(&c), "{}", text(rec, "PARCEL_ID"));
+    }
+}
+
+/// Parcels by id: the shape as written (for bit-identical comparisons), as geo, and the record.
+fn parcels_by_id(
+    shp: &Path,
+) -> std::collections::BTreeMap<String, (Polygon, MultiPolygon<f64>, dbase::Record)> {
+    let raw = shapefile::read_shapes_as::<_, Polygon>(shp).unwrap();
+    let shapes = read_shapes(shp);
+    let recs = read_dbf(&shp.with_extension("dbf"));
+    assert_eq!((raw.len(), shapes.len()), (recs.len(), recs.len()));
+    let mut out = std::collections::BTreeMap::new();
+    for ((r, (s, _)), rec) in raw.into_iter().zip(shapes).zip(recs) {
+        let id = text(&rec, "PARCEL_ID");
+        assert!(out.insert(id.clone(), (r, s, rec)).is_none(), "{id} twice");
+    }
+    out
+}
+
+fn close(a: f64, b: f64) -> bool {
+    ((a - b) / b).abs() < 1e-6
+}
+
+#[test]
+fn second_year_follows_the_lineage() {
+    let n = 3000;
+    let (dir, report) = write(n);
+    let second = &report.second_year;
+    let one = parcels_by_id(&report.parcels_path);
+    let two = parcels_by_id(&second.parcels_path);
+    assert_eq!((one.len(), two.len()), (n, second.parcels));
+
+    let csv = fs::read_to_string(&second.lineage_path).unwrap();
+    let mut lines = csv.split("\r\n");
+    assert_eq!(lines.next(), Some("\u{feff}BGQTBBH,BGHTBBH"));
+    let rows: Vec<(String, String)> = lines
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let (a, b) = l.split_once(',').unwrap();
+            (a.to_string(), b.to_string())
+        })
+        .collect();
+    assert!(rows.is_sorted(), "lineage not sorted");
+    assert_eq!(rows.len(), second.lineage_rows);
+    assert_eq!(rows.len(), 2 * (second.splits + second.merges));
+    let mut afters: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    let mut befores: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for (b, a) in &rows {
+        assert!(one.contains_key(b) && !two.contains_key(b), "{b}");
+        assert!(two.contains_key(a) && !one.contains_key(a), "{a}");
+        afters.entry(b).or_default().push(a);
+        befores.entry(a).or_default().push(b);
+    }
+    let area = |s: &MultiPolygon<f64>| s.unsigned_area();
+    let (mut splits, mut merges, mut half_treated) = (0, 0, 0);
+    for (b, halves) in &afters {
+        if halves.len() == 1 {
+            continue; // one of a merge's two
+        }
+        assert_eq!(halves.len(), 2, "{b}");
+        splits += 1;
+        let orig = &one[*b].1;
+        let parts: Vec<&MultiPolygon<f64>> = halves.iter().map(|h| &two[*h].1).collect();
+        assert!(close(area(parts[0]) + area(parts[1]), area(orig)), "{b}");
+        for p in &parts {
+            assert!(
+                p.is_valid() && p.0.len() == 1,
+                "{b}: {:?}",
+                p.check_validation()
+            );
+            assert!(
+                close(area(&p.intersection(orig)), area(p)),
+                "{b}: half outside"
+            );
+        }
+        let measures: Vec<String> = halves.iter().map(|h| text(&two[*h].2, "MEASURE")).collect();
+        half_treated += usize::from(measures[0] != measures[1]);
+    }
+    for (a, parts) in &befores {
+        if parts.len() == 1 {
+            continue;
+        }
+        assert_eq!(parts.len(), 2, "{a}");
+        merges += 1;
+        let m = &two[*a].1;
+        assert!(
+            m.is_valid() && m.0.len() == 1,
+            "{a}: {:?}",
+            m.check_validation()
+        );
+        assert!(m.0[0].interiors().is_empty());
+        let sum = area(&one[parts[0]].1) + area(&one[parts[1]].1);
+        assert!(close(area(m), sum), "{a}");
+        // The first cell's attributes.
+        let first = &one[parts[0]].2;
+        assert_eq!(text(&two[*a].2, "CROP"), text(first, "CROP"));
+    }
+    assert_eq!((splits, merges), (second.splits, second.merges));
+    assert!(half_treated > 0, "no split parcel with one half treated");
+
+    // Kept parcels: same geometry to the bit, same attributes but (sometimes) the measure.
+    let (mut kept, mut changed, mut removed) = (0, 0, 0);
+    for (id, (raw, _, rec)) in &one {
+        let Some((raw2, _, rec2)) = two.get(id) else {
+            removed += usize::from(!afters.contains_key(id.as_str()));
+            continue;
+        };
+        kept += 1;
+        assert!(raw == raw2, "{id}: geometry changed");
+        for f in ["COUNTY", "CROP", "ZLDWDM"] {
+            assert_eq!(text(rec, f), text(rec2, f), "{id}");
+        }
+        changed += usize::from(text(rec, "MEASURE") != text(rec2, "MEASURE"));
+    }
+    assert_eq!(
+        (removed, changed),
+        (second.removals, second.measure_changes)
+    );
+    // New farmland: new ids without lineage, serials from 500001.
+    let new = two
+        .keys()
+        .filter(|id| !one.contains_key(*id) && !befores.contains_key(id.as_str()))
+        .count();
+    assert_eq!(new, second.new_parcels);
+    assert!(new > 0);
+    for id in two.keys().filter(|id| !one.contains_key(*id)) {
+        let serial: usize = id.split_once('-').unwrap().1.parse().unwrap();
+        assert!(serial >= NEW_SERIAL_START, "{id}");
+    }
+    assert_eq!(
+        kept + 2 * splits + merges + new,
+        second.parcels,
+        "every second-year parcel accounted for"
+    );
+    let rate = |k: usize| k as f64 / n as f64;
+    println!(
+        "splits {splits}, merges {merges}, removed {removed}, measures changed {changed}, new {new}"
+    );
+    assert!((0.03..0.05).contains(&rate(splits)), "{splits} splits");
+    assert!(
+        (0.006..0.014).contains(&rate(2 * merges)),
+        "{merges} merges"
+    );
+    assert!((0.006..0.014).contains(&rate(removed)), "{removed} removed");
+    assert!(changed > 0);
+    drop(dir);
+}
+
+#[test]
+fn second_year_risk_areas_add_to_the_first() {
+    let (dir, report) = write(3000);
+    let second = &report.second_year;
+    let one = read_shapes(&report.risk_path);
+    let two = read_shapes(&second.risk_path);
+    let recs1 = read_dbf(&dir.path().join("risk_areas.dbf"));
+    let recs2 = read_dbf(&dir.path().join(format!("{SECOND_YEAR_RISK}.dbf")));
+    assert_eq!(
+        (two.len(), recs2.len()),
+        (second.risk_areas, second.risk_areas)
+    );
+    assert_eq!(second.risk_areas, RISK_AREA_COUNT + second.new_risk_areas);
+    assert!(
+        (30..=40).contains(&second.new_risk_areas),
+        "{}",
+        second.new_risk_areas
+    );
+    for k in 0..RISK_AREA_COUNT {
+        assert!(
+            one[k].0 == two[k].0 && recs1[k] == recs2[k],
+            "area {k} changed"
+        );
+    }
+    let ids: HashSet<String> = recs2.iter().map(|r| text(r, "RISK_ID")).collect();
+    assert_eq!(ids.len(), second.risk_areas);
+    let boxes: Vec<_> = one.iter().map(|s| s.0.bounding_rect().unwrap()).collect();
+    let mut strict_or_safe = 0;
+    for (rec, (shape, _)) in recs2.iter().zip(&two).skip(RISK_AREA_COUNT) {
+        let id = text(rec, "RISK_ID");
+        let serial: usize = id.rsplit_once('-').unwrap().1.parse().unwrap();
+        assert!(serial >= 9001, "{id}");
+        assert!(shape.is_valid(), "{id}");
+        let b = shape.bounding_rect().unwrap();
+        for (k, (old, _)) in one.iter().enumerate() {
+            let ob = boxes[k];
+            if ob.min().x > b.max().x || b.min().x > ob.max().x {
+                continue;
+            }
+            if ob.min().y > b.max().y || b.min().y > ob.max().y {
+                continue;
+            }
+            assert!(
+                shape.intersection(old).unsigned_area() < 1.0,
+                "{id} overlaps"
+            );
+        }
+        strict_or_safe += usize::from(text(rec, "RISK_CLASS") != CLASS_NAMES[0]);
+    }
+    assert!(strict_or_safe * 10 >= second.new_risk_areas * 8);
+    // They lie on farmland outside the first year's risk areas.
+    let new: Vec<_> = two[RISK_AREA_COUNT..].iter().map(|s| &s.0).collect();
+    let covered = read_shapes(&second.parcels_path)
+        .iter()
+        .filter(|(p, _)| {
+            let c = p.centroid().unwrap();
+            new.iter().any(|a| a.contains(&c))
+        })
+        .count();
+    println!("{covered} second-year parcels in new risk areas");
+    assert!(covered > 20, "{covered}");
+}
+
+#[test]
+fn second_year_files_that_cannot_be_written_are_named() {
+    for blocked in [".parcels_2024.dbf.partial", ".lineage_2024.csv.partial"] {
+        let dir = tempfile::tempdir().unwrap();
+        // A directory where the temporary file goes: creating the file fails.
+        fs::create_dir(dir.path().join(blocked)).unwrap();
+        let opts = SampleOptions {
+            parcels: 50,
+            seed: 1,
+        };
+        let err = write_sample(dir.path(), &opts).unwrap_err();
+        assert!(err.to_string().contains(blocked), "{err}");
+        let left: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "{left:?}");
     }
 }
