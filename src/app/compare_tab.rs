@@ -5,7 +5,7 @@
 //! the comparison's warnings. All of it is read off `Compared` (`compare.json`'s content).
 
 use eframe::egui::{self, Color32, RichText};
-use egui_plot::{Bar, BarChart, HLine, Legend, Plot};
+use egui_plot::{Bar, BarChart, HLine, Plot};
 use soilrisk::compare::output::CompareSummary;
 use soilrisk::compare::{Causes, ChangeKind, STATUSES, Transitions};
 use soilrisk::stats::M2_PER_MU;
@@ -13,6 +13,7 @@ use soilrisk::stats::M2_PER_MU;
 use super::command::Command;
 use super::compare::Compared;
 use super::state::Analysed;
+use super::style;
 
 /// A rate in percent, two decimals.
 pub fn pct(r: Option<f64>) -> String {
@@ -169,12 +170,21 @@ fn region_chart(ui: &mut egui::Ui, s: &CompareSummary, target: f64) {
             })
             .collect()
     };
+    // The legend above the chart rather than in it, where it would hide the bars.
+    ui.horizontal(|ui| {
+        style::swatch(ui, BEFORE_BAR);
+        ui.small("before");
+        style::swatch(ui, AFTER_BAR);
+        ui.small("after");
+        let (r, p) = ui.allocate_painter(egui::vec2(14.0, 14.0), egui::Sense::hover());
+        p.hline(r.rect.x_range(), r.rect.center().y, (2.0, Color32::RED));
+        ui.small("target");
+    });
     Plot::new("compare-rates")
         .height(150.0)
         .include_y(0.0)
         .include_y(100.0)
         .allow_scroll(false)
-        .legend(Legend::default())
         .show(ui, |plot| {
             plot.bar_chart(BarChart::new("before", bars(false)).color(BEFORE_BAR));
             plot.bar_chart(BarChart::new("after", bars(true)).color(AFTER_BAR));

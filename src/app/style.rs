@@ -77,7 +77,7 @@ impl ParcelStatus {
 /// parcels' opacity it gets: unchanged parcels faint, so that the changes stand out.
 pub fn change_fill(kind: Option<ChangeKind>) -> (Color32, f32) {
     let c = match kind {
-        None => return (Color32::from_rgb(150, 150, 150), 0.3),
+        None => return (Color32::from_rgb(190, 190, 190), 0.35),
         Some(ChangeKind::New) => Color32::from_rgb(39, 174, 96),
         Some(ChangeKind::Split) => Color32::from_rgb(230, 126, 34),
         Some(ChangeKind::Merged) => Color32::from_rgb(142, 68, 173),
@@ -89,8 +89,9 @@ pub fn change_fill(kind: Option<ChangeKind>) -> (Color32, f32) {
     (c, 1.0)
 }
 
-/// The change map's removed before-year parcels: dashed outlines.
-pub const REMOVED_OUTLINE: Color32 = Color32::from_rgb(20, 20, 20);
+/// The change map's removed before-year parcels: dashed outlines, in a colour no fill uses
+/// and that reads on the light map and on the dark legend alike.
+pub const REMOVED_OUTLINE: Color32 = Color32::from_rgb(220, 0, 140);
 
 /// Region boundaries (a reference layer): a light fill, a grey-violet outline, labels.
 pub const REGION_FILL: Color32 = Color32::from_rgb(200, 200, 230);

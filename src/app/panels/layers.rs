@@ -133,8 +133,8 @@ fn change_legend(ui: &mut egui::Ui, c: &Compared) {
         });
     }
     ui.horizontal(|ui| {
-        let (fill, share) = style::change_fill(None);
-        style::swatch(ui, fill.gamma_multiply(share));
+        let (fill, _) = style::change_fill(None);
+        style::swatch(ui, fill);
         ui.label("unchanged 未变化");
     });
 }
