@@ -246,8 +246,8 @@ impl Analysed {
 
 /// What the window holds while it runs.
 pub struct Session {
-    /// The analyses on screen. One today (a new load replaces it); the list leaves room for
-    /// a second to compare with.
+    /// The analyses on screen. One today (a new load replaces it); the other year of a
+    /// comparison is held by `compared`.
     pub analyses: Vec<Analysed>,
     /// The last load asked for: paths, text encodings, field mapping.
     pub request: Request,

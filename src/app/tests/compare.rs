@@ -118,8 +118,20 @@ fn comparing_with_the_second_year_shows_both_rates_and_a_split_parcel_in_both_ye
     if let Some(out) = std::env::var_os("SOILRISK_DOCS_SHOTS") {
         let app = h.state_mut();
         app.settings.right_tab = RightTab::Compare;
-        app.view.camera.center = at;
-        app.view.camera.scale = 6.0;
+        // Framed on the parcels around it (the sample's parcels lie in clusters).
+        let near = {
+            let (_, after) = app.session.compared.as_ref().unwrap().years().unwrap();
+            after
+                .parcel_info
+                .iter()
+                .filter_map(|i| {
+                    soilrisk::geom::boxes::bounds(&after.parcels.features[i.feature].geometry)
+                })
+                .filter(|b| (b.center().x - at[0]).hypot(b.center().y - at[1]) < 700.0)
+                .reduce(soilrisk::geom::boxes::union_rect)
+                .unwrap()
+        };
+        app.view.camera = super::super::map::Camera::fit(&near, app.view.map_rect);
         wait_for_picture(&mut h);
         h.render()
             .unwrap()
