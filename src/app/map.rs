@@ -95,7 +95,8 @@ pub struct MapEvents {
 }
 
 /// The parcel under a map point, else the risk area (highest class first). Nothing in a
-/// preview. On the change map, the after year's parcel, else a removed one where it was.
+/// preview. On the change map, the after year's parcel, else a removed one where it was
+/// (no risk area).
 pub fn pick(scene: &MapScene, at: [f64; 2], layers: LayerStyle) -> Option<Pick> {
     let a = scene.analysis.as_deref()?;
     let p = geo::Coord { x: at[0], y: at[1] };
@@ -121,7 +122,9 @@ pub fn pick(scene: &MapScene, at: [f64; 2], layers: LayerStyle) -> Option<Pick> 
             }
         }
     }
-    if layers.show_risk {
+    // The change map's risk areas are the after year's, which the inspector (of the loaded
+    // year) does not show: only parcels are picked there.
+    if layers.show_risk && !changes {
         let r = geo::Rect::new(p, p);
         let mut best: Option<usize> = None;
         for f in a.map.faces_near(&r) {
