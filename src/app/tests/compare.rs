@@ -158,3 +158,30 @@ fn comparing_with_the_second_year_shows_both_rates_and_a_split_parcel_in_both_ye
     assert!(!h.state().view.change_map);
     assert_eq!(h.state().view.selection, None);
 }
+
+#[test]
+fn a_comparison_that_fails_says_why_and_what_is_loaded_stays() {
+    let mut h = loaded();
+    let id = h.state().session.current().unwrap().scene.id();
+    h.state_mut().commands.push(Command::AskCompare);
+    h.run_steps(2);
+    let missing = sample("parcels_2019.shp");
+    h.state_mut()
+        .session
+        .compare_dialog
+        .as_mut()
+        .unwrap()
+        .set_parcels(missing.clone());
+    h.run_steps(2);
+    h.get_by_label("Run comparison").click();
+    h.run_steps(2);
+    wait_until(&mut h, "the comparison", |a| {
+        a.session.comparing.is_none() && a.session.error.is_some()
+    });
+    let s = &h.state().session;
+    let error = s.error.as_deref().unwrap();
+    assert!(error.contains("parcels_2019.shp"), "{error}");
+    assert!(s.compared.is_none());
+    assert_eq!(s.current().unwrap().scene.id(), id);
+    assert_ne!(h.state().settings.right_tab, RightTab::Compare);
+}
