@@ -530,8 +530,10 @@ impl Update<'_> {
     /// the picture on screen, if it is the one asked for last); adds the warning to its
     /// summary when the check is done.
     pub fn poll_overlaps(&mut self, shown: Option<u64>) {
+        // The change map on screen counts as the map shown: its picture is drawn too.
+        let change_map = self.session.compared.as_ref().map(|c| c.scene.id());
         for a in &mut self.session.analyses {
-            let on_screen = shown == Some(a.scene.id());
+            let on_screen = shown.is_some() && (shown == Some(a.scene.id()) || shown == change_map);
             if let Some(lines) = a.overlaps.poll(self.ctx, &a.analysis, on_screen) {
                 a.add_warnings(lines);
                 self.clock.log(|| {

@@ -20,6 +20,11 @@ pub fn show(
     target: f64,
     commands: &mut Vec<Command>,
 ) {
+    // Saved between runs: the Compare tab of a comparison no longer there gives way to the
+    // summary.
+    if *tab == RightTab::Compare && session.compared.is_none() {
+        *tab = RightTab::Summary;
+    }
     ui.horizontal(|ui| {
         ui.selectable_value(tab, RightTab::Summary, "Summary");
         ui.selectable_value(tab, RightTab::Inspector, "Inspector");
@@ -28,12 +33,7 @@ pub fn show(
         }
     });
     ui.separator();
-    // Saved between runs: the Compare tab of a comparison no longer there shows the summary.
-    let tab = match (*tab, &session.compared) {
-        (RightTab::Compare, None) => RightTab::Summary,
-        (t, _) => t,
-    };
-    egui::ScrollArea::vertical().show(ui, |ui| match (session.current(), tab) {
+    egui::ScrollArea::vertical().show(ui, |ui| match (session.current(), *tab) {
         (None, _) => {
             ui.label(if session.loading.is_some() {
                 "Loading…"

@@ -23,6 +23,16 @@ pub fn show(
     ui.heading("Layers");
     ui.checkbox(&mut l.show_parcels, "Parcels 耕地图斑");
     ui.add(egui::Slider::new(&mut l.parcel_opacity, 0.0..=1.0).text("opacity"));
+    if session.compared.is_some() {
+        let mut on = change_map;
+        if ui
+            .checkbox(&mut on, "Change map 变化图")
+            .on_hover_text("the parcels by how they changed since the year compared with")
+            .changed()
+        {
+            commands.push(Command::ShowChanges(on));
+        }
+    }
     match &session.compared {
         Some(c) if change_map => change_legend(ui, c),
         _ => {
