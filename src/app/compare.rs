@@ -4,6 +4,7 @@
 //! (thread `soilrisk-compare`). The window keeps the outcome as a `Compared`: the comparison,
 //! `compare.json`'s content and the change map, which holds both years' analyses.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +15,7 @@ use soilrisk::compare::{Comparison, Lineage, LineageColumns};
 use soilrisk::io::ReadOptions;
 use soilrisk::pipeline::{Analysis, Control, KeepParcels, Phase, Request, run};
 
+use super::edits::Treatment;
 use super::job::{Job, Progress};
 use super::render::MapScene;
 
@@ -80,6 +82,9 @@ pub fn guess_other_is_before(loaded: &Path, other: &Path) -> bool {
     }
 }
 
+/// The measures edited in the loaded year, by parcel (`Edits::net`).
+pub type EditsNet = BTreeMap<usize, (Arc<str>, Treatment)>;
+
 /// A comparison on screen.
 pub struct Compared {
     pub input: CompareInput,
@@ -89,8 +94,9 @@ pub struct Compared {
     pub summary: CompareSummary,
     /// The change map; its `analysis` is the after year and `before` the before year.
     pub scene: Arc<MapScene>,
-    /// The loaded year's measures edited when it was compared (`Edits::net`'s length).
-    pub edits_at: usize,
+    /// The loaded year's measures edited when it was compared (`Edits::net`): the tab says
+    /// when they differ now.
+    pub edits_at: EditsNet,
 }
 
 impl Compared {
@@ -156,7 +162,7 @@ impl CompareJob {
         loaded: Arc<Analysis>,
         input: CompareInput,
         target: f64,
-        edits_at: usize,
+        edits_at: EditsNet,
     ) -> Result<CompareJob, String> {
         let title = format!(
             "Comparing with {}",

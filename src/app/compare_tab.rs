@@ -79,7 +79,7 @@ pub fn show(
         mu(s.before.treated_area_m2),
         mu(s.after.treated_area_m2)
     ));
-    if loaded.edits.net().len() != c.edits_at {
+    if loaded.edits.net() != c.edits_at {
         ui.colored_label(
             Color32::from_rgb(180, 110, 0),
             "measures were edited since the comparison: compare again to count them",

@@ -205,7 +205,7 @@ impl Update<'_> {
             return;
         }
         let loaded = a.analysis.clone();
-        let edits_at = a.edits.net().len();
+        let edits_at = a.edits.net();
         if let Some(j) = &s.comparing {
             j.cancel();
         }

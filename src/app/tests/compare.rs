@@ -1,14 +1,17 @@
 //! Year over year in the window: the bundled sample compared with its second year through
 //! File > Compare with another year…, the Compare tab's numbers against the engine's, a split
-//! parcel clicked on the change map showing both years, and compare.json exported.
+//! parcel clicked on the change map showing both years, compare.json exported, a measure
+//! edited while compared; and a comparison that fails.
 
 use soilrisk::compare::output::CompareSummary;
 use soilrisk::compare::{ChangeKind, Comparison, Lineage, LineageColumns};
 use soilrisk::pipeline::{Control, Request, run};
+use soilrisk::vocab::Measure;
 
 use super::*;
 use crate::app::command::Command;
 use crate::app::compare_tab::{pct, rates_text};
+use crate::app::edits::Treatment;
 
 /// `compare.json`'s content as the engine makes it for the bundled two years, the way
 /// `soilrisk compare` does, independently of the window.
@@ -151,6 +154,50 @@ fn comparing_with_the_second_year_shows_both_rates_and_a_split_parcel_in_both_ye
         written,
         serde_json::to_string_pretty(&expected).unwrap() + "\n"
     );
+
+    // A measure of the loaded year edited while compared: the change map, which holds its
+    // analysis too, lends it for the edit, and the tab says the comparison predates it.
+    let k = h
+        .state()
+        .session
+        .current()
+        .unwrap()
+        .summary
+        .priority_parcels[0]
+        .index;
+    h.state_mut().commands.push(Command::Edit(
+        k,
+        Treatment {
+            measure: Measure::StrictControl,
+            text: "严格管控".into(),
+            complied: true,
+        },
+    ));
+    h.run_steps(2);
+    wait_until(&mut h, "the edit applied", |a| {
+        a.session.current().unwrap().pending.is_empty()
+    });
+    {
+        let app = h.state();
+        let a = &app.session.current().unwrap().analysis;
+        assert_eq!(a.parcel_info[k].measure, Measure::StrictControl);
+        let (before, _) = app.session.compared.as_ref().unwrap().years().unwrap();
+        assert!(Arc::ptr_eq(
+            &app.session
+                .compared
+                .as_ref()
+                .unwrap()
+                .scene
+                .before
+                .clone()
+                .unwrap(),
+            a
+        ));
+        assert_eq!(before.parcel_info[k].measure, Measure::StrictControl);
+    }
+    h.state_mut().settings.right_tab = RightTab::Compare;
+    h.run_steps(2);
+    h.get_by_label("measures were edited since the comparison: compare again to count them");
 
     // Back to the parcels by status: the selection (of the change map) goes.
     h.state_mut().commands.push(Command::ShowChanges(false));
