@@ -237,7 +237,8 @@ impl WindowBench {
                     match picked {
                         Some(Pick::Parcel(i)) => format!("parcel {}", s.analysis.parcel_info[i].id),
                         Some(Pick::Risk(i)) => format!("risk area {}", s.analysis.risk_areas[i].id),
-                        None => "nothing there".into(),
+                        // The loaded year's scene is never the change map.
+                        Some(Pick::After(_) | Pick::Removed(_)) | None => "nothing there".into(),
                     }
                 );
                 app.commands.push(Command::Select(picked));

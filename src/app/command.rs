@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use soilrisk::pipeline::{AreaBasis, RegionLayer};
 
+use super::compare::CompareInput;
 use super::edits::Treatment;
 use super::files::Purpose;
 use super::map::Pick;
@@ -53,4 +54,12 @@ pub enum Command {
     SetAreaBasis(Option<AreaBasis>),
     /// Take the regions from this boundary layer and analyse again.
     SetRegions(RegionLayer),
+    /// Open File > Compare with another year….
+    AskCompare,
+    /// Analyse the other year and compare the loaded one with it.
+    Compare(CompareInput),
+    /// Stop the comparison under way.
+    CancelCompare,
+    /// Show the change map (true) or the parcels by status.
+    ShowChanges(bool),
 }

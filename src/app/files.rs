@@ -7,6 +7,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use eframe::egui;
+use soilrisk::compare::Comparison;
+use soilrisk::compare::output::{
+    CHANGES_GEOJSON, COMPARE_JSON, CompareSummary, write_changes, write_compare_json,
+};
 use soilrisk::export::is_cancelled;
 use soilrisk::io::formats;
 use soilrisk::ledger::LEDGER_EXTENSIONS;
@@ -94,18 +98,46 @@ pub enum Purpose {
     SaveMeasures(bool),
     AddLedger,
     AddRegions,
+    /// The other year's parcel layer, risk layer, lineage table (File > Compare with
+    /// another year…).
+    CompareParcels,
+    CompareRisk,
+    CompareLineage,
 }
 
-/// The files the Export menu writes: the engine's outputs (`outputs::OUTPUTS`), and the map
-/// as the window shows it.
+/// The files the Export menu writes: the engine's outputs (`outputs::OUTPUTS`), the map
+/// as the window shows it, and a comparison's files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportKind {
     Output(Output),
     MapPng,
+    Compared(CompareFile),
+}
+
+/// The files of a comparison, as `soilrisk compare` writes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareFile {
+    /// `compare.json`.
+    Json,
+    /// `changes.geojson`.
+    Changes,
+    /// The county table with the previous year's rate and the causes (`regions.csv`).
+    TableCsv,
+    /// The same as `tables.xlsx`.
+    TableXlsx,
+}
+
+impl CompareFile {
+    pub const ALL: [CompareFile; 4] = [
+        CompareFile::Json,
+        CompareFile::Changes,
+        CompareFile::TableCsv,
+        CompareFile::TableXlsx,
+    ];
 }
 
 impl ExportKind {
-    /// Every export, in menu order.
+    /// Every export of one analysis, in menu order.
     pub fn all() -> impl Iterator<Item = ExportKind> {
         outputs::OUTPUTS
             .iter()
@@ -113,10 +145,23 @@ impl ExportKind {
             .chain([ExportKind::MapPng])
     }
 
+    /// The exports of a comparison, in menu order.
+    pub fn compared() -> impl Iterator<Item = ExportKind> {
+        CompareFile::ALL.into_iter().map(ExportKind::Compared)
+    }
+
     pub fn menu_label(self) -> &'static str {
         match self {
             ExportKind::Output(o) => o.def().label,
             ExportKind::MapPng => "Map image (PNG)…",
+            ExportKind::Compared(CompareFile::Json) => "Comparison (compare.json)…",
+            ExportKind::Compared(CompareFile::Changes) => "Changed parcels (changes.geojson)…",
+            ExportKind::Compared(CompareFile::TableCsv) => {
+                "County table with the previous year (CSV)…"
+            }
+            ExportKind::Compared(CompareFile::TableXlsx) => {
+                "County table with the previous year (XLSX)…"
+            }
         }
     }
 
@@ -124,6 +169,10 @@ impl ExportKind {
         match self {
             ExportKind::Output(o) => o.def().file_name,
             ExportKind::MapPng => "map.png",
+            ExportKind::Compared(CompareFile::Json) => COMPARE_JSON,
+            ExportKind::Compared(CompareFile::Changes) => CHANGES_GEOJSON,
+            ExportKind::Compared(CompareFile::TableCsv) => "regions.csv",
+            ExportKind::Compared(CompareFile::TableXlsx) => "tables.xlsx",
         }
     }
 }
@@ -152,6 +201,13 @@ impl PendingDialog {
                 Purpose::SaveMeasures(_) => dialogs.save("Save measures", "measures.xlsx", folder),
                 Purpose::AddLedger => dialogs.open_ledger("Add measure ledger", folder),
                 Purpose::AddRegions => dialogs.open_layer("Add region boundaries", folder),
+                Purpose::CompareParcels => {
+                    dialogs.open_layer("The other year's parcel layer", folder)
+                }
+                Purpose::CompareRisk => dialogs.open_layer("The other year's risk layer", folder),
+                Purpose::CompareLineage => {
+                    dialogs.open_ledger("Lineage table (before id, after id)", folder)
+                }
             }
         })
         .map_err(|e| format!("cannot open a file dialog: {e}"))?;
@@ -182,6 +238,13 @@ pub struct ExportJob {
 pub enum ExportSource {
     Analysis(Arc<Analysis>, Box<Summary>),
     Image(Arc<egui::ColorImage>),
+    /// A comparison: the years before and after, what was found, `compare.json`'s content.
+    Compared {
+        before: Arc<Analysis>,
+        after: Arc<Analysis>,
+        comparison: Arc<Comparison>,
+        summary: Box<CompareSummary>,
+    },
 }
 
 impl ExportJob {
@@ -256,10 +319,34 @@ fn write(
                 }
             })
         }
-        (ExportKind::MapPng, ExportSource::Analysis(..)) => {
-            Err(failed("the map image comes from the screen".into()))
+        (
+            ExportKind::Compared(f),
+            ExportSource::Compared {
+                before,
+                after,
+                comparison,
+                summary,
+            },
+        ) => {
+            let written = match f {
+                CompareFile::Json => write_compare_json(path, &summary),
+                CompareFile::Changes => {
+                    let to = outputs::to_wgs84(&after).map_err(|e| failed(e.to_string()))?;
+                    write_changes(path, &before, &after, &comparison, &to, ctl)
+                }
+                CompareFile::TableCsv => soilrisk::table::write_csv_compared(path, &summary),
+                CompareFile::TableXlsx => soilrisk::table::write_xlsx_compared(path, &summary),
+            };
+            written.map_err(|e| {
+                if is_cancelled(&e) {
+                    ExportFailure::Cancelled
+                } else {
+                    failed(e.to_string())
+                }
+            })
         }
-        (ExportKind::Output(_), ExportSource::Image(_)) => Err(failed("nothing to export".into())),
+        (ExportKind::MapPng, _) => Err(failed("the map image comes from the screen".into())),
+        _ => Err(failed("nothing to export".into())),
     }
 }
 

@@ -2,14 +2,18 @@
 //! risk's measure and compliance are edited here (`Command::Edit`).
 
 use eframe::egui::{self, RichText};
+use soilrisk::compare::matching::state;
+use soilrisk::compare::{ChangeKind, ParcelState};
 use soilrisk::pipeline::Analysis;
 use soilrisk::stats::{M2_PER_HA, M2_PER_MU, rate};
 use soilrisk::vocab::RiskClass;
 
 use super::command::Command;
+use super::compare::Compared;
 use super::edits::{Treatment, compliance_text, measure_choices};
 use super::map::Pick;
 use super::state::Analysed;
+use super::style::ParcelStatus;
 
 /// An area as m², 亩 and ha.
 pub fn area_text(m2: f64) -> String {
@@ -26,13 +30,142 @@ fn row(ui: &mut egui::Ui, k: &str, v: impl Into<egui::WidgetText>) {
     ui.end_row();
 }
 
-pub fn show(ui: &mut egui::Ui, s: &Analysed, selection: Option<Pick>, commands: &mut Vec<Command>) {
+pub fn show(
+    ui: &mut egui::Ui,
+    s: &Analysed,
+    compared: Option<&Compared>,
+    selection: Option<Pick>,
+    commands: &mut Vec<Command>,
+) {
     match selection {
         None => {
             ui.label("Click a parcel or a risk area on the map.");
         }
         Some(Pick::Parcel(i)) => parcel(ui, s, i, commands),
         Some(Pick::Risk(i)) => risk(ui, &s.analysis, i, commands),
+        Some(p @ (Pick::After(_) | Pick::Removed(_))) => match compared {
+            Some(c) => both_years(ui, c, p, commands),
+            None => {
+                ui.label("Click a parcel or a risk area on the map.");
+            }
+        },
+    }
+}
+
+/// A parcel's state in words, as the map's legend names it.
+fn state_label(st: ParcelState) -> &'static str {
+    match st {
+        ParcelState::NoRisk => ParcelStatus::NoRisk.label(),
+        ParcelState::Treated => ParcelStatus::Treated.label(),
+        ParcelState::PartlyTreated => ParcelStatus::PartlyTreated.label(),
+        ParcelState::Untreated => ParcelStatus::Untreated.label(),
+    }
+}
+
+/// A parcel of the change map in both years: an after-year parcel (`Pick::After`) with the
+/// before-year parcels it came from, or a removed before-year parcel (`Pick::Removed`).
+fn both_years(ui: &mut egui::Ui, c: &Compared, p: Pick, commands: &mut Vec<Command>) {
+    let Some((before, after)) = c.years() else {
+        ui.label("…");
+        return;
+    };
+    let m = &c.comparison.matches;
+    let (after_k, befores, kind) = match p {
+        Pick::After(k) => {
+            let befores: Vec<usize> = m.before_of(k).collect();
+            (Some(k), befores, m.change_of_after(k).map(|ch| ch.kind))
+        }
+        Pick::Removed(k) => (None, vec![k], Some(ChangeKind::Removed)),
+        Pick::Parcel(_) | Pick::Risk(_) => return,
+    };
+    let id = match after_k {
+        Some(k) => &after.parcel_info[k].id,
+        None => &before.parcel_info[befores[0]].id,
+    };
+    ui.heading(format!("Parcel {id}"));
+    ui.label(
+        RichText::new(kind.map_or_else(
+            || "unchanged 未变化".to_string(),
+            |k| format!("{} {}", k.code(), k.chinese()),
+        ))
+        .strong(),
+    );
+    ui.horizontal(|ui| {
+        if ui.button("Zoom to").clicked() {
+            commands.push(Command::ZoomTo(p));
+        }
+        if ui.button("Clear (Esc)").clicked() {
+            commands.push(Command::Select(None));
+        }
+    });
+    // One column per parcel: those of the year before, then the one after.
+    let columns: Vec<(&str, &Analysis, usize)> = befores
+        .iter()
+        .map(|&b| ("before", before, b))
+        .chain(after_k.map(|k| ("after", after, k)))
+        .collect();
+    egui::ScrollArea::horizontal()
+        .id_salt("both-years")
+        .show(ui, |ui| {
+            egui::Grid::new("both-years-grid")
+                .striped(true)
+                .show(ui, |ui| {
+                    ui.label("");
+                    for (year, _, _) in &columns {
+                        ui.strong(*year);
+                    }
+                    if after_k.is_none() {
+                        ui.strong("after");
+                    }
+                    ui.end_row();
+                    let none = after_k.is_none();
+                    let line =
+                        |ui: &mut egui::Ui, name: &str, f: &dyn Fn(&Analysis, usize) -> String| {
+                            ui.label(name);
+                            for (_, a, k) in &columns {
+                                ui.label(f(a, *k));
+                            }
+                            if none {
+                                ui.label("—");
+                            }
+                            ui.end_row();
+                        };
+                    line(ui, "id", &|a, k| a.parcel_info[k].id.to_string());
+                    line(ui, "measure", &|a, k| {
+                        let i = &a.parcel_info[k];
+                        if i.measure_text.is_empty() {
+                            format!("— ({})", i.measure.code())
+                        } else {
+                            format!("{} ({})", i.measure_text, i.measure.code())
+                        }
+                    });
+                    line(ui, "state", &|a, k| state_label(state(a, k)).to_string());
+                    line(ui, "contaminated", &|a, k| {
+                        format!(
+                            "{:.2} 亩",
+                            a.parcel_results[k].contaminated_m2() / M2_PER_MU
+                        )
+                    });
+                    line(ui, "area", &|a, k| {
+                        format!("{:.2} 亩", a.parcel_results[k].area_m2 / M2_PER_MU)
+                    });
+                    line(ui, "region", &|a, k| a.parcel_info[k].region.to_string());
+                });
+        });
+    // A split: what else the parcel before became.
+    if let [b] = befores[..] {
+        let others: Vec<String> = m
+            .after_of(b)
+            .filter(|&k| Some(k) != after_k)
+            .map(|k| after.parcel_info[k].id.to_string())
+            .collect();
+        if !others.is_empty() {
+            ui.small(format!(
+                "{} also became {}",
+                before.parcel_info[b].id,
+                others.join(", ")
+            ));
+        }
     }
 }
 

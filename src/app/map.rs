@@ -9,7 +9,7 @@ use eframe::egui::{self, Color32, Pos2, Rect, Sense, Shape, Stroke, pos2, vec2};
 use soilrisk::geom::boxes::{bounds, rects_meet};
 use soilrisk::geom::rings::{point_in_multi_polygon, point_in_polygon};
 
-use super::render::{MapScene, RenderRequest, Renderer};
+use super::render::{MapScene, Palette, RenderRequest, Renderer};
 use super::style::{self, LayerStyle};
 
 /// What the map shows where: the centre of the view in map units and map units per point.
@@ -79,6 +79,12 @@ pub enum Pick {
     Parcel(usize),
     /// Index into `Analysis::risk_areas`.
     Risk(usize),
+    /// On the change map of a comparison: an after-year parcel (index into the after year's
+    /// `parcel_info`).
+    After(usize),
+    /// On the change map: a before-year parcel that was removed (index into the before
+    /// year's `parcel_info`).
+    Removed(usize),
 }
 
 /// What happened on the map this frame.
@@ -89,19 +95,36 @@ pub struct MapEvents {
 }
 
 /// The parcel under a map point, else the risk area (highest class first). Nothing in a
-/// preview.
+/// preview. On the change map, the after year's parcel, else a removed one where it was
+/// (no risk area).
 pub fn pick(scene: &MapScene, at: [f64; 2], layers: LayerStyle) -> Option<Pick> {
     let a = scene.analysis.as_deref()?;
     let p = geo::Coord { x: at[0], y: at[1] };
+    let changes = scene.palette == Palette::Changes;
     if layers.show_parcels {
         for i in scene.parcels_at(at[0], at[1]) {
             let g = &a.parcels.features[a.parcel_info[i as usize].feature].geometry;
             if point_in_multi_polygon(p, g) {
-                return Some(Pick::Parcel(i as usize));
+                let i = i as usize;
+                return Some(if changes {
+                    Pick::After(i)
+                } else {
+                    Pick::Parcel(i)
+                });
+            }
+        }
+        for k in scene.removed_at(at[0], at[1]) {
+            if scene
+                .removed_geometry(k as usize)
+                .is_some_and(|g| point_in_multi_polygon(p, g))
+            {
+                return Some(Pick::Removed(k as usize));
             }
         }
     }
-    if layers.show_risk {
+    // The change map's risk areas are the after year's, which the inspector (of the loaded
+    // year) does not show: only parcels are picked there.
+    if layers.show_risk && !changes {
         let r = geo::Rect::new(p, p);
         let mut best: Option<usize> = None;
         for f in a.map.faces_near(&r) {
@@ -138,7 +161,7 @@ pub fn show(
     scene: Option<&Arc<MapScene>>,
     renderer: &mut Renderer,
     style_: LayerStyle,
-    selection: Option<Pick>,
+    selected: Option<&geo::MultiPolygon<f64>>,
 ) -> MapEvents {
     let (response, painter) = ui.allocate_painter(ui.available_size(), Sense::click_and_drag());
     let screen = response.rect;
@@ -249,16 +272,8 @@ pub fn show(
     if style_.show_regions {
         region_labels(&painter, cam, screen, scene, style_.region_opacity);
     }
-    match selection.zip(a) {
-        Some((Pick::Parcel(i), a)) => {
-            let g = &a.parcels.features[a.parcel_info[i].feature].geometry;
-            outline(&painter, cam, screen, g, Stroke::new(3.0, style::SELECTION));
-        }
-        Some((Pick::Risk(i), a)) => {
-            let g = &a.risk.features[a.risk_areas[i].feature].geometry;
-            outline(&painter, cam, screen, g, Stroke::new(3.0, style::SELECTION));
-        }
-        None => {}
+    if let Some(g) = selected {
+        outline(&painter, cam, screen, g, Stroke::new(3.0, style::SELECTION));
     }
     scale_bar(&painter, screen, cam.scale);
 
@@ -267,10 +282,16 @@ pub fn show(
         && let Some(p) = pick(scene, at, style_)
     {
         let text = match p {
-            Pick::Parcel(i) => format!(
+            Pick::Parcel(i) | Pick::After(i) => {
+                format!("parcel {} · {}", a.parcel_info[i].id, scene.parcel_label(i))
+            }
+            Pick::Removed(k) => format!(
                 "parcel {} · {}",
-                a.parcel_info[i].id,
-                scene.status(i).label()
+                scene
+                    .before
+                    .as_ref()
+                    .map_or_else(String::new, |b| b.parcel_info[k].id.to_string()),
+                soilrisk::compare::ChangeKind::Removed.chinese()
             ),
             Pick::Risk(i) => format!(
                 "risk area {} · class {}",

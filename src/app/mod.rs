@@ -10,14 +10,17 @@
 //!   background jobs: `update`.
 //! - Background work: `job` (the one job type: named thread, progress, cancel, result, panic
 //!   caught); used by `load` (reading and analysing, with previews), `overlaps` (the check
-//!   for overlapping parcels), `files` (file dialogs and exports) and `update` (the parcels'
-//!   R-tree).
+//!   for overlapping parcels), `files` (file dialogs and exports), `compare` (another year
+//!   analysed and compared with the loaded one) and `update` (the parcels' R-tree).
 //! - The map: `map` (canvas, camera, picking), `render` (the picture, drawn on its own
-//!   thread), `style` (colours, sizes, the layers' style).
+//!   thread; the status map and a comparison's change map), `style` (colours, sizes, the
+//!   layers' style).
 //! - Panels: `panels` (menu bar, layers, details, status bar); their contents `inspector`
-//!   (the selected parcel or risk area), `summary` (rates, regions, priorities) and `table`
-//!   (the attribute table).
-//! - Dialogs: `dialogs` (field mapping, a layer in a zip, errors, dropped files).
+//!   (the selected parcel or risk area, and on the change map both years of a parcel),
+//!   `summary` (rates, regions, priorities), `compare_tab` (year over year: rates before and
+//!   after, the transition matrix, the causes) and `table` (the attribute table).
+//! - Dialogs: `dialogs` (field mapping, a layer in a zip, errors, dropped files, the other
+//!   year to compare with).
 //! - `fonts`: the bundled CJK font; `clock` and `bench`: the window timing itself
 //!   (`SOILRISK_FRAME_LOG=1`, `SOILRISK_WINDOW_BENCH=1`).
 //!
@@ -27,6 +30,8 @@
 pub mod bench;
 pub mod clock;
 pub mod command;
+pub mod compare;
+pub mod compare_tab;
 pub mod dialogs;
 pub mod edits;
 pub mod files;

@@ -24,11 +24,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 use eframe::egui::{self, Color32, ColorImage};
 use geo::{MultiPolygon, Rect};
 use rayon::prelude::*;
+use soilrisk::compare::{ChangeKind, Matches};
 use soilrisk::geom::boxes::{bounds, rect_contains, union_of, union_rect};
 use soilrisk::geom::index::BoxIndex;
 use soilrisk::pipeline::Analysis;
 use soilrisk::vocab::RiskClass;
-use tiny_skia::{FillRule, Paint, PathBuilder, Pixmap, Stroke, Transform};
+use tiny_skia::{FillRule, Paint, PathBuilder, Pixmap, Stroke, StrokeDash, Transform};
 
 use super::job::repaint_once;
 use super::style::{self, LayerStyle, ParcelStatus, risk_fill, risk_outline};
@@ -39,20 +40,37 @@ pub const DOT_PX: f64 = 1.5;
 /// Rows of pixels per band of the picture (bands are drawn in parallel).
 const BAND_ROWS: u32 = 64;
 
+/// What the parcels' colours say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Palette {
+    /// Their status (`ParcelStatus`).
+    Status,
+    /// How they changed since the year before (the change map of a comparison): the
+    /// after year's parcels by `ChangeKind`, unchanged ones faint.
+    Changes,
+}
+
 /// What the map draws, prepared once per analysis: colours and boxes, the layers' order.
 /// While the layers are still being analysed the scene is a *preview*: the risk areas in
 /// their class colours and each parcel read so far as its box, in `style::PARCEL_PENDING`.
+/// The change map of a comparison is a scene of the after year (`MapScene::changes`).
 pub struct MapScene {
     /// Unique among the scenes of this run: pictures are matched to scenes by it.
     id: u64,
     /// `None` for a preview.
     pub analysis: Option<Arc<Analysis>>,
+    pub palette: Palette,
+    /// The change map's before year: its removed parcels are drawn as outlines.
+    pub before: Option<Arc<Analysis>>,
+    /// The change map's removed parcels (index into the before year's `parcel_info`) and
+    /// their boxes.
+    removed: Vec<(u32, [f64; 4])>,
     /// A preview's risk areas (an analysed scene draws the analysis's).
     preview_risk: Arc<Vec<(MultiPolygon<f64>, RiskClass)>>,
     /// Both layers' extent, in the analysis CRS.
     pub extent: Option<Rect<f64>>,
     /// The colour class of each parcel (index into `Analysis::parcel_info`), as
-    /// `ParcelStatus as u8`; empty in a preview. A measure edited in the window changes its
+    /// `ParcelStatus as u8` (the change map: `change_code`); empty in a preview. A measure edited in the window changes its
     /// parcel's entry in place (`set_status`), while the map thread may be reading the
     /// others: nothing else is recomputed.
     parcel_status: Vec<AtomicU8>,
@@ -70,6 +88,13 @@ pub struct MapScene {
     /// The parcels' R-tree, built after the scene is on screen (`build_index`); until then
     /// the boxes are scanned.
     index: OnceLock<BoxIndex>,
+}
+
+/// A parcel's colour code on the change map: 0 unchanged, else 1 + its `ChangeKind`'s
+/// position in `ChangeKind::ALL`.
+fn change_code(kind: Option<ChangeKind>) -> u8 {
+    kind.and_then(|k| ChangeKind::ALL.iter().position(|&x| x == k))
+        .map_or(0, |p| p as u8 + 1)
 }
 
 /// The status colour a parcel gets on the map.
@@ -175,8 +200,69 @@ impl MapScene {
             risk_boxes,
             preview_risk: Arc::default(),
             analysis: Some(analysis),
+            palette: Palette::Status,
+            before: None,
+            removed: Vec::new(),
             index: OnceLock::new(),
         }
+    }
+
+    /// The change map of a comparison: the after year's parcels coloured by how they changed
+    /// (`matches`, positions in each year's `parcel_info`), and the before year's removed
+    /// parcels as outlines.
+    pub fn changes(after: Arc<Analysis>, before: Arc<Analysis>, matches: &Matches) -> MapScene {
+        let mut scene = MapScene::build(after);
+        scene.palette = Palette::Changes;
+        for (k, s) in scene.parcel_status.iter_mut().enumerate() {
+            *s.get_mut() = change_code(matches.change_of_after(k).map(|c| c.kind));
+        }
+        let b = &*before;
+        scene.removed = matches
+            .changes
+            .iter()
+            .filter(|c| c.after.is_none())
+            .flat_map(|c| c.before.iter().copied())
+            .map(|k| {
+                let g = &b.parcels.features[b.parcel_info[k as usize].feature].geometry;
+                (k, box_of(g))
+            })
+            .collect();
+        scene.extent = union_of(scene.extent, union_of(b.risk.extent(), b.parcels.extent()));
+        scene.before = Some(before);
+        scene
+    }
+
+    /// The removed before-year parcels (change map) whose box holds the point.
+    pub fn removed_at(&self, x: f64, y: f64) -> impl Iterator<Item = u32> + '_ {
+        self.removed
+            .iter()
+            .filter(move |(_, b)| b[0] <= x && x <= b[2] && b[1] <= y && y <= b[3])
+            .map(|(k, _)| *k)
+    }
+
+    /// A removed before-year parcel's polygon (change map).
+    pub fn removed_geometry(&self, k: usize) -> Option<&MultiPolygon<f64>> {
+        let b = self.before.as_ref()?;
+        Some(&b.parcels.features[b.parcel_info.get(k)?.feature].geometry)
+    }
+
+    /// What parcel `i`'s colour says, in words.
+    pub fn parcel_label(&self, i: usize) -> &'static str {
+        match self.palette {
+            Palette::Status => self.status(i).label(),
+            Palette::Changes => self.change(i).map_or("unchanged 未变化", |k| k.chinese()),
+        }
+    }
+
+    /// How parcel `i` changed (change map); `None`: unchanged, or not a change map.
+    pub fn change(&self, i: usize) -> Option<ChangeKind> {
+        if self.palette != Palette::Changes {
+            return None;
+        }
+        let code = self.parcel_status.get(i)?.load(Ordering::Relaxed);
+        ChangeKind::ALL
+            .get(usize::from(code).checked_sub(1)?)
+            .copied()
     }
 
     /// The colour class of parcel `i` (untreated where there is none: a preview).
@@ -254,6 +340,9 @@ impl MapScene {
             risk_boxes,
             preview_risk: risk,
             analysis: None,
+            palette: Palette::Status,
+            before: None,
+            removed: Vec::new(),
             index: OnceLock::new(),
         }
     }
@@ -282,12 +371,18 @@ impl MapScene {
         Some(&a.parcels.features[a.parcel_info[i as usize].feature].geometry)
     }
 
-    fn parcel_fill(&self, i: u32) -> Color32 {
-        self.parcel_status
-            .get(i as usize)
-            .map_or(style::PARCEL_PENDING, |s| {
-                ParcelStatus::from_code(s.load(Ordering::Relaxed)).fill()
-            })
+    /// A parcel's fill and the share of the layer's opacity it is drawn with.
+    fn parcel_fill(&self, i: u32) -> (Color32, f32) {
+        let Some(s) = self.parcel_status.get(i as usize) else {
+            return (style::PARCEL_PENDING, 1.0);
+        };
+        match self.palette {
+            Palette::Status => (
+                ParcelStatus::from_code(s.load(Ordering::Relaxed)).fill(),
+                1.0,
+            ),
+            Palette::Changes => style::change_fill(self.change(i as usize)),
+        }
     }
 }
 
@@ -554,14 +649,34 @@ fn draw_band(
         if k % 4096 == 4095 && cancelled() {
             return None;
         }
-        let fill = scene.parcel_fill(i);
+        let (fill, share) = scene.parcel_fill(i);
         let geometry = scene.parcel_geometry(i);
         if (px[2] - px[0]).max(px[3] - px[1]) < DOT_PX || geometry.is_none() {
             // A dot, or a preview's box.
-            blend_rect(&mut pm, px, fill, s.parcel_opacity);
+            blend_rect(&mut pm, px, fill, s.parcel_opacity * share);
         } else if let Some(path) = geometry.and_then(|g| path_of(g, &t, px, &mut buf)) {
-            paint.set_color(color(fill, s.parcel_opacity));
+            paint.set_color(color(fill, s.parcel_opacity * share));
             fill_path(&mut pm, &path, &paint);
+        }
+    }
+    // The change map's removed parcels: dashed outlines over the after year's parcels.
+    if s.show_parcels && !scene.removed.is_empty() {
+        let stroke = Stroke {
+            width: (1.5 * ppp) as f32,
+            dash: StrokeDash::new(vec![(4.0 * ppp) as f32, (3.0 * ppp) as f32], 0.0),
+            ..Stroke::default()
+        };
+        paint.set_color(color(style::REMOVED_OUTLINE, 1.0));
+        for &(k, b) in &scene.removed {
+            let Some(px) = t.bbox(b) else { continue };
+            if (px[2] - px[0]).max(px[3] - px[1]) < DOT_PX {
+                blend_rect(&mut pm, px, style::REMOVED_OUTLINE, 1.0);
+            } else if let Some(path) = scene
+                .removed_geometry(k as usize)
+                .and_then(|g| path_of(g, &t, px, &mut buf))
+            {
+                pm.stroke_path(&path, &paint, &stroke, Transform::identity(), None);
+            }
         }
     }
     if risk_outlines {

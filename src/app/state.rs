@@ -12,10 +12,13 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use eframe::egui;
+use geo::MultiPolygon;
 use soilrisk::crs::{Crs, Transformer};
 use soilrisk::pipeline::{Analysis, Request};
 use soilrisk::stats::{Accounts, DEFAULT_TARGET, Summary};
 
+use super::compare::{CompareJob, Compared};
+use super::dialogs::compare::CompareDialog;
 use super::dialogs::mapping::MappingDialog;
 use super::dialogs::member::MemberChoice;
 use super::dialogs::regions::RegionsDialog;
@@ -72,6 +75,8 @@ impl Settings {
 pub enum RightTab {
     Inspector,
     Summary,
+    /// Year over year, once a comparison exists.
+    Compare,
 }
 
 /// One analysis on screen, with what the window made of it.
@@ -241,8 +246,8 @@ impl Analysed {
 
 /// What the window holds while it runs.
 pub struct Session {
-    /// The analyses on screen. One today (a new load replaces it); the list leaves room for
-    /// a second to compare with.
+    /// The analyses on screen. One today (a new load replaces it); the other year of a
+    /// comparison is held by `compared`.
     pub analyses: Vec<Analysed>,
     /// The last load asked for: paths, text encodings, field mapping.
     pub request: Request,
@@ -278,6 +283,13 @@ pub struct Session {
     pub allow_close: bool,
     /// A boundary layer chosen: its fields to name, its CRS.
     pub regions: Option<RegionsDialog>,
+    /// File > Compare with another year… open.
+    pub compare_dialog: Option<CompareDialog>,
+    /// The other year being analysed and compared.
+    pub comparing: Option<CompareJob>,
+    /// The loaded year compared with another; dropped when the loaded year is analysed
+    /// again.
+    pub compared: Option<Compared>,
 }
 
 impl Session {
@@ -303,6 +315,9 @@ impl Session {
             confirm_close: false,
             allow_close: false,
             regions: None,
+            compare_dialog: None,
+            comparing: None,
+            compared: None,
         }
     }
 
@@ -316,6 +331,34 @@ impl Session {
         match self.current() {
             Some(a) => Some(&a.scene),
             None => self.preview.as_ref(),
+        }
+    }
+
+    /// The scene the map draws: the change map of the comparison when `changes` asks for
+    /// it and there is one, else `scene`.
+    pub fn map_scene(&self, changes: bool) -> Option<&Arc<MapScene>> {
+        match &self.compared {
+            Some(c) if changes => Some(&c.scene),
+            _ => self.scene(),
+        }
+    }
+
+    /// The polygon of something selected.
+    pub fn geometry(&self, p: Pick) -> Option<&MultiPolygon<f64>> {
+        match p {
+            Pick::Parcel(i) => {
+                let a = &self.current()?.analysis;
+                Some(&a.parcels.features[a.parcel_info.get(i)?.feature].geometry)
+            }
+            Pick::Risk(i) => {
+                let a = &self.current()?.analysis;
+                Some(&a.risk.features[a.risk_areas.get(i)?.feature].geometry)
+            }
+            Pick::After(i) => {
+                let (_, a) = self.compared.as_ref()?.years()?;
+                Some(&a.parcels.features[a.parcel_info.get(i)?.feature].geometry)
+            }
+            Pick::Removed(k) => self.compared.as_ref()?.scene.removed_geometry(k),
         }
     }
 
@@ -373,6 +416,10 @@ pub struct View {
     pub table: TableState,
     /// The window title last set.
     pub title: String,
+    /// The map shows the comparison's change map (when there is one).
+    pub change_map: bool,
+    /// The region whose transition matrix the Compare tab shows (`None`: the province).
+    pub compare_region: Option<usize>,
 }
 
 impl View {
@@ -388,6 +435,8 @@ impl View {
             region_sort: RegionSort::default(),
             table: TableState::default(),
             title: String::new(),
+            change_map: false,
+            compare_region: None,
         }
     }
 }

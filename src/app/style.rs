@@ -2,6 +2,7 @@
 //! sets (`LayerStyle`, saved between runs).
 
 use eframe::egui::{self, Color32};
+use soilrisk::compare::ChangeKind;
 use soilrisk::vocab::RiskClass;
 
 /// Fill of a risk area by class (drawn semi-transparent under the parcels).
@@ -71,6 +72,26 @@ impl ParcelStatus {
         }
     }
 }
+
+/// The change map's fill of an after-year parcel by how it changed, and the share of the
+/// parcels' opacity it gets: unchanged parcels faint, so that the changes stand out.
+pub fn change_fill(kind: Option<ChangeKind>) -> (Color32, f32) {
+    let c = match kind {
+        None => return (Color32::from_rgb(190, 190, 190), 0.35),
+        Some(ChangeKind::New) => Color32::from_rgb(39, 174, 96),
+        Some(ChangeKind::Split) => Color32::from_rgb(230, 126, 34),
+        Some(ChangeKind::Merged) => Color32::from_rgb(142, 68, 173),
+        Some(ChangeKind::Removed) => REMOVED_OUTLINE,
+        Some(ChangeKind::Geometry) => Color32::from_rgb(241, 196, 15),
+        Some(ChangeKind::Measure) => Color32::from_rgb(41, 128, 185),
+        Some(ChangeKind::Status) => Color32::from_rgb(192, 57, 43),
+    };
+    (c, 1.0)
+}
+
+/// The change map's removed before-year parcels: dashed outlines, in a colour no fill uses
+/// and that reads on the light map and on the dark legend alike.
+pub const REMOVED_OUTLINE: Color32 = Color32::from_rgb(220, 0, 140);
 
 /// Region boundaries (a reference layer): a light fill, a grey-violet outline, labels.
 pub const REGION_FILL: Color32 = Color32::from_rgb(200, 200, 230);

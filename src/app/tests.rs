@@ -18,6 +18,7 @@ use super::map::Pick;
 use super::state::RightTab;
 use super::window::SoilriskApp;
 
+mod compare;
 mod containers;
 mod edits;
 

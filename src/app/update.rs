@@ -13,6 +13,8 @@ use soilrisk::pipeline::{Request, Role};
 
 use super::clock::Clock;
 use super::command::Command;
+use super::compare::{CompareInput, CompareJob};
+use super::dialogs::compare::CompareDialog;
 use super::dialogs::mapping::MappingDialog;
 use super::dialogs::member::MemberChoice;
 use super::dialogs::regions::RegionsDialog;
@@ -145,6 +147,25 @@ impl Update<'_> {
                     req.regions = Some(layer);
                     self.load(req);
                 }
+                Command::AskCompare => {
+                    if let Some(a) = self.session.current() {
+                        self.session.compare_dialog =
+                            Some(CompareDialog::new(a.analysis.parcels.path.clone()));
+                    }
+                }
+                Command::Compare(input) => self.compare(input),
+                Command::CancelCompare => {
+                    if let Some(j) = &self.session.comparing {
+                        j.cancel();
+                    }
+                }
+                Command::ShowChanges(on) => {
+                    if self.view.change_map != on {
+                        // A selection names a parcel of the map it was made on.
+                        self.view.selection = None;
+                    }
+                    self.view.change_map = on;
+                }
                 Command::AnalyseMapped => {
                     if let Some(m) = self.session.mapping.take() {
                         self.session.request = m.req.clone();
@@ -165,6 +186,53 @@ impl Update<'_> {
             .loaded_request
             .clone()
             .unwrap_or_else(|| self.session.request.clone())
+    }
+
+    /// Starts analysing the other year and comparing the loaded one with it; what is on
+    /// screen stays as it is until the comparison is done.
+    pub fn compare(&mut self, input: CompareInput) {
+        self.session.compare_dialog = None;
+        self.apply_pending();
+        let req = input.request(&self.analysed_request());
+        let s = &mut *self.session;
+        let Some(a) = s.current() else { return };
+        if !a.pending.is_empty() {
+            s.error = Some(
+                "the measures just edited are still being applied (the map is being drawn); \
+                 compare again in a moment"
+                    .into(),
+            );
+            return;
+        }
+        let loaded = a.analysis.clone();
+        let edits_at = a.edits.net();
+        if let Some(j) = &s.comparing {
+            j.cancel();
+        }
+        match CompareJob::start(self.ctx, req, loaded, input, self.settings.target, edits_at) {
+            Ok(j) => s.comparing = Some(j),
+            Err(e) => s.error = Some(e),
+        }
+    }
+
+    /// Takes the outcome of a comparison: the Compare tab and the change map show it; on
+    /// failure, what was on screen stays.
+    pub fn poll_comparing(&mut self) {
+        let s = &mut *self.session;
+        let Some(j) = &mut s.comparing else { return };
+        let Some(r) = j.poll() else { return };
+        s.comparing = None;
+        match r {
+            Ok(c) => {
+                s.compared = Some(c);
+                self.view.change_map = true;
+                self.view.selection = None;
+                self.view.compare_region = None;
+                self.settings.right_tab = RightTab::Compare;
+            }
+            Err(e) if e == "cancelled" => s.notice = Some("comparison cancelled".into()),
+            Err(e) => s.error = Some(e),
+        }
     }
 
     /// Adds a measure ledger to the analysis on screen and analyses again; if the ledger
@@ -299,8 +367,21 @@ impl Update<'_> {
     /// Gives the analyses the edits they could not take yet (a background job was reading
     /// them).
     pub fn apply_pending(&mut self) {
-        for a in &mut self.session.analyses {
-            a.apply_pending();
+        let s = &mut *self.session;
+        for a in &mut s.analyses {
+            if a.pending.is_empty() {
+                continue;
+            }
+            // The change map holds the loaded year's analysis too: lend it for the edit.
+            let loaded = a.analysis.clone();
+            let lent = s.compared.as_mut().is_none_or(|c| c.lend(&loaded));
+            drop(loaded);
+            if lent {
+                a.apply_pending();
+            }
+            if let Some(c) = &mut s.compared {
+                c.give_back(&a.analysis);
+            }
         }
     }
 
@@ -400,8 +481,14 @@ impl Update<'_> {
                         phases.join(", ")
                     )
                 });
-                // One analysis today: the new one replaces what was on screen.
+                // One analysis today: the new one replaces what was on screen, and the
+                // comparison made with the old one goes with it.
                 s.analyses = vec![analysed];
+                if let Some(j) = s.comparing.take() {
+                    j.cancel();
+                }
+                s.compared = None;
+                self.view.change_map = false;
                 self.view.selection = None;
                 self.view.fit_pending = refit;
             }
@@ -443,8 +530,10 @@ impl Update<'_> {
     /// the picture on screen, if it is the one asked for last); adds the warning to its
     /// summary when the check is done.
     pub fn poll_overlaps(&mut self, shown: Option<u64>) {
+        // The change map on screen counts as the map shown: its picture is drawn too.
+        let change_map = self.session.compared.as_ref().map(|c| c.scene.id());
         for a in &mut self.session.analyses {
-            let on_screen = shown == Some(a.scene.id());
+            let on_screen = shown.is_some() && (shown == Some(a.scene.id()) || shown == change_map);
             if let Some(lines) = a.overlaps.poll(self.ctx, &a.analysis, on_screen) {
                 a.add_warnings(lines);
                 self.clock.log(|| {
@@ -484,6 +573,18 @@ impl Update<'_> {
                     Purpose::Export(kind) => self.start_export(kind, path),
                     Purpose::SaveMeasures(then_close) => self.start_save(path, then_close),
                     Purpose::AddLedger => self.add_ledger(path),
+                    Purpose::CompareParcels | Purpose::CompareRisk | Purpose::CompareLineage => {
+                        if let Some(d) = &mut self.session.compare_dialog {
+                            match purpose {
+                                Purpose::CompareParcels => d.set_parcels(path),
+                                Purpose::CompareRisk => {
+                                    d.risk = Some(path);
+                                    d.own_risk = true;
+                                }
+                                _ => d.lineage = Some(path),
+                            }
+                        }
+                    }
                     Purpose::AddRegions => {
                         match soilrisk::io::LayerReader::open(&path, &Default::default()) {
                             Ok(r) => {
@@ -534,6 +635,11 @@ impl Update<'_> {
                 .collect()
         });
         if let Some(p) = dropped.into_iter().next() {
+            // While the comparison dialog is open, a dropped file is the other year's parcels.
+            if let Some(d) = &mut s.compare_dialog {
+                d.set_parcels(p);
+                return;
+            }
             // A ledger is added to the analysis; only what a format of the registry opens
             // asks "risk or parcels?".
             if is_ledger_path(&p) {
@@ -567,7 +673,23 @@ impl Update<'_> {
             );
             return;
         }
-        let source = ExportSource::Analysis(a.analysis.clone(), Box::new(a.summary.clone()));
+        let source = match kind {
+            ExportKind::Compared(_) => {
+                let Some(c) = &self.session.compared else {
+                    return;
+                };
+                let Some((before, after)) = c.arcs() else {
+                    return;
+                };
+                ExportSource::Compared {
+                    before,
+                    after,
+                    comparison: c.comparison.clone(),
+                    summary: Box::new(c.summary.clone()),
+                }
+            }
+            _ => ExportSource::Analysis(a.analysis.clone(), Box::new(a.summary.clone())),
+        };
         self.start_job(kind, path, source);
     }
 
@@ -580,6 +702,12 @@ impl Update<'_> {
                 a.analysis.risk.path.clone(),
                 a.analysis.parcels.path.clone(),
             ]);
+        }
+        if let Some(c) = &s.compared {
+            let i = &c.input;
+            inputs.push(i.parcels.clone());
+            inputs.extend(i.risk.iter().cloned());
+            inputs.extend(i.lineage.iter().map(|l| soilrisk::ledger::split_sheet(l).0));
         }
         match ExportJob::start(self.ctx, kind, path, source, inputs) {
             Ok(j) => s.export = Some(j),
@@ -624,12 +752,7 @@ fn carry_edits(before: Option<&Analysed>, after: &mut Analysed) {
 
 /// Centres the map on a parcel or risk area, close enough to see it whole.
 pub fn zoom_to(session: &Session, view: &mut View, p: Pick) {
-    let Some(s) = session.current() else { return };
-    let a = &s.analysis;
-    let g = match p {
-        Pick::Parcel(i) => &a.parcels.features[a.parcel_info[i].feature].geometry,
-        Pick::Risk(i) => &a.risk.features[a.risk_areas[i].feature].geometry,
-    };
+    let Some(g) = session.geometry(p) else { return };
     if let Some(b) = bounds(g) {
         let grown = geo::Rect::new(
             (b.min().x - b.width() * 2.0, b.min().y - b.height() * 2.0),

@@ -11,6 +11,7 @@ use soilrisk::pipeline::Request;
 use super::bench::{Probe, WindowBench};
 use super::clock::{Clock, repaint_causes};
 use super::command::Command;
+use super::dialogs::compare::CompareAction;
 use super::dialogs::mapping::MappingAction;
 use super::dialogs::member::{self, MemberAction};
 use super::dialogs::message::{self, CloseAnswer, DroppedAs};
@@ -89,14 +90,15 @@ impl SoilriskApp {
         let pictures = self.renderer.pictures;
         let fitting = self.view.fit_pending;
         let view = &mut self.view;
+        let selected = view.selection.and_then(|p| self.session.geometry(p));
         let events = map::show(
             ui,
             &mut view.camera,
             &mut view.fit_pending,
-            self.session.scene(),
+            self.session.map_scene(view.change_map),
             &mut self.renderer,
             self.settings.layers,
-            view.selection,
+            selected,
         );
         self.clock.map_ms = t.elapsed().as_secs_f32() * 1000.0;
         self.clock.map_cpu_ms = cpu
@@ -176,6 +178,14 @@ impl SoilriskApp {
                 None => {}
             }
         }
+        if let Some(d) = &mut s.compare_dialog {
+            match d.show(ctx) {
+                CompareAction::None => {}
+                CompareAction::Cancel => s.compare_dialog = None,
+                CompareAction::Choose(p) => self.commands.push(Command::Ask(p)),
+                CompareAction::Run(input) => self.commands.push(Command::Compare(input)),
+            }
+        }
         if let Some(m) = &mut s.mapping {
             match m.show(ctx) {
                 MappingAction::None => {}
@@ -200,6 +210,7 @@ impl eframe::App for SoilriskApp {
         u.poll_overlaps(shown);
         u.poll_files();
         u.poll_saving();
+        u.poll_comparing();
         u.apply_pending();
         if ctx.input(|i| i.key_pressed(egui::Key::Escape)) {
             self.commands.push(Command::Select(None));
@@ -254,7 +265,13 @@ impl eframe::App for SoilriskApp {
             .resizable(true)
             .default_size(210.0)
             .show(ui, |ui| {
-                panels::layers::show(ui, &mut self.settings.layers, &self.session, commands)
+                panels::layers::show(
+                    ui,
+                    &mut self.settings.layers,
+                    &self.session,
+                    self.view.change_map,
+                    commands,
+                )
             });
         egui::Panel::right("details")
             .resizable(true)
@@ -266,6 +283,7 @@ impl eframe::App for SoilriskApp {
                     &self.session,
                     &mut self.view,
                     &self.clock,
+                    self.settings.target,
                     commands,
                 )
             });

@@ -1,12 +1,14 @@
 //! The window's dialogs. Each draws itself and returns what the user chose; the window turns
 //! that into a `Command` (or closes the dialog), so no dialog changes the state while it draws.
 //!
+//! - `compare`: the other year to compare the loaded one with.
 //! - `mapping`: fields and values to map before an analysis (and the text-encoding dropdown).
 //! - `member`: which layer of a zip archive of several to open.
 //! - `message`: an error to dismiss; a dropped file, as the risk or the parcel layer; unsaved
 //!   measures on closing.
 //! - `regions`: the fields and CRS of a boundary layer of regions.
 
+pub mod compare;
 pub mod mapping;
 pub mod member;
 pub mod message;

@@ -4,22 +4,45 @@
 use std::path::Path;
 
 use eframe::egui;
+use soilrisk::compare::ChangeKind;
 use soilrisk::vocab::RiskClass;
 
 use crate::app::command::Command;
+use crate::app::compare::Compared;
 use crate::app::dialogs::mapping::encoding_menu;
 use crate::app::state::Session;
 use crate::app::style::{self, LayerStyle, ParcelStatus};
 
-pub fn show(ui: &mut egui::Ui, l: &mut LayerStyle, session: &Session, commands: &mut Vec<Command>) {
+pub fn show(
+    ui: &mut egui::Ui,
+    l: &mut LayerStyle,
+    session: &Session,
+    change_map: bool,
+    commands: &mut Vec<Command>,
+) {
     ui.heading("Layers");
     ui.checkbox(&mut l.show_parcels, "Parcels 耕地图斑");
     ui.add(egui::Slider::new(&mut l.parcel_opacity, 0.0..=1.0).text("opacity"));
-    for s in ParcelStatus::ALL {
-        ui.horizontal(|ui| {
-            style::swatch(ui, s.fill());
-            ui.label(s.label());
-        });
+    if session.compared.is_some() {
+        let mut on = change_map;
+        if ui
+            .checkbox(&mut on, "Change map 变化图")
+            .on_hover_text("the parcels by how they changed since the year compared with")
+            .changed()
+        {
+            commands.push(Command::ShowChanges(on));
+        }
+    }
+    match &session.compared {
+        Some(c) if change_map => change_legend(ui, c),
+        _ => {
+            for s in ParcelStatus::ALL {
+                ui.horizontal(|ui| {
+                    style::swatch(ui, s.fill());
+                    ui.label(s.label());
+                });
+            }
+        }
     }
     ui.separator();
     ui.checkbox(&mut l.show_risk, "Risk areas 风险区");
@@ -97,4 +120,46 @@ pub fn show(ui: &mut egui::Ui, l: &mut LayerStyle, session: &Session, commands: 
     if !s.overlaps.done() {
         ui.small("checking the parcels for overlaps…");
     }
+}
+
+/// The change map's legend: the after year's parcels by how they changed, the removed ones.
+fn change_legend(ui: &mut egui::Ui, c: &Compared) {
+    let (before, after) = c
+        .years()
+        .map_or((0, 0), |(b, a)| (b.parcel_info.len(), a.parcel_info.len()));
+    ui.small(format!(
+        "change map: {after} parcels of the after year, {before} before"
+    ));
+    let counts = c.comparison.matches.counts();
+    for (k, n) in ChangeKind::ALL.iter().zip(counts) {
+        ui.horizontal(|ui| {
+            if *k == ChangeKind::Removed {
+                dashed_swatch(ui);
+            } else {
+                let (fill, _) = style::change_fill(Some(*k));
+                style::swatch(ui, fill);
+            }
+            ui.label(format!("{} {} ({n})", k.code(), k.chinese()));
+        });
+    }
+    ui.horizontal(|ui| {
+        let (fill, _) = style::change_fill(None);
+        style::swatch(ui, fill);
+        ui.label("unchanged 未变化");
+    });
+}
+
+/// The legend's square for the removed parcels' dashed outline.
+fn dashed_swatch(ui: &mut egui::Ui) {
+    let (r, p) = ui.allocate_painter(egui::vec2(14.0, 14.0), egui::Sense::hover());
+    let stroke = egui::Stroke::new(1.5, style::REMOVED_OUTLINE);
+    let rect = r.rect.shrink(1.0);
+    let corners = [
+        rect.left_top(),
+        rect.right_top(),
+        rect.right_bottom(),
+        rect.left_bottom(),
+        rect.left_top(),
+    ];
+    p.extend(egui::Shape::dashed_line(&corners, stroke, 3.0, 2.0));
 }

@@ -60,6 +60,19 @@ pub fn show(
             {
                 commands.push(Command::Ask(Purpose::AddRegions));
             }
+            if ui
+                .add_enabled(
+                    loaded && session.comparing.is_none(),
+                    egui::Button::new("Compare with another year…"),
+                )
+                .on_hover_text(
+                    "another year's parcel layer, analysed as this one is: the change in the \
+                     rate, the land by status in both years, and the parcels that changed",
+                )
+                .clicked()
+            {
+                commands.push(Command::AskCompare);
+            }
             ui.separator();
             let edited = session.current().is_some_and(|a| !a.edits.net().is_empty());
             let idle = session.saving.is_none();
@@ -123,6 +136,17 @@ pub fn show(
                     commands.push(Command::Ask(Purpose::Export(k)));
                 }
             }
+            ui.separator();
+            let compared = ready && session.compared.is_some();
+            for k in ExportKind::compared() {
+                if ui
+                    .add_enabled(compared, egui::Button::new(k.menu_label()))
+                    .on_disabled_hover_text("compare with another year first (File menu)")
+                    .clicked()
+                {
+                    commands.push(Command::Ask(Purpose::Export(k)));
+                }
+            }
         });
         ui.menu_button("View", |ui| {
             if ui.button("Zoom to full extent").clicked() {
@@ -148,6 +172,19 @@ pub fn show(
             );
             if ui.button("Cancel").clicked() {
                 commands.push(Command::CancelLoad);
+            }
+        }
+        if let Some(t) = &session.comparing {
+            let p = t.progress();
+            ui.separator();
+            ui.label(t.title());
+            ui.add(
+                egui::ProgressBar::new(p.fraction)
+                    .desired_width(200.0)
+                    .text(format!("{} {:.0}%", p.phase, p.fraction * 100.0)),
+            );
+            if ui.button("Cancel").clicked() {
+                commands.push(Command::CancelCompare);
             }
         }
     });

@@ -409,3 +409,73 @@ fn rings_far_out_are_cut_to_the_band_and_its_margin() {
     clip_ring(&mut r, &mut scratch, 100.0, 50.0);
     assert!(r.is_empty());
 }
+
+#[test]
+fn the_change_map_colours_a_split_parcel_and_picks_a_removed_one_where_it_was() {
+    use crate::app::map::{Pick, pick};
+    use soilrisk::compare::{ChangeKind, Comparison, Lineage, LineageColumns};
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+    let analyse = |risk: &str, parcels: &str| {
+        let req = Request::new(dir.join(risk), dir.join(parcels));
+        Arc::new(run(&req, Control::default()).unwrap())
+    };
+    let before = analyse("risk_areas.shp", "parcels.shp");
+    let after = analyse("risk_areas_2024.shp", "parcels_2024.shp");
+    let lineage = Lineage::read(&dir.join("lineage_2024.csv"), &LineageColumns::default()).unwrap();
+    let c = Comparison::new(&before, &after, false, Some(&lineage), Control::default()).unwrap();
+    let scene = MapScene::changes(after.clone(), before.clone(), &c.matches);
+    let style = LayerStyle {
+        show_risk: false,
+        ..LayerStyle::default()
+    };
+
+    // The largest split parcel, in the split colour at its interior point.
+    let k = c
+        .matches
+        .changes
+        .iter()
+        .filter(|ch| ch.kind == ChangeKind::Split)
+        .filter_map(|ch| ch.after.map(|a| a as usize))
+        .max_by(|&x, &y| {
+            after.parcel_results[x]
+                .area_m2
+                .total_cmp(&after.parcel_results[y].area_m2)
+        })
+        .unwrap();
+    assert_eq!(scene.change(k), Some(ChangeKind::Split));
+    let g = &after.parcels.features[after.parcel_info[k].feature].geometry;
+    let at = g.interior_point().unwrap();
+    let img = render(
+        &scene,
+        &request(around(at, g.unsigned_area().sqrt() * 3.0), 201, 201, style),
+        nothing(),
+    )
+    .unwrap();
+    let (fill, share) = style::change_fill(Some(ChangeKind::Split));
+    let want = over(fill, style::PARCEL_OPACITY * share, style::MAP_BACKGROUND);
+    let got = pixel(&img, 100, 100);
+    assert!(close(got, want), "{got:?}, not {want:?}");
+    assert_eq!(pick(&scene, [at.x(), at.y()], style), Some(Pick::After(k)));
+
+    // A removed parcel where no parcel of the after year lies is picked as removed.
+    let removed = c
+        .matches
+        .changes
+        .iter()
+        .filter(|ch| ch.kind == ChangeKind::Removed)
+        .find_map(|ch| {
+            let b = ch.before[0] as usize;
+            let g = &before.parcels.features[before.parcel_info[b].feature].geometry;
+            let p = g.interior_point()?;
+            let free = scene.parcels_at(p.x(), p.y()).iter().all(|&i| {
+                let ga = &after.parcels.features[after.parcel_info[i as usize].feature].geometry;
+                !soilrisk::geom::rings::point_in_multi_polygon(p.0, ga)
+            });
+            free.then_some((b, p))
+        })
+        .expect("a removed parcel with no after-year parcel over it");
+    assert_eq!(
+        pick(&scene, [removed.1.x(), removed.1.y()], style),
+        Some(Pick::Removed(removed.0))
+    );
+}
