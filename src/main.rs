@@ -434,14 +434,14 @@ fn compare(args: CompareArgs) -> Result<()> {
         before_risk,
         &args.before,
         &args.before_ledgers,
-        KeepParcels::Geometry,
+        KeepParcels::Shapes,
     )?;
     let after = request(
         o,
         &args.risk,
         &args.after,
         &args.after_ledgers,
-        KeepParcels::Geometry,
+        KeepParcels::Shapes,
     )?;
     let mut side = side_inputs(
         o,
@@ -484,9 +484,16 @@ fn compare(args: CompareArgs) -> Result<()> {
             )
         })
         .transpose()?;
-    let a_before = run(&before, Control::default()).map_err(cli_hint)?;
-    let a_after = run(&after, Control::default()).map_err(cli_hint)?;
+    let mut a_before = run(&before, Control::default()).map_err(cli_hint)?;
+    let mut a_after = run(&after, Control::default()).map_err(cli_hint)?;
     let t = Instant::now();
+    soilrisk::compare::restore_needed(
+        &before,
+        &mut a_before,
+        &after,
+        &mut a_after,
+        Control::default(),
+    )?;
     let c = Comparison::new(
         &a_before,
         &a_after,

@@ -29,7 +29,9 @@ pub mod transitions;
 
 use std::sync::Arc;
 
-use crate::pipeline::{Analysis, AnalysisError, Control, ParcelResult, Phase};
+use crate::pipeline::{
+    Analysis, AnalysisError, Control, ParcelResult, Phase, Request, restore_geometry,
+};
 
 pub use causes::Causes;
 pub use lineage::{Lineage, LineageColumns};
@@ -104,6 +106,56 @@ impl Comparison {
     pub fn region_index(&self, name: &str) -> Option<usize> {
         self.regions.iter().position(|r| &**r == name)
     }
+}
+
+/// Reads back the geometry a comparison needs of two analyses made under
+/// `KeepParcels::Shapes` (which keeps the geometry of the parcels at risk only): of every
+/// parcel not found unchanged (same id, same shape) in the other year, to be clipped with the
+/// other year's parcels and written to `changes.geojson`; and of the unchanged ones whose
+/// measure or state changed, to be written there. Analyses that kept every geometry need
+/// nothing.
+pub fn restore_needed(
+    before_req: &Request,
+    before: &mut Analysis,
+    after_req: &Request,
+    after: &mut Analysis,
+    ctl: Control<'_>,
+) -> Result<(), AnalysisError> {
+    if before.shapes.is_empty() && after.shapes.is_empty() {
+        return Ok(());
+    }
+    let twins = transitions::twins(before, after);
+    let mut is_twin = vec![false; before.parcel_info.len()];
+    for &b in twins.iter().flatten() {
+        is_twin[b as usize] = true;
+    }
+    let missing = |a: &Analysis, k: usize| {
+        a.parcels.features[a.parcel_info[k].feature]
+            .geometry
+            .0
+            .is_empty()
+    };
+    let wanted_before: Vec<usize> = (0..before.parcel_info.len())
+        .filter(|&b| !is_twin[b] && missing(before, b))
+        .map(|b| before.parcel_info[b].feature)
+        .collect();
+    let wanted_after: Vec<usize> = (0..after.parcel_info.len())
+        .filter(|&a| {
+            missing(after, a)
+                && match twins[a] {
+                    None => true,
+                    Some(b) => {
+                        let (ib, ia) = (&before.parcel_info[b as usize], &after.parcel_info[a]);
+                        ib.measure_text != ia.measure_text
+                            || ib.complied != ia.complied
+                            || matching::state(before, b as usize) != matching::state(after, a)
+                    }
+                }
+        })
+        .map(|a| after.parcel_info[a].feature)
+        .collect();
+    restore_geometry(before_req, before, &wanted_before, ctl)?;
+    restore_geometry(after_req, after, &wanted_after, ctl)
 }
 
 /// The regions of both years, and each year's region index (`ParcelTally::region`) into

@@ -280,6 +280,31 @@ pub(crate) fn same_geometry(x: &MultiPolygon<f64>, y: &MultiPolygon<f64>) -> boo
         })
 }
 
+/// For each after-year parcel, the before-year parcel of the same id (the first of that id)
+/// and the same geometry: by their shapes' fingerprints where both analyses kept shapes
+/// (`KeepParcels::Shapes`), else by `same_geometry`.
+pub(crate) fn twins(before: &Analysis, after: &Analysis) -> Vec<Option<u32>> {
+    let mut first_of: HashMap<&str, u32> = HashMap::with_capacity(before.parcel_info.len());
+    for (k, info) in before.parcel_info.iter().enumerate() {
+        first_of.entry(&*info.id).or_insert(k as u32);
+    }
+    let shapes = !before.shapes.is_empty() && !after.shapes.is_empty();
+    after
+        .parcel_info
+        .par_iter()
+        .enumerate()
+        .map(|(k, info)| {
+            let b = *first_of.get(&*info.id)?;
+            let same = if shapes {
+                before.shapes[b as usize].hash == after.shapes[k].hash
+            } else {
+                same_geometry(geometry(after, k), geometry(before, b as usize))
+            };
+            same.then_some(b)
+        })
+        .collect()
+}
+
 /// Measures the land of both years into a matrix for the whole land and per region.
 pub(crate) fn measure(
     before: &Analysis,
@@ -294,20 +319,7 @@ pub(crate) fn measure(
     // The analysis' own pieces are the faces' when the faces are its own and unscaled.
     let reuse = same_risk && geometric(after);
 
-    let mut first_of: HashMap<&str, u32> = HashMap::with_capacity(before.parcel_info.len());
-    for (k, info) in before.parcel_info.iter().enumerate() {
-        first_of.entry(&*info.id).or_insert(k as u32);
-    }
-    let twins: Vec<Option<u32>> = after
-        .parcel_info
-        .par_iter()
-        .enumerate()
-        .map(|(k, info)| {
-            let b = *first_of.get(&*info.id)?;
-            same_geometry(geometry(after, k), geometry(before, b as usize)).then_some(b)
-        })
-        .collect();
-    drop(first_of);
+    let twins = twins(before, after);
     let mut is_twin = vec![false; before.parcel_info.len()];
     for &b in twins.iter().flatten() {
         is_twin[b as usize] = true;
@@ -359,7 +371,17 @@ pub(crate) fn measure(
                         by[0][0] += rest.max(0.0);
                         by
                     } else {
-                        faces.measure(ga, method).0
+                        // Under `KeepParcels::Shapes` a twin has its geometry in a year where
+                        // it is at risk; at risk in neither, it is in no face of either.
+                        let gb = geometry(before, b as usize);
+                        match [ga, gb].into_iter().find(|g| !g.0.is_empty()) {
+                            Some(g) => faces.measure(g, method).0,
+                            None => {
+                                let mut by = [[0.0; 4]; 4];
+                                by[0][0] = after.shapes.get(a).map_or(0.0, |s| s.area_m2);
+                                by
+                            }
+                        }
                     };
                     for (cb, row) in by.iter().enumerate() {
                         for (ca, &m2) in row.iter().enumerate() {

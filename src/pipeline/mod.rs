@@ -42,7 +42,7 @@ pub use error::{AnalysisError, UnknownValues};
 pub use progress::{Arrival, Control, Phase, Timings};
 pub use regions::{Boundaries, RegionLayer};
 pub use request::{KeepParcels, Request};
-pub use result::{Analysis, ParcelInfo, ParcelResult, ParcelTally, RiskArea, RiskResult};
+pub use result::{Analysis, ParcelInfo, ParcelResult, ParcelTally, RiskArea, RiskResult, Shape};
 pub use roles::{FieldMapping, ROLES, Role, RoleDef, Side};
 
 /// Runs the whole pipeline: the risk layer is read whole, the parcel layer a batch at a time
@@ -61,6 +61,77 @@ pub fn run(req: &Request, ctl: Control<'_>) -> Result<Analysis, AnalysisError> {
         ctl,
         t,
     )
+}
+
+/// Reads back from the parcel layer, reprojected as the analysis read it, the geometry of the
+/// parcels at the positions `wanted` (ascending, positions in `a.parcels.features`) of an
+/// analysis made under `KeepParcels::Shapes`, which keeps only the geometry of the parcels
+/// at risk. Each restored geometry must have the shape it had (`Analysis::shapes`): a file
+/// changed since the analysis is an error.
+pub fn restore_geometry(
+    req: &Request,
+    a: &mut Analysis,
+    wanted: &[usize],
+    ctl: Control<'_>,
+) -> Result<(), AnalysisError> {
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let opts = crate::io::ReadOptions {
+        fields: Some(Vec::new()),
+        ..req.parcel_read.clone()
+    };
+    let mut reader = LayerReader::open(&req.parcels, &opts)?;
+    let from = reader.header().crs.clone();
+    let tr = match (&from, &a.crs) {
+        (Some(from), Some(to)) if !from.same_as(to) => Some(
+            crate::crs::Transformer::new(from, to).map_err(|e| AnalysisError::Crs {
+                path: req.parcels.clone(),
+                reason: format!("cannot reproject to {}: {e}", to.label()),
+            })?,
+        ),
+        _ => None,
+    };
+    // Features are in record order: the wanted ones' records, ascending.
+    let records: Vec<usize> = wanted
+        .iter()
+        .map(|&k| a.parcels.features[k].record)
+        .collect();
+    let mut next = 0;
+    while next < wanted.len() {
+        ctl.check()?;
+        let Some(mut batch) = reader.next_batch()? else {
+            break;
+        };
+        batch.retain(|f| records[next..].binary_search(&f.record).is_ok());
+        if let (Some(tr), Some(from), Some(to)) = (&tr, &from, &a.crs) {
+            reproject::transform(&mut batch, tr, from, to, &req.parcels)?;
+        }
+        for f in batch {
+            let Ok(i) = records[next..].binary_search(&f.record) else {
+                continue;
+            };
+            let k = wanted[next + i];
+            let same = a
+                .shapes
+                .get(k)
+                .is_none_or(|s| Shape::of(&f.geometry, &a.area_method).hash == s.hash);
+            if !same {
+                return Err(crate::error::LayerError::format(
+                    &req.parcels,
+                    format!(
+                        "record {} is not what it was when it was analysed; the file changed \
+                         during the comparison",
+                        f.record
+                    ),
+                )
+                .into());
+            }
+            a.parcels.features[k].geometry = f.geometry;
+            next = next.max(next + i + 1);
+        }
+    }
+    Ok(())
 }
 
 /// Runs the pipeline on layers already read (the window keeps layers loaded and re-runs this

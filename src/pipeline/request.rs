@@ -53,11 +53,12 @@ pub enum KeepParcels {
     /// dropped a batch at a time, leaving only their `ParcelTally` for the totals.
     /// `analyze` streams a province this way.
     AtRisk,
-    /// Every parcel's geometry, `parcel_info` and `parcel_results`, without the attribute
-    /// values (only the analysis' columns are decoded, and their texts move into
-    /// `parcel_info`): what a comparison of two years needs of each, at half the memory of
-    /// `All`.
-    Geometry,
+    /// Every parcel's `parcel_info` and `parcel_results`, no attribute values (only the
+    /// analysis' columns are decoded, and their texts move into `parcel_info`), the geometry
+    /// of the parcels at risk only, and of every parcel its [`Shape`](super::result::Shape)
+    /// in `Analysis::shapes`: what a comparison of two years keeps of each, in a third of the
+    /// memory of `All`. `restore_geometry` reads back the geometry of the parcels it needs.
+    Shapes,
 }
 
 impl Request {

@@ -120,6 +120,38 @@ impl ParcelTally {
     }
 }
 
+/// A parcel's shape in a few bytes, for finding the parcels two years share unchanged
+/// without keeping their geometry (`KeepParcels::Shapes`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Shape {
+    /// A fingerprint of the geometry in the analysis CRS: its rings' coordinates, bit for bit.
+    pub hash: u64,
+    /// Its geometric area (m², by `Analysis::area_method`), whatever the area basis.
+    pub area_m2: f64,
+}
+
+impl Shape {
+    pub fn of(g: &geo::MultiPolygon<f64>, method: &AreaMethod) -> Shape {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = foldhash::quality::FixedState::with_seed(0x5348_4150_45).build_hasher();
+        h.write_usize(g.0.len());
+        for p in &g.0 {
+            h.write_usize(p.interiors().len());
+            for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
+                h.write_usize(ring.0.len());
+                for c in &ring.0 {
+                    h.write_u64(c.x.to_bits());
+                    h.write_u64(c.y.to_bits());
+                }
+            }
+        }
+        Shape {
+            hash: h.finish(),
+            area_m2: method.multi_polygon_m2(g),
+        }
+    }
+}
+
 /// Ids one after another in one string: a province's parcel ids without an allocation each.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IdList {
@@ -172,6 +204,9 @@ pub struct Analysis {
     /// `parcel_info`'s ids; they are kept in one string either way so that both ways of
     /// running give the same `Analysis` to compare years with.
     pub parcel_ids: IdList,
+    /// Under `KeepParcels::Shapes`, every parcel's shape, in layer order (as `tally`); empty
+    /// otherwise.
+    pub shapes: Vec<Shape>,
     /// The regions' names, in the order they were first met (`ParcelTally::region`).
     pub regions: Vec<Arc<str>>,
     /// The regions' codes (GB/T 2260), by the same index, where known; empty when no region

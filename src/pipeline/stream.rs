@@ -35,7 +35,7 @@ use super::progress::{Arrival, Control, Phase, Timings};
 use super::reproject::{reproject, transform};
 use super::request::{KeepParcels, Request};
 use super::result::{
-    Analysis, IdList, ParcelInfo, ParcelResult, ParcelTally, RiskArea, RiskResult,
+    Analysis, IdList, ParcelInfo, ParcelResult, ParcelTally, RiskArea, RiskResult, Shape,
 };
 
 /// What the `parcel-reader` thread sends: the layer's header (with its size hint) once the
@@ -235,6 +235,7 @@ pub(super) fn analyse(
         parcel_results: measured.results,
         tally: measured.tally,
         parcel_ids: measured.ids,
+        shapes: measured.shapes,
         regions,
         region_codes,
         boundaries,
@@ -354,6 +355,8 @@ struct Measured {
     results: Vec<ParcelResult>,
     /// Every parcel, kept or not: its tally and its id.
     tally: Vec<ParcelTally>,
+    /// Under `KeepParcels::Shapes`, every parcel's shape.
+    shapes: Vec<Shape>,
     ids: IdList,
     regions: Regions,
     /// Values outside the vocabularies: the run ends in an error listing them.
@@ -376,6 +379,7 @@ impl Measured {
             info: Vec::with_capacity(n),
             results: Vec::with_capacity(n),
             tally: Vec::with_capacity(n),
+            shapes: Vec::new(),
             ids: IdList::default(),
             regions: Regions::default(),
             unknown: Unknown::default(),
@@ -400,14 +404,28 @@ impl Measured {
     fn add(
         &mut self,
         keep: KeepParcels,
+        method: &AreaMethod,
         infos: Vec<ParcelInfo>,
         results: Vec<ParcelResult>,
         mut batch: Vec<Feature>,
     ) {
         match keep {
-            KeepParcels::All | KeepParcels::Geometry => {
-                if keep == KeepParcels::Geometry {
-                    batch.par_iter_mut().for_each(|f| f.values = Vec::new());
+            KeepParcels::All | KeepParcels::Shapes => {
+                if keep == KeepParcels::Shapes {
+                    // Each parcel's shape, then only the geometry of those at risk stays.
+                    let shapes: Vec<Shape> = batch
+                        .par_iter_mut()
+                        .zip(&results)
+                        .map(|(f, r)| {
+                            let shape = Shape::of(&f.geometry, method);
+                            if r.contaminated_m2() <= 0.0 {
+                                f.geometry = MultiPolygon::new(Vec::new());
+                            }
+                            f.values = Vec::new();
+                            shape
+                        })
+                        .collect();
+                    self.shapes.extend(shapes);
                 }
                 for (k, (info, r)) in infos.iter().zip(&results).enumerate() {
                     self.tally(info, r, Some(self.info.len() + k));
@@ -564,7 +582,7 @@ fn stream(
         let base = m.features.len();
         let mut infos = match req.keep_parcels {
             KeepParcels::All => fields.infos(&b, base, req, &mut m.unknown),
-            KeepParcels::AtRisk | KeepParcels::Geometry => {
+            KeepParcels::AtRisk | KeepParcels::Shapes => {
                 fields.take_infos(&mut b, base, req, &mut m.unknown)
             }
         };
@@ -603,7 +621,7 @@ fn stream(
             if let Some(r) = batch_extent {
                 m.extent = Some(m.extent.map_or(r, |e| union_rect(e, r)));
             }
-            m.add(req.keep_parcels, infos, results, b);
+            m.add(req.keep_parcels, &area_method, infos, results, b);
         } else if req.keep_parcels == KeepParcels::All {
             // The layer stays whole for the window (its field mapping dialog).
             m.features.extend(b);
