@@ -133,7 +133,7 @@ pub struct Shape {
 impl Shape {
     pub fn of(g: &geo::MultiPolygon<f64>, method: &AreaMethod) -> Shape {
         use std::hash::{BuildHasher, Hasher};
-        let mut h = foldhash::quality::FixedState::with_seed(0x5348_4150_45).build_hasher();
+        let mut h = foldhash::quality::FixedState::with_seed(0x0053_4841_5045).build_hasher();
         h.write_usize(g.0.len());
         for p in &g.0 {
             h.write_usize(p.interiors().len());
