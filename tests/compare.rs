@@ -671,3 +671,49 @@ fn each_year_takes_its_own_ledgers() {
     ));
     assert!(!changes(&out).iter().any(|c| c.1 == "F"));
 }
+
+/// The window compares analyses that keep every parcel (`KeepParcels::All`); the command line
+/// keeps shapes and reads back the geometry it needs (`KeepParcels::Shapes`). Both give the
+/// same land and the same changes, bit for bit, on the bundled sample's two years.
+#[test]
+fn keeping_shapes_compares_as_keeping_everything() {
+    use soilrisk::compare::{Comparison, Lineage, LineageColumns, restore_needed};
+    use soilrisk::pipeline::{Control, KeepParcels, Request, run};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+    let lineage = Lineage::read(&dir.join("lineage_2024.csv"), &LineageColumns::default()).unwrap();
+    let years = |keep: KeepParcels| {
+        let mut before = Request::new(dir.join("risk_areas.shp"), dir.join("parcels.shp"));
+        let mut after = Request::new(
+            dir.join("risk_areas_2024.shp"),
+            dir.join("parcels_2024.shp"),
+        );
+        before.keep_parcels = keep;
+        after.keep_parcels = keep;
+        let mut b = run(&before, Control::default()).unwrap();
+        let mut a = run(&after, Control::default()).unwrap();
+        restore_needed(&before, &mut b, &after, &mut a, Control::default()).unwrap();
+        let c = Comparison::new(&b, &a, false, Some(&lineage), Control::default()).unwrap();
+        let ids =
+            |y: &soilrisk::pipeline::Analysis, k: u32| y.parcel_info[k as usize].id.to_string();
+        let changes: Vec<(String, Option<String>, Vec<String>)> = c
+            .matches
+            .changes
+            .iter()
+            .map(|ch| {
+                (
+                    ch.kind.code().to_string(),
+                    ch.after.map(|k| ids(&a, k)),
+                    ch.before.iter().map(|&k| ids(&b, k)).collect(),
+                )
+            })
+            .collect();
+        (c.transitions, c.by_region, c.regions, changes)
+    };
+    let all = years(KeepParcels::All);
+    let shapes = years(KeepParcels::Shapes);
+    assert_eq!(all.0, shapes.0);
+    assert_eq!(all.1, shapes.1);
+    assert_eq!(all.2, shapes.2);
+    assert_eq!(all.3, shapes.3);
+    assert!(all.3.len() > 3000);
+}
