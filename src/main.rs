@@ -422,6 +422,9 @@ fn analyze(args: AnalyzeArgs) -> Result<()> {
     Ok(())
 }
 
+/// Bytes of shapes `compare` reads at a time from each year's parcel layer.
+const COMPARE_BATCH_BYTES: usize = 8 << 20;
+
 fn compare(args: CompareArgs) -> Result<()> {
     use soilrisk::compare::output::{
         CHANGES_GEOJSON, COMPARE_JSON, CompareSummary, write_changes, write_compare_json,
@@ -443,6 +446,12 @@ fn compare(args: CompareArgs) -> Result<()> {
         &args.after_ledgers,
         KeepParcels::Shapes,
     )?;
+    // Two years are held at once: each is read in smaller batches than `analyze` reads (a
+    // batch in hand and one read ahead cost some 300 MiB at 32 MiB of shapes each).
+    let (mut before, mut after) = (before, after);
+    for r in [&mut before, &mut after] {
+        r.parcel_read.batch_bytes = Some(COMPARE_BATCH_BYTES);
+    }
     let mut side = side_inputs(
         o,
         &args

@@ -39,6 +39,10 @@ pub struct ReadOptions {
     /// table's columns. Shapefiles and GeoPackages (which select only these columns); a
     /// GeoJSON layer is read whole.
     pub fields: Option<Vec<String>>,
+    /// Only these records (1-based, ascending) are wanted: a shapefile skips the others'
+    /// geometry unparsed (as if null); other formats read every record and the caller keeps
+    /// the ones it wants. For reading back a few parcels of a layer already analysed.
+    pub records: Option<std::sync::Arc<[usize]>>,
 }
 
 /// Reads a polygon layer from any format of the registry (`formats::FORMATS`), or a layer

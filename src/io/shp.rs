@@ -208,6 +208,8 @@ pub struct ShapefileReader {
     last_no: Option<i32>,
     done: bool,
     batch_bytes: usize,
+    /// `ReadOptions::records`.
+    records: Option<std::sync::Arc<[usize]>>,
     buf: Vec<u8>,
     dbf: Option<DbfReader>,
     /// Null shapes and the geometry's warnings (offsets, ring repairs).
@@ -287,6 +289,7 @@ impl ShapefileReader {
             last_no: None,
             done: false,
             batch_bytes: opts.batch_bytes.unwrap_or(BATCH_BYTES).max(1),
+            records: opts.records.clone(),
             buf: Vec::new(),
             dbf: attributes.dbf,
             geometry: Tally::new(geometry_warnings),
@@ -412,12 +415,20 @@ impl ShapefileReader {
         }
         let buf = &self.buf;
         let dbf = &mut self.dbf;
+        let only = self.records.as_deref();
         let wanted = self.record - first_record;
         let (parsed, values) = rayon::join(
             || {
                 spans
                     .par_iter()
-                    .map(|&(record, a, b)| match parse_polygon(&buf[a..b]) {
+                    .map(|&(record, a, b)| {
+                        if only.is_some_and(|r| r.binary_search(&record).is_err()) {
+                            return Ok(None);
+                        }
+                        parse_polygon(&buf[a..b])
+                    })
+                    .zip(&spans)
+                    .map(|(parsed, &(record, _, _))| match parsed {
                         Ok(None) => Ok(None),
                         Ok(Some(rings)) => {
                             let (g, notes) = assemble(rings, true);

@@ -77,8 +77,14 @@ pub fn restore_geometry(
     if wanted.is_empty() {
         return Ok(());
     }
+    // Features are in record order: the wanted ones' records, ascending.
+    let records: Vec<usize> = wanted
+        .iter()
+        .map(|&k| a.parcels.features[k].record)
+        .collect();
     let opts = crate::io::ReadOptions {
         fields: Some(Vec::new()),
+        records: Some(records.clone().into()),
         ..req.parcel_read.clone()
     };
     let mut reader = LayerReader::open(&req.parcels, &opts)?;
