@@ -567,6 +567,8 @@ fn compare_text(s: &soilrisk::compare::output::CompareSummary, out: &mut String)
         ("  risk lifted          ", 0.0 - c.risk_lifted_m2),
         ("  removed parcels      ", 0.0 - c.removed_parcels_m2),
     ] {
+        // Below half a square metre is the clippers' rounding: shown as 0, not -0.00.
+        let m2 = if m2.abs() < 0.5 { 0.0 } else { m2 };
         let _ = writeln!(out, "{label}{}", area(m2));
     }
     let changes: Vec<String> = s.changes.iter().map(|(k, n)| format!("{n} {k}")).collect();
