@@ -43,6 +43,27 @@ def lookup(table, value):
     raise SystemExit(f"unknown value {value!r}")
 
 
+def class_faces(risk):
+    """The risk areas dissolved per class, every higher class taken away (overlaps go to the
+    highest), as single parts with their class `cls`."""
+    risk = risk.copy()
+    risk["cls"] = risk["RISK_CLASS"].map(lambda v: lookup(CLASSES, v))
+    dissolved = risk.dissolve(by="cls")[["geometry"]].reset_index()
+    higher = None
+    pieces = []
+    for cls in (3, 2, 1):
+        row = dissolved[dissolved["cls"] == cls]
+        if row.empty:
+            continue
+        g = row.geometry.iloc[0]
+        own = g if higher is None else g.difference(higher)
+        pieces.append({"cls": cls, "geometry": own})
+        higher = g if higher is None else higher.union(g)
+    # Multipart to single parts (as the QGIS chain does): overlay's spatial index then sees
+    # each part, not one province-wide multipolygon per class.
+    return gpd.GeoDataFrame(pieces, geometry="geometry", crs=risk.crs).explode(index_parts=False)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--risk", required=True)
@@ -59,22 +80,7 @@ def main():
     parcels = gpd.read_file(a.parcels)
     t_read = time.perf_counter()
 
-    risk["cls"] = risk["RISK_CLASS"].map(lambda v: lookup(CLASSES, v))
-    # Dissolve per class, then take away every higher class: overlaps go to the highest.
-    dissolved = risk.dissolve(by="cls")[["geometry"]].reset_index()
-    higher = None
-    pieces = []
-    for cls in (3, 2, 1):
-        row = dissolved[dissolved["cls"] == cls]
-        if row.empty:
-            continue
-        g = row.geometry.iloc[0]
-        own = g if higher is None else g.difference(higher)
-        pieces.append({"cls": cls, "geometry": own})
-        higher = g if higher is None else higher.union(g)
-    # Multipart to single parts (as the QGIS chain does): overlay's spatial index then sees
-    # each part, not one province-wide multipolygon per class.
-    classes = gpd.GeoDataFrame(pieces, geometry="geometry", crs=risk.crs).explode(index_parts=False)
+    classes = class_faces(risk)
     parcels["area_m2"] = parcels.geometry.area
     parcels["measure"] = parcels["MEASURE"].map(lambda v: lookup(MEASURES, v))
     t_prep = time.perf_counter()

@@ -25,25 +25,9 @@ import geopandas as gpd
 import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference_overlay import CLASSES, MEASURES, lookup  # noqa: E402
+from reference_overlay import MEASURES, class_faces, lookup  # noqa: E402
 
 STATUSES = ["not_cultivated", "no_risk", "treated", "untreated"]
-
-
-def class_faces(path):
-    risk = gpd.read_file(path)
-    risk["cls"] = risk["RISK_CLASS"].map(lambda v: lookup(CLASSES, v))
-    dissolved = risk.dissolve(by="cls")[["geometry"]].reset_index()
-    higher, pieces = None, []
-    for cls in (3, 2, 1):
-        row = dissolved[dissolved["cls"] == cls]
-        if row.empty:
-            continue
-        g = row.geometry.iloc[0]
-        own = g if higher is None else g.difference(higher)
-        pieces.append({"cls": cls, "geometry": own})
-        higher = g if higher is None else higher.union(g)
-    return gpd.GeoDataFrame(pieces, geometry="geometry", crs=risk.crs).explode(index_parts=False)
 
 
 def treated(cls, measure):
@@ -56,7 +40,7 @@ def treated(cls, measure):
 
 
 def status_pieces(risk, parcels, region_field):
-    faces = class_faces(risk)
+    faces = class_faces(gpd.read_file(risk))
     p = gpd.read_file(parcels)
     p["measure"] = p["MEASURE"].map(lambda v: lookup(MEASURES, v))
     p = p[["measure", region_field, "geometry"]].rename(columns={region_field: "region"})

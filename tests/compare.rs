@@ -110,19 +110,32 @@ fn compare(args: &[&std::ffi::OsStr]) -> std::process::Output {
         .unwrap()
 }
 
-fn run_years(y: &Years, out: &Path, lineage: bool) -> Value {
-    let mut args: Vec<&std::ffi::OsStr> = vec![
-        "--risk".as_ref(),
-        y.risk_after.as_os_str(),
-        "--before-risk".as_ref(),
-        y.risk_before.as_os_str(),
+/// `compare`'s arguments for the two years into `out`, with the before year's own risk layer
+/// or not, then `extra`.
+fn years_args<'a>(
+    y: &'a Years,
+    out: &'a Path,
+    before_risk: bool,
+    extra: &[&'a std::ffi::OsStr],
+) -> Vec<&'a std::ffi::OsStr> {
+    let mut args: Vec<&std::ffi::OsStr> = vec!["--risk".as_ref(), y.risk_after.as_os_str()];
+    if before_risk {
+        args.extend(["--before-risk".as_ref(), y.risk_before.as_os_str()]);
+    }
+    args.extend([
         "--before".as_ref(),
         y.before.as_os_str(),
         "--after".as_ref(),
         y.after.as_os_str(),
         "--out".as_ref(),
         out.as_os_str(),
-    ];
+    ]);
+    args.extend(extra);
+    args
+}
+
+fn run_years(y: &Years, out: &Path, lineage: bool) -> Value {
+    let mut args = years_args(y, out, true, &[]);
     if lineage {
         args.extend(["--lineage".as_ref(), y.lineage.as_os_str()]);
     }
@@ -341,18 +354,12 @@ fn a_lineage_table_without_its_columns_is_an_error_naming_it() {
     let y = years(dir.path());
     std::fs::write(&y.lineage, "OLD,NEW\nA,A1\n").unwrap();
     let out = dir.path().join("out");
-    let o = compare(&[
-        "--risk".as_ref(),
-        y.risk_after.as_os_str(),
-        "--before".as_ref(),
-        y.before.as_os_str(),
-        "--after".as_ref(),
-        y.after.as_os_str(),
-        "--out".as_ref(),
-        out.as_os_str(),
-        "--lineage".as_ref(),
-        y.lineage.as_os_str(),
-    ]);
+    let o = compare(&years_args(
+        &y,
+        &out,
+        false,
+        &["--lineage".as_ref(), y.lineage.as_os_str()],
+    ));
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("lineage.csv"), "{err}");
@@ -360,22 +367,19 @@ fn a_lineage_table_without_its_columns_is_an_error_naming_it() {
     assert!(!out.join("compare.json").exists());
 
     // Named, the columns are found.
-    let o = compare(&[
-        "--risk".as_ref(),
-        y.risk_after.as_os_str(),
-        "--before".as_ref(),
-        y.before.as_os_str(),
-        "--after".as_ref(),
-        y.after.as_os_str(),
-        "--out".as_ref(),
-        out.as_os_str(),
-        "--lineage".as_ref(),
-        y.lineage.as_os_str(),
-        "--lineage-before-field".as_ref(),
-        "old".as_ref(),
-        "--lineage-after-field".as_ref(),
-        "NEW".as_ref(),
-    ]);
+    let o = compare(&years_args(
+        &y,
+        &out,
+        false,
+        &[
+            "--lineage".as_ref(),
+            y.lineage.as_os_str(),
+            "--lineage-before-field".as_ref(),
+            "old".as_ref(),
+            "--lineage-after-field".as_ref(),
+            "NEW".as_ref(),
+        ],
+    ));
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -409,18 +413,12 @@ fn outputs_never_replace_an_input() {
     let lineage = out.join("regions.csv");
     std::fs::copy(&y.lineage, &lineage).unwrap();
     let before = std::fs::read(&lineage).unwrap();
-    let o = compare(&[
-        "--risk".as_ref(),
-        y.risk_after.as_os_str(),
-        "--before".as_ref(),
-        y.before.as_os_str(),
-        "--after".as_ref(),
-        y.after.as_os_str(),
-        "--out".as_ref(),
-        out.as_os_str(),
-        "--lineage".as_ref(),
-        lineage.as_os_str(),
-    ]);
+    let o = compare(&years_args(
+        &y,
+        &out,
+        false,
+        &["--lineage".as_ref(), lineage.as_os_str()],
+    ));
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(std::fs::read(&lineage).unwrap(), before);
 }
@@ -601,20 +599,12 @@ fn lineage_tables_of_every_kind() {
         .enumerate()
     {
         let out = dir.path().join(format!("out{k}"));
-        let o = compare(&[
-            "--risk".as_ref(),
-            y.risk_after.as_os_str(),
-            "--before-risk".as_ref(),
-            y.risk_before.as_os_str(),
-            "--before".as_ref(),
-            y.before.as_os_str(),
-            "--after".as_ref(),
-            y.after.as_os_str(),
-            "--out".as_ref(),
-            out.as_os_str(),
-            "--lineage".as_ref(),
-            table.as_os_str(),
-        ]);
+        let o = compare(&years_args(
+            &y,
+            &out,
+            true,
+            &["--lineage".as_ref(), table.as_os_str()],
+        ));
         assert_eq!(
             o.status.code(),
             Some(0),
@@ -635,20 +625,12 @@ fn each_year_takes_its_own_ledgers() {
     let ledger = dir.path().join("ledger_2024.csv");
     std::fs::write(&ledger, "图斑编号,措施类型\nF,农艺调控\n").unwrap();
     let out = dir.path().join("out");
-    let o = compare(&[
-        "--risk".as_ref(),
-        y.risk_after.as_os_str(),
-        "--before-risk".as_ref(),
-        y.risk_before.as_os_str(),
-        "--before".as_ref(),
-        y.before.as_os_str(),
-        "--after".as_ref(),
-        y.after.as_os_str(),
-        "--out".as_ref(),
-        out.as_os_str(),
-        "--after-ledger".as_ref(),
-        ledger.as_os_str(),
-    ]);
+    let o = compare(&years_args(
+        &y,
+        &out,
+        true,
+        &["--after-ledger".as_ref(), ledger.as_os_str()],
+    ));
     assert_eq!(
         o.status.code(),
         Some(0),

@@ -34,7 +34,7 @@ use crate::geom::boxes::{bounds, interiors_overlap};
 use crate::geom::clip::intersection;
 use crate::geom::index::BoxIndex;
 use crate::overlay::RiskMap;
-use crate::pipeline::{Analysis, AnalysisError, AreaBasis, Control, Phase};
+use crate::pipeline::{Analysis, AnalysisError, AreaBasis, Control, ParcelInfo, Phase};
 use crate::vocab::{Measure, RiskClass, is_treated};
 
 use super::Regions;
@@ -97,6 +97,21 @@ impl Transitions {
     }
     fn add(&mut self, before: Status, after: Status, m2: f64) {
         self.m2[before.index()][after.index()] += m2;
+    }
+    /// Adds land by class before and after (`[before][after]`, m²) of a before-year parcel
+    /// and an after-year one, each class taking its status under the parcel's measure.
+    fn add_land(&mut self, by: &[[f64; 4]; 4], ib: &ParcelInfo, ia: &ParcelInfo) {
+        for (cb, row) in by.iter().enumerate() {
+            for (ca, &m2) in row.iter().enumerate() {
+                if m2 != 0.0 {
+                    self.add(
+                        status(cb as u8, ib.measure, ib.complied),
+                        status(ca as u8, ia.measure, ia.complied),
+                        m2,
+                    );
+                }
+            }
+        }
     }
     fn merge(&mut self, o: &Transitions) {
         for (row, orow) in self.m2.iter_mut().zip(&o.m2) {
@@ -383,17 +398,7 @@ pub(crate) fn measure(
                             }
                         }
                     };
-                    for (cb, row) in by.iter().enumerate() {
-                        for (ca, &m2) in row.iter().enumerate() {
-                            if m2 != 0.0 {
-                                cells.add(
-                                    status(cb as u8, ib.measure, ib.complied),
-                                    status(ca as u8, ia.measure, ia.complied),
-                                    m2,
-                                );
-                            }
-                        }
-                    }
+                    cells.add_land(&by, ib, ia);
                     continue;
                 }
                 let Some(abox) = bounds(ga) else { continue };
@@ -420,18 +425,12 @@ pub(crate) fn measure(
                         continue;
                     }
                     let ib = &before.parcel_info[b as usize];
+                    cells.add_land(&by, ib, ia);
                     let mut by_before_class = [0.0; 4];
                     for (cb, row) in by.iter().enumerate() {
                         for (ca, &v) in row.iter().enumerate() {
-                            if v != 0.0 {
-                                cells.add(
-                                    status(cb as u8, ib.measure, ib.complied),
-                                    status(ca as u8, ia.measure, ia.complied),
-                                    v,
-                                );
-                                a_in[ca] -= v;
-                                by_before_class[cb] += v;
-                            }
+                            a_in[ca] -= v;
+                            by_before_class[cb] += v;
                         }
                     }
                     acc.pairs.push(Pair {

@@ -87,16 +87,7 @@ fn read(src: &Path, columns: &LedgerColumns, keep_table: bool) -> Result<Ledger,
     {
         return stream_xlsx(src, columns);
     }
-    let mut loaded = load(src)?;
-    // `FILE.xlsx/SHEET` names its sheet already; `FILE.xlsx` gets `, sheet S`.
-    let named_sheet = split_sheet(src).1.is_some();
-    let described = source_text(src, loaded.sheet.as_deref().filter(|_| !named_sheet));
-    let Some(hi) = header_index(&loaded.table) else {
-        return Err(LedgerError::Empty {
-            source_text: described,
-        });
-    };
-    let header: Vec<String> = loaded.table[hi].iter().map(Cell::text).collect();
+    let (mut loaded, described, hi, header) = load_headed(src)?;
     let (id, measure, compliance) = pick_columns(&header, columns, &described)?;
 
     let text_at = |row: &[Cell], col: Option<usize>| {
@@ -199,15 +190,7 @@ pub type NumberedRows = Vec<(usize, Vec<Cell>)>;
 /// it, each with its row number (1-based, as a spreadsheet shows it). For tables other than
 /// ledgers (a comparison's lineage table).
 pub fn read_table(src: &Path) -> Result<(String, Vec<String>, NumberedRows), LedgerError> {
-    let loaded = load(src)?;
-    let named_sheet = split_sheet(src).1.is_some();
-    let described = source_text(src, loaded.sheet.as_deref().filter(|_| !named_sheet));
-    let Some(hi) = header_index(&loaded.table) else {
-        return Err(LedgerError::Empty {
-            source_text: described,
-        });
-    };
-    let header: Vec<String> = loaded.table[hi].iter().map(Cell::text).collect();
+    let (loaded, described, hi, header) = load_headed(src)?;
     let rows = loaded
         .table
         .into_iter()
@@ -216,6 +199,21 @@ pub fn read_table(src: &Path) -> Result<(String, Vec<String>, NumberedRows), Led
         .map(|(i, r)| (i + 1, r))
         .collect();
     Ok((described, header, rows))
+}
+
+/// A table loaded, how messages describe it, its header row's index and the header.
+fn load_headed(src: &Path) -> Result<(Loaded, String, usize, Vec<String>), LedgerError> {
+    let loaded = load(src)?;
+    // `FILE.xlsx/SHEET` names its sheet already; `FILE.xlsx` gets `, sheet S`.
+    let named_sheet = split_sheet(src).1.is_some();
+    let described = source_text(src, loaded.sheet.as_deref().filter(|_| !named_sheet));
+    let Some(hi) = header_index(&loaded.table) else {
+        return Err(LedgerError::Empty {
+            source_text: described,
+        });
+    };
+    let header: Vec<String> = loaded.table[hi].iter().map(Cell::text).collect();
+    Ok((loaded, described, hi, header))
 }
 
 fn header_index(table: &[Vec<Cell>]) -> Option<usize> {

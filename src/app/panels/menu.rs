@@ -7,6 +7,7 @@ use eframe::egui;
 
 use crate::app::command::Command;
 use crate::app::files::{ExportKind, Purpose};
+use crate::app::job::Progress;
 use crate::app::map::Pick;
 use crate::app::state::{Session, Settings};
 
@@ -161,31 +162,27 @@ pub fn show(
                 commands.push(Command::ZoomTo(p));
             }
         });
-        if let Some(t) = &session.loading {
-            let p = t.progress();
-            ui.separator();
-            ui.label(t.title());
-            ui.add(
-                egui::ProgressBar::new(p.fraction)
-                    .desired_width(200.0)
-                    .text(format!("{} {:.0}%", p.phase, p.fraction * 100.0)),
-            );
-            if ui.button("Cancel").clicked() {
-                commands.push(Command::CancelLoad);
-            }
+        if let Some(t) = &session.loading
+            && job_progress(ui, t.title(), t.progress())
+        {
+            commands.push(Command::CancelLoad);
         }
-        if let Some(t) = &session.comparing {
-            let p = t.progress();
-            ui.separator();
-            ui.label(t.title());
-            ui.add(
-                egui::ProgressBar::new(p.fraction)
-                    .desired_width(200.0)
-                    .text(format!("{} {:.0}%", p.phase, p.fraction * 100.0)),
-            );
-            if ui.button("Cancel").clicked() {
-                commands.push(Command::CancelCompare);
-            }
+        if let Some(t) = &session.comparing
+            && job_progress(ui, t.title(), t.progress())
+        {
+            commands.push(Command::CancelCompare);
         }
     });
+}
+
+/// A background job's title, progress bar and Cancel button; whether Cancel was clicked.
+fn job_progress(ui: &mut egui::Ui, title: &str, p: Progress) -> bool {
+    ui.separator();
+    ui.label(title);
+    ui.add(
+        egui::ProgressBar::new(p.fraction)
+            .desired_width(200.0)
+            .text(format!("{} {:.0}%", p.phase, p.fraction * 100.0)),
+    );
+    ui.button("Cancel").clicked()
 }
