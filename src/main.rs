@@ -501,6 +501,7 @@ fn compare(args: CompareArgs) -> Result<()> {
         &mut a_before,
         &after,
         &mut a_after,
+        lineage.as_ref(),
         Control::default(),
     )?;
     let c = Comparison::new(

@@ -673,7 +673,15 @@ fn keeping_shapes_compares_as_keeping_everything() {
         after.keep_parcels = keep;
         let mut b = run(&before, Control::default()).unwrap();
         let mut a = run(&after, Control::default()).unwrap();
-        restore_needed(&before, &mut b, &after, &mut a, Control::default()).unwrap();
+        restore_needed(
+            &before,
+            &mut b,
+            &after,
+            &mut a,
+            Some(&lineage),
+            Control::default(),
+        )
+        .unwrap();
         let c = Comparison::new(&b, &a, false, Some(&lineage), Control::default()).unwrap();
         let ids =
             |y: &soilrisk::pipeline::Analysis, k: u32| y.parcel_info[k as usize].id.to_string();
@@ -698,4 +706,92 @@ fn keeping_shapes_compares_as_keeping_everything() {
     assert_eq!(all.2, shapes.2);
     assert_eq!(all.3, shapes.3);
     assert!(all.3.len() > 3000);
+}
+
+/// Parcels of one year that overlap: their shared land is counted once for each (as the
+/// accounting counts it), and the warning names that year, its layer and the area.
+#[test]
+fn overlapping_parcels_are_warned_of_in_their_own_year() {
+    let dir = tempfile::tempdir().unwrap();
+    let sq = |a, b, c, d| -> Rings { vec![rect(a, b, c, d)] };
+    let risk = dir.path().join("risk.geojson");
+    write_geojson(
+        &risk,
+        &[(
+            r#"{"RISK_ID":"R","RISK_CLASS":"2"}"#,
+            vec![sq(1000., 1000., 1100., 1100.)],
+        )],
+    );
+    let before = dir.path().join("before_year.geojson");
+    let after = dir.path().join("after_year.geojson");
+    // X and Y share [50,100]x[0,100] = 5000 m²; Z covers both once.
+    write_geojson(
+        &before,
+        &[
+            (
+                r#"{"PARCEL_ID":"X","COUNTY":"甲","MEASURE":"无"}"#,
+                vec![sq(0., 0., 100., 100.)],
+            ),
+            (
+                r#"{"PARCEL_ID":"Y","COUNTY":"甲","MEASURE":"无"}"#,
+                vec![sq(50., 0., 150., 100.)],
+            ),
+        ],
+    );
+    write_geojson(
+        &after,
+        &[(
+            r#"{"PARCEL_ID":"Z","COUNTY":"甲","MEASURE":"无"}"#,
+            vec![sq(0., 0., 150., 100.)],
+        )],
+    );
+    let out = dir.path().join("out");
+    let o = compare(&[
+        "--risk".as_ref(),
+        risk.as_os_str(),
+        "--before".as_ref(),
+        before.as_os_str(),
+        "--after".as_ref(),
+        after.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let j: Value =
+        serde_json::from_slice(&std::fs::read(out.join("compare.json")).unwrap()).unwrap();
+    assert!(close(
+        j["transitions"]["no_risk"]["no_risk"].as_f64().unwrap(),
+        20000.0
+    ));
+    assert!(close(
+        j["before"]["cultivated_area_m2"].as_f64().unwrap(),
+        20000.0
+    ));
+    let w: Vec<&str> = j["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert!(
+        w.iter().any(|w| w.contains("before year")
+            && w.contains("before_year.geojson")
+            && w.contains("5000.0 m²")),
+        "{w:?}"
+    );
+    assert!(!w.iter().any(|w| w.contains("after year overlap")), "{w:?}");
+    // Z came from both.
+    assert_eq!(
+        changes(&out),
+        vec![(
+            "merged".to_string(),
+            "Z".to_string(),
+            vec!["X".to_string(), "Y".to_string()]
+        )]
+    );
 }

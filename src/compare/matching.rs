@@ -18,7 +18,7 @@ use crate::pipeline::Analysis;
 
 use super::ParcelState;
 use super::lineage::Lineage;
-use super::transitions::{Land, same_geometry};
+use super::transitions::{Land, same_shape};
 
 /// What happened to a parcel between the years.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -254,9 +254,6 @@ pub(crate) fn match_parcels(
         changes: Vec::new(),
         change_of_after: vec![u32::MAX; na],
     };
-    fn geometry(y: &Analysis, k: usize) -> &geo::MultiPolygon<f64> {
-        &y.parcels.features[y.parcel_info[k].feature].geometry
-    }
     for a in 0..na {
         let from: Vec<u32> = m.before_of(a).map(|b| b as u32).collect();
         let kind = match from[..] {
@@ -264,8 +261,7 @@ pub(crate) fn match_parcels(
             [b] if afters_of_b[b as usize] > 1 => Some(ChangeKind::Split),
             [b] => {
                 let (ib, ia) = (&before.parcel_info[b as usize], &after.parcel_info[a]);
-                let same = land.twins[a] == Some(b)
-                    || same_geometry(geometry(before, b as usize), geometry(after, a));
+                let same = land.twins[a] == Some(b) || same_shape(before, b as usize, after, a);
                 if !same {
                     Some(ChangeKind::Geometry)
                 } else if ib.measure_text != ia.measure_text || ib.complied != ia.complied {

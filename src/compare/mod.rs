@@ -111,14 +111,15 @@ impl Comparison {
 /// Reads back the geometry a comparison needs of two analyses made under
 /// `KeepParcels::Shapes` (which keeps the geometry of the parcels at risk only): of every
 /// parcel not found unchanged (same id, same shape) in the other year, to be clipped with the
-/// other year's parcels and written to `changes.geojson`; and of the unchanged ones whose
-/// measure or state changed, to be written there. Analyses that kept every geometry need
-/// nothing.
+/// other year's parcels and written to `changes.geojson`; of the unchanged ones whose
+/// measure or state changed, to be written there; and of every parcel the lineage table
+/// names, which it may match otherwise. Analyses that kept every geometry need nothing.
 pub fn restore_needed(
     before_req: &Request,
     before: &mut Analysis,
     after_req: &Request,
     after: &mut Analysis,
+    lineage: Option<&Lineage>,
     ctl: Control<'_>,
 ) -> Result<(), AnalysisError> {
     if before.shapes.is_empty() && after.shapes.is_empty() {
@@ -135,22 +136,33 @@ pub fn restore_needed(
             .0
             .is_empty()
     };
+    let listed: [std::collections::HashSet<&str>; 2] = [0, 1].map(|side| {
+        lineage
+            .iter()
+            .flat_map(|l| &l.rows)
+            .map(|(b, a, _)| if side == 0 { b.as_str() } else { a.as_str() })
+            .filter(|id| !id.is_empty())
+            .collect()
+    });
     let wanted_before: Vec<usize> = (0..before.parcel_info.len())
-        .filter(|&b| !is_twin[b] && missing(before, b))
+        .filter(|&b| {
+            missing(before, b) && (!is_twin[b] || listed[0].contains(&*before.parcel_info[b].id))
+        })
         .map(|b| before.parcel_info[b].feature)
         .collect();
     let wanted_after: Vec<usize> = (0..after.parcel_info.len())
         .filter(|&a| {
             missing(after, a)
-                && match twins[a] {
-                    None => true,
-                    Some(b) => {
-                        let (ib, ia) = (&before.parcel_info[b as usize], &after.parcel_info[a]);
-                        ib.measure_text != ia.measure_text
-                            || ib.complied != ia.complied
-                            || matching::state(before, b as usize) != matching::state(after, a)
-                    }
-                }
+                && (listed[1].contains(&*after.parcel_info[a].id)
+                    || match twins[a] {
+                        None => true,
+                        Some(b) => {
+                            let (ib, ia) = (&before.parcel_info[b as usize], &after.parcel_info[a]);
+                            ib.measure_text != ia.measure_text
+                                || ib.complied != ia.complied
+                                || matching::state(before, b as usize) != matching::state(after, a)
+                        }
+                    })
         })
         .map(|a| after.parcel_info[a].feature)
         .collect();

@@ -19,8 +19,9 @@
 //!   the faces. What is left of either parcel outside the other year's parcels is land that
 //!   was, or became, `not_cultivated`.
 //!
-//! Parcels are taken not to overlap within a year (the analysis warns where they do); land
-//! they share is then counted once here, and a warning gives its area. Sums run in a fixed
+//! Parcels are taken not to overlap within a year (the analysis warns where they do). Where
+//! they do, the land they share is counted once for each of them, as the accounting counts
+//! it, and the other year's totals no longer match: a warning gives the year and the area. Sums run in a fixed
 //! order (fixed chunks, then in order), so the same input gives the same bits.
 
 use std::borrow::Cow;
@@ -296,28 +297,44 @@ pub(crate) fn same_geometry(x: &MultiPolygon<f64>, y: &MultiPolygon<f64>) -> boo
 }
 
 /// For each after-year parcel, the before-year parcel of the same id (the first of that id)
-/// and the same geometry: by their shapes' fingerprints where both analyses kept shapes
-/// (`KeepParcels::Shapes`), else by `same_geometry`.
+/// and the same shape (`same_shape`), each before-year parcel the twin of one at most.
 pub(crate) fn twins(before: &Analysis, after: &Analysis) -> Vec<Option<u32>> {
     let mut first_of: HashMap<&str, u32> = HashMap::with_capacity(before.parcel_info.len());
     for (k, info) in before.parcel_info.iter().enumerate() {
         first_of.entry(&*info.id).or_insert(k as u32);
     }
-    let shapes = !before.shapes.is_empty() && !after.shapes.is_empty();
-    after
+    let mut twins: Vec<Option<u32>> = after
         .parcel_info
         .par_iter()
         .enumerate()
         .map(|(k, info)| {
             let b = *first_of.get(&*info.id)?;
-            let same = if shapes {
-                before.shapes[b as usize].hash == after.shapes[k].hash
-            } else {
-                same_geometry(geometry(after, k), geometry(before, b as usize))
-            };
-            same.then_some(b)
+            same_shape(before, b as usize, after, k).then_some(b)
         })
-        .collect()
+        .collect();
+    // A parcel repeated in the after year is the twin of its before-year parcel once; the
+    // repeats are clipped, and the land they share is warned of.
+    let mut claimed = vec![false; before.parcel_info.len()];
+    for t in &mut twins {
+        if let Some(b) = *t {
+            if claimed[b as usize] {
+                *t = None;
+            }
+            claimed[b as usize] = true;
+        }
+    }
+    twins
+}
+
+/// Whether before-year parcel `b` and after-year parcel `a` have the same shape: by their
+/// fingerprints, bit for bit, where both analyses kept shapes (`KeepParcels::Shapes`), else
+/// by `same_geometry` (to 1e-9).
+pub(crate) fn same_shape(before: &Analysis, b: usize, after: &Analysis, a: usize) -> bool {
+    if !before.shapes.is_empty() && !after.shapes.is_empty() {
+        before.shapes[b].hash == after.shapes[a].hash
+    } else {
+        same_geometry(geometry(after, a), geometry(before, b))
+    }
 }
 
 /// Measures the land of both years into a matrix for the whole land and per region.
@@ -531,12 +548,14 @@ pub(crate) fn measure(
     }
 
     let mut warnings = Vec::new();
-    for (year, a, double) in [("before", before, overlap[1]), ("after", after, overlap[0])] {
+    // What the before-year parcels clipped out of an after-year parcel exceeds it by is land
+    // that before-year parcels share (`overlap[0]`), and the reverse (`overlap[1]`).
+    for (year, a, double) in [("before", before, overlap[0]), ("after", after, overlap[1])] {
         let tol = 1e-6 * cultivated(a).max(1.0);
         if double > tol {
             warnings.push(format!(
                 "parcels of the {year} year overlap one another over {double:.1} m² ({}): the \
-                 transition matrix counts that land once, the accounting once per parcel",
+                 transition matrix counts that land once for each of them",
                 a.parcels.path.display()
             ));
         }

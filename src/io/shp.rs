@@ -446,10 +446,13 @@ impl ShapefileReader {
         let mut values = values?.into_iter();
         let width = self.header.fields.len();
         let mut features = Vec::with_capacity(spans.len());
-        for p in parsed {
+        for (p, &(record, _, _)) in parsed.into_iter().zip(&spans) {
             let Some((record, geometry, notes)) = p? else {
                 values.next();
-                self.geometry.null();
+                // A record skipped unread (`ReadOptions::records`) is not a null shape.
+                if only.is_none_or(|r| r.binary_search(&record).is_ok()) {
+                    self.geometry.null();
+                }
                 continue;
             };
             let row = values.next().unwrap_or_else(|| vec![Value::Null; width]);

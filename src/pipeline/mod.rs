@@ -64,7 +64,7 @@ pub fn run(req: &Request, ctl: Control<'_>) -> Result<Analysis, AnalysisError> {
 }
 
 /// Reads back from the parcel layer, reprojected as the analysis read it, the geometry of the
-/// parcels at the positions `wanted` (ascending, positions in `a.parcels.features`) of an
+/// parcels at the positions `wanted` (positions in `a.parcels.features`) of an
 /// analysis made under `KeepParcels::Shapes`, which keeps only the geometry of the parcels
 /// at risk. Each restored geometry must have the shape it had (`Analysis::shapes`): a file
 /// changed since the analysis is an error.
@@ -77,14 +77,20 @@ pub fn restore_geometry(
     if wanted.is_empty() {
         return Ok(());
     }
-    // Features are in record order: the wanted ones' records, ascending.
-    let records: Vec<usize> = wanted
-        .iter()
-        .map(|&k| a.parcels.features[k].record)
-        .collect();
+    // The wanted parcels by record (a record may stand for several features where a format
+    // numbers some alike, as a GeoPackage's negative fids).
+    let mut by_record: std::collections::HashMap<usize, Vec<usize>> = Default::default();
+    for &k in wanted {
+        by_record
+            .entry(a.parcels.features[k].record)
+            .or_default()
+            .push(k);
+    }
+    let mut records: Vec<usize> = by_record.keys().copied().collect();
+    records.sort_unstable();
     let opts = crate::io::ReadOptions {
         fields: Some(Vec::new()),
-        records: Some(records.clone().into()),
+        records: Some(records.into()),
         ..req.parcel_read.clone()
     };
     let mut reader = LayerReader::open(&req.parcels, &opts)?;
@@ -98,44 +104,50 @@ pub fn restore_geometry(
         ),
         _ => None,
     };
-    // Features are in record order: the wanted ones' records, ascending.
-    let records: Vec<usize> = wanted
-        .iter()
-        .map(|&k| a.parcels.features[k].record)
-        .collect();
-    let mut next = 0;
-    while next < wanted.len() {
+    let mut restored = 0;
+    while restored < wanted.len() {
         ctl.check()?;
         let Some(mut batch) = reader.next_batch()? else {
             break;
         };
-        batch.retain(|f| records[next..].binary_search(&f.record).is_ok());
+        batch.retain(|f| by_record.contains_key(&f.record));
         if let (Some(tr), Some(from), Some(to)) = (&tr, &from, &a.crs) {
             reproject::transform(&mut batch, tr, from, to, &req.parcels)?;
         }
         for f in batch {
-            let Ok(i) = records[next..].binary_search(&f.record) else {
+            let Some(ks) = by_record.get_mut(&f.record) else {
                 continue;
             };
-            let k = wanted[next + i];
-            let same = a
-                .shapes
-                .get(k)
-                .is_none_or(|s| Shape::of(&f.geometry, &a.area_method).hash == s.hash);
-            if !same {
-                return Err(crate::error::LayerError::format(
-                    &req.parcels,
-                    format!(
-                        "record {} is not what it was when it was analysed; the file changed \
-                         during the comparison",
-                        f.record
-                    ),
-                )
-                .into());
-            }
+            let hash = (!a.shapes.is_empty()).then(|| Shape::of(&f.geometry, &a.area_method).hash);
+            // The first wanted parcel of that record with that shape.
+            let Some(at) = ks
+                .iter()
+                .position(|&k| hash.is_none_or(|h| a.shapes[k].hash == h))
+            else {
+                continue;
+            };
+            let k = ks.remove(at);
             a.parcels.features[k].geometry = f.geometry;
-            next = next.max(next + i + 1);
+            restored += 1;
         }
+    }
+    if restored < wanted.len() {
+        let mut missing: Vec<usize> = by_record
+            .iter()
+            .filter(|(_, ks)| !ks.is_empty())
+            .map(|(&r, _)| r)
+            .collect();
+        missing.sort_unstable();
+        return Err(crate::error::LayerError::format(
+            &req.parcels,
+            format!(
+                "{} parcel(s) analysed were not found as they were when read again (record {} \
+                 first); the file changed during the comparison",
+                wanted.len() - restored,
+                missing.first().copied().unwrap_or(0)
+            ),
+        )
+        .into());
     }
     Ok(())
 }
