@@ -493,9 +493,16 @@ fn compare(args: CompareArgs) -> Result<()> {
             )
         })
         .transpose()?;
+    let mut steps: Vec<(&str, f64)> = Vec::new();
+    let mut lap = Instant::now();
+    let mut step = |name, steps: &mut Vec<(&str, f64)>| {
+        steps.push((name, lap.elapsed().as_secs_f64()));
+        lap = Instant::now();
+    };
     let mut a_before = run(&before, Control::default()).map_err(cli_hint)?;
+    step("before", &mut steps);
     let mut a_after = run(&after, Control::default()).map_err(cli_hint)?;
-    let t = Instant::now();
+    step("after", &mut steps);
     soilrisk::compare::restore_needed(
         &before,
         &mut a_before,
@@ -504,6 +511,7 @@ fn compare(args: CompareArgs) -> Result<()> {
         lineage.as_ref(),
         Control::default(),
     )?;
+    step("read back", &mut steps);
     let c = Comparison::new(
         &a_before,
         &a_after,
@@ -511,8 +519,9 @@ fn compare(args: CompareArgs) -> Result<()> {
         lineage.as_ref(),
         Control::default(),
     )?;
-    let compare_time = t.elapsed();
+    step("land and matches", &mut steps);
     let summary = CompareSummary::new(&a_before, &a_after, &c, o.target);
+    step("summaries", &mut steps);
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let to = soilrisk::outputs::to_wgs84(&a_after)?;
@@ -520,6 +529,7 @@ fn compare(args: CompareArgs) -> Result<()> {
     write_changes(&paths[1], &a_before, &a_after, &c, &to, Control::default())?;
     soilrisk::table::write_csv_compared(&paths[2], &summary)?;
     soilrisk::table::write_xlsx_compared(&paths[3], &summary)?;
+    step("export", &mut steps);
 
     let mut out = String::new();
     compare_text(&summary, &mut out);
@@ -530,9 +540,13 @@ fn compare(args: CompareArgs) -> Result<()> {
     emit(&out);
     if o.timings {
         let peak = peak_memory_mib().map_or_else(String::new, |m| format!(", peak memory {m} MiB"));
+        let steps: Vec<String> = steps
+            .iter()
+            .map(|(name, s)| format!("{name} {s:.3} s"))
+            .collect();
         eprintln!(
-            "timings: compare {:.3} s, total {:.3} s{peak}",
-            compare_time.as_secs_f64(),
+            "timings: {}, total {:.3} s{peak}",
+            steps.join(", "),
             started.elapsed().as_secs_f64()
         );
     }

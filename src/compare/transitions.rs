@@ -8,8 +8,8 @@
 //!
 //! How it is measured, with the overlay machinery of the analysis:
 //! - The risk faces of both years are one [`RiskMap`]: the after year's own when both years
-//!   share a risk layer, else the two layers' areas cut into faces together, each face knowing
-//!   its class in each year.
+//!   share a risk layer, else the two layers' areas cut into faces together (an area drawn
+//!   the same in both years taken once), each face knowing its class in each year.
 //! - A parcel of the same id and the same geometry in both years (most of them) is its own
 //!   intersection: its pieces in the faces (those of the analysis itself where they can be
 //!   reused) give its land by class in both years. No clipping.
@@ -35,7 +35,7 @@ use crate::geom::boxes::{bounds, interiors_overlap};
 use crate::geom::clip::intersection;
 use crate::geom::index::BoxIndex;
 use crate::overlay::RiskMap;
-use crate::pipeline::{Analysis, AnalysisError, AreaBasis, Control, ParcelInfo, Phase};
+use crate::pipeline::{Analysis, AnalysisError, AreaBasis, Control, ParcelInfo, Phase, Shape};
 use crate::vocab::{Measure, RiskClass, is_treated};
 
 use super::Regions;
@@ -184,18 +184,46 @@ impl<'a> Faces<'a> {
                 .iter()
                 .map(move |r| (&a.risk.features[r.feature].geometry, r.class))
         };
-        let list: Vec<(&MultiPolygon<f64>, RiskClass)> =
-            areas(before).chain(areas(after)).collect();
-        let split = before.risk_areas.len() as u32;
+        // A risk area drawn the same in both years (most of them) is one area of the map,
+        // with a class in each year: the faces are then cut where the years differ only.
+        let after_areas: Vec<(&MultiPolygon<f64>, RiskClass)> = areas(after).collect();
+        let mut by_hash: HashMap<u64, Vec<usize>> = HashMap::new();
+        for (i, (g, _)) in after_areas.iter().enumerate() {
+            by_hash
+                .entry(Shape::of(g, &after.area_method).hash)
+                .or_default()
+                .push(i);
+        }
+        let mut also_before: Vec<ClassIx> = vec![0; after_areas.len()];
+        let mut list = after_areas.clone();
+        let mut before_only: Vec<ClassIx> = Vec::new();
+        for (g, c) in areas(before) {
+            let same = by_hash
+                .get(&Shape::of(g, &after.area_method).hash)
+                .and_then(|ix| ix.iter().copied().find(|&i| after_areas[i].0 == g));
+            match same {
+                Some(i) => also_before[i] = also_before[i].max(class_ix(c)),
+                None => {
+                    list.push((g, c));
+                    before_only.push(class_ix(c));
+                }
+            }
+        }
+        let split = after_areas.len();
         let map = RiskMap::build(&list);
         let class = map
             .faces
             .iter()
             .map(|f| {
-                let mut c = [0; 2];
+                let mut c: [ClassIx; 2] = [0; 2];
                 for &r in &f.risks {
-                    let year = usize::from(r >= split);
-                    c[year] = c[year].max(class_ix(list[r as usize].1));
+                    let r = r as usize;
+                    if r < split {
+                        c[1] = c[1].max(class_ix(list[r].1));
+                        c[0] = c[0].max(also_before[r]);
+                    } else {
+                        c[0] = c[0].max(before_only[r - split]);
+                    }
                 }
                 c
             })
