@@ -105,16 +105,12 @@ pub fn parcel_status(a: &Analysis, i: usize) -> ParcelStatus {
 
 /// The status colour of a parcel whose treated area is `treated_m2`.
 pub fn status_of(r: &soilrisk::pipeline::ParcelResult, treated_m2: f64) -> ParcelStatus {
-    let contaminated = r.contaminated_m2();
-    let untreated = (contaminated - treated_m2).max(0.0);
-    if contaminated <= 0.0 {
-        ParcelStatus::NoRisk
-    } else if untreated <= 1e-9 * contaminated {
-        ParcelStatus::Treated
-    } else if treated_m2 > 0.0 {
-        ParcelStatus::PartlyTreated
-    } else {
-        ParcelStatus::Untreated
+    use soilrisk::compare::ParcelState;
+    match ParcelState::of(r, treated_m2) {
+        ParcelState::NoRisk => ParcelStatus::NoRisk,
+        ParcelState::Treated => ParcelStatus::Treated,
+        ParcelState::PartlyTreated => ParcelStatus::PartlyTreated,
+        ParcelState::Untreated => ParcelStatus::Untreated,
     }
 }
 
