@@ -138,10 +138,16 @@ fn comparing_with_the_second_year_shows_both_rates_and_a_split_parcel_in_both_ye
         wait_for_picture(&mut h);
         h.render()
             .unwrap()
-            .save(PathBuf::from(out).join("window_compare.png"))
+            .save(PathBuf::from(&out).join("window_compare.png"))
             .unwrap();
+        // And the inspector: the split parcel in both years.
         h.state_mut().settings.right_tab = RightTab::Inspector;
         h.run_steps(2);
+        wait_for_picture(&mut h);
+        h.render()
+            .unwrap()
+            .save(PathBuf::from(out).join("window_compare_parcel.png"))
+            .unwrap();
     }
 
     // The comparison's files through the Export menu.
