@@ -134,12 +134,9 @@ fn years_args<'a>(
     args
 }
 
-fn run_years(y: &Years, out: &Path, lineage: bool) -> Value {
-    let mut args = years_args(y, out, true, &[]);
-    if lineage {
-        args.extend(["--lineage".as_ref(), y.lineage.as_os_str()]);
-    }
-    let o = compare(&args);
+/// Runs `compare`, which must succeed: the `compare.json` it wrote into `out`.
+fn compare_ok(args: &[&std::ffi::OsStr], out: &Path) -> Value {
+    let o = compare(args);
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -147,6 +144,14 @@ fn run_years(y: &Years, out: &Path, lineage: bool) -> Value {
         String::from_utf8_lossy(&o.stderr)
     );
     serde_json::from_slice(&std::fs::read(out.join("compare.json")).unwrap()).unwrap()
+}
+
+fn run_years(y: &Years, out: &Path, lineage: bool) -> Value {
+    let mut args = years_args(y, out, true, &[]);
+    if lineage {
+        args.extend(["--lineage".as_ref(), y.lineage.as_os_str()]);
+    }
+    compare_ok(&args, out)
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -456,14 +461,7 @@ fn a_generated_second_year() {
         if lineage {
             args.extend(["--lineage".as_ref(), second.lineage_path.as_os_str()]);
         }
-        let o = compare(&args);
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        serde_json::from_slice(&std::fs::read(out.join("compare.json")).unwrap()).unwrap()
+        compare_ok(&args, out)
     };
     let with = run(&dir.path().join("with"), true);
     let without = run(&dir.path().join("without"), false);
@@ -625,20 +623,15 @@ fn each_year_takes_its_own_ledgers() {
     let ledger = dir.path().join("ledger_2024.csv");
     std::fs::write(&ledger, "图斑编号,措施类型\nF,农艺调控\n").unwrap();
     let out = dir.path().join("out");
-    let o = compare(&years_args(
-        &y,
+    let j: Value = compare_ok(
+        &years_args(
+            &y,
+            &out,
+            true,
+            &["--after-ledger".as_ref(), ledger.as_os_str()],
+        ),
         &out,
-        true,
-        &["--after-ledger".as_ref(), ledger.as_os_str()],
-    ));
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
     );
-    let j: Value =
-        serde_json::from_slice(&std::fs::read(out.join("compare.json")).unwrap()).unwrap();
     assert!(close(
         j["after"]["treated_area_m2"].as_f64().unwrap(),
         35000.0
@@ -746,24 +739,19 @@ fn overlapping_parcels_are_warned_of_in_their_own_year() {
         )],
     );
     let out = dir.path().join("out");
-    let o = compare(&[
-        "--risk".as_ref(),
-        risk.as_os_str(),
-        "--before".as_ref(),
-        before.as_os_str(),
-        "--after".as_ref(),
-        after.as_os_str(),
-        "--out".as_ref(),
-        out.as_os_str(),
-    ]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
+    let j: Value = compare_ok(
+        &[
+            "--risk".as_ref(),
+            risk.as_os_str(),
+            "--before".as_ref(),
+            before.as_os_str(),
+            "--after".as_ref(),
+            after.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ],
+        &out,
     );
-    let j: Value =
-        serde_json::from_slice(&std::fs::read(out.join("compare.json")).unwrap()).unwrap();
     assert!(close(
         j["transitions"]["no_risk"]["no_risk"].as_f64().unwrap(),
         20000.0
