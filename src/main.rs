@@ -98,6 +98,8 @@ struct AnalyzeArgs {
     ledgers: Vec<PathBuf>,
     #[command(flatten)]
     options: Options,
+    #[command(flatten)]
+    report: ReportArgs,
 }
 
 #[derive(Args)]
@@ -132,6 +134,43 @@ struct CompareArgs {
     after_ledgers: Vec<PathBuf>,
     #[command(flatten)]
     options: Options,
+    #[command(flatten)]
+    report: ReportArgs,
+}
+
+/// `--report`: `report.pdf` in the output folder.
+#[derive(Args, Clone)]
+struct ReportArgs {
+    /// Also write report.pdf: a cover with the rate, the province map and the region chart,
+    /// the county table, and a page per region (with `compare`, year over year too)
+    #[arg(long)]
+    report: bool,
+    /// The report's title
+    #[arg(long, value_name = "TEXT", default_value = soilrisk::report::DEFAULT_TITLE, requires = "report")]
+    title: String,
+    /// The year the report accounts for (default: the current year)
+    #[arg(long, value_name = "YYYY", requires = "report", value_parser = clap::value_parser!(u16).range(1000..=9999))]
+    year: Option<u16>,
+    /// The date printed on the cover and written into the PDF (default: SOURCE_DATE_EPOCH's
+    /// day where it is set, else the year alone, so a rerun gives the same bytes)
+    #[arg(long, value_name = "YYYY-MM-DD", requires = "report", value_parser = soilrisk::report::ReportDate::parse)]
+    date: Option<soilrisk::report::ReportDate>,
+}
+
+impl ReportArgs {
+    /// The report's options, or `None` without `--report`.
+    fn options(&self) -> Option<soilrisk::report::ReportOptions> {
+        self.report.then(|| {
+            let year = self
+                .year
+                .unwrap_or_else(|| soilrisk::report::ReportDate::today().year());
+            let mut o = soilrisk::report::ReportOptions::new(self.title.clone(), year);
+            if let Some(d) = self.date {
+                o.date = d;
+            }
+            o
+        })
+    }
 }
 
 /// The options of an analysis, the same for `analyze` and for both years of `compare`.
@@ -395,7 +434,10 @@ fn analyze(args: AnalyzeArgs) -> Result<()> {
         .into_iter()
         .chain(side.iter().map(PathBuf::as_path))
         .collect();
-    soilrisk::outputs::refuse_overwriting_inputs(&soilrisk::outputs::set_paths(&args.out), &inputs)
+    let report = args.report.options();
+    let mut set = soilrisk::outputs::set_paths(&args.out);
+    set.push(args.out.join(soilrisk::report::REPORT_PDF));
+    soilrisk::outputs::refuse_overwriting_inputs(&set, &inputs)
         .map_err(|e| anyhow::anyhow!("{e}; choose another --out"))?;
     // (`write_set` checks again, for any other caller; this one fails before the analysis.)
 
@@ -403,8 +445,22 @@ fn analyze(args: AnalyzeArgs) -> Result<()> {
     let mut analysis = run(&req, Control::default()).map_err(cli_hint)?;
 
     let t = Instant::now();
-    let (summary, outputs) = write_set(&args.out, &analysis, args.options.target, &inputs)?;
+    let (summary, mut outputs) = write_set(&args.out, &analysis, args.options.target, &inputs)?;
     analysis.timings.phases.push((Phase::Export, t.elapsed()));
+    if let Some(opts) = &report {
+        let t = Instant::now();
+        let path = args.out.join(soilrisk::report::REPORT_PDF);
+        let input = soilrisk::report::Input {
+            analysis: &analysis,
+            summary: &summary,
+            compare: None,
+        };
+        for w in soilrisk::report::write(&path, &input, opts, Control::default())? {
+            eprintln!("warning: {w}");
+        }
+        outputs.push(path);
+        analysis.timings.phases.push((Phase::Report, t.elapsed()));
+    }
 
     let mut out = String::new();
     summary_text(&summary, &mut out);
@@ -474,8 +530,12 @@ fn compare(args: CompareArgs) -> Result<()> {
     .into_iter()
     .chain(side.iter().map(PathBuf::as_path))
     .collect();
+    let report = args.report.options();
     let files = [COMPARE_JSON, CHANGES_GEOJSON, "regions.csv", "tables.xlsx"];
-    let paths: Vec<PathBuf> = files.iter().map(|f| args.out.join(f)).collect();
+    let mut paths: Vec<PathBuf> = files.iter().map(|f| args.out.join(f)).collect();
+    if report.is_some() {
+        paths.push(args.out.join(soilrisk::report::REPORT_PDF));
+    }
     soilrisk::outputs::refuse_overwriting_inputs(&paths, &inputs)
         .map_err(|e| anyhow::anyhow!("{e}; choose another --out"))?;
 
@@ -530,6 +590,21 @@ fn compare(args: CompareArgs) -> Result<()> {
     soilrisk::table::write_csv_compared(&paths[2], &summary)?;
     soilrisk::table::write_xlsx_compared(&paths[3], &summary)?;
     step("export", &mut steps);
+    if let Some(opts) = &report {
+        let input = soilrisk::report::Input {
+            analysis: &a_after,
+            summary: &summary.after,
+            compare: Some(soilrisk::report::CompareInput {
+                before: &a_before,
+                comparison: &c,
+                summary: &summary,
+            }),
+        };
+        for w in soilrisk::report::write(&paths[4], &input, opts, Control::default())? {
+            eprintln!("warning: {w}");
+        }
+        step("report", &mut steps);
+    }
 
     let mut out = String::new();
     compare_text(&summary, &mut out);

@@ -439,7 +439,7 @@ impl Column {
     }
 
     /// The cell as CSV text: areas `1276.80`, rates `87.93%`, counts `12`.
-    fn text(&self, row: &Row) -> String {
+    pub fn text(&self, row: &Row) -> String {
         match (self.value)(row) {
             Cell::Text(t) => t.to_string(),
             Cell::Empty => String::new(),

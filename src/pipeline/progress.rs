@@ -19,6 +19,8 @@ pub enum Phase {
     Export,
     /// Two years compared (`compare`).
     Compare,
+    /// `report.pdf` laid out.
+    Report,
 }
 
 impl Phase {
@@ -30,6 +32,7 @@ impl Phase {
             Phase::Statistics => "statistics",
             Phase::Export => "export",
             Phase::Compare => "compare",
+            Phase::Report => "report",
         }
     }
 }

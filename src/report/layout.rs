@@ -1,0 +1,1023 @@
+//! The report's pages, laid out: the cover, the county table, year over year, a page per
+//! region. Positions are mm from the page's top-left corner; text sizes are points.
+
+use std::collections::HashMap;
+
+use geo::{BoundingRect, Intersects, MultiPolygon, Rect};
+use rayon::prelude::*;
+
+use super::map::{MIN_CELL_COVER, MapLayer, MapView, north_arrow, outlines, scale_bar};
+use super::page::{A4, Item, Page, Rgb};
+use super::text::{Anchor, Fonts};
+use super::{Input, Report, ReportOptions, cancelled};
+use crate::compare::ParcelState;
+use crate::compare::matching::ChangeKind;
+use crate::geom::boxes::union_rect;
+use crate::pipeline::{Analysis, Control, Phase};
+use crate::stats::{M2_PER_MU, PriorityParcel};
+use crate::table::{COLUMNS, COMPARE_COLUMNS, Column, Kind, Row, RowKind, rows, rows_compared};
+use crate::vocab::RiskClass;
+
+/// Risk areas by class (`RiskClass::index`): light to dark, so that a grey print tells them
+/// apart, and lighter than every parcel status drawn over them.
+pub const CLASS_COLORS: [Rgb; 3] = [Rgb(255, 235, 160), Rgb(245, 180, 100), Rgb(215, 120, 110)];
+/// Parcels by status (`ParcelState::ALL`'s order), light to dark.
+pub const STATUS_COLORS: [Rgb; 4] = [
+    Rgb(200, 225, 190),
+    Rgb(60, 130, 190),
+    Rgb(120, 60, 150),
+    Rgb(110, 20, 20),
+];
+/// Changed parcels by kind (`ChangeKind::ALL`'s order).
+pub const CHANGE_COLORS: [Rgb; 7] = [
+    Rgb(60, 170, 90),
+    Rgb(240, 150, 60),
+    Rgb(150, 80, 180),
+    Rgb(40, 40, 40),
+    Rgb(245, 215, 60),
+    Rgb(70, 140, 200),
+    Rgb(190, 50, 50),
+];
+/// The status names of the legend, in `ParcelState::ALL`'s order.
+pub const STATUS_LABELS: [&str; 4] = ["无风险耕地", "已落实", "部分落实", "未落实"];
+
+const TEXT: Rgb = Rgb(20, 20, 20);
+const GREY: Rgb = Rgb(110, 110, 110);
+const RULE: Rgb = Rgb(170, 170, 170);
+const MAP_BACKGROUND: Rgb = Rgb(250, 250, 247);
+const BOUNDARY: Rgb = Rgb(90, 70, 140);
+const BAR: Rgb = Rgb(70, 110, 150);
+const TARGET: Rgb = Rgb(200, 30, 30);
+const SUBTOTAL_FILL: Rgb = Rgb(236, 236, 236);
+const TOTAL_FILL: Rgb = Rgb(215, 215, 215);
+const RISK_OUTLINE: (Rgb, f32) = (Rgb(160, 120, 70), 0.1);
+const PARCEL_OUTLINE: (Rgb, f32) = (Rgb(50, 50, 50), 0.08);
+
+const LEFT: f32 = 15.0;
+const WIDTH: f32 = 180.0;
+const FOOTER_Y: f32 = 289.0;
+/// The lowest baseline of a page's content.
+const BOTTOM: f32 = 280.0;
+const ROW_H: f32 = 4.6;
+
+/// The province map's frame on the cover.
+pub const COVER_MAP: [f32; 4] = [LEFT, 80.0, WIDTH, 110.0];
+/// A region's map frame on its page.
+pub const REGION_MAP: [f32; 4] = [LEFT, 66.0, WIDTH, 138.0];
+/// The change map's frame.
+pub const CHANGE_MAP: [f32; 4] = [LEFT, 40.0, WIDTH, 200.0];
+
+/// What every page of one report draws from.
+struct Ctx<'a> {
+    input: &'a Input<'a>,
+    opts: &'a ReportOptions,
+    fonts: &'a Fonts,
+    rows: Vec<Row>,
+    geographic: bool,
+    /// Bounds of each kept parcel and of each risk area.
+    parcel_bounds: Vec<Option<Rect<f64>>>,
+    risk_bounds: Vec<Option<Rect<f64>>>,
+    states: Vec<ParcelState>,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(input: &'a Input<'a>, opts: &'a ReportOptions, fonts: &'a Fonts) -> Ctx<'a> {
+        let a = input.analysis;
+        let rows = match input.compare {
+            Some(c) => rows_compared(c.summary),
+            None => rows(input.summary),
+        };
+        Ctx {
+            input,
+            opts,
+            fonts,
+            rows,
+            geographic: a.crs.as_ref().is_some_and(|c| c.is_geographic()),
+            parcel_bounds: a
+                .parcel_info
+                .par_iter()
+                .map(|p| a.parcels.features[p.feature].geometry.bounding_rect())
+                .collect(),
+            risk_bounds: a
+                .risk_areas
+                .par_iter()
+                .map(|r| a.risk.features[r.feature].geometry.bounding_rect())
+                .collect(),
+            states: a
+                .parcel_results
+                .iter()
+                .map(|r| ParcelState::of(r, r.treated_m2))
+                .collect(),
+        }
+    }
+
+    fn text(&self, page: &mut Page, s: &str, at: [f32; 2], size: f32, anchor: Anchor, color: Rgb) {
+        page.items
+            .push(Item::Text(self.fonts.run(s, at, size, anchor, color)));
+    }
+
+    /// The kept parcels of each region (by name), in layer order.
+    fn parcels_by_region(&self) -> HashMap<&'a str, Vec<usize>> {
+        let mut out: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (k, p) in self.input.analysis.parcel_info.iter().enumerate() {
+            out.entry(&*p.region).or_default().push(k);
+        }
+        out
+    }
+
+    /// The boundary features of region `name`.
+    fn boundary_features(&self, name: &str) -> Vec<usize> {
+        self.input
+            .analysis
+            .boundaries
+            .as_ref()
+            .map(|b| {
+                (0..b.names.len())
+                    .filter(|&f| &*b.names[f] == name)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Draws the map of `view`: risk areas by class, parcels by status, boundaries (the
+    /// focus region's thicker), frame, scale bar and north arrow.
+    fn map(&self, page: &mut Page, view: &MapView, focus: &[usize]) {
+        let a = self.input.analysis;
+        let world = view.world();
+        page.rect(view.rect, MAP_BACKGROUND);
+        page.items.push(Item::Clip(view.rect));
+        let mut risk = MapLayer::new(
+            view,
+            CLASS_COLORS.to_vec(),
+            Some(RISK_OUTLINE),
+            MIN_CELL_COVER,
+        );
+        for (r, b) in a.risk_areas.iter().zip(&self.risk_bounds) {
+            if b.is_some_and(|b| b.intersects(&world)) {
+                risk.add(view, &a.risk.features[r.feature].geometry, r.class.index());
+            }
+        }
+        risk.draw(view, page);
+        let mut parcels = MapLayer::new(view, STATUS_COLORS.to_vec(), Some(PARCEL_OUTLINE), 0.0);
+        for (k, b) in self.parcel_bounds.iter().enumerate() {
+            if b.is_some_and(|b| b.intersects(&world)) {
+                let geom = &a.parcels.features[a.parcel_info[k].feature].geometry;
+                parcels.add(view, geom, self.states[k] as usize);
+            }
+        }
+        parcels.draw(view, page);
+        if let Some(bd) = &a.boundaries {
+            let feats = &bd.layer.features;
+            outlines(
+                view,
+                feats.iter().map(|f| &f.geometry),
+                BOUNDARY,
+                0.25,
+                page,
+            );
+            outlines(
+                view,
+                focus.iter().map(|&f| &feats[f].geometry),
+                BOUNDARY,
+                0.7,
+                page,
+            );
+        }
+        page.items.push(Item::Unclip);
+        page.frame(view.rect, TEXT, 0.3);
+        scale_bar(view, self.fonts, page);
+        north_arrow(view, self.fonts, page);
+    }
+
+    /// The legend under a map at `y`: the classes, the statuses drawn, the boundary.
+    fn legend(&self, page: &mut Page, y: f32) {
+        let mut entries: Vec<(Rgb, String)> = RiskClass::ALL
+            .iter()
+            .map(|c| (CLASS_COLORS[c.index()], format!("{}区域", c.chinese())))
+            .collect();
+        for (i, s) in ParcelState::ALL.iter().enumerate() {
+            if self.states.contains(s) || *s != ParcelState::NoRisk {
+                entries.push((STATUS_COLORS[i], format!("图斑：{}", STATUS_LABELS[i])));
+            }
+        }
+        let mut x = LEFT;
+        let mut y = y;
+        let boundary = self.input.analysis.boundaries.is_some();
+        let n = entries.len() + usize::from(boundary);
+        for (k, (color, label)) in entries.into_iter().enumerate() {
+            let w = 7.0 + self.fonts.width(&label, 6.5) + 4.0;
+            if x + w > LEFT + WIDTH {
+                x = LEFT;
+                y += 4.5;
+            }
+            page.rect([x, y - 2.6, 5.0, 3.0], color);
+            page.frame([x, y - 2.6, 5.0, 3.0], GREY, 0.1);
+            self.text(page, &label, [x + 6.5, y], 6.5, Anchor::Left, TEXT);
+            x += w;
+            if k + 1 == n {
+                break;
+            }
+        }
+        if boundary {
+            page.line([x, y - 1.1], [x + 5.0, y - 1.1], BOUNDARY, 0.6);
+            self.text(page, "行政区界线", [x + 6.5, y], 6.5, Anchor::Left, TEXT);
+        }
+    }
+
+    /// A table of `columns` over `rows` starting at `y`, on as many pages as it takes (the
+    /// header repeated); the first page is `page`, the rest are pushed to `more`.
+    fn table(
+        &self,
+        mut page: Page,
+        mut y: f32,
+        columns: &[&Column],
+        widths: &[f32],
+        rows: &[&Row],
+        more: &mut Vec<Page>,
+    ) -> Page {
+        let size = 6.5;
+        let header_lines: Vec<Vec<String>> = columns
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| self.fonts.wrap(c.header, size, w - 1.5))
+            .collect();
+        let header_h = header_lines.iter().map(Vec::len).max().unwrap_or(1) as f32 * 3.0 + 2.0;
+        let header = |page: &mut Page, y: f32| {
+            page.rect([LEFT, y, WIDTH, header_h], TOTAL_FILL);
+            let mut x = LEFT;
+            for (lines, w) in header_lines.iter().zip(widths) {
+                for (i, l) in lines.iter().enumerate() {
+                    self.text(
+                        page,
+                        l,
+                        [x + w / 2.0, y + 3.4 + i as f32 * 3.0],
+                        size,
+                        Anchor::Center,
+                        TEXT,
+                    );
+                }
+                x += w;
+            }
+            y + header_h
+        };
+        y = header(&mut page, y);
+        for row in rows {
+            if y + ROW_H > BOTTOM {
+                more.push(std::mem::take(&mut page));
+                y = header(&mut page, 20.0);
+            }
+            match row.kind {
+                RowKind::Subtotal => page.rect([LEFT, y, WIDTH, ROW_H], SUBTOTAL_FILL),
+                RowKind::Total => page.rect([LEFT, y, WIDTH, ROW_H], TOTAL_FILL),
+                RowKind::Region => {}
+            }
+            let mut x = LEFT;
+            for (c, w) in columns.iter().zip(widths) {
+                let t = self.fonts.fit(&c.text(row), 7.0, w - 1.5);
+                let (at, anchor) = match c.kind {
+                    Kind::Text => ([x + 0.8, y + 3.3], Anchor::Left),
+                    _ => ([x + w - 0.8, y + 3.3], Anchor::Right),
+                };
+                self.text(&mut page, &t, at, 7.0, anchor, TEXT);
+                x += w;
+            }
+            y += ROW_H;
+            page.line([LEFT, y], [LEFT + WIDTH, y], RULE, 0.1);
+        }
+        page
+    }
+}
+
+fn mu(m2: f64) -> String {
+    format!("{:.2}", m2 / M2_PER_MU + 0.0)
+}
+
+fn pct(r: Option<f64>) -> String {
+    r.map_or_else(|| "-".to_string(), |r| format!("{:.2}%", r * 100.0 + 0.0))
+}
+
+/// A change of rate in percentage points, signed.
+fn points(d: Option<f64>) -> String {
+    d.map_or_else(
+        || "-".to_string(),
+        |d| format!("{:+.2} 个百分点", d * 100.0 + 0.0),
+    )
+}
+
+/// The bounds of some geometries, where there are any.
+fn bounds_of<'g>(geoms: impl Iterator<Item = &'g MultiPolygon<f64>>) -> Option<Rect<f64>> {
+    geoms.filter_map(|g| g.bounding_rect()).reduce(union_rect)
+}
+
+/// The view of the cover's province map: every parcel kept, risk area and region boundary.
+pub fn cover_view(a: &Analysis) -> Option<MapView> {
+    let geographic = a.crs.as_ref().is_some_and(|c| c.is_geographic());
+    let parcels = bounds_of(
+        a.parcel_info
+            .iter()
+            .map(|p| &a.parcels.features[p.feature].geometry),
+    );
+    let all = [
+        parcels,
+        a.risk.extent(),
+        a.boundaries.as_ref().and_then(|b| b.layer.extent()),
+    ]
+    .into_iter()
+    .flatten()
+    .reduce(union_rect)?;
+    MapView::fit(COVER_MAP, all, geographic)
+}
+
+/// The cover page (also the window's preview).
+pub fn cover(input: &Input<'_>, opts: &ReportOptions, fonts: &Fonts) -> Page {
+    let ctx = Ctx::new(input, opts, fonts);
+    cover_page(&ctx)
+}
+
+fn cover_page(ctx: &Ctx<'_>) -> Page {
+    let s = ctx.input.summary;
+    let mut page = Page::default();
+    let title = ctx.fonts.wrap(&ctx.opts.title, 20.0, WIDTH);
+    let mut y = 26.0;
+    for line in title.iter().take(2) {
+        ctx.text(
+            &mut page,
+            line,
+            [A4[0] / 2.0, y],
+            20.0,
+            Anchor::Center,
+            TEXT,
+        );
+        y += 9.0;
+    }
+    ctx.text(
+        &mut page,
+        &format!("{}年度", ctx.opts.year),
+        [A4[0] / 2.0, y + 1.0],
+        12.0,
+        Anchor::Center,
+        TEXT,
+    );
+    ctx.text(
+        &mut page,
+        &format!("编制日期：{}", ctx.opts.date.chinese()),
+        [A4[0] / 2.0, y + 7.0],
+        8.0,
+        Anchor::Center,
+        GREY,
+    );
+    // The rate against the target, large, and B, C, D, E beside it.
+    let y0 = 56.0;
+    ctx.text(
+        &mut page,
+        "受污染耕地安全利用率",
+        [LEFT, y0],
+        8.0,
+        Anchor::Left,
+        GREY,
+    );
+    let rate = match s.safe_utilization_rate {
+        Some(r) => pct(Some(r)),
+        None => "无受污染耕地".to_string(),
+    };
+    ctx.text(
+        &mut page,
+        &rate,
+        [LEFT, y0 + 12.0],
+        28.0,
+        Anchor::Left,
+        TEXT,
+    );
+    ctx.text(
+        &mut page,
+        &format!(
+            "目标 {}　距目标缺口 {} 亩",
+            pct(Some(s.target_rate)),
+            mu(s.gap_to_target_m2)
+        ),
+        [LEFT, y0 + 18.0],
+        8.0,
+        Anchor::Left,
+        TEXT,
+    );
+    let figures = [
+        ("受污染耕地 E", s.contaminated_area_m2),
+        ("优先保护类已落实 B", s.priority_treated_area_m2),
+        ("安全利用类已落实且达标 C", s.safe_use_treated_area_m2),
+        ("严格管控类已落实 D", s.strict_control_treated_area_m2),
+    ];
+    for (i, (label, m2)) in figures.iter().enumerate() {
+        let x = 92.0 + (i % 2) as f32 * 52.0;
+        let y = y0 + (i / 2) as f32 * 10.0;
+        ctx.text(&mut page, label, [x, y], 6.5, Anchor::Left, GREY);
+        ctx.text(
+            &mut page,
+            &format!("{} 亩", mu(*m2)),
+            [x, y + 5.0],
+            10.0,
+            Anchor::Left,
+            TEXT,
+        );
+    }
+    match cover_view(ctx.input.analysis) {
+        Some(view) => ctx.map(&mut page, &view, &[]),
+        None => {
+            page.frame(COVER_MAP, RULE, 0.3);
+            ctx.text(
+                &mut page,
+                "没有可绘制的要素",
+                [LEFT + WIDTH / 2.0, COVER_MAP[1] + COVER_MAP[3] / 2.0],
+                9.0,
+                Anchor::Center,
+                GREY,
+            );
+        }
+    }
+    ctx.legend(&mut page, COVER_MAP[1] + COVER_MAP[3] + 5.0);
+    region_chart(ctx, &mut page, 206.0);
+    page
+}
+
+/// The regions' rates as bars with the target as a line, in one or two columns.
+fn region_chart(ctx: &Ctx<'_>, page: &mut Page, y0: f32) {
+    let s = ctx.input.summary;
+    ctx.text(
+        page,
+        "各行政区安全利用率",
+        [LEFT, y0],
+        9.0,
+        Anchor::Left,
+        TEXT,
+    );
+    let regions: Vec<&Row> = ctx
+        .rows
+        .iter()
+        .filter(|r| r.kind == RowKind::Region)
+        .collect();
+    if regions.is_empty() {
+        ctx.text(page, "无行政区", [LEFT, y0 + 7.0], 8.0, Anchor::Left, GREY);
+        return;
+    }
+    let cols = if regions.len() > 16 { 2 } else { 1 };
+    let per_col = regions.len().div_ceil(cols);
+    let top = y0 + 4.0;
+    let row_h = ((BOTTOM - top) / per_col as f32).min(5.0);
+    let size = (row_h * 0.62 / super::page::MM_PER_PT).min(7.0);
+    let col_w = WIDTH / cols as f32;
+    let (label_w, value_w) = (30.0, 15.0);
+    let bar_w = col_w - label_w - value_w - 3.0;
+    for (i, r) in regions.iter().enumerate() {
+        let (c, k) = (i / per_col, i % per_col);
+        let x = LEFT + c as f32 * col_w;
+        let y = top + k as f32 * row_h;
+        let base = y + row_h * 0.75;
+        let name = ctx.fonts.fit(&r.name, size, label_w - 1.0);
+        ctx.text(
+            page,
+            &name,
+            [x + label_w - 1.0, base],
+            size,
+            Anchor::Right,
+            TEXT,
+        );
+        let bx = x + label_w;
+        page.rect(
+            [bx, y + row_h * 0.15, bar_w, row_h * 0.7],
+            Rgb(240, 240, 240),
+        );
+        if let Some(rate) = r.rate {
+            let w = bar_w * rate.clamp(0.0, 1.0) as f32;
+            page.rect([bx, y + row_h * 0.15, w, row_h * 0.7], BAR);
+        }
+        let tx = bx + bar_w * s.target_rate.clamp(0.0, 1.0) as f32;
+        page.line([tx, y], [tx, y + row_h], TARGET, 0.3);
+        let value = match r.rate {
+            Some(_) => pct(r.rate),
+            None => "无受污染".to_string(),
+        };
+        ctx.text(
+            page,
+            &value,
+            [bx + bar_w + 1.0, base],
+            size,
+            Anchor::Left,
+            TEXT,
+        );
+    }
+    let note = format!("红线：目标 {}", pct(Some(s.target_rate)));
+    ctx.text(page, &note, [LEFT + WIDTH, y0], 6.5, Anchor::Right, TARGET);
+}
+
+/// The county table: `COLUMNS` over every row, as `tables.xlsx`'s sheet 汇总 holds it.
+fn table_pages(ctx: &Ctx<'_>) -> Vec<Page> {
+    let mut page = Page::default();
+    ctx.text(
+        &mut page,
+        "表 1  各行政区受污染耕地安全利用率核算表",
+        [LEFT, 20.0],
+        11.0,
+        Anchor::Left,
+        TEXT,
+    );
+    ctx.text(
+        &mut page,
+        &format!(
+            "面积单位：亩。面积口径：{}。目标 {}。",
+            ctx.input.summary.area_basis,
+            pct(Some(ctx.input.summary.target_rate))
+        ),
+        [LEFT, 26.0],
+        7.0,
+        Anchor::Left,
+        GREY,
+    );
+    let columns: Vec<&Column> = COLUMNS.iter().collect();
+    let widths = [26.0, 14.0, 20.0, 19.0, 21.0, 19.0, 16.0, 12.0, 18.0, 15.0];
+    let rows: Vec<&Row> = ctx.rows.iter().collect();
+    let mut more = Vec::new();
+    let last = ctx.table(page, 30.0, &columns, &widths, &rows, &mut more);
+    more.push(last);
+    more
+}
+
+/// Year over year: both rates, the causes, each region's change; then the change map.
+fn compare_pages(ctx: &Ctx<'_>) -> Vec<Page> {
+    let Some(c) = ctx.input.compare else {
+        return Vec::new();
+    };
+    let s = c.summary;
+    let (before_year, after_year) = (ctx.opts.year.saturating_sub(1), ctx.opts.year);
+    let mut page = Page::default();
+    ctx.text(
+        &mut page,
+        "年度对比",
+        [LEFT, 20.0],
+        14.0,
+        Anchor::Left,
+        TEXT,
+    );
+    ctx.text(
+        &mut page,
+        &format!("上一年度 {}", pct(s.before.safe_utilization_rate)),
+        [LEFT, 32.0],
+        12.0,
+        Anchor::Left,
+        TEXT,
+    );
+    ctx.text(
+        &mut page,
+        &format!("本年度 {}", pct(s.after.safe_utilization_rate)),
+        [LEFT + 60.0, 32.0],
+        12.0,
+        Anchor::Left,
+        TEXT,
+    );
+    ctx.text(
+        &mut page,
+        &format!("变化 {}", points(s.rate_change)),
+        [LEFT + 120.0, 32.0],
+        12.0,
+        Anchor::Left,
+        TEXT,
+    );
+    let _ = (before_year, after_year);
+    ctx.text(
+        &mut page,
+        "变化原因（按土地计）",
+        [LEFT, 44.0],
+        9.0,
+        Anchor::Left,
+        TEXT,
+    );
+    let k = &s.causes;
+    let effects = k.rate_effects;
+    let causes = [
+        (
+            "新增落实",
+            k.newly_treated_m2,
+            effects.map(|e| e.newly_treated),
+        ),
+        (
+            "失去落实",
+            k.lost_treatment_m2,
+            effects.map(|e| e.lost_treatment),
+        ),
+        (
+            "新增受污染耕地",
+            k.new_risk_m2 + k.new_parcels_m2,
+            effects.map(|e| e.new_contaminated),
+        ),
+        (
+            "移出受污染耕地",
+            k.risk_lifted_m2 + k.removed_parcels_m2,
+            effects.map(|e| e.contaminated_left),
+        ),
+    ];
+    let mut y = 50.0;
+    ctx.text(&mut page, "原因", [LEFT, y], 7.0, Anchor::Left, GREY);
+    ctx.text(
+        &mut page,
+        "面积(亩)",
+        [LEFT + 80.0, y],
+        7.0,
+        Anchor::Right,
+        GREY,
+    );
+    ctx.text(
+        &mut page,
+        "对安全利用率的影响",
+        [LEFT + 140.0, y],
+        7.0,
+        Anchor::Right,
+        GREY,
+    );
+    for (label, m2, effect) in causes {
+        y += ROW_H;
+        ctx.text(&mut page, label, [LEFT, y], 8.0, Anchor::Left, TEXT);
+        ctx.text(
+            &mut page,
+            &mu(m2),
+            [LEFT + 80.0, y],
+            8.0,
+            Anchor::Right,
+            TEXT,
+        );
+        ctx.text(
+            &mut page,
+            &points(effect),
+            [LEFT + 140.0, y],
+            8.0,
+            Anchor::Right,
+            TEXT,
+        );
+    }
+    y += 10.0;
+    ctx.text(
+        &mut page,
+        "各行政区安全利用率变化",
+        [LEFT, y],
+        9.0,
+        Anchor::Left,
+        TEXT,
+    );
+    let columns: Vec<&Column> = std::iter::once(&COLUMNS[0])
+        .chain(std::iter::once(&COMPARE_COLUMNS[0]))
+        .chain(std::iter::once(&COLUMNS[6]))
+        .chain(COMPARE_COLUMNS[1..].iter())
+        .collect();
+    let widths = [30.0, 22.0, 20.0, 22.0, 22.0, 22.0, 21.0, 21.0];
+    let rows: Vec<&Row> = ctx.rows.iter().collect();
+    let mut pages = Vec::new();
+    let last = ctx.table(page, y + 3.0, &columns, &widths, &rows, &mut pages);
+    pages.push(last);
+    pages.push(change_map_page(ctx, c));
+    pages
+}
+
+/// The parcels that changed between the years, by kind, over the after year's risk areas.
+fn change_map_page(ctx: &Ctx<'_>, c: super::CompareInput<'_>) -> Page {
+    let (a, b) = (ctx.input.analysis, c.before);
+    let mut page = Page::default();
+    ctx.text(
+        &mut page,
+        "变化图斑分布",
+        [LEFT, 20.0],
+        14.0,
+        Anchor::Left,
+        TEXT,
+    );
+    let changes = &c.comparison.matches.changes;
+    let geom = |ch: &crate::compare::matching::Change| match ch.after {
+        Some(k) => &a.parcels.features[a.parcel_info[k as usize].feature].geometry,
+        None => {
+            let k = ch.before[0] as usize;
+            &b.parcels.features[b.parcel_info[k].feature].geometry
+        }
+    };
+    let extent = [
+        cover_view(a).map(|v| v.world()),
+        bounds_of(changes.iter().map(geom)),
+    ]
+    .into_iter()
+    .flatten()
+    .reduce(union_rect);
+    let Some(view) = extent.and_then(|e| MapView::fit(CHANGE_MAP, e, ctx.geographic)) else {
+        ctx.text(
+            &mut page,
+            "没有可绘制的要素",
+            [LEFT, 40.0],
+            9.0,
+            Anchor::Left,
+            GREY,
+        );
+        return page;
+    };
+    page.rect(view.rect, MAP_BACKGROUND);
+    page.items.push(Item::Clip(view.rect));
+    let mut risk = MapLayer::new(
+        &view,
+        CLASS_COLORS.to_vec(),
+        Some(RISK_OUTLINE),
+        MIN_CELL_COVER,
+    );
+    for r in &a.risk_areas {
+        risk.add(&view, &a.risk.features[r.feature].geometry, r.class.index());
+    }
+    risk.draw(&view, &mut page);
+    let mut layer = MapLayer::new(&view, CHANGE_COLORS.to_vec(), Some(PARCEL_OUTLINE), 0.0);
+    let mut counts = [0usize; 7];
+    for ch in changes {
+        let kind = ChangeKind::ALL
+            .iter()
+            .position(|k| *k == ch.kind)
+            .unwrap_or(0);
+        counts[kind] += 1;
+        layer.add(&view, geom(ch), kind);
+    }
+    layer.draw(&view, &mut page);
+    if let Some(bd) = &a.boundaries {
+        outlines(
+            &view,
+            bd.layer.features.iter().map(|f| &f.geometry),
+            BOUNDARY,
+            0.25,
+            &mut page,
+        );
+    }
+    page.items.push(Item::Unclip);
+    page.frame(view.rect, TEXT, 0.3);
+    scale_bar(&view, ctx.fonts, &mut page);
+    north_arrow(&view, ctx.fonts, &mut page);
+    let mut x = LEFT;
+    let y = CHANGE_MAP[1] + CHANGE_MAP[3] + 6.0;
+    for (i, kind) in ChangeKind::ALL.iter().enumerate() {
+        let label = format!("{} {}", kind.chinese(), counts[i]);
+        page.rect([x, y - 2.6, 5.0, 3.0], CHANGE_COLORS[i]);
+        ctx.text(&mut page, &label, [x + 6.5, y], 6.5, Anchor::Left, TEXT);
+        x += 7.0 + ctx.fonts.width(&label, 6.5) + 4.0;
+    }
+    page
+}
+
+/// A region's page: its name, its row of the table, its map, its ten parcels that close the
+/// gap fastest.
+fn region_page(
+    ctx: &Ctx<'_>,
+    row: &Row,
+    region: &str,
+    parcels: &[usize],
+    priority: &[&PriorityParcel],
+) -> Page {
+    let a = ctx.input.analysis;
+    let mut page = Page::default();
+    ctx.text(&mut page, &row.name, [LEFT, 22.0], 16.0, Anchor::Left, TEXT);
+    if let Some(code) = &row.code {
+        ctx.text(
+            &mut page,
+            &format!("代码 {code}"),
+            [LEFT + WIDTH, 22.0],
+            8.0,
+            Anchor::Right,
+            GREY,
+        );
+    }
+    ctx.text(
+        &mut page,
+        &format!("{}年度受污染耕地安全利用情况", ctx.opts.year),
+        [LEFT, 29.0],
+        8.0,
+        Anchor::Left,
+        GREY,
+    );
+    // Its row of the table, two lines of four.
+    for (i, col) in COLUMNS[2..].iter().enumerate() {
+        let x = LEFT + (i % 4) as f32 * 45.0;
+        let y = 37.0 + (i / 4) as f32 * 11.0;
+        ctx.text(&mut page, col.header, [x, y], 6.5, Anchor::Left, GREY);
+        let value = col.text(row);
+        let value = match (col.kind, value.is_empty()) {
+            (Kind::Percent, true) => "无受污染耕地".to_string(),
+            (Kind::Mu, _) => format!("{value} 亩"),
+            _ => value,
+        };
+        let size = if col.header == COLUMNS[6].header {
+            12.0
+        } else {
+            10.0
+        };
+        ctx.text(&mut page, &value, [x, y + 5.5], size, Anchor::Left, TEXT);
+    }
+    if let Some(p) = row.previous {
+        let line = format!(
+            "上一年度 {}，变化 {}",
+            pct(p.rate()),
+            points(row.rate_change())
+        );
+        ctx.text(&mut page, &line, [LEFT, 61.0], 8.0, Anchor::Left, TEXT);
+    }
+    let focus = ctx.boundary_features(region);
+    let extent = [
+        bounds_of(
+            parcels
+                .iter()
+                .map(|&k| &a.parcels.features[a.parcel_info[k].feature].geometry),
+        ),
+        a.boundaries
+            .as_ref()
+            .and_then(|b| bounds_of(focus.iter().map(|&f| &b.layer.features[f].geometry))),
+    ]
+    .into_iter()
+    .flatten()
+    .reduce(union_rect);
+    match extent.and_then(|e| MapView::fit(REGION_MAP, e, ctx.geographic)) {
+        Some(view) => ctx.map(&mut page, &view, &focus),
+        None => {
+            page.frame(REGION_MAP, RULE, 0.3);
+            ctx.text(
+                &mut page,
+                "该行政区没有受污染耕地，无图斑可绘",
+                [LEFT + WIDTH / 2.0, REGION_MAP[1] + REGION_MAP[3] / 2.0],
+                9.0,
+                Anchor::Center,
+                GREY,
+            );
+        }
+    }
+    ctx.legend(&mut page, REGION_MAP[1] + REGION_MAP[3] + 5.0);
+    // The ten parcels that close the gap fastest.
+    let mut y = REGION_MAP[1] + REGION_MAP[3] + 16.0;
+    ctx.text(
+        &mut page,
+        "缩小缺口最快的十个图斑（按未落实面积排序）",
+        [LEFT, y],
+        9.0,
+        Anchor::Left,
+        TEXT,
+    );
+    y += 5.5;
+    if priority.is_empty() {
+        ctx.text(
+            &mut page,
+            "无未落实图斑",
+            [LEFT, y],
+            8.0,
+            Anchor::Left,
+            GREY,
+        );
+        return page;
+    }
+    let heads = [
+        "序号",
+        "图斑编号",
+        "未落实面积(亩)",
+        "累计(亩)",
+        "累计占缺口",
+    ];
+    let xs = [
+        LEFT + 8.0,
+        LEFT + 12.0,
+        LEFT + 105.0,
+        LEFT + 135.0,
+        LEFT + WIDTH,
+    ];
+    let anchors = [
+        Anchor::Right,
+        Anchor::Left,
+        Anchor::Right,
+        Anchor::Right,
+        Anchor::Right,
+    ];
+    page.rect([LEFT, y - 3.4, WIDTH, ROW_H], TOTAL_FILL);
+    for ((h, x), an) in heads.iter().zip(xs).zip(anchors) {
+        ctx.text(&mut page, h, [x, y], 7.0, an, TEXT);
+    }
+    let mut sum = 0.0;
+    for (i, p) in priority.iter().enumerate() {
+        y += ROW_H;
+        sum += p.untreated_area_m2;
+        let share = (row.gap_m2 > 0.0).then(|| sum / row.gap_m2);
+        let cells = [
+            format!("{}", i + 1),
+            ctx.fonts.fit(&p.parcel_id, 7.0, 90.0),
+            mu(p.untreated_area_m2),
+            mu(sum),
+            share.map_or_else(|| "已达目标".to_string(), |s| pct(Some(s))),
+        ];
+        for ((c, x), an) in cells.iter().zip(xs).zip(anchors) {
+            ctx.text(&mut page, c, [x, y], 7.0, an, TEXT);
+        }
+        page.line([LEFT, y + 1.2], [LEFT + WIDTH, y + 1.2], RULE, 0.1);
+    }
+    page
+}
+
+/// Lays out the whole report. Region pages are laid out in parallel; progress goes to
+/// `ctl` as `Phase::Report`, and a cancel ends with an `Interrupted` error.
+pub fn build(input: &Input<'_>, opts: &ReportOptions, ctl: Control<'_>) -> std::io::Result<Report> {
+    let fonts = Fonts::new(opts.system_fonts);
+    let ctx = Ctx::new(input, opts, &fonts);
+    let mut pages = vec![cover_page(&ctx)];
+    pages.extend(table_pages(&ctx));
+    pages.extend(compare_pages(&ctx));
+    let by_region = ctx.parcels_by_region();
+    let priority = input.analysis.priority_parcels();
+    let mut top: HashMap<&str, Vec<&PriorityParcel>> = HashMap::new();
+    for p in &priority {
+        let list = top.entry(p.region.as_str()).or_default();
+        if list.len() < 10 {
+            list.push(p);
+        }
+    }
+    let regions: Vec<(&Row, &str)> = ctx
+        .rows
+        .iter()
+        .filter(|r| r.kind == RowKind::Region)
+        .zip(&input.summary.by_region)
+        .map(|(row, r)| (row, r.region.as_str()))
+        .collect();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let total = regions.len().max(1) as f32;
+    let region_pages: Vec<Option<Page>> = regions
+        .par_iter()
+        .map(|(row, region)| {
+            if ctl.cancelled() {
+                return None;
+            }
+            let page = region_page(
+                &ctx,
+                row,
+                region,
+                by_region.get(region).map_or(&[][..], Vec::as_slice),
+                top.get(region).map_or(&[][..], Vec::as_slice),
+            );
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            ctl.report(Phase::Report, n as f32 / total);
+            Some(page)
+        })
+        .collect();
+    if ctl.cancelled() {
+        return Err(cancelled());
+    }
+    pages.extend(region_pages.into_iter().flatten());
+    let n = pages.len();
+    for (i, page) in pages.iter_mut().enumerate() {
+        let footer = format!("{}　第 {} 页 / 共 {n} 页", opts.title, i + 1);
+        let footer = fonts.fit(&footer, 7.0, WIDTH);
+        page.items.push(Item::Text(fonts.run(
+            &footer,
+            [A4[0] / 2.0, FOOTER_Y],
+            7.0,
+            Anchor::Center,
+            GREY,
+        )));
+    }
+    drop(ctx);
+    let mut warnings = Vec::new();
+    let missing = fonts.missing();
+    if !missing.is_empty() {
+        let chars: Vec<String> = missing
+            .iter()
+            .map(|c| format!("{c} (U+{:04X})", *c as u32))
+            .collect();
+        let fallback = if opts.system_fonts {
+            "the bundled font nor a system CJK font"
+        } else {
+            "the bundled font (system fonts are off)"
+        };
+        warnings.push(format!(
+            "report: {} characters are in neither {fallback}: they are drawn as empty boxes \
+             ({}); install a CJK font (Noto Sans CJK, WenQuanYi) to print them",
+            missing.len(),
+            chars.join(", ")
+        ));
+    }
+    Ok(Report {
+        pages,
+        fonts,
+        title: opts.title.clone(),
+        date: opts.date,
+        warnings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_and_statuses_are_told_apart_in_grey() {
+        let lumas = |cs: &[Rgb]| cs.iter().map(|c| c.luma()).collect::<Vec<_>>();
+        for group in [lumas(&CLASS_COLORS), lumas(&STATUS_COLORS)] {
+            for (i, a) in group.iter().enumerate() {
+                for b in &group[i + 1..] {
+                    assert!((a - b).abs() >= 0.06, "{group:?}");
+                }
+            }
+        }
+        // Parcels at risk are darker than every class they lie on.
+        let lightest_class = lumas(&CLASS_COLORS).into_iter().fold(1.0, f32::min);
+        for s in &STATUS_COLORS[1..] {
+            assert!(s.luma() + 0.1 < lightest_class, "{s:?}");
+        }
+    }
+}
