@@ -442,7 +442,17 @@ fn analyze(args: AnalyzeArgs) -> Result<()> {
     // (`write_set` checks again, for any other caller; this one fails before the analysis.)
 
     let started = Instant::now();
-    let mut analysis = run(&req, Control::default()).map_err(cli_hint)?;
+    // The report draws the land with no risk, which the analysis does not keep: its
+    // footprints are caught as the parcels are read.
+    let footprints = std::sync::Mutex::new(soilrisk::report::footprint::Footprints::default());
+    let collect = soilrisk::report::footprint::Footprints::collect(&footprints);
+    let ctl = Control {
+        arrived: report.is_some().then_some(&collect as _),
+        ..Control::default()
+    };
+    let mut analysis = run(&req, ctl).map_err(cli_hint)?;
+    drop(collect);
+    let footprints = footprints.into_inner().unwrap_or_default();
 
     let t = Instant::now();
     let (summary, mut outputs) = write_set(&args.out, &analysis, args.options.target, &inputs)?;
@@ -454,6 +464,7 @@ fn analyze(args: AnalyzeArgs) -> Result<()> {
             analysis: &analysis,
             summary: &summary,
             compare: None,
+            footprints: Some(&footprints),
         };
         for w in soilrisk::report::write(&path, &input, opts, Control::default())? {
             eprintln!("warning: {w}");
@@ -561,7 +572,15 @@ fn compare(args: CompareArgs) -> Result<()> {
     };
     let mut a_before = run(&before, Control::default()).map_err(cli_hint)?;
     step("before", &mut steps);
-    let mut a_after = run(&after, Control::default()).map_err(cli_hint)?;
+    let footprints = std::sync::Mutex::new(soilrisk::report::footprint::Footprints::default());
+    let collect = soilrisk::report::footprint::Footprints::collect(&footprints);
+    let ctl = Control {
+        arrived: report.is_some().then_some(&collect as _),
+        ..Control::default()
+    };
+    let mut a_after = run(&after, ctl).map_err(cli_hint)?;
+    drop(collect);
+    let footprints = footprints.into_inner().unwrap_or_default();
     step("after", &mut steps);
     soilrisk::compare::restore_needed(
         &before,
@@ -599,6 +618,7 @@ fn compare(args: CompareArgs) -> Result<()> {
                 comparison: &c,
                 summary: &summary,
             }),
+            footprints: Some(&footprints),
         };
         for w in soilrisk::report::write(&paths[4], &input, opts, Control::default())? {
             eprintln!("warning: {w}");

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use geo::{BoundingRect, Intersects, MultiPolygon, Rect};
 use rayon::prelude::*;
 
+use super::footprint::Footprints;
 use super::map::{MIN_CELL_COVER, MapLayer, MapView, north_arrow, outlines, scale_bar};
 use super::page::{A4, Item, Page, Rgb};
 use super::text::{Anchor, Fonts};
@@ -13,7 +14,7 @@ use super::{Input, Report, ReportOptions, cancelled};
 use crate::compare::ParcelState;
 use crate::compare::matching::ChangeKind;
 use crate::geom::boxes::union_rect;
-use crate::pipeline::{Analysis, Control, Phase};
+use crate::pipeline::{Control, Phase};
 use crate::stats::{M2_PER_MU, PriorityParcel};
 use crate::table::{COLUMNS, COMPARE_COLUMNS, Column, Kind, Row, RowKind, rows, rows_compared};
 use crate::vocab::RiskClass;
@@ -78,6 +79,9 @@ struct Ctx<'a> {
     parcel_bounds: Vec<Option<Rect<f64>>>,
     risk_bounds: Vec<Option<Rect<f64>>>,
     states: Vec<ParcelState>,
+    /// The parcels drawn from their footprint (`Input::footprints`): those not at risk, in
+    /// layer order (indices into `Analysis::tally`).
+    land: Vec<u32>,
 }
 
 impl<'a> Ctx<'a> {
@@ -108,7 +112,32 @@ impl<'a> Ctx<'a> {
                 .iter()
                 .map(|r| ParcelState::of(r, r.treated_m2))
                 .collect(),
+            land: Vec::new(),
         }
+        .with_land()
+    }
+
+    /// Finds the parcels to draw from their footprints: those not kept, and those kept
+    /// without risk (`KeepParcels::Shapes` keeps them without geometry).
+    fn with_land(mut self) -> Self {
+        let a = self.input.analysis;
+        if let Some(fp) = self.footprints() {
+            self.land = (0..fp.len() as u32)
+                .filter(|&i| {
+                    a.tally[i as usize]
+                        .kept()
+                        .is_none_or(|k| self.states[k] == ParcelState::NoRisk)
+                })
+                .collect();
+        }
+        self
+    }
+
+    /// The footprints, where they are the analysis' parcels (one per parcel).
+    fn footprints(&self) -> Option<&'a Footprints> {
+        self.input
+            .footprints
+            .filter(|f| f.len() == self.input.analysis.tally.len())
     }
 
     fn text(&self, page: &mut Page, s: &str, at: [f32; 2], size: f32, anchor: Anchor, color: Rgb) {
@@ -158,6 +187,15 @@ impl<'a> Ctx<'a> {
             }
         }
         risk.draw(view, page);
+        if let Some(fp) = self.footprints() {
+            let mut land = MapLayer::new(view, vec![STATUS_COLORS[0]], Some(PARCEL_OUTLINE), 0.0);
+            for &i in &self.land {
+                if fp.bounds(i as usize).is_some_and(|b| b.intersects(&world)) {
+                    land.add(view, &MultiPolygon(vec![fp.polygon(i as usize)]), 0);
+                }
+            }
+            land.draw(view, page);
+        }
         let mut parcels = MapLayer::new(view, STATUS_COLORS.to_vec(), Some(PARCEL_OUTLINE), 0.0);
         for (k, b) in self.parcel_bounds.iter().enumerate() {
             if b.is_some_and(|b| b.intersects(&world)) {
@@ -196,7 +234,10 @@ impl<'a> Ctx<'a> {
             .map(|c| (CLASS_COLORS[c.index()], format!("{}区域", c.chinese())))
             .collect();
         for (i, s) in ParcelState::ALL.iter().enumerate() {
-            if self.states.contains(s) || *s != ParcelState::NoRisk {
+            if *s != ParcelState::NoRisk
+                || self.states.contains(s)
+                || self.footprints().is_some()
+            {
                 entries.push((STATUS_COLORS[i], format!("图斑：{}", STATUS_LABELS[i])));
             }
         }
@@ -309,16 +350,21 @@ fn bounds_of<'g>(geoms: impl Iterator<Item = &'g MultiPolygon<f64>>) -> Option<R
     geoms.filter_map(|g| g.bounding_rect()).reduce(union_rect)
 }
 
-/// The view of the cover's province map: every parcel kept, risk area and region boundary.
-pub fn cover_view(a: &Analysis) -> Option<MapView> {
+/// The view of the cover's province map: every parcel, risk area and region boundary.
+pub fn cover_view(input: &Input<'_>) -> Option<MapView> {
+    let a = input.analysis;
     let geographic = a.crs.as_ref().is_some_and(|c| c.is_geographic());
     let parcels = bounds_of(
         a.parcel_info
             .iter()
             .map(|p| &a.parcels.features[p.feature].geometry),
     );
+    let land = input
+        .footprints
+        .and_then(|f| (0..f.len()).filter_map(|i| f.bounds(i)).reduce(union_rect));
     let all = [
         parcels,
+        land,
         a.risk.extent(),
         a.boundaries.as_ref().and_then(|b| b.layer.extent()),
     ]
@@ -419,7 +465,7 @@ fn cover_page(ctx: &Ctx<'_>) -> Page {
             TEXT,
         );
     }
-    match cover_view(ctx.input.analysis) {
+    match cover_view(ctx.input) {
         Some(view) => ctx.map(&mut page, &view, &[]),
         None => {
             page.frame(COVER_MAP, RULE, 0.3);
@@ -695,7 +741,7 @@ fn change_map_page(ctx: &Ctx<'_>, c: super::CompareInput<'_>) -> Page {
         }
     };
     let extent = [
-        cover_view(a).map(|v| v.world()),
+        cover_view(ctx.input).map(|v| v.world()),
         bounds_of(changes.iter().map(geom)),
     ]
     .into_iter()
@@ -766,6 +812,7 @@ fn region_page(
     row: &Row,
     region: &str,
     parcels: &[usize],
+    land: &[u32],
     priority: &[&PriorityParcel],
 ) -> Page {
     let a = ctx.input.analysis;
@@ -825,6 +872,11 @@ fn region_page(
         a.boundaries
             .as_ref()
             .and_then(|b| bounds_of(focus.iter().map(|&f| &b.layer.features[f].geometry))),
+        ctx.footprints().and_then(|fp| {
+            land.iter()
+                .filter_map(|&i| fp.bounds(i as usize))
+                .reduce(union_rect)
+        }),
     ]
     .into_iter()
     .flatten()
@@ -920,6 +972,14 @@ pub fn build(input: &Input<'_>, opts: &ReportOptions, ctl: Control<'_>) -> std::
     pages.extend(table_pages(&ctx));
     pages.extend(compare_pages(&ctx));
     let by_region = ctx.parcels_by_region();
+    let mut land_by_region: HashMap<&str, Vec<u32>> = HashMap::new();
+    for &i in &ctx.land {
+        let r = input.analysis.tally[i as usize].region as usize;
+        land_by_region
+            .entry(&*input.analysis.regions[r])
+            .or_default()
+            .push(i);
+    }
     let priority = input.analysis.priority_parcels();
     let mut top: HashMap<&str, Vec<&PriorityParcel>> = HashMap::new();
     for p in &priority {
@@ -948,6 +1008,7 @@ pub fn build(input: &Input<'_>, opts: &ReportOptions, ctl: Control<'_>) -> std::
                 row,
                 region,
                 by_region.get(region).map_or(&[][..], Vec::as_slice),
+                land_by_region.get(region).map_or(&[][..], Vec::as_slice),
                 top.get(region).map_or(&[][..], Vec::as_slice),
             );
             let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;

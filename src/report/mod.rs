@@ -13,6 +13,7 @@
 //! [`ReportOptions`], never on the clock (the date is given, or taken from
 //! `SOURCE_DATE_EPOCH`, else the year alone is printed).
 
+pub mod footprint;
 pub mod layout;
 pub mod map;
 pub mod page;
@@ -159,6 +160,9 @@ pub struct Input<'a> {
     pub analysis: &'a Analysis,
     pub summary: &'a Summary,
     pub compare: Option<CompareInput<'a>>,
+    /// The footprints of the analysis' parcels, where it kept only those at risk: the land
+    /// with no risk is drawn from them. `None` draws the parcels the analysis kept.
+    pub footprints: Option<&'a footprint::Footprints>,
 }
 
 /// A report laid out.
