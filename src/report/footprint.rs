@@ -66,7 +66,12 @@ impl Footprints {
         for r in rings {
             let mut b = [f32::MAX, f32::MAX, f32::MIN, f32::MIN];
             for p in &r {
-                b = [b[0].min(p[0]), b[1].min(p[1]), b[2].max(p[0]), b[3].max(p[1])];
+                b = [
+                    b[0].min(p[0]),
+                    b[1].min(p[1]),
+                    b[2].max(p[0]),
+                    b[3].max(p[1]),
+                ];
             }
             self.points.extend(r);
             self.starts.push(self.points.len() as u32);
@@ -124,7 +129,11 @@ impl Footprints {
 
 /// A ring cut to at most `MAX_POINTS` corners, from `origin`, open (no repeated first point).
 fn corners(ring: &LineString<f64>, origin: Coord<f64>) -> Vec<[f32; 2]> {
-    let mut pts: Vec<[f64; 2]> = ring.0.iter().map(|c| [c.x - origin.x, c.y - origin.y]).collect();
+    let mut pts: Vec<[f64; 2]> = ring
+        .0
+        .iter()
+        .map(|c| [c.x - origin.x, c.y - origin.y])
+        .collect();
     if pts.len() > 1 && pts.first() == pts.last() {
         pts.pop();
     }
@@ -151,11 +160,23 @@ mod tests {
     fn a_parcel_keeps_at_most_eight_corners_and_its_box() {
         // A 100 × 50 m rectangle with 40 points along its edges, far from the origin.
         let mut ring: Vec<Coord<f64>> = (0..10)
-            .map(|i| Coord { x: 500_000.0 + f64::from(i) * 10.0, y: 3_000_000.0 })
+            .map(|i| Coord {
+                x: 500_000.0 + f64::from(i) * 10.0,
+                y: 3_000_000.0,
+            })
             .collect();
-        ring.extend((0..10).map(|i| Coord { x: 500_100.0, y: 3_000_000.0 + f64::from(i) * 5.0 }));
-        ring.extend((0..10).map(|i| Coord { x: 500_100.0 - f64::from(i) * 10.0, y: 3_000_050.0 }));
-        ring.extend((0..10).map(|i| Coord { x: 500_000.0, y: 3_000_050.0 - f64::from(i) * 5.0 }));
+        ring.extend((0..10).map(|i| Coord {
+            x: 500_100.0,
+            y: 3_000_000.0 + f64::from(i) * 5.0,
+        }));
+        ring.extend((0..10).map(|i| Coord {
+            x: 500_100.0 - f64::from(i) * 10.0,
+            y: 3_000_050.0,
+        }));
+        ring.extend((0..10).map(|i| Coord {
+            x: 500_000.0,
+            y: 3_000_050.0 - f64::from(i) * 5.0,
+        }));
         let rect = Polygon::new(LineString::new(ring), vec![]);
         let small = polygon![(x: 500_000.0, y: 3_000_000.0), (x: 500_001.0, y: 3_000_000.0), (x: 500_001.0, y: 3_000_001.0)];
         let feature = |g| Feature {
@@ -169,7 +190,11 @@ mod tests {
         let p = f.polygon(0);
         assert!(p.exterior().0.len() <= MAX_POINTS);
         // The corners survive: the same area to the centimetre.
-        assert!((p.unsigned_area() - rect.unsigned_area()).abs() < 0.01, "{}", p.unsigned_area());
+        assert!(
+            (p.unsigned_area() - rect.unsigned_area()).abs() < 0.01,
+            "{}",
+            p.unsigned_area()
+        );
         let b = f.bounds(0).unwrap();
         assert_eq!((b.min().x, b.max().y), (500_000.0, 3_000_050.0));
         assert!(f.bounds(1).is_none());

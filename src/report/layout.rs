@@ -168,6 +168,42 @@ impl<'a> Ctx<'a> {
             .unwrap_or_default()
     }
 
+    /// The view of a region's map: its parcels (kept, and `land`'s footprints) and its
+    /// boundary features (`focus`).
+    fn region_view(&self, parcels: &[usize], land: &[u32], focus: &[usize]) -> Option<MapView> {
+        let a = self.input.analysis;
+        let extent = [
+            bounds_of(
+                parcels
+                    .iter()
+                    .map(|&k| &a.parcels.features[a.parcel_info[k].feature].geometry),
+            ),
+            a.boundaries
+                .as_ref()
+                .and_then(|b| bounds_of(focus.iter().map(|&f| &b.layer.features[f].geometry))),
+            self.footprints().and_then(|fp| {
+                land.iter()
+                    .filter_map(|&i| fp.bounds(i as usize))
+                    .reduce(union_rect)
+            }),
+        ]
+        .into_iter()
+        .flatten()
+        .reduce(union_rect)?;
+        MapView::fit(REGION_MAP, extent, self.geographic)
+    }
+
+    /// The land parcels (footprints) of each region, by name.
+    fn land_by_region(&self) -> HashMap<&'a str, Vec<u32>> {
+        let a = self.input.analysis;
+        let mut out: HashMap<&str, Vec<u32>> = HashMap::new();
+        for &i in &self.land {
+            let r = a.tally[i as usize].region as usize;
+            out.entry(&*a.regions[r]).or_default().push(i);
+        }
+        out
+    }
+
     /// Draws the map of `view`: risk areas by class, parcels by status, boundaries (the
     /// focus region's thicker), frame, scale bar and north arrow.
     fn map(&self, page: &mut Page, view: &MapView, focus: &[usize]) {
@@ -234,10 +270,7 @@ impl<'a> Ctx<'a> {
             .map(|c| (CLASS_COLORS[c.index()], format!("{}区域", c.chinese())))
             .collect();
         for (i, s) in ParcelState::ALL.iter().enumerate() {
-            if *s != ParcelState::NoRisk
-                || self.states.contains(s)
-                || self.footprints().is_some()
-            {
+            if *s != ParcelState::NoRisk || self.states.contains(s) || self.footprints().is_some() {
                 entries.push((STATUS_COLORS[i], format!("图斑：{}", STATUS_LABELS[i])));
             }
         }
@@ -372,6 +405,20 @@ pub fn cover_view(input: &Input<'_>) -> Option<MapView> {
     .flatten()
     .reduce(union_rect)?;
     MapView::fit(COVER_MAP, all, geographic)
+}
+
+/// The view of region `region`'s map on its page, as the report draws it.
+pub fn region_view(input: &Input<'_>, region: &str) -> Option<MapView> {
+    let opts = ReportOptions::new("", 2000);
+    let fonts = Fonts::new(false);
+    let ctx = Ctx::new(input, &opts, &fonts);
+    let parcels = ctx.parcels_by_region();
+    let land = ctx.land_by_region();
+    ctx.region_view(
+        parcels.get(region).map_or(&[][..], Vec::as_slice),
+        land.get(region).map_or(&[][..], Vec::as_slice),
+        &ctx.boundary_features(region),
+    )
 }
 
 /// The cover page (also the window's preview).
@@ -815,7 +862,6 @@ fn region_page(
     land: &[u32],
     priority: &[&PriorityParcel],
 ) -> Page {
-    let a = ctx.input.analysis;
     let mut page = Page::default();
     ctx.text(&mut page, &row.name, [LEFT, 22.0], 16.0, Anchor::Left, TEXT);
     if let Some(code) = &row.code {
@@ -863,25 +909,8 @@ fn region_page(
         ctx.text(&mut page, &line, [LEFT, 61.0], 8.0, Anchor::Left, TEXT);
     }
     let focus = ctx.boundary_features(region);
-    let extent = [
-        bounds_of(
-            parcels
-                .iter()
-                .map(|&k| &a.parcels.features[a.parcel_info[k].feature].geometry),
-        ),
-        a.boundaries
-            .as_ref()
-            .and_then(|b| bounds_of(focus.iter().map(|&f| &b.layer.features[f].geometry))),
-        ctx.footprints().and_then(|fp| {
-            land.iter()
-                .filter_map(|&i| fp.bounds(i as usize))
-                .reduce(union_rect)
-        }),
-    ]
-    .into_iter()
-    .flatten()
-    .reduce(union_rect);
-    match extent.and_then(|e| MapView::fit(REGION_MAP, e, ctx.geographic)) {
+    let view = ctx.region_view(parcels, land, &focus);
+    match view {
         Some(view) => ctx.map(&mut page, &view, &focus),
         None => {
             page.frame(REGION_MAP, RULE, 0.3);
@@ -972,14 +1001,7 @@ pub fn build(input: &Input<'_>, opts: &ReportOptions, ctl: Control<'_>) -> std::
     pages.extend(table_pages(&ctx));
     pages.extend(compare_pages(&ctx));
     let by_region = ctx.parcels_by_region();
-    let mut land_by_region: HashMap<&str, Vec<u32>> = HashMap::new();
-    for &i in &ctx.land {
-        let r = input.analysis.tally[i as usize].region as usize;
-        land_by_region
-            .entry(&*input.analysis.regions[r])
-            .or_default()
-            .push(i);
-    }
+    let land_by_region = ctx.land_by_region();
     let priority = input.analysis.priority_parcels();
     let mut top: HashMap<&str, Vec<&PriorityParcel>> = HashMap::new();
     for p in &priority {
