@@ -268,8 +268,9 @@ fn analyze_about() -> String {
         .map(|o| o.file_name)
         .collect();
     format!(
-        "Overlay parcels with risk areas and write {}",
-        files.join(", ")
+        "Overlay parcels with risk areas and write {} (and with --report, {})",
+        files.join(", "),
+        soilrisk::report::REPORT_PDF
     )
 }
 

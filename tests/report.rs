@@ -483,3 +483,48 @@ fn compare_report_adds_the_two_years_pages() {
     }
     assert!(text(&pdf, Some(4)).contains("变化图斑分布"));
 }
+
+#[test]
+fn a_county_table_longer_than_a_page_goes_on_with_its_header() {
+    if !poppler() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (a, fp) = sample_analysis();
+    let mut summary = a.checked_summary(0.94);
+    // 69 region rows, the 8 prefecture subtotals and the total: more than a page holds.
+    let regions = summary.by_region.clone();
+    for k in 1..3 {
+        summary.by_region.extend(regions.iter().map(|r| {
+            let mut r = r.clone();
+            r.region = format!("{}{k}", r.region);
+            r
+        }));
+    }
+    let input = Input {
+        analysis: &a,
+        summary: &summary,
+        compare: None,
+        footprints: Some(&fp),
+    };
+    let pdf = dir.path().join("report.pdf");
+    write(&pdf, &input, &options("报告"), Control::default()).unwrap();
+    assert_eq!(pages(&pdf), 3 + summary.by_region.len());
+    let (first, second) = (text(&pdf, Some(2)), text(&pdf, Some(3)));
+    for page in [&first, &second] {
+        assert!(
+            page.contains("受污染耕地面积"),
+            "the header is not repeated"
+        );
+    }
+    // Every row is on one of the two pages, the total last.
+    for r in &summary.by_region {
+        let name = if r.region.is_empty() {
+            NO_REGION
+        } else {
+            &r.region
+        };
+        assert!(first.contains(name) || second.contains(name), "{name}");
+    }
+    assert!(second.contains("合计") && !first.contains("合计"));
+}
