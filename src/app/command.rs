@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use soilrisk::pipeline::{AreaBasis, RegionLayer};
+use soilrisk::report::ReportOptions;
 
 use super::compare::CompareInput;
 use super::edits::Treatment;
@@ -62,4 +63,8 @@ pub enum Command {
     CancelCompare,
     /// Show the change map (true) or the parcels by status.
     ShowChanges(bool),
+    /// Open Export > Report (PDF)….
+    AskReport,
+    /// Ask where to save the report, then write it with these options.
+    SaveReport(Box<ReportOptions>),
 }

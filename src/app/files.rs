@@ -1,7 +1,8 @@
 //! Files in and out of the window: native dialogs (rfd) behind a trait so tests can answer
 //! them, shown as a background `Job` (thread `soilrisk-dialog`) so a frame never waits for
 //! one; and exports, a `Job` too (thread `soilrisk-export`), written through the engine's
-//! atomic writers.
+//! atomic writers: the engine's outputs, the map as a PNG, a comparison's files and
+//! `report.pdf` (with the options of Export > Report (PDF)…).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use soilrisk::io::formats;
 use soilrisk::ledger::LEDGER_EXTENSIONS;
 use soilrisk::outputs::{self, Output};
 use soilrisk::pipeline::{Analysis, Control, Phase};
+use soilrisk::report::{self, REPORT_PDF, ReportOptions};
 use soilrisk::stats::Summary;
 
 use super::job::Job;
@@ -106,12 +108,14 @@ pub enum Purpose {
 }
 
 /// The files the Export menu writes: the engine's outputs (`outputs::OUTPUTS`), the map
-/// as the window shows it, and a comparison's files.
+/// as the window shows it, a comparison's files, and the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportKind {
     Output(Output),
     MapPng,
     Compared(CompareFile),
+    /// `report.pdf`, with the comparison's pages when one is loaded.
+    Report,
 }
 
 /// The files of a comparison, as `soilrisk compare` writes them.
@@ -154,6 +158,7 @@ impl ExportKind {
         match self {
             ExportKind::Output(o) => o.def().label,
             ExportKind::MapPng => "Map image (PNG)…",
+            ExportKind::Report => "Report (PDF)…",
             ExportKind::Compared(CompareFile::Json) => "Comparison (compare.json)…",
             ExportKind::Compared(CompareFile::Changes) => "Changed parcels (changes.geojson)…",
             ExportKind::Compared(CompareFile::TableCsv) => {
@@ -169,6 +174,7 @@ impl ExportKind {
         match self {
             ExportKind::Output(o) => o.def().file_name,
             ExportKind::MapPng => "map.png",
+            ExportKind::Report => REPORT_PDF,
             ExportKind::Compared(CompareFile::Json) => COMPARE_JSON,
             ExportKind::Compared(CompareFile::Changes) => CHANGES_GEOJSON,
             ExportKind::Compared(CompareFile::TableCsv) => "regions.csv",
@@ -228,10 +234,11 @@ pub enum ExportFailure {
     Failed(String),
 }
 
-/// An export under way, with its progress (0 to 1) and a cancel button.
+/// An export under way, with its progress (0 to 1) and a cancel button. Once over it gives
+/// the export's warnings (the report's characters no font has, say).
 pub struct ExportJob {
     pub path: PathBuf,
-    job: Job<Result<(), ExportFailure>>,
+    job: Job<Result<Vec<String>, ExportFailure>>,
 }
 
 /// What an export writes from.
@@ -245,6 +252,21 @@ pub enum ExportSource {
         comparison: Arc<Comparison>,
         summary: Box<CompareSummary>,
     },
+    /// The report: of `analysis` (the after year, with a comparison) and its summary, with
+    /// the comparison's pages when `compare` is given.
+    Report {
+        analysis: Arc<Analysis>,
+        summary: Box<Summary>,
+        compare: Option<ReportCompare>,
+        options: Box<ReportOptions>,
+    },
+}
+
+/// A comparison in a report: the before year, what was found, `compare.json`'s content.
+pub struct ReportCompare {
+    pub before: Arc<Analysis>,
+    pub comparison: Arc<Comparison>,
+    pub summary: Box<CompareSummary>,
 }
 
 impl ExportJob {
@@ -283,8 +305,8 @@ impl ExportJob {
         self.job.progress().fraction
     }
 
-    /// The outcome once the export is over.
-    pub fn poll(&mut self) -> Option<Result<(), ExportFailure>> {
+    /// The outcome once the export is over: its warnings, or why it wrote nothing.
+    pub fn poll(&mut self) -> Option<Result<Vec<String>, ExportFailure>> {
         Some(self.job.poll()?.unwrap_or_else(|_| {
             Err(ExportFailure::Failed(
                 "internal error while exporting (please report it)".into(),
@@ -299,8 +321,9 @@ fn write(
     source: ExportSource,
     inputs: &[PathBuf],
     ctl: Control,
-) -> Result<(), ExportFailure> {
+) -> Result<Vec<String>, ExportFailure> {
     let failed = ExportFailure::Failed;
+    let none = |()| Vec::new();
     let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
     outputs::refuse_overwriting_inputs(&[path.to_path_buf()], &inputs).map_err(|e| {
         failed(format!(
@@ -308,16 +331,20 @@ fn write(
         ))
     })?;
     match (kind, source) {
-        (ExportKind::MapPng, ExportSource::Image(img)) => write_png(path, &img).map_err(failed),
+        (ExportKind::MapPng, ExportSource::Image(img)) => {
+            write_png(path, &img).map(none).map_err(failed)
+        }
         (ExportKind::Output(o), ExportSource::Analysis(a, summary)) => {
             let to = outputs::to_wgs84(&a).map_err(|e| failed(e.to_string()))?;
-            outputs::write(o, path, &a, &summary, &to, ctl).map_err(|e| {
-                if is_cancelled(&e) {
-                    ExportFailure::Cancelled
-                } else {
-                    failed(e.to_string())
-                }
-            })
+            outputs::write(o, path, &a, &summary, &to, ctl)
+                .map(none)
+                .map_err(|e| {
+                    if is_cancelled(&e) {
+                        ExportFailure::Cancelled
+                    } else {
+                        failed(e.to_string())
+                    }
+                })
         }
         (
             ExportKind::Compared(f),
@@ -337,7 +364,33 @@ fn write(
                 CompareFile::TableCsv => soilrisk::table::write_csv_compared(path, &summary),
                 CompareFile::TableXlsx => soilrisk::table::write_xlsx_compared(path, &summary),
             };
-            written.map_err(|e| {
+            written.map(none).map_err(|e| {
+                if is_cancelled(&e) {
+                    ExportFailure::Cancelled
+                } else {
+                    failed(e.to_string())
+                }
+            })
+        }
+        (
+            ExportKind::Report,
+            ExportSource::Report {
+                analysis,
+                summary,
+                compare,
+                options,
+            },
+        ) => {
+            let input = report::Input {
+                analysis: &analysis,
+                summary: &summary,
+                compare: compare.as_ref().map(|c| report::CompareInput {
+                    before: &c.before,
+                    comparison: &c.comparison,
+                    summary: &c.summary,
+                }),
+            };
+            report::write(path, &input, &options, ctl).map_err(|e| {
                 if is_cancelled(&e) {
                     ExportFailure::Cancelled
                 } else {

@@ -20,7 +20,8 @@
 //!   `summary` (rates, regions, priorities), `compare_tab` (year over year: rates before and
 //!   after, the transition matrix, the causes) and `table` (the attribute table).
 //! - Dialogs: `dialogs` (field mapping, a layer in a zip, errors, dropped files, the other
-//!   year to compare with).
+//!   year to compare with, the report's title and date with a preview of its cover, which
+//!   `page_view` draws).
 //! - `fonts`: the bundled CJK font; `clock` and `bench`: the window timing itself
 //!   (`SOILRISK_FRAME_LOG=1`, `SOILRISK_WINDOW_BENCH=1`).
 //!
@@ -41,6 +42,7 @@ pub mod job;
 pub mod load;
 pub mod map;
 pub mod overlaps;
+pub mod page_view;
 pub mod panels;
 pub mod render;
 pub mod state;

@@ -15,6 +15,7 @@ use eframe::egui;
 use geo::MultiPolygon;
 use soilrisk::crs::{Crs, Transformer};
 use soilrisk::pipeline::{Analysis, Request};
+use soilrisk::report::{CompareInput as ReportCompare, Input as ReportInput, ReportOptions};
 use soilrisk::stats::{Accounts, DEFAULT_TARGET, Summary};
 
 use super::compare::{CompareJob, Compared};
@@ -22,6 +23,7 @@ use super::dialogs::compare::CompareDialog;
 use super::dialogs::mapping::MappingDialog;
 use super::dialogs::member::MemberChoice;
 use super::dialogs::regions::RegionsDialog;
+use super::dialogs::report::ReportDialog;
 use super::edits::{Edit, Edits, SaveJob, Treatment};
 use super::files::{Dialogs, ExportJob, NativeDialogs, PendingDialog};
 use super::load::{Loaded, Loading};
@@ -267,6 +269,8 @@ pub struct Session {
     pub png_target: Option<PathBuf>,
     /// An error to show until dismissed.
     pub error: Option<String>,
+    /// Warnings of an export that wrote its file (the report's), shown until dismissed.
+    pub warning: Option<String>,
     /// A one-line message (an export written, a load cancelled), shown in the status bar.
     pub notice: Option<String>,
     /// A zip of several layers was opened: which one?
@@ -290,6 +294,10 @@ pub struct Session {
     /// The loaded year compared with another; dropped when the loaded year is analysed
     /// again.
     pub compared: Option<Compared>,
+    /// Export > Report (PDF)… open.
+    pub report_dialog: Option<ReportDialog>,
+    /// The report's options while its save dialog is open.
+    pub report_options: Option<ReportOptions>,
 }
 
 impl Session {
@@ -307,6 +315,7 @@ impl Session {
             screenshot: Arc::default(),
             png_target: None,
             error: None,
+            warning: None,
             notice: None,
             choose_member: None,
             mapping: None,
@@ -318,7 +327,33 @@ impl Session {
             compare_dialog: None,
             comparing: None,
             compared: None,
+            report_dialog: None,
+            report_options: None,
         }
+    }
+
+    /// What a report is of: the loaded year and its summary; with a comparison, its after
+    /// year, that year's summary in `compare.json` and the comparison.
+    pub fn report_input(&self) -> Option<ReportInput<'_>> {
+        let a = self.current()?;
+        if let Some(c) = &self.compared
+            && let Some((before, after)) = c.years()
+        {
+            return Some(ReportInput {
+                analysis: after,
+                summary: &c.summary.after,
+                compare: Some(ReportCompare {
+                    before,
+                    comparison: &c.comparison,
+                    summary: &c.summary,
+                }),
+            });
+        }
+        Some(ReportInput {
+            analysis: &a.analysis,
+            summary: &a.summary,
+            compare: None,
+        })
     }
 
     /// The analysis the panels show.

@@ -21,6 +21,7 @@ use super::window::SoilriskApp;
 mod compare;
 mod containers;
 mod edits;
+mod report;
 
 fn sample(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -18,8 +18,11 @@ use super::dialogs::compare::CompareDialog;
 use super::dialogs::mapping::MappingDialog;
 use super::dialogs::member::MemberChoice;
 use super::dialogs::regions::RegionsDialog;
+use super::dialogs::report::ReportDialog;
 use super::edits::{SaveJob, SaveTarget, Treatment, compliance_text};
-use super::files::{ExportFailure, ExportJob, ExportKind, ExportSource, PendingDialog, Purpose};
+use super::files::{
+    ExportFailure, ExportJob, ExportKind, ExportSource, PendingDialog, Purpose, ReportCompare,
+};
 use super::job::Job;
 use super::load::{LoadError, Loading};
 use super::map::{Camera, Pick};
@@ -165,6 +168,19 @@ impl Update<'_> {
                         self.view.selection = None;
                     }
                     self.view.change_map = on;
+                }
+                Command::AskReport => {
+                    if self.session.current().is_some() {
+                        self.session.report_dialog = Some(ReportDialog::new());
+                    }
+                }
+                Command::SaveReport(options) => {
+                    self.session.report_options = Some(*options);
+                    self.apply(vec![Command::Ask(Purpose::Export(ExportKind::Report))]);
+                    // An error (no file dialog here) is shown once the dialog is closed.
+                    if self.session.error.is_some() {
+                        self.session.report_dialog = None;
+                    }
                 }
                 Command::AnalyseMapped => {
                     if let Some(m) = self.session.mapping.take() {
@@ -615,7 +631,16 @@ impl Update<'_> {
             && let Some(r) = job.poll()
         {
             match r {
-                Ok(()) => s.notice = Some(format!("wrote {}", job.path.display())),
+                Ok(warnings) => {
+                    s.notice = Some(format!("wrote {}", job.path.display()));
+                    if !warnings.is_empty() {
+                        s.warning = Some(format!(
+                            "wrote {}, with warnings:\n\n{}",
+                            job.path.display(),
+                            warnings.join("\n")
+                        ));
+                    }
+                }
                 Err(ExportFailure::Cancelled) => {
                     s.notice = Some(format!(
                         "export cancelled; {} left as it was",
@@ -662,6 +687,13 @@ impl Update<'_> {
 
     fn start_export(&mut self, kind: ExportKind, path: PathBuf) {
         self.apply_pending();
+        // The report's options, from its dialog, which closes as the report is written.
+        let report_options = if kind == ExportKind::Report {
+            self.session.report_dialog = None;
+            self.session.report_options.take()
+        } else {
+            None
+        };
         let Some(a) = self.session.current() else {
             return;
         };
@@ -674,6 +706,35 @@ impl Update<'_> {
             return;
         }
         let source = match kind {
+            ExportKind::Report => {
+                let Some(options) = report_options else {
+                    return;
+                };
+                // With a comparison, of its after year (as `Session::report_input`).
+                let compared = self
+                    .session
+                    .compared
+                    .as_ref()
+                    .and_then(|c| Some((c, c.arcs()?)));
+                match compared {
+                    Some((c, (before, after))) => ExportSource::Report {
+                        analysis: after,
+                        summary: Box::new(c.summary.after.clone()),
+                        compare: Some(ReportCompare {
+                            before,
+                            comparison: c.comparison.clone(),
+                            summary: Box::new(c.summary.clone()),
+                        }),
+                        options: Box::new(options),
+                    },
+                    None => ExportSource::Report {
+                        analysis: a.analysis.clone(),
+                        summary: Box::new(a.summary.clone()),
+                        compare: None,
+                        options: Box::new(options),
+                    },
+                }
+            }
             ExportKind::Compared(_) => {
                 let Some(c) = &self.session.compared else {
                     return;

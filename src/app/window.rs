@@ -16,6 +16,7 @@ use super::dialogs::mapping::MappingAction;
 use super::dialogs::member::{self, MemberAction};
 use super::dialogs::message::{self, CloseAnswer, DroppedAs};
 use super::dialogs::regions::RegionsAction;
+use super::dialogs::report::ReportAction;
 use super::fonts;
 use super::map;
 use super::panels;
@@ -141,6 +142,22 @@ impl SoilriskApp {
             && message::error(ctx, e)
         {
             s.error = None;
+        }
+        if let Some(w) = &s.warning
+            && message::warning(ctx, w)
+        {
+            s.warning = None;
+        }
+        if let Some(mut d) = s.report_dialog.take() {
+            let busy = s.dialog.is_some() || s.export.is_some();
+            match d.show(ctx, s.report_input().as_ref(), busy) {
+                ReportAction::None => s.report_dialog = Some(d),
+                ReportAction::Cancel => {}
+                ReportAction::Save(o) => {
+                    s.report_dialog = Some(d);
+                    self.commands.push(Command::SaveReport(Box::new(o)));
+                }
+            }
         }
         if let Some(p) = &s.dropped {
             match message::dropped(ctx, p) {

@@ -18,6 +18,20 @@ pub fn error(ctx: &egui::Context, e: &str) -> bool {
     dismissed
 }
 
+/// Shows an export's warnings in a window; true once the user dismisses them.
+pub fn warning(ctx: &egui::Context, w: &str) -> bool {
+    let mut dismissed = false;
+    egui::Window::new(RichText::new("Warnings").strong())
+        .collapsible(false)
+        .show(ctx, |ui| {
+            ui.label(w);
+            if ui.button("OK").clicked() {
+                dismissed = true;
+            }
+        });
+    dismissed
+}
+
 /// What a dropped file is to be.
 pub enum DroppedAs {
     Risk,

@@ -7,9 +7,11 @@
 //! - `message`: an error to dismiss; a dropped file, as the risk or the parcel layer; unsaved
 //!   measures on closing.
 //! - `regions`: the fields and CRS of a boundary layer of regions.
+//! - `report`: the report's title, year and date, with a preview of its cover.
 
 pub mod compare;
 pub mod mapping;
 pub mod member;
 pub mod message;
 pub mod regions;
+pub mod report;

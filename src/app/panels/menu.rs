@@ -138,6 +138,18 @@ pub fn show(
                 }
             }
             ui.separator();
+            if ui
+                .add_enabled(ready, egui::Button::new(ExportKind::Report.menu_label()))
+                .on_hover_text(
+                    "report.pdf: the cover with the rate and a province map, the county \
+                     table, year over year when a comparison is loaded, a page per region",
+                )
+                .on_disabled_hover_text("open layers first, or wait for the export under way")
+                .clicked()
+            {
+                commands.push(Command::AskReport);
+            }
+            ui.separator();
             let compared = ready && session.compared.is_some();
             for k in ExportKind::compared() {
                 if ui

@@ -33,7 +33,7 @@ fn expected_summary(target: f64) -> CompareSummary {
 
 /// Opens File > Compare with another year…, fills it in as the file dialogs would, and runs
 /// the comparison; waits for it.
-fn compare_with_2024(h: &mut Harness<'_, SoilriskApp>) {
+pub(super) fn compare_with_2024(h: &mut Harness<'_, SoilriskApp>) {
     h.get_by_label("File").click();
     h.run_steps(2);
     h.get_by_label("Compare with another year…").click();
