@@ -389,6 +389,8 @@ fn write(
                     comparison: &c.comparison,
                     summary: &c.summary,
                 }),
+                // The window keeps every parcel: the land with no risk is drawn from them.
+                footprints: None,
             };
             report::write(path, &input, &options, ctl).map_err(|e| {
                 if is_cancelled(&e) {

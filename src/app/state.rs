@@ -347,12 +347,15 @@ impl Session {
                     comparison: &c.comparison,
                     summary: &c.summary,
                 }),
+                footprints: None,
             });
         }
         Some(ReportInput {
             analysis: &a.analysis,
             summary: &a.summary,
             compare: None,
+            // The window keeps every parcel: the land with no risk is drawn from them.
+            footprints: None,
         })
     }
 
