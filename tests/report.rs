@@ -1,6 +1,7 @@
 //! `report.pdf` read back with tools soilrisk did not write (poppler's `pdfinfo`,
 //! `pdftotext`, `pdffonts`, `pdftoppm`): its pages, its text against `summary.json`, its
 //! fonts, its pictures, its bytes run to run; and its bad inputs.
+#![allow(clippy::unwrap_used)] // tests: a failure is a failed test
 
 mod common;
 
