@@ -49,6 +49,30 @@ fn sample_analysis() -> (soilrisk::pipeline::Analysis, Footprints) {
     (a, fp.into_inner().unwrap())
 }
 
+/// The sample analysed, its footprints and its summary.
+struct Sample {
+    a: soilrisk::pipeline::Analysis,
+    fp: Footprints,
+    summary: soilrisk::stats::Summary,
+}
+
+impl Sample {
+    fn new() -> Sample {
+        let (a, fp) = sample_analysis();
+        let summary = a.checked_summary(0.94);
+        Sample { a, fp, summary }
+    }
+
+    fn input(&self) -> Input<'_> {
+        Input {
+            analysis: &self.a,
+            summary: &self.summary,
+            compare: None,
+            footprints: Some(&self.fp),
+        }
+    }
+}
+
 fn options(title: &str) -> ReportOptions {
     ReportOptions {
         title: title.into(),
@@ -130,14 +154,8 @@ fn the_report_reads_back_with_poppler_page_by_page_as_the_summary_says() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let (a, fp) = sample_analysis();
-    let summary = a.checked_summary(0.94);
-    let input = Input {
-        analysis: &a,
-        summary: &summary,
-        compare: None,
-        footprints: Some(&fp),
-    };
+    let sample = Sample::new();
+    let (a, fp, summary, input) = (&sample.a, &sample.fp, &sample.summary, sample.input());
     let pdf = dir.path().join("report.pdf");
     let warnings = write(
         &pdf,
@@ -335,14 +353,8 @@ fn the_same_input_gives_the_same_bytes_and_the_date_comes_from_source_date_epoch
 #[test]
 fn a_title_outside_the_bundled_font_is_reported_and_the_report_still_written() {
     let dir = tempfile::tempdir().unwrap();
-    let (a, fp) = sample_analysis();
-    let summary = a.checked_summary(0.94);
-    let input = Input {
-        analysis: &a,
-        summary: &summary,
-        compare: None,
-        footprints: Some(&fp),
-    };
+    let sample = Sample::new();
+    let (summary, input) = (&sample.summary, sample.input());
     let pdf = dir.path().join("report.pdf");
     // U+20000 and U+2A6D6 (CJK Extension B) are outside GB2312.
     let warnings = write(&pdf, &input, &options("𠀀𪛖县年度报告"), Control::default()).unwrap();
@@ -418,14 +430,8 @@ fn zero_regions_give_a_cover_and_a_table_and_a_region_without_contaminated_land_
 #[test]
 fn a_cancelled_report_leaves_the_file_that_was_there() {
     let dir = tempfile::tempdir().unwrap();
-    let (a, fp) = sample_analysis();
-    let summary = a.checked_summary(0.94);
-    let input = Input {
-        analysis: &a,
-        summary: &summary,
-        compare: None,
-        footprints: Some(&fp),
-    };
+    let sample = Sample::new();
+    let input = sample.input();
     let pdf = dir.path().join("report.pdf");
     std::fs::write(&pdf, b"earlier").unwrap();
     let cancel = std::sync::atomic::AtomicBool::new(true);

@@ -263,6 +263,26 @@ impl<'a> Ctx<'a> {
         north_arrow(view, self.fonts, page);
     }
 
+    /// The map of `view` in `frame`, or where there is nothing to draw, the empty frame
+    /// with `note` in it.
+    fn map_or_say(
+        &self,
+        page: &mut Page,
+        frame: [f32; 4],
+        view: Option<MapView>,
+        focus: &[usize],
+        note: &str,
+    ) {
+        match view {
+            Some(view) => self.map(page, &view, focus),
+            None => {
+                page.frame(frame, RULE, 0.3);
+                let centre = [frame[0] + frame[2] / 2.0, frame[1] + frame[3] / 2.0];
+                self.text(page, note, centre, 9.0, Anchor::Center, GREY);
+            }
+        }
+    }
+
     /// The legend under a map at `y`: the classes, the statuses drawn, the boundary.
     fn legend(&self, page: &mut Page, y: f32) {
         let mut entries: Vec<(Rgb, String)> = RiskClass::ALL
@@ -512,20 +532,13 @@ fn cover_page(ctx: &Ctx<'_>) -> Page {
             TEXT,
         );
     }
-    match cover_view(ctx.input) {
-        Some(view) => ctx.map(&mut page, &view, &[]),
-        None => {
-            page.frame(COVER_MAP, RULE, 0.3);
-            ctx.text(
-                &mut page,
-                "没有可绘制的要素",
-                [LEFT + WIDTH / 2.0, COVER_MAP[1] + COVER_MAP[3] / 2.0],
-                9.0,
-                Anchor::Center,
-                GREY,
-            );
-        }
-    }
+    ctx.map_or_say(
+        &mut page,
+        COVER_MAP,
+        cover_view(ctx.input),
+        &[],
+        "没有可绘制的要素",
+    );
     ctx.legend(&mut page, COVER_MAP[1] + COVER_MAP[3] + 5.0);
     region_chart(ctx, &mut page, 206.0);
     page
@@ -910,20 +923,8 @@ fn region_page(
     }
     let focus = ctx.boundary_features(region);
     let view = ctx.region_view(parcels, land, &focus);
-    match view {
-        Some(view) => ctx.map(&mut page, &view, &focus),
-        None => {
-            page.frame(REGION_MAP, RULE, 0.3);
-            ctx.text(
-                &mut page,
-                "该行政区没有受污染耕地，无图斑可绘",
-                [LEFT + WIDTH / 2.0, REGION_MAP[1] + REGION_MAP[3] / 2.0],
-                9.0,
-                Anchor::Center,
-                GREY,
-            );
-        }
-    }
+    let note = "该行政区没有图斑可绘";
+    ctx.map_or_say(&mut page, REGION_MAP, view, &focus, note);
     ctx.legend(&mut page, REGION_MAP[1] + REGION_MAP[3] + 5.0);
     // The ten parcels that close the gap fastest.
     let mut y = REGION_MAP[1] + REGION_MAP[3] + 16.0;
