@@ -29,15 +29,15 @@ pub const STATUS_COLORS: [Rgb; 4] = [
     Rgb(120, 60, 150),
     Rgb(110, 20, 20),
 ];
-/// Changed parcels by kind (`ChangeKind::ALL`'s order).
+/// Changed parcels by kind (`ChangeKind::ALL`'s order), each of its own lightness.
 pub const CHANGE_COLORS: [Rgb; 7] = [
     Rgb(60, 170, 90),
-    Rgb(240, 150, 60),
-    Rgb(150, 80, 180),
+    Rgb(235, 140, 50),
+    Rgb(130, 70, 170),
     Rgb(40, 40, 40),
     Rgb(245, 215, 60),
-    Rgb(70, 140, 200),
-    Rgb(190, 50, 50),
+    Rgb(140, 190, 235),
+    Rgb(160, 40, 40),
 ];
 /// The status names of the legend, in `ParcelState::ALL`'s order.
 pub const STATUS_LABELS: [&str; 4] = ["无风险耕地", "已落实", "部分落实", "未落实"];
@@ -1091,7 +1091,11 @@ mod tests {
     #[test]
     fn classes_and_statuses_are_told_apart_in_grey() {
         let lumas = |cs: &[Rgb]| cs.iter().map(|c| c.luma()).collect::<Vec<_>>();
-        for group in [lumas(&CLASS_COLORS), lumas(&STATUS_COLORS)] {
+        for group in [
+            lumas(&CLASS_COLORS),
+            lumas(&STATUS_COLORS),
+            lumas(&CHANGE_COLORS),
+        ] {
             for (i, a) in group.iter().enumerate() {
                 for b in &group[i + 1..] {
                     assert!((a - b).abs() >= 0.06, "{group:?}");
