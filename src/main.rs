@@ -148,7 +148,8 @@ struct ReportArgs {
     /// The report's title
     #[arg(long, value_name = "TEXT", default_value = soilrisk::report::DEFAULT_TITLE, requires = "report")]
     title: String,
-    /// The year the report accounts for (default: the current year)
+    /// The year the report accounts for (default: SOURCE_DATE_EPOCH's year where it is set,
+    /// else the current year)
     #[arg(long, value_name = "YYYY", requires = "report", value_parser = clap::value_parser!(u16).range(1000..=9999))]
     year: Option<u16>,
     /// The date printed on the cover and written into the PDF (default: SOURCE_DATE_EPOCH's
@@ -161,9 +162,12 @@ impl ReportArgs {
     /// The report's options, or `None` without `--report`.
     fn options(&self) -> Option<soilrisk::report::ReportOptions> {
         self.report.then(|| {
-            let year = self
-                .year
-                .unwrap_or_else(|| soilrisk::report::ReportDate::today().year());
+            // With SOURCE_DATE_EPOCH set, its year: a rerun next January gives the same bytes.
+            let year = self.year.unwrap_or_else(|| {
+                soilrisk::report::ReportDate::from_env()
+                    .unwrap_or_else(soilrisk::report::ReportDate::today)
+                    .year()
+            });
             let mut o = soilrisk::report::ReportOptions::new(self.title.clone(), year);
             if let Some(d) = self.date {
                 o.date = d;

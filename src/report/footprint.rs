@@ -19,6 +19,8 @@ use crate::pipeline::Arrival;
 
 /// The most corners a footprint keeps.
 pub const MAX_POINTS: usize = 8;
+/// Rings longer than this are thinned evenly before their corners are chosen.
+const THIN_TO: usize = 64;
 
 /// The footprints of a layer's parcels, in layer order (as `Analysis::tally`).
 #[derive(Debug, Default)]
@@ -138,6 +140,12 @@ fn corners(ring: &LineString<f64>, origin: Coord<f64>) -> Vec<[f32; 2]> {
         .collect();
     if pts.len() > 1 && pts.first() == pts.last() {
         pts.pop();
+    }
+    // A ring of many points is thinned evenly to 64 first: each corner removed below costs
+    // a pass over the ring, and a parcel drawn with eight corners loses nothing to it.
+    if pts.len() > THIN_TO {
+        let step = pts.len().div_ceil(THIN_TO);
+        pts = pts.into_iter().step_by(step).collect();
     }
     while pts.len() > MAX_POINTS {
         let n = pts.len();

@@ -15,7 +15,7 @@ use crate::compare::ParcelState;
 use crate::compare::matching::ChangeKind;
 use crate::geom::boxes::union_rect;
 use crate::pipeline::{Control, Phase};
-use crate::stats::{M2_PER_MU, PriorityParcel};
+use crate::stats::{M2_PER_MU, PriorityParcel, RegionSummary};
 use crate::table::{COLUMNS, COMPARE_COLUMNS, Column, Kind, Row, RowKind, rows, rows_compared};
 use crate::vocab::RiskClass;
 
@@ -47,6 +47,8 @@ const GREY: Rgb = Rgb(110, 110, 110);
 const RULE: Rgb = Rgb(170, 170, 170);
 const MAP_BACKGROUND: Rgb = Rgb(250, 250, 247);
 const BOUNDARY: Rgb = Rgb(90, 70, 140);
+/// The risk areas behind the change map.
+const RISK_GREY: Rgb = Rgb(222, 222, 222);
 const BAR: Rgb = Rgb(70, 110, 150);
 const TARGET: Rgb = Rgb(200, 30, 30);
 const SUBTOTAL_FILL: Rgb = Rgb(236, 236, 236);
@@ -79,6 +81,12 @@ struct Ctx<'a> {
     parcel_bounds: Vec<Option<Rect<f64>>>,
     risk_bounds: Vec<Option<Rect<f64>>>,
     states: Vec<ParcelState>,
+    /// The region (index into `Analysis::regions`) of each kept parcel.
+    kept_region: Vec<u32>,
+    /// Bounds of each boundary feature.
+    boundary_bounds: Vec<Option<Rect<f64>>>,
+    /// Whether a kept parcel has no risk (the legend then lists the status).
+    any_no_risk: bool,
     /// The parcels drawn from their footprint (`Input::footprints`): those not at risk, in
     /// layer order (indices into `Analysis::tally`).
     land: Vec<u32>,
@@ -113,6 +121,23 @@ impl<'a> Ctx<'a> {
                 .map(|r| ParcelState::of(r, r.treated_m2))
                 .collect(),
             land: Vec::new(),
+            kept_region: {
+                let mut out = vec![0; a.parcel_info.len()];
+                for t in &a.tally {
+                    if let Some(k) = t.kept() {
+                        out[k] = t.region;
+                    }
+                }
+                out
+            },
+            boundary_bounds: a.boundaries.as_ref().map_or_else(Vec::new, |b| {
+                b.layer
+                    .features
+                    .iter()
+                    .map(|f| f.geometry.bounding_rect())
+                    .collect()
+            }),
+            any_no_risk: false,
         }
         .with_land()
     }
@@ -121,6 +146,7 @@ impl<'a> Ctx<'a> {
     /// without risk (`KeepParcels::Shapes` keeps them without geometry).
     fn with_land(mut self) -> Self {
         let a = self.input.analysis;
+        self.any_no_risk = self.states.contains(&ParcelState::NoRisk);
         if let Some(fp) = self.footprints() {
             self.land = (0..fp.len() as u32)
                 .filter(|&i| {
@@ -145,24 +171,36 @@ impl<'a> Ctx<'a> {
             .push(Item::Text(self.fonts.run(s, at, size, anchor, color)));
     }
 
-    /// The kept parcels of each region (by name), in layer order.
-    fn parcels_by_region(&self) -> HashMap<&'a str, Vec<usize>> {
-        let mut out: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (k, p) in self.input.analysis.parcel_info.iter().enumerate() {
-            out.entry(&*p.region).or_default().push(k);
+    /// The region (an index into `Analysis::regions`) of a `by_region` row: its name and
+    /// its code (two counties of one name differ by code).
+    fn region_index(&self, name: &str, code: Option<&str>) -> Option<u32> {
+        let a = self.input.analysis;
+        (0..a.regions.len())
+            .find(|&i| &*a.regions[i] == name && a.region_code(i) == code)
+            .map(|i| i as u32)
+    }
+
+    /// The kept parcels of each region, in layer order.
+    fn parcels_by_region(&self) -> HashMap<u32, Vec<usize>> {
+        let mut out: HashMap<u32, Vec<usize>> = HashMap::new();
+        for (k, &r) in self.kept_region.iter().enumerate() {
+            out.entry(r).or_default().push(k);
         }
         out
     }
 
-    /// The boundary features of region `name`.
-    fn boundary_features(&self, name: &str) -> Vec<usize> {
+    /// The boundary features of the region named `name` (with `code`, where it has one).
+    fn boundary_features(&self, name: &str, code: Option<&str>) -> Vec<usize> {
         self.input
             .analysis
             .boundaries
             .as_ref()
             .map(|b| {
                 (0..b.names.len())
-                    .filter(|&f| &*b.names[f] == name)
+                    .filter(|&f| {
+                        &*b.names[f] == name
+                            && code.is_none_or(|c| b.codes[f].as_deref() == Some(c))
+                    })
                     .collect()
             })
             .unwrap_or_default()
@@ -193,13 +231,12 @@ impl<'a> Ctx<'a> {
         MapView::fit(REGION_MAP, extent, self.geographic)
     }
 
-    /// The land parcels (footprints) of each region, by name.
-    fn land_by_region(&self) -> HashMap<&'a str, Vec<u32>> {
+    /// The land parcels (footprints) of each region.
+    fn land_by_region(&self) -> HashMap<u32, Vec<u32>> {
         let a = self.input.analysis;
-        let mut out: HashMap<&str, Vec<u32>> = HashMap::new();
+        let mut out: HashMap<u32, Vec<u32>> = HashMap::new();
         for &i in &self.land {
-            let r = a.tally[i as usize].region as usize;
-            out.entry(&*a.regions[r]).or_default().push(i);
+            out.entry(a.tally[i as usize].region).or_default().push(i);
         }
         out
     }
@@ -242,13 +279,12 @@ impl<'a> Ctx<'a> {
         parcels.draw(view, page);
         if let Some(bd) = &a.boundaries {
             let feats = &bd.layer.features;
-            outlines(
-                view,
-                feats.iter().map(|f| &f.geometry),
-                BOUNDARY,
-                0.25,
-                page,
-            );
+            let seen = feats
+                .iter()
+                .zip(&self.boundary_bounds)
+                .filter(|(_, b)| b.is_some_and(|b| b.intersects(&world)))
+                .map(|(f, _)| &f.geometry);
+            outlines(view, seen, BOUNDARY, 0.25, page);
             outlines(
                 view,
                 focus.iter().map(|&f| &feats[f].geometry),
@@ -290,15 +326,14 @@ impl<'a> Ctx<'a> {
             .map(|c| (CLASS_COLORS[c.index()], format!("{}区域", c.chinese())))
             .collect();
         for (i, s) in ParcelState::ALL.iter().enumerate() {
-            if *s != ParcelState::NoRisk || self.states.contains(s) || self.footprints().is_some() {
+            if *s != ParcelState::NoRisk || self.any_no_risk || self.footprints().is_some() {
                 entries.push((STATUS_COLORS[i], format!("图斑：{}", STATUS_LABELS[i])));
             }
         }
         let mut x = LEFT;
         let mut y = y;
         let boundary = self.input.analysis.boundaries.is_some();
-        let n = entries.len() + usize::from(boundary);
-        for (k, (color, label)) in entries.into_iter().enumerate() {
+        for (color, label) in entries {
             let w = 7.0 + self.fonts.width(&label, 6.5) + 4.0;
             if x + w > LEFT + WIDTH {
                 x = LEFT;
@@ -308,9 +343,6 @@ impl<'a> Ctx<'a> {
             page.frame([x, y - 2.6, 5.0, 3.0], GREY, 0.1);
             self.text(page, &label, [x + 6.5, y], 6.5, Anchor::Left, TEXT);
             x += w;
-            if k + 1 == n {
-                break;
-            }
         }
         if boundary {
             page.line([x, y - 1.1], [x + 5.0, y - 1.1], BOUNDARY, 0.6);
@@ -403,10 +435,10 @@ fn bounds_of<'g>(geoms: impl Iterator<Item = &'g MultiPolygon<f64>>) -> Option<R
     geoms.filter_map(|g| g.bounding_rect()).reduce(union_rect)
 }
 
-/// The view of the cover's province map: every parcel, risk area and region boundary.
-pub fn cover_view(input: &Input<'_>) -> Option<MapView> {
+/// The box round everything a map of the whole shows: every parcel, risk area and region
+/// boundary.
+fn extent_of(input: &Input<'_>) -> Option<Rect<f64>> {
     let a = input.analysis;
-    let geographic = a.crs.as_ref().is_some_and(|c| c.is_geographic());
     let parcels = bounds_of(
         a.parcel_info
             .iter()
@@ -415,7 +447,7 @@ pub fn cover_view(input: &Input<'_>) -> Option<MapView> {
     let land = input
         .footprints
         .and_then(|f| (0..f.len()).filter_map(|i| f.bounds(i)).reduce(union_rect));
-    let all = [
+    [
         parcels,
         land,
         a.risk.extent(),
@@ -423,8 +455,17 @@ pub fn cover_view(input: &Input<'_>) -> Option<MapView> {
     ]
     .into_iter()
     .flatten()
-    .reduce(union_rect)?;
-    MapView::fit(COVER_MAP, all, geographic)
+    .reduce(union_rect)
+}
+
+/// The view of the cover's province map: every parcel, risk area and region boundary.
+pub fn cover_view(input: &Input<'_>) -> Option<MapView> {
+    let geographic = input
+        .analysis
+        .crs
+        .as_ref()
+        .is_some_and(|c| c.is_geographic());
+    MapView::fit(COVER_MAP, extent_of(input)?, geographic)
 }
 
 /// The view of region `region`'s map on its page, as the report draws it.
@@ -432,12 +473,18 @@ pub fn region_view(input: &Input<'_>, region: &str) -> Option<MapView> {
     let opts = ReportOptions::new("", 2000);
     let fonts = Fonts::new(false);
     let ctx = Ctx::new(input, &opts, &fonts);
+    let row = input
+        .summary
+        .by_region
+        .iter()
+        .find(|r| r.region == region)?;
+    let index = ctx.region_index(&row.region, row.code.as_deref())?;
     let parcels = ctx.parcels_by_region();
     let land = ctx.land_by_region();
     ctx.region_view(
-        parcels.get(region).map_or(&[][..], Vec::as_slice),
-        land.get(region).map_or(&[][..], Vec::as_slice),
-        &ctx.boundary_features(region),
+        parcels.get(&index).map_or(&[][..], Vec::as_slice),
+        land.get(&index).map_or(&[][..], Vec::as_slice),
+        &ctx.boundary_features(&row.region, row.code.as_deref()),
     )
 }
 
@@ -450,7 +497,12 @@ pub fn cover(input: &Input<'_>, opts: &ReportOptions, fonts: &Fonts) -> Page {
 fn cover_page(ctx: &Ctx<'_>) -> Page {
     let s = ctx.input.summary;
     let mut page = Page::default();
-    let title = ctx.fonts.wrap(&ctx.opts.title, 20.0, WIDTH);
+    let mut title = ctx.fonts.wrap(&ctx.opts.title, 20.0, WIDTH);
+    // Two lines at most: the second ends in "…" where the title goes on.
+    if title.len() > 2 {
+        let rest = title[1..].concat();
+        title = vec![title[0].clone(), ctx.fonts.fit(&rest, 20.0, WIDTH)];
+    }
     let mut y = 26.0;
     for line in title.iter().take(2) {
         ctx.text(
@@ -638,7 +690,8 @@ fn table_pages(ctx: &Ctx<'_>) -> Vec<Page> {
         GREY,
     );
     let columns: Vec<&Column> = COLUMNS.iter().collect();
-    let widths = [26.0, 14.0, 20.0, 19.0, 21.0, 19.0, 16.0, 12.0, 18.0, 15.0];
+    // One a column: a column added to `COLUMNS` fails to build here until it has a width.
+    let widths: [f32; COLUMNS.len()] = [26.0, 14.0, 20.0, 19.0, 21.0, 19.0, 16.0, 12.0, 18.0, 15.0];
     let rows: Vec<&Row> = ctx.rows.iter().collect();
     let mut more = Vec::new();
     let last = ctx.table(page, 30.0, &columns, &widths, &rows, &mut more);
@@ -652,7 +705,6 @@ fn compare_pages(ctx: &Ctx<'_>) -> Vec<Page> {
         return Vec::new();
     };
     let s = c.summary;
-    let (before_year, after_year) = (ctx.opts.year.saturating_sub(1), ctx.opts.year);
     let mut page = Page::default();
     ctx.text(
         &mut page,
@@ -686,7 +738,6 @@ fn compare_pages(ctx: &Ctx<'_>) -> Vec<Page> {
         Anchor::Left,
         TEXT,
     );
-    let _ = (before_year, after_year);
     ctx.text(
         &mut page,
         "变化原因（按土地计）",
@@ -766,12 +817,13 @@ fn compare_pages(ctx: &Ctx<'_>) -> Vec<Page> {
         Anchor::Left,
         TEXT,
     );
+    // The region, both rates, then the rest of the comparison's columns.
     let columns: Vec<&Column> = std::iter::once(&COLUMNS[0])
         .chain(std::iter::once(&COMPARE_COLUMNS[0]))
         .chain(std::iter::once(&COLUMNS[6]))
         .chain(COMPARE_COLUMNS[1..].iter())
         .collect();
-    let widths = [30.0, 22.0, 20.0, 22.0, 22.0, 22.0, 21.0, 21.0];
+    let widths: [f32; 2 + COMPARE_COLUMNS.len()] = [30.0, 22.0, 20.0, 22.0, 22.0, 22.0, 21.0, 21.0];
     let rows: Vec<&Row> = ctx.rows.iter().collect();
     let mut pages = Vec::new();
     let last = ctx.table(page, y + 3.0, &columns, &widths, &rows, &mut pages);
@@ -793,16 +845,17 @@ fn change_map_page(ctx: &Ctx<'_>, c: super::CompareInput<'_>) -> Page {
         TEXT,
     );
     let changes = &c.comparison.matches.changes;
+    // An after-year parcel, or a removed one where it was.
     let geom = |ch: &crate::compare::matching::Change| match ch.after {
-        Some(k) => &a.parcels.features[a.parcel_info[k as usize].feature].geometry,
-        None => {
-            let k = ch.before[0] as usize;
-            &b.parcels.features[b.parcel_info[k].feature].geometry
-        }
+        Some(k) => Some(&a.parcels.features[a.parcel_info[k as usize].feature].geometry),
+        None => ch
+            .before
+            .first()
+            .map(|&k| &b.parcels.features[b.parcel_info[k as usize].feature].geometry),
     };
     let extent = [
-        cover_view(ctx.input).map(|v| v.world()),
-        bounds_of(changes.iter().map(geom)),
+        extent_of(ctx.input),
+        bounds_of(changes.iter().filter_map(geom)),
     ]
     .into_iter()
     .flatten()
@@ -820,14 +873,10 @@ fn change_map_page(ctx: &Ctx<'_>, c: super::CompareInput<'_>) -> Page {
     };
     page.rect(view.rect, MAP_BACKGROUND);
     page.items.push(Item::Clip(view.rect));
-    let mut risk = MapLayer::new(
-        &view,
-        CLASS_COLORS.to_vec(),
-        Some(RISK_OUTLINE),
-        MIN_CELL_COVER,
-    );
+    // The risk areas in one grey, behind: the kinds of change have the colours here.
+    let mut risk = MapLayer::new(&view, vec![RISK_GREY], None, MIN_CELL_COVER);
     for r in &a.risk_areas {
-        risk.add(&view, &a.risk.features[r.feature].geometry, r.class.index());
+        risk.add(&view, &a.risk.features[r.feature].geometry, 0);
     }
     risk.draw(&view, &mut page);
     let mut layer = MapLayer::new(&view, CHANGE_COLORS.to_vec(), Some(PARCEL_OUTLINE), 0.0);
@@ -838,7 +887,9 @@ fn change_map_page(ctx: &Ctx<'_>, c: super::CompareInput<'_>) -> Page {
             .position(|k| *k == ch.kind)
             .unwrap_or(0);
         counts[kind] += 1;
-        layer.add(&view, geom(ch), kind);
+        if let Some(g) = geom(ch) {
+            layer.add(&view, g, kind);
+        }
     }
     layer.draw(&view, &mut page);
     if let Some(bd) = &a.boundaries {
@@ -855,10 +906,21 @@ fn change_map_page(ctx: &Ctx<'_>, c: super::CompareInput<'_>) -> Page {
     scale_bar(&view, ctx.fonts, &mut page);
     north_arrow(&view, ctx.fonts, &mut page);
     let mut x = LEFT;
-    let y = CHANGE_MAP[1] + CHANGE_MAP[3] + 6.0;
-    for (i, kind) in ChangeKind::ALL.iter().enumerate() {
-        let label = format!("{} {}", kind.chinese(), counts[i]);
-        page.rect([x, y - 2.6, 5.0, 3.0], CHANGE_COLORS[i]);
+    let mut y = CHANGE_MAP[1] + CHANGE_MAP[3] + 6.0;
+    let entries = std::iter::once((RISK_GREY, "风险区".to_string())).chain(
+        ChangeKind::ALL.iter().enumerate().map(|(i, kind)| {
+            (
+                CHANGE_COLORS[i],
+                format!("{} {}", kind.chinese(), counts[i]),
+            )
+        }),
+    );
+    for (color, label) in entries {
+        if x + 7.0 + ctx.fonts.width(&label, 6.5) > LEFT + WIDTH {
+            x = LEFT;
+            y += 4.5;
+        }
+        page.rect([x, y - 2.6, 5.0, 3.0], color);
         ctx.text(&mut page, &label, [x + 6.5, y], 6.5, Anchor::Left, TEXT);
         x += 7.0 + ctx.fonts.width(&label, 6.5) + 4.0;
     }
@@ -870,7 +932,7 @@ fn change_map_page(ctx: &Ctx<'_>, c: super::CompareInput<'_>) -> Page {
 fn region_page(
     ctx: &Ctx<'_>,
     row: &Row,
-    region: &str,
+    region: &RegionSummary,
     parcels: &[usize],
     land: &[u32],
     priority: &[&PriorityParcel],
@@ -921,7 +983,7 @@ fn region_page(
         );
         ctx.text(&mut page, &line, [LEFT, 61.0], 8.0, Anchor::Left, TEXT);
     }
-    let focus = ctx.boundary_features(region);
+    let focus = ctx.boundary_features(&region.region, region.code.as_deref());
     let view = ctx.region_view(parcels, land, &focus);
     let note = "该行政区没有图斑可绘";
     ctx.map_or_say(&mut page, REGION_MAP, view, &focus, note);
@@ -983,7 +1045,11 @@ fn region_page(
             ctx.fonts.fit(&p.parcel_id, 7.0, 90.0),
             mu(p.untreated_area_m2),
             mu(sum),
-            share.map_or_else(|| "已达目标".to_string(), |s| pct(Some(s))),
+            match share {
+                None => "已达目标".to_string(),
+                Some(s) if s >= 1.0 => "已补齐缺口".to_string(),
+                s => pct(s),
+            },
         ];
         for ((c, x), an) in cells.iter().zip(xs).zip(anchors) {
             ctx.text(&mut page, c, [x, y], 7.0, an, TEXT);
@@ -1004,25 +1070,25 @@ pub fn build(input: &Input<'_>, opts: &ReportOptions, ctl: Control<'_>) -> std::
     let by_region = ctx.parcels_by_region();
     let land_by_region = ctx.land_by_region();
     let priority = input.analysis.priority_parcels();
-    let mut top: HashMap<&str, Vec<&PriorityParcel>> = HashMap::new();
+    let mut top: HashMap<u32, Vec<&PriorityParcel>> = HashMap::new();
     for p in &priority {
-        let list = top.entry(p.region.as_str()).or_default();
+        let list = top.entry(ctx.kept_region[p.index]).or_default();
         if list.len() < 10 {
             list.push(p);
         }
     }
-    let regions: Vec<(&Row, &str)> = ctx
+    let regions: Vec<(&Row, &RegionSummary, Option<u32>)> = ctx
         .rows
         .iter()
         .filter(|r| r.kind == RowKind::Region)
         .zip(&input.summary.by_region)
-        .map(|(row, r)| (row, r.region.as_str()))
+        .map(|(row, r)| (row, r, ctx.region_index(&r.region, r.code.as_deref())))
         .collect();
     let done = std::sync::atomic::AtomicUsize::new(0);
     let total = regions.len().max(1) as f32;
     let region_pages: Vec<Option<Page>> = regions
         .par_iter()
-        .map(|(row, region)| {
+        .map(|(row, region, index)| {
             if ctl.cancelled() {
                 return None;
             }
@@ -1030,9 +1096,15 @@ pub fn build(input: &Input<'_>, opts: &ReportOptions, ctl: Control<'_>) -> std::
                 &ctx,
                 row,
                 region,
-                by_region.get(region).map_or(&[][..], Vec::as_slice),
-                land_by_region.get(region).map_or(&[][..], Vec::as_slice),
-                top.get(region).map_or(&[][..], Vec::as_slice),
+                index
+                    .and_then(|i| by_region.get(&i))
+                    .map_or(&[][..], Vec::as_slice),
+                index
+                    .and_then(|i| land_by_region.get(&i))
+                    .map_or(&[][..], Vec::as_slice),
+                index
+                    .and_then(|i| top.get(&i))
+                    .map_or(&[][..], Vec::as_slice),
             );
             let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             ctl.report(Phase::Report, n as f32 / total);
@@ -1045,8 +1117,10 @@ pub fn build(input: &Input<'_>, opts: &ReportOptions, ctl: Control<'_>) -> std::
     pages.extend(region_pages.into_iter().flatten());
     let n = pages.len();
     for (i, page) in pages.iter_mut().enumerate() {
-        let footer = format!("{}　第 {} 页 / 共 {n} 页", opts.title, i + 1);
-        let footer = fonts.fit(&footer, 7.0, WIDTH);
+        // The page numbers stay whole; a long title is cut.
+        let numbers = format!("　第 {} 页 / 共 {n} 页", i + 1);
+        let title = fonts.fit(&opts.title, 7.0, WIDTH - fonts.width(&numbers, 7.0));
+        let footer = format!("{title}{numbers}");
         page.items.push(Item::Text(fonts.run(
             &footer,
             [A4[0] / 2.0, FOOTER_Y],

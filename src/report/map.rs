@@ -166,12 +166,12 @@ impl MapLayer {
             return;
         };
         let rings = &mut self.rings[cat];
-        rings.push(exterior);
+        rings.push(orient(exterior, true));
         for hole in poly.interiors() {
             if let Some(r) = paper_ring(view, hole.0.iter().copied())
                 && extent(&r) >= MIN_FEATURE_MM
             {
-                rings.push(r);
+                rings.push(orient(r, false));
             }
         }
     }
@@ -266,6 +266,9 @@ fn extent(r: &Points) -> f32 {
 fn paper_ring(view: &MapView, ring: impl Iterator<Item = Coord<f64>>) -> Option<Points> {
     let mut pts: Points = Vec::new();
     for c in ring {
+        if !(c.x.is_finite() && c.y.is_finite()) {
+            continue;
+        }
         let p = view.to_page(c);
         let p = [
             (p[0] / SNAP_MM).round() * SNAP_MM,
@@ -284,6 +287,27 @@ fn paper_ring(view: &MapView, ring: impl Iterator<Item = Coord<f64>>) -> Option<
     }
     let out = simplify_ring(&pts, SIMPLIFY_MM);
     (out.len() >= 3).then_some(out)
+}
+
+/// Twice a ring's signed area on paper (positive: clockwise on the page, y down).
+fn signed_area2(r: &[[f32; 2]]) -> f32 {
+    let n = r.len();
+    (0..n)
+        .map(|i| {
+            let (a, b) = (r[i], r[(i + 1) % n]);
+            a[0] * b[1] - b[0] * a[1]
+        })
+        .sum()
+}
+
+/// Turns a ring to the given direction: outer rings (and the grid's rectangles) positive,
+/// holes negative, so that one path of many rings filled non-zero fills where any feature
+/// lies (two features of a colour that overlap stay filled) and leaves a hole empty.
+fn orient(mut r: Points, outer: bool) -> Points {
+    if (signed_area2(&r) > 0.0) != outer {
+        r.reverse();
+    }
+    r
 }
 
 /// Douglas-Peucker on a closed ring: split at the point farthest from the first, each half
@@ -512,6 +536,43 @@ mod tests {
         // The large square: its straight edge simplified to its corners.
         assert_eq!(fills[1].0.len(), 1);
         assert_eq!(fills[1].0[0].len(), 4, "{:?}", fills[1].0[0]);
+    }
+
+    #[test]
+    fn overlapping_rings_of_a_colour_turn_one_way_and_holes_the_other() {
+        let v = view();
+        let mut layer = MapLayer::new(&v, vec![Rgb(255, 0, 0)], None, MIN_CELL_COVER);
+        // Two overlapping squares drawn in opposite directions, the second with a hole.
+        let a = polygon![(x: 10.0, y: 10.0), (x: 40.0, y: 10.0), (x: 40.0, y: 40.0), (x: 10.0, y: 40.0)];
+        let b = Polygon::new(
+            vec![
+                (30.0, 30.0),
+                (30.0, 60.0),
+                (60.0, 60.0),
+                (60.0, 30.0),
+                (30.0, 30.0),
+            ]
+            .into(),
+            vec![
+                vec![
+                    (40.0, 40.0),
+                    (50.0, 40.0),
+                    (50.0, 50.0),
+                    (40.0, 50.0),
+                    (40.0, 40.0),
+                ]
+                .into(),
+            ],
+        );
+        layer.add(&v, &MultiPolygon(vec![a, b]), 0);
+        let mut page = Page::default();
+        layer.draw(&v, &mut page);
+        let Item::Fill { rings, .. } = &page.items[0] else {
+            panic!("{:?}", page.items)
+        };
+        let signs: Vec<bool> = rings.iter().map(|r| signed_area2(r) > 0.0).collect();
+        // Filled non-zero, the overlap counts twice and stays filled; the hole is empty.
+        assert_eq!(signs, vec![true, true, false]);
     }
 
     #[test]

@@ -63,7 +63,14 @@ impl ReportDate {
                 .ok_or_else(bad)
         };
         let (y, m, d) = (next()?, next()?, next()?);
-        if !(1..=12).contains(&m) || !(1..=31).contains(&d) || !(1000..=9999).contains(&y) {
+        let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+        let days = match m {
+            2 if leap => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        if !(1..=12).contains(&m) || !(1..=days).contains(&d) || !(1000..=9999).contains(&y) {
             return Err(bad());
         }
         Ok(ReportDate::Day(y, m as u8, d as u8))
@@ -219,6 +226,11 @@ mod tests {
             Ok(ReportDate::Day(2025, 3, 1))
         );
         assert!(ReportDate::parse("2025-13-01").is_err());
+        assert!(ReportDate::parse("2025-02-29").is_err());
+        assert_eq!(
+            ReportDate::parse("2024-02-29"),
+            Ok(ReportDate::Day(2024, 2, 29))
+        );
         assert!(ReportDate::parse("soon").is_err());
         assert_eq!(ReportDate::Day(2025, 3, 1).chinese(), "2025年3月1日");
         assert_eq!(ReportDate::Year(2025).iso(), "2025");

@@ -30,7 +30,8 @@ pub type Points = Vec<[f32; 2]>;
 /// One thing drawn.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
-    /// Rings filled together, even-odd (holes are rings inside rings).
+    /// Rings filled together, non-zero: outer rings run one way, holes the other (see
+    /// `map::orient`), so overlapping rings of one colour stay filled.
     Fill {
         rings: Vec<Points>,
         color: Rgb,

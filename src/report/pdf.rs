@@ -47,7 +47,7 @@ pub fn to_pdf(report: &Report) -> Result<Vec<u8>, String> {
                     s.set_fill(Some(Fill {
                         paint: paint(*color),
                         opacity: NormalizedF32::ONE,
-                        rule: FillRule::EvenOdd,
+                        rule: FillRule::NonZero,
                     }));
                     s.draw_path(&path);
                 }

@@ -222,6 +222,17 @@ impl Fonts {
                 _ => units.push(c.to_string()),
             }
         }
+        // A unit wider than a line is broken anywhere.
+        let units: Vec<String> = units
+            .into_iter()
+            .flat_map(|u| {
+                if self.width(&u, size) > max_w {
+                    u.chars().map(String::from).collect()
+                } else {
+                    vec![u]
+                }
+            })
+            .collect();
         for u in units {
             let uw = self.width(&u, size);
             if w + uw > max_w && !line.is_empty() {
@@ -284,6 +295,8 @@ mod tests {
             fonts.width("parcels at", 10.0) + 0.1,
         );
         assert_eq!(words, vec!["parcels at", "risk"]);
+        let long = fonts.wrap("abcdefghij", 10.0, fonts.width("abcd", 10.0) + 0.01);
+        assert_eq!(long, vec!["abcd", "efgh", "ij"]);
         let cut = fonts.fit("四川省成都市双流区", 10.0, 3.5 * em);
         assert_eq!(cut, "四川…");
         assert_eq!(fonts.fit("双流区", 10.0, 10.0 * em), "双流区");
