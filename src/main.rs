@@ -447,17 +447,7 @@ fn analyze(args: AnalyzeArgs) -> Result<()> {
     // (`write_set` checks again, for any other caller; this one fails before the analysis.)
 
     let started = Instant::now();
-    // The report draws the land with no risk, which the analysis does not keep: its
-    // footprints are caught as the parcels are read.
-    let footprints = std::sync::Mutex::new(soilrisk::report::footprint::Footprints::default());
-    let collect = soilrisk::report::footprint::Footprints::collect(&footprints);
-    let ctl = Control {
-        arrived: report.is_some().then_some(&collect as _),
-        ..Control::default()
-    };
-    let mut analysis = run(&req, ctl).map_err(cli_hint)?;
-    drop(collect);
-    let footprints = footprints.into_inner().unwrap_or_default();
+    let (mut analysis, footprints) = run_for_report(&req, report.is_some())?;
 
     let t = Instant::now();
     let (summary, mut outputs) = write_set(&args.out, &analysis, args.options.target, &inputs)?;
@@ -492,6 +482,24 @@ fn analyze(args: AnalyzeArgs) -> Result<()> {
     // the process ends here and the OS takes the memory back at once.
     std::mem::forget(analysis);
     Ok(())
+}
+
+/// Runs `req`; with `report`, also catches the footprints of the parcels as they are read:
+/// the report draws the land with no risk from them, which the analysis does not keep.
+fn run_for_report(
+    req: &Request,
+    report: bool,
+) -> Result<(Analysis, soilrisk::report::footprint::Footprints)> {
+    use soilrisk::report::footprint::Footprints;
+    let footprints = std::sync::Mutex::new(Footprints::default());
+    let collect = Footprints::collect(&footprints);
+    let ctl = Control {
+        arrived: report.then_some(&collect as _),
+        ..Control::default()
+    };
+    let analysis = run(req, ctl).map_err(cli_hint)?;
+    drop(collect);
+    Ok((analysis, footprints.into_inner().unwrap_or_default()))
 }
 
 /// Bytes of shapes `compare` reads at a time from each year's parcel layer.
@@ -577,15 +585,7 @@ fn compare(args: CompareArgs) -> Result<()> {
     };
     let mut a_before = run(&before, Control::default()).map_err(cli_hint)?;
     step("before", &mut steps);
-    let footprints = std::sync::Mutex::new(soilrisk::report::footprint::Footprints::default());
-    let collect = soilrisk::report::footprint::Footprints::collect(&footprints);
-    let ctl = Control {
-        arrived: report.is_some().then_some(&collect as _),
-        ..Control::default()
-    };
-    let mut a_after = run(&after, ctl).map_err(cli_hint)?;
-    drop(collect);
-    let footprints = footprints.into_inner().unwrap_or_default();
+    let (mut a_after, footprints) = run_for_report(&after, report.is_some())?;
     step("after", &mut steps);
     soilrisk::compare::restore_needed(
         &before,

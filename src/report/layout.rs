@@ -1,5 +1,7 @@
-//! The report's pages, laid out: the cover, the county table, year over year, a page per
-//! region. Positions are mm from the page's top-left corner; text sizes are points.
+//! The report's pages, laid out: what every page draws from (`Ctx`, the palette, the maps,
+//! the legend, tables), the cover and the county table, and `build`, which puts them
+//! together with the pages of year over year (`years`) and of each region (`region`).
+//! Positions are mm from the page's top-left corner; text sizes are points.
 
 use std::collections::HashMap;
 
@@ -12,11 +14,10 @@ use super::page::{A4, Item, Page, Rgb};
 use super::text::{Anchor, Fonts};
 use super::{Input, Report, ReportOptions, cancelled};
 use crate::compare::ParcelState;
-use crate::compare::matching::ChangeKind;
 use crate::geom::boxes::union_rect;
 use crate::pipeline::{Control, Phase};
 use crate::stats::{M2_PER_MU, PriorityParcel, RegionSummary};
-use crate::table::{COLUMNS, COMPARE_COLUMNS, Column, Kind, Row, RowKind, rows, rows_compared};
+use crate::table::{COLUMNS, Column, Kind, Row, RowKind, rows, rows_compared};
 use crate::vocab::RiskClass;
 
 /// Risk areas by class (`RiskClass::index`): light to dark, so that a grey print tells them
@@ -42,26 +43,26 @@ pub const CHANGE_COLORS: [Rgb; 7] = [
 /// The status names of the legend, in `ParcelState::ALL`'s order.
 pub const STATUS_LABELS: [&str; 4] = ["无风险耕地", "已落实", "部分落实", "未落实"];
 
-const TEXT: Rgb = Rgb(20, 20, 20);
-const GREY: Rgb = Rgb(110, 110, 110);
-const RULE: Rgb = Rgb(170, 170, 170);
-const MAP_BACKGROUND: Rgb = Rgb(250, 250, 247);
-const BOUNDARY: Rgb = Rgb(90, 70, 140);
+pub(super) const TEXT: Rgb = Rgb(20, 20, 20);
+pub(super) const GREY: Rgb = Rgb(110, 110, 110);
+pub(super) const RULE: Rgb = Rgb(170, 170, 170);
+pub(super) const MAP_BACKGROUND: Rgb = Rgb(250, 250, 247);
+pub(super) const BOUNDARY: Rgb = Rgb(90, 70, 140);
 /// The risk areas behind the change map.
-const RISK_GREY: Rgb = Rgb(222, 222, 222);
-const BAR: Rgb = Rgb(70, 110, 150);
-const TARGET: Rgb = Rgb(200, 30, 30);
-const SUBTOTAL_FILL: Rgb = Rgb(236, 236, 236);
-const TOTAL_FILL: Rgb = Rgb(215, 215, 215);
-const RISK_OUTLINE: (Rgb, f32) = (Rgb(160, 120, 70), 0.1);
-const PARCEL_OUTLINE: (Rgb, f32) = (Rgb(50, 50, 50), 0.08);
+pub(super) const RISK_GREY: Rgb = Rgb(222, 222, 222);
+pub(super) const BAR: Rgb = Rgb(70, 110, 150);
+pub(super) const TARGET: Rgb = Rgb(200, 30, 30);
+pub(super) const SUBTOTAL_FILL: Rgb = Rgb(236, 236, 236);
+pub(super) const TOTAL_FILL: Rgb = Rgb(215, 215, 215);
+pub(super) const RISK_OUTLINE: (Rgb, f32) = (Rgb(160, 120, 70), 0.1);
+pub(super) const PARCEL_OUTLINE: (Rgb, f32) = (Rgb(50, 50, 50), 0.08);
 
-const LEFT: f32 = 15.0;
-const WIDTH: f32 = 180.0;
-const FOOTER_Y: f32 = 289.0;
+pub(super) const LEFT: f32 = 15.0;
+pub(super) const WIDTH: f32 = 180.0;
+pub(super) const FOOTER_Y: f32 = 289.0;
 /// The lowest baseline of a page's content.
-const BOTTOM: f32 = 280.0;
-const ROW_H: f32 = 4.6;
+pub(super) const BOTTOM: f32 = 280.0;
+pub(super) const ROW_H: f32 = 4.6;
 
 /// The province map's frame on the cover.
 pub const COVER_MAP: [f32; 4] = [LEFT, 80.0, WIDTH, 110.0];
@@ -71,29 +72,29 @@ pub const REGION_MAP: [f32; 4] = [LEFT, 66.0, WIDTH, 138.0];
 pub const CHANGE_MAP: [f32; 4] = [LEFT, 40.0, WIDTH, 200.0];
 
 /// What every page of one report draws from.
-struct Ctx<'a> {
-    input: &'a Input<'a>,
-    opts: &'a ReportOptions,
-    fonts: &'a Fonts,
-    rows: Vec<Row>,
-    geographic: bool,
+pub(super) struct Ctx<'a> {
+    pub(super) input: &'a Input<'a>,
+    pub(super) opts: &'a ReportOptions,
+    pub(super) fonts: &'a Fonts,
+    pub(super) rows: Vec<Row>,
+    pub(super) geographic: bool,
     /// Bounds of each kept parcel and of each risk area.
-    parcel_bounds: Vec<Option<Rect<f64>>>,
-    risk_bounds: Vec<Option<Rect<f64>>>,
-    states: Vec<ParcelState>,
+    pub(super) parcel_bounds: Vec<Option<Rect<f64>>>,
+    pub(super) risk_bounds: Vec<Option<Rect<f64>>>,
+    pub(super) states: Vec<ParcelState>,
     /// The region (index into `Analysis::regions`) of each kept parcel.
-    kept_region: Vec<u32>,
+    pub(super) kept_region: Vec<u32>,
     /// Bounds of each boundary feature.
-    boundary_bounds: Vec<Option<Rect<f64>>>,
+    pub(super) boundary_bounds: Vec<Option<Rect<f64>>>,
     /// Whether a kept parcel has no risk (the legend then lists the status).
-    any_no_risk: bool,
+    pub(super) any_no_risk: bool,
     /// The parcels drawn from their footprint (`Input::footprints`): those not at risk, in
     /// layer order (indices into `Analysis::tally`).
-    land: Vec<u32>,
+    pub(super) land: Vec<u32>,
 }
 
 impl<'a> Ctx<'a> {
-    fn new(input: &'a Input<'a>, opts: &'a ReportOptions, fonts: &'a Fonts) -> Ctx<'a> {
+    pub(super) fn new(input: &'a Input<'a>, opts: &'a ReportOptions, fonts: &'a Fonts) -> Ctx<'a> {
         let a = input.analysis;
         let rows = match input.compare {
             Some(c) => rows_compared(c.summary),
@@ -144,7 +145,7 @@ impl<'a> Ctx<'a> {
 
     /// Finds the parcels to draw from their footprints: those not kept, and those kept
     /// without risk (`KeepParcels::Shapes` keeps them without geometry).
-    fn with_land(mut self) -> Self {
+    pub(super) fn with_land(mut self) -> Self {
         let a = self.input.analysis;
         self.any_no_risk = self.states.contains(&ParcelState::NoRisk);
         if let Some(fp) = self.footprints() {
@@ -160,20 +161,28 @@ impl<'a> Ctx<'a> {
     }
 
     /// The footprints, where they are the analysis' parcels (one per parcel).
-    fn footprints(&self) -> Option<&'a Footprints> {
+    pub(super) fn footprints(&self) -> Option<&'a Footprints> {
         self.input
             .footprints
             .filter(|f| f.len() == self.input.analysis.tally.len())
     }
 
-    fn text(&self, page: &mut Page, s: &str, at: [f32; 2], size: f32, anchor: Anchor, color: Rgb) {
+    pub(super) fn text(
+        &self,
+        page: &mut Page,
+        s: &str,
+        at: [f32; 2],
+        size: f32,
+        anchor: Anchor,
+        color: Rgb,
+    ) {
         page.items
             .push(Item::Text(self.fonts.run(s, at, size, anchor, color)));
     }
 
     /// The region (an index into `Analysis::regions`) of a `by_region` row: its name and
     /// its code (two counties of one name differ by code).
-    fn region_index(&self, name: &str, code: Option<&str>) -> Option<u32> {
+    pub(super) fn region_index(&self, name: &str, code: Option<&str>) -> Option<u32> {
         let a = self.input.analysis;
         (0..a.regions.len())
             .find(|&i| &*a.regions[i] == name && a.region_code(i) == code)
@@ -181,7 +190,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// The kept parcels of each region, in layer order.
-    fn parcels_by_region(&self) -> HashMap<u32, Vec<usize>> {
+    pub(super) fn parcels_by_region(&self) -> HashMap<u32, Vec<usize>> {
         let mut out: HashMap<u32, Vec<usize>> = HashMap::new();
         for (k, &r) in self.kept_region.iter().enumerate() {
             out.entry(r).or_default().push(k);
@@ -190,7 +199,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// The boundary features of the region named `name` (with `code`, where it has one).
-    fn boundary_features(&self, name: &str, code: Option<&str>) -> Vec<usize> {
+    pub(super) fn boundary_features(&self, name: &str, code: Option<&str>) -> Vec<usize> {
         self.input
             .analysis
             .boundaries
@@ -208,7 +217,12 @@ impl<'a> Ctx<'a> {
 
     /// The view of a region's map: its parcels (kept, and `land`'s footprints) and its
     /// boundary features (`focus`).
-    fn region_view(&self, parcels: &[usize], land: &[u32], focus: &[usize]) -> Option<MapView> {
+    pub(super) fn region_view(
+        &self,
+        parcels: &[usize],
+        land: &[u32],
+        focus: &[usize],
+    ) -> Option<MapView> {
         let a = self.input.analysis;
         let extent = [
             bounds_of(
@@ -232,7 +246,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// The land parcels (footprints) of each region.
-    fn land_by_region(&self) -> HashMap<u32, Vec<u32>> {
+    pub(super) fn land_by_region(&self) -> HashMap<u32, Vec<u32>> {
         let a = self.input.analysis;
         let mut out: HashMap<u32, Vec<u32>> = HashMap::new();
         for &i in &self.land {
@@ -243,7 +257,7 @@ impl<'a> Ctx<'a> {
 
     /// Draws the map of `view`: risk areas by class, parcels by status, boundaries (the
     /// focus region's thicker), frame, scale bar and north arrow.
-    fn map(&self, page: &mut Page, view: &MapView, focus: &[usize]) {
+    pub(super) fn map(&self, page: &mut Page, view: &MapView, focus: &[usize]) {
         let a = self.input.analysis;
         let world = view.world();
         page.rect(view.rect, MAP_BACKGROUND);
@@ -301,7 +315,7 @@ impl<'a> Ctx<'a> {
 
     /// The map of `view` in `frame`, or where there is nothing to draw, the empty frame
     /// with `note` in it.
-    fn map_or_say(
+    pub(super) fn map_or_say(
         &self,
         page: &mut Page,
         frame: [f32; 4],
@@ -320,7 +334,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// The legend under a map at `y`: the classes, the statuses drawn, the boundary.
-    fn legend(&self, page: &mut Page, y: f32) {
+    pub(super) fn legend(&self, page: &mut Page, y: f32) {
         let mut entries: Vec<(Rgb, String)> = RiskClass::ALL
             .iter()
             .map(|c| (CLASS_COLORS[c.index()], format!("{}区域", c.chinese())))
@@ -352,7 +366,7 @@ impl<'a> Ctx<'a> {
 
     /// A table of `columns` over `rows` starting at `y`, on as many pages as it takes (the
     /// header repeated); the first page is `page`, the rest are pushed to `more`.
-    fn table(
+    pub(super) fn table(
         &self,
         mut page: Page,
         mut y: f32,
@@ -414,16 +428,16 @@ impl<'a> Ctx<'a> {
     }
 }
 
-fn mu(m2: f64) -> String {
+pub(super) fn mu(m2: f64) -> String {
     format!("{:.2}", m2 / M2_PER_MU + 0.0)
 }
 
-fn pct(r: Option<f64>) -> String {
+pub(super) fn pct(r: Option<f64>) -> String {
     r.map_or_else(|| "-".to_string(), |r| format!("{:.2}%", r * 100.0 + 0.0))
 }
 
 /// A change of rate in percentage points, signed.
-fn points(d: Option<f64>) -> String {
+pub(super) fn points(d: Option<f64>) -> String {
     d.map_or_else(
         || "-".to_string(),
         |d| format!("{:+.2} 个百分点", d * 100.0 + 0.0),
@@ -431,13 +445,15 @@ fn points(d: Option<f64>) -> String {
 }
 
 /// The bounds of some geometries, where there are any.
-fn bounds_of<'g>(geoms: impl Iterator<Item = &'g MultiPolygon<f64>>) -> Option<Rect<f64>> {
+pub(super) fn bounds_of<'g>(
+    geoms: impl Iterator<Item = &'g MultiPolygon<f64>>,
+) -> Option<Rect<f64>> {
     geoms.filter_map(|g| g.bounding_rect()).reduce(union_rect)
 }
 
 /// The box round everything a map of the whole shows: every parcel, risk area and region
 /// boundary.
-fn extent_of(input: &Input<'_>) -> Option<Rect<f64>> {
+pub(super) fn extent_of(input: &Input<'_>) -> Option<Rect<f64>> {
     let a = input.analysis;
     let parcels = bounds_of(
         a.parcel_info
@@ -699,366 +715,6 @@ fn table_pages(ctx: &Ctx<'_>) -> Vec<Page> {
     more
 }
 
-/// Year over year: both rates, the causes, each region's change; then the change map.
-fn compare_pages(ctx: &Ctx<'_>) -> Vec<Page> {
-    let Some(c) = ctx.input.compare else {
-        return Vec::new();
-    };
-    let s = c.summary;
-    let mut page = Page::default();
-    ctx.text(
-        &mut page,
-        "年度对比",
-        [LEFT, 20.0],
-        14.0,
-        Anchor::Left,
-        TEXT,
-    );
-    ctx.text(
-        &mut page,
-        &format!("上一年度 {}", pct(s.before.safe_utilization_rate)),
-        [LEFT, 32.0],
-        12.0,
-        Anchor::Left,
-        TEXT,
-    );
-    ctx.text(
-        &mut page,
-        &format!("本年度 {}", pct(s.after.safe_utilization_rate)),
-        [LEFT + 60.0, 32.0],
-        12.0,
-        Anchor::Left,
-        TEXT,
-    );
-    ctx.text(
-        &mut page,
-        &format!("变化 {}", points(s.rate_change)),
-        [LEFT + 120.0, 32.0],
-        12.0,
-        Anchor::Left,
-        TEXT,
-    );
-    ctx.text(
-        &mut page,
-        "变化原因（按土地计）",
-        [LEFT, 44.0],
-        9.0,
-        Anchor::Left,
-        TEXT,
-    );
-    let k = &s.causes;
-    let effects = k.rate_effects;
-    let causes = [
-        (
-            "新增落实",
-            k.newly_treated_m2,
-            effects.map(|e| e.newly_treated),
-        ),
-        (
-            "失去落实",
-            k.lost_treatment_m2,
-            effects.map(|e| e.lost_treatment),
-        ),
-        (
-            "新增受污染耕地",
-            k.new_risk_m2 + k.new_parcels_m2,
-            effects.map(|e| e.new_contaminated),
-        ),
-        (
-            "移出受污染耕地",
-            k.risk_lifted_m2 + k.removed_parcels_m2,
-            effects.map(|e| e.contaminated_left),
-        ),
-    ];
-    let mut y = 50.0;
-    ctx.text(&mut page, "原因", [LEFT, y], 7.0, Anchor::Left, GREY);
-    ctx.text(
-        &mut page,
-        "面积(亩)",
-        [LEFT + 80.0, y],
-        7.0,
-        Anchor::Right,
-        GREY,
-    );
-    ctx.text(
-        &mut page,
-        "对安全利用率的影响",
-        [LEFT + 140.0, y],
-        7.0,
-        Anchor::Right,
-        GREY,
-    );
-    for (label, m2, effect) in causes {
-        y += ROW_H;
-        ctx.text(&mut page, label, [LEFT, y], 8.0, Anchor::Left, TEXT);
-        ctx.text(
-            &mut page,
-            &mu(m2),
-            [LEFT + 80.0, y],
-            8.0,
-            Anchor::Right,
-            TEXT,
-        );
-        ctx.text(
-            &mut page,
-            &points(effect),
-            [LEFT + 140.0, y],
-            8.0,
-            Anchor::Right,
-            TEXT,
-        );
-    }
-    y += 10.0;
-    ctx.text(
-        &mut page,
-        "各行政区安全利用率变化",
-        [LEFT, y],
-        9.0,
-        Anchor::Left,
-        TEXT,
-    );
-    // The region, both rates, then the rest of the comparison's columns.
-    let columns: Vec<&Column> = std::iter::once(&COLUMNS[0])
-        .chain(std::iter::once(&COMPARE_COLUMNS[0]))
-        .chain(std::iter::once(&COLUMNS[6]))
-        .chain(COMPARE_COLUMNS[1..].iter())
-        .collect();
-    let widths: [f32; 2 + COMPARE_COLUMNS.len()] = [30.0, 22.0, 20.0, 22.0, 22.0, 22.0, 21.0, 21.0];
-    let rows: Vec<&Row> = ctx.rows.iter().collect();
-    let mut pages = Vec::new();
-    let last = ctx.table(page, y + 3.0, &columns, &widths, &rows, &mut pages);
-    pages.push(last);
-    pages.push(change_map_page(ctx, c));
-    pages
-}
-
-/// The parcels that changed between the years, by kind, over the after year's risk areas.
-fn change_map_page(ctx: &Ctx<'_>, c: super::CompareInput<'_>) -> Page {
-    let (a, b) = (ctx.input.analysis, c.before);
-    let mut page = Page::default();
-    ctx.text(
-        &mut page,
-        "变化图斑分布",
-        [LEFT, 20.0],
-        14.0,
-        Anchor::Left,
-        TEXT,
-    );
-    let changes = &c.comparison.matches.changes;
-    // An after-year parcel, or a removed one where it was.
-    let geom = |ch: &crate::compare::matching::Change| match ch.after {
-        Some(k) => Some(&a.parcels.features[a.parcel_info[k as usize].feature].geometry),
-        None => ch
-            .before
-            .first()
-            .map(|&k| &b.parcels.features[b.parcel_info[k as usize].feature].geometry),
-    };
-    let extent = [
-        extent_of(ctx.input),
-        bounds_of(changes.iter().filter_map(geom)),
-    ]
-    .into_iter()
-    .flatten()
-    .reduce(union_rect);
-    let Some(view) = extent.and_then(|e| MapView::fit(CHANGE_MAP, e, ctx.geographic)) else {
-        ctx.text(
-            &mut page,
-            "没有可绘制的要素",
-            [LEFT, 40.0],
-            9.0,
-            Anchor::Left,
-            GREY,
-        );
-        return page;
-    };
-    page.rect(view.rect, MAP_BACKGROUND);
-    page.items.push(Item::Clip(view.rect));
-    // The risk areas in one grey, behind: the kinds of change have the colours here.
-    let mut risk = MapLayer::new(&view, vec![RISK_GREY], None, MIN_CELL_COVER);
-    for r in &a.risk_areas {
-        risk.add(&view, &a.risk.features[r.feature].geometry, 0);
-    }
-    risk.draw(&view, &mut page);
-    let mut layer = MapLayer::new(&view, CHANGE_COLORS.to_vec(), Some(PARCEL_OUTLINE), 0.0);
-    let mut counts = [0usize; 7];
-    for ch in changes {
-        let kind = ChangeKind::ALL
-            .iter()
-            .position(|k| *k == ch.kind)
-            .unwrap_or(0);
-        counts[kind] += 1;
-        if let Some(g) = geom(ch) {
-            layer.add(&view, g, kind);
-        }
-    }
-    layer.draw(&view, &mut page);
-    if let Some(bd) = &a.boundaries {
-        outlines(
-            &view,
-            bd.layer.features.iter().map(|f| &f.geometry),
-            BOUNDARY,
-            0.25,
-            &mut page,
-        );
-    }
-    page.items.push(Item::Unclip);
-    page.frame(view.rect, TEXT, 0.3);
-    scale_bar(&view, ctx.fonts, &mut page);
-    north_arrow(&view, ctx.fonts, &mut page);
-    let mut x = LEFT;
-    let mut y = CHANGE_MAP[1] + CHANGE_MAP[3] + 6.0;
-    let entries = std::iter::once((RISK_GREY, "风险区".to_string())).chain(
-        ChangeKind::ALL.iter().enumerate().map(|(i, kind)| {
-            (
-                CHANGE_COLORS[i],
-                format!("{} {}", kind.chinese(), counts[i]),
-            )
-        }),
-    );
-    for (color, label) in entries {
-        if x + 7.0 + ctx.fonts.width(&label, 6.5) > LEFT + WIDTH {
-            x = LEFT;
-            y += 4.5;
-        }
-        page.rect([x, y - 2.6, 5.0, 3.0], color);
-        ctx.text(&mut page, &label, [x + 6.5, y], 6.5, Anchor::Left, TEXT);
-        x += 7.0 + ctx.fonts.width(&label, 6.5) + 4.0;
-    }
-    page
-}
-
-/// A region's page: its name, its row of the table, its map, its ten parcels that close the
-/// gap fastest.
-fn region_page(
-    ctx: &Ctx<'_>,
-    row: &Row,
-    region: &RegionSummary,
-    parcels: &[usize],
-    land: &[u32],
-    priority: &[&PriorityParcel],
-) -> Page {
-    let mut page = Page::default();
-    ctx.text(&mut page, &row.name, [LEFT, 22.0], 16.0, Anchor::Left, TEXT);
-    if let Some(code) = &row.code {
-        ctx.text(
-            &mut page,
-            &format!("代码 {code}"),
-            [LEFT + WIDTH, 22.0],
-            8.0,
-            Anchor::Right,
-            GREY,
-        );
-    }
-    ctx.text(
-        &mut page,
-        &format!("{}年度受污染耕地安全利用情况", ctx.opts.year),
-        [LEFT, 29.0],
-        8.0,
-        Anchor::Left,
-        GREY,
-    );
-    // Its row of the table, two lines of four.
-    for (i, col) in COLUMNS[2..].iter().enumerate() {
-        let x = LEFT + (i % 4) as f32 * 45.0;
-        let y = 37.0 + (i / 4) as f32 * 11.0;
-        ctx.text(&mut page, col.header, [x, y], 6.5, Anchor::Left, GREY);
-        let value = col.text(row);
-        let value = match (col.kind, value.is_empty()) {
-            (Kind::Percent, true) => "无受污染耕地".to_string(),
-            (Kind::Mu, _) => format!("{value} 亩"),
-            _ => value,
-        };
-        let size = if col.header == COLUMNS[6].header {
-            12.0
-        } else {
-            10.0
-        };
-        ctx.text(&mut page, &value, [x, y + 5.5], size, Anchor::Left, TEXT);
-    }
-    if let Some(p) = row.previous {
-        let line = format!(
-            "上一年度 {}，变化 {}",
-            pct(p.rate()),
-            points(row.rate_change())
-        );
-        ctx.text(&mut page, &line, [LEFT, 61.0], 8.0, Anchor::Left, TEXT);
-    }
-    let focus = ctx.boundary_features(&region.region, region.code.as_deref());
-    let view = ctx.region_view(parcels, land, &focus);
-    let note = "该行政区没有图斑可绘";
-    ctx.map_or_say(&mut page, REGION_MAP, view, &focus, note);
-    ctx.legend(&mut page, REGION_MAP[1] + REGION_MAP[3] + 5.0);
-    // The ten parcels that close the gap fastest.
-    let mut y = REGION_MAP[1] + REGION_MAP[3] + 16.0;
-    ctx.text(
-        &mut page,
-        "缩小缺口最快的十个图斑（按未落实面积排序）",
-        [LEFT, y],
-        9.0,
-        Anchor::Left,
-        TEXT,
-    );
-    y += 5.5;
-    if priority.is_empty() {
-        ctx.text(
-            &mut page,
-            "无未落实图斑",
-            [LEFT, y],
-            8.0,
-            Anchor::Left,
-            GREY,
-        );
-        return page;
-    }
-    let heads = [
-        "序号",
-        "图斑编号",
-        "未落实面积(亩)",
-        "累计(亩)",
-        "累计占缺口",
-    ];
-    let xs = [
-        LEFT + 8.0,
-        LEFT + 12.0,
-        LEFT + 105.0,
-        LEFT + 135.0,
-        LEFT + WIDTH,
-    ];
-    let anchors = [
-        Anchor::Right,
-        Anchor::Left,
-        Anchor::Right,
-        Anchor::Right,
-        Anchor::Right,
-    ];
-    page.rect([LEFT, y - 3.4, WIDTH, ROW_H], TOTAL_FILL);
-    for ((h, x), an) in heads.iter().zip(xs).zip(anchors) {
-        ctx.text(&mut page, h, [x, y], 7.0, an, TEXT);
-    }
-    let mut sum = 0.0;
-    for (i, p) in priority.iter().enumerate() {
-        y += ROW_H;
-        sum += p.untreated_area_m2;
-        let share = (row.gap_m2 > 0.0).then(|| sum / row.gap_m2);
-        let cells = [
-            format!("{}", i + 1),
-            ctx.fonts.fit(&p.parcel_id, 7.0, 90.0),
-            mu(p.untreated_area_m2),
-            mu(sum),
-            match share {
-                None => "已达目标".to_string(),
-                Some(s) if s >= 1.0 => "已补齐缺口".to_string(),
-                s => pct(s),
-            },
-        ];
-        for ((c, x), an) in cells.iter().zip(xs).zip(anchors) {
-            ctx.text(&mut page, c, [x, y], 7.0, an, TEXT);
-        }
-        page.line([LEFT, y + 1.2], [LEFT + WIDTH, y + 1.2], RULE, 0.1);
-    }
-    page
-}
-
 /// Lays out the whole report. Region pages are laid out in parallel; progress goes to
 /// `ctl` as `Phase::Report`, and a cancel ends with an `Interrupted` error.
 pub fn build(input: &Input<'_>, opts: &ReportOptions, ctl: Control<'_>) -> std::io::Result<Report> {
@@ -1066,7 +722,7 @@ pub fn build(input: &Input<'_>, opts: &ReportOptions, ctl: Control<'_>) -> std::
     let ctx = Ctx::new(input, opts, &fonts);
     let mut pages = vec![cover_page(&ctx)];
     pages.extend(table_pages(&ctx));
-    pages.extend(compare_pages(&ctx));
+    pages.extend(super::years::compare_pages(&ctx));
     let by_region = ctx.parcels_by_region();
     let land_by_region = ctx.land_by_region();
     let priority = input.analysis.priority_parcels();
@@ -1092,7 +748,7 @@ pub fn build(input: &Input<'_>, opts: &ReportOptions, ctl: Control<'_>) -> std::
             if ctl.cancelled() {
                 return None;
             }
-            let page = region_page(
+            let page = super::region::region_page(
                 &ctx,
                 row,
                 region,

@@ -18,7 +18,9 @@ pub mod layout;
 pub mod map;
 pub mod page;
 pub mod pdf;
+mod region;
 pub mod text;
+mod years;
 
 use std::path::Path;
 
