@@ -64,9 +64,14 @@ impl Sample {
     }
 
     fn input(&self) -> Input<'_> {
+        self.input_with(&self.summary)
+    }
+
+    /// The sample with another summary (regions taken out or added).
+    fn input_with<'a>(&'a self, summary: &'a soilrisk::stats::Summary) -> Input<'a> {
         Input {
             analysis: &self.a,
-            summary: &self.summary,
+            summary,
             compare: None,
             footprints: Some(&self.fp),
         }
@@ -379,8 +384,8 @@ fn a_title_outside_the_bundled_font_is_reported_and_the_report_still_written() {
 #[test]
 fn zero_regions_give_a_cover_and_a_table_and_a_region_without_contaminated_land_says_so() {
     let dir = tempfile::tempdir().unwrap();
-    let (a, fp) = sample_analysis();
-    let mut summary = a.checked_summary(0.94);
+    let sample = Sample::new();
+    let mut summary = sample.summary.clone();
     let clean: Vec<&str> = summary
         .by_region
         .iter()
@@ -393,12 +398,7 @@ fn zero_regions_give_a_cover_and_a_table_and_a_region_without_contaminated_land_
     );
     let clean = clean[0].to_string();
     summary.by_region.clear();
-    let input = Input {
-        analysis: &a,
-        summary: &summary,
-        compare: None,
-        footprints: Some(&fp),
-    };
+    let input = sample.input_with(&summary);
     let pdf = dir.path().join("report.pdf");
     write(&pdf, &input, &options("报告"), Control::default()).unwrap();
     if poppler() {
@@ -406,11 +406,7 @@ fn zero_regions_give_a_cover_and_a_table_and_a_region_without_contaminated_land_
         assert!(text(&pdf, Some(1)).contains("无行政区"));
     }
     // A county with no contaminated land: its page says so, its rate is not a number.
-    let summary = a.checked_summary(0.94);
-    let input = Input {
-        summary: &summary,
-        ..input
-    };
+    let (summary, input) = (&sample.summary, sample.input());
     write(&pdf, &input, &options("报告"), Control::default()).unwrap();
     if poppler() {
         let i = summary
@@ -497,8 +493,8 @@ fn a_county_table_longer_than_a_page_goes_on_with_its_header() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let (a, fp) = sample_analysis();
-    let mut summary = a.checked_summary(0.94);
+    let sample = Sample::new();
+    let mut summary = sample.summary.clone();
     // 69 region rows, the 8 prefecture subtotals and the total: more than a page holds.
     let regions = summary.by_region.clone();
     for k in 1..3 {
@@ -508,12 +504,7 @@ fn a_county_table_longer_than_a_page_goes_on_with_its_header() {
             r
         }));
     }
-    let input = Input {
-        analysis: &a,
-        summary: &summary,
-        compare: None,
-        footprints: Some(&fp),
-    };
+    let input = sample.input_with(&summary);
     let pdf = dir.path().join("report.pdf");
     write(&pdf, &input, &options("报告"), Control::default()).unwrap();
     assert_eq!(pages(&pdf), 3 + summary.by_region.len());
