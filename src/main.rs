@@ -905,27 +905,14 @@ fn info(file: &Path, encoding: Option<String>) -> Result<()> {
         }
         return ledger_info(file);
     }
-    let mut resolved = formats::resolve(file)?;
-    // A container of several layers: list them, as ogrinfo does; of one, name what it holds.
-    if resolved.format.is_container() && resolved.layer.is_none() {
-        // The container itself: a file picked inside a geodatabase folder lists the folder.
-        let layers = resolved.format.layers(&resolved.main)?;
-        if let [one] = layers.as_slice() {
-            resolved.inner = formats::opening(one);
+    let format = if soilrisk::io::postgis::is_url(file) {
+        soilrisk::io::postgis::FORMAT_NAME.to_string()
+    } else {
+        match container_info(file)? {
+            Some(format) => format,
+            None => return Ok(()),
         }
-        if layers.len() > 1 {
-            let mut out = String::new();
-            let _ = writeln!(out, "file:       {}", resolved.main.display());
-            let _ = writeln!(out, "format:     {}", resolved.describe());
-            let _ = writeln!(out, "layers:     {}", layers.len());
-            for l in &layers {
-                let _ = writeln!(out, "  {}", resolved.main.join(l).display());
-            }
-            emit(&out);
-            return Ok(());
-        }
-    }
-    let format = resolved.describe();
+    };
     let layer = read_layer(
         file,
         &ReadOptions {
@@ -978,6 +965,32 @@ fn info(file: &Path, encoding: Option<String>) -> Result<()> {
     }
     emit(&out);
     Ok(())
+}
+
+/// The format of the file layer `file` names, or `None` when it is a container of several
+/// layers, which are listed (as ogrinfo lists them).
+fn container_info(file: &Path) -> Result<Option<String>> {
+    let mut resolved = formats::resolve(file)?;
+    // A container of several layers: list them, as ogrinfo does; of one, name what it holds.
+    if resolved.format.is_container() && resolved.layer.is_none() {
+        // The container itself: a file picked inside a geodatabase folder lists the folder.
+        let layers = resolved.format.layers(&resolved.main)?;
+        if let [one] = layers.as_slice() {
+            resolved.inner = formats::opening(one);
+        }
+        if layers.len() > 1 {
+            let mut out = String::new();
+            let _ = writeln!(out, "file:       {}", resolved.main.display());
+            let _ = writeln!(out, "format:     {}", resolved.describe());
+            let _ = writeln!(out, "layers:     {}", layers.len());
+            for l in &layers {
+                let _ = writeln!(out, "  {}", resolved.main.join(l).display());
+            }
+            emit(&out);
+            return Ok(None);
+        }
+    }
+    Ok(Some(resolved.describe()))
 }
 
 /// `info` on a measure ledger: its sheets, rows and columns, and which columns the

@@ -378,7 +378,7 @@ fn crs_of(
 /// A GeoPackage DATE or DATETIME (`2023-03-15T12:00:00.000Z`) as soilrisk writes dates,
 /// the same as from a File Geodatabase: `YYYY-MM-DD`, then `THH:MM:SS` (and any fraction)
 /// when the time is not midnight; UTC's `Z` dropped.
-fn date_text(t: &str) -> Box<str> {
+pub(crate) fn date_text(t: &str) -> Box<str> {
     let t = t.trim();
     let t = t.strip_suffix('Z').unwrap_or(t);
     let t = t.strip_suffix(".000").unwrap_or(t);
@@ -425,6 +425,13 @@ pub fn decode_value(
 pub fn polygons_of(blob: &[u8]) -> Result<(geo::MultiPolygon<f64>, Vec<RingNotes>, bool), String> {
     let (_, shape) =
         gpkg_geom::decode(blob).map_err(|reason| format!("damaged geometry ({reason})"))?;
+    assemble_shape(shape)
+}
+
+/// The polygons of a decoded geometry (see [`polygons_of`]); also PostGIS's EWKB.
+pub fn assemble_shape(
+    shape: Shape,
+) -> Result<(geo::MultiPolygon<f64>, Vec<RingNotes>, bool), String> {
     match shape {
         Shape::Empty => Ok((geo::MultiPolygon::new(vec![]), vec![], true)),
         Shape::Other(t) => Err(format!(

@@ -101,14 +101,27 @@ pub fn decode(blob: &[u8]) -> Result<(Header, Shape), String> {
 
 /// Decodes ISO WKB (also the older `0x80000000` Z flag) into polygons.
 pub fn decode_wkb(wkb: &[u8]) -> Result<Shape, String> {
-    let mut r = Wkb { b: wkb, at: 0 };
+    decode_ewkb(wkb).map(|(_, shape)| shape)
+}
+
+/// Decodes PostGIS's extended WKB (EWKB: ISO WKB whose type may carry the `0x20000000`
+/// flag and an SRID after it) into polygons, with the outermost geometry's SRID.
+pub fn decode_ewkb(wkb: &[u8]) -> Result<(Option<i32>, Shape), String> {
+    let mut r = Wkb {
+        b: wkb,
+        at: 0,
+        srid: None,
+    };
     let mut polygons = Vec::new();
-    match r.geometry(0, &mut polygons)? {
-        Some(other) => Ok(Shape::Other(other)),
-        None if polygons.iter().all(|p: &Vec<Vec<Coord<f64>>>| p.is_empty()) => Ok(Shape::Empty),
-        None => Ok(Shape::Polygons(
-            polygons.into_iter().filter(|p| !p.is_empty()).collect(),
-        )),
+    let other = r.geometry(0, &mut polygons)?;
+    Ok((r.srid, shape_of(other, polygons)))
+}
+
+fn shape_of(other: Option<&'static str>, polygons: Vec<Vec<Vec<Coord<f64>>>>) -> Shape {
+    match other {
+        Some(other) => Shape::Other(other),
+        None if polygons.iter().all(|p: &Vec<Vec<Coord<f64>>>| p.is_empty()) => Shape::Empty,
+        None => Shape::Polygons(polygons.into_iter().filter(|p| !p.is_empty()).collect()),
     }
 }
 
@@ -119,6 +132,8 @@ const MAX_DEPTH: usize = 16;
 struct Wkb<'a> {
     b: &'a [u8],
     at: usize,
+    /// The first SRID an EWKB type carried.
+    srid: Option<i32>,
 }
 
 /// The name of a WKB geometry type code (without Z/M).
@@ -221,6 +236,11 @@ impl Wkb<'_> {
         };
         if !(1..=17).contains(&base) {
             return Err(format!("unknown WKB geometry type {raw}"));
+        }
+        // EWKB: an SRID follows the type.
+        if raw & 0x2000_0000 != 0 {
+            let srid = self.u32(little)? as i32;
+            self.srid.get_or_insert(srid);
         }
         Ok((little, base, 2 + usize::from(z) + usize::from(m)))
     }

@@ -1,6 +1,6 @@
 //! Reading layers from files: shapefiles (`shp`, with `dbf`, `encoding`, `rings`), GeoJSON
 //! (`geojson_in`), GeoPackages (`gpkg`, `gpkg_geom`) and File Geodatabases (`fgdb`), either
-//! on disk or inside a zip archive (`archive`). The formats are registered in `formats`;
+//! on disk or inside a zip archive (`archive`); and PostGIS tables (`postgis`). The formats are registered in `formats`;
 //! `read_layer` and `LayerReader::open` pick one from the file name.
 
 pub mod archive;
@@ -13,6 +13,7 @@ pub mod geojson_in;
 pub mod gpkg;
 pub mod gpkg_geom;
 pub mod intern;
+pub mod postgis;
 pub mod rings;
 pub mod shp;
 
@@ -105,6 +106,9 @@ impl LayerReader {
     /// Opens the layer at `path` through the format its extension names (a layer of a
     /// container through the container's), reading its headers only where it can.
     pub fn open(path: &Path, opts: &ReadOptions) -> Result<LayerReader, LayerError> {
+        if postgis::is_url(path) {
+            return postgis::open(path, opts);
+        }
         let formats::Resolved {
             format,
             main,
