@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod pg;
 mod tool;
 #[allow(unused_imports)] // each test binary uses a different subset
 pub use tool::tool;

@@ -113,13 +113,15 @@ pub fn geometry_columns(
 
 /// The geometry column `name` (and `geom`) names: exact names first, then ignoring case (a
 /// table created without quotes is folded to lower case); without a schema, `public` first,
-/// else the one schema holding such a table.
+/// else the one schema holding such a table. `exists` says whether a table of that name
+/// exists at all (without a geometry column), asked only when no column matched.
 pub fn choose(
     columns: &[GeometryColumn],
     name: &TableName,
     geom: Option<&str>,
     path: &Path,
     database: &str,
+    exists: impl FnOnce() -> bool,
 ) -> Result<GeometryColumn, LayerError> {
     let same = |a: &str, b: &str, exact: bool| {
         if exact {
@@ -145,6 +147,13 @@ pub fn choose(
         }
     }
     if found.is_empty() {
+        if geom.is_none() && exists() {
+            return Err(LayerError::NotPolygons {
+                path: path.to_path_buf(),
+                kind: "the table",
+                found: "no".into(),
+            });
+        }
         let polygons: Vec<String> = columns
             .iter()
             .filter(|c| c.may_be_polygons())

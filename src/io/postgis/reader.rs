@@ -5,7 +5,7 @@
 //! parallel, as the GeoPackage reader decodes its blobs) by `gpkg_geom`, and each row's
 //! SRID is checked against the layer's.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use postgres::Client;
@@ -68,16 +68,14 @@ impl PostGisReader {
         let mut warnings = warnings;
         connect::postgis_version(&mut client, &url.server, path)?;
         let all = catalog::geometry_columns(&mut client, path)?;
-        let column = match catalog::choose(
+        let column = catalog::choose(
             &all,
             &url.table,
             url.geom.as_deref(),
             path,
             &url.server.database,
-        ) {
-            Ok(c) => c,
-            Err(e) => return Err(no_geometry_or(&mut client, url, path, e)),
-        };
+            || table_exists(&mut client, url),
+        )?;
         let (columns, key) = catalog::columns(&mut client, &column, path)?;
         let fields: Vec<FieldDef> = columns
             .iter()
@@ -325,26 +323,16 @@ fn select_sql(
     sql
 }
 
-/// When no geometry column matched: a table that exists but has none says so; otherwise
-/// the error as it was.
-fn no_geometry_or(client: &mut Client, url: &TableUrl, path: &Path, e: LayerError) -> LayerError {
+/// Whether the table the URL names exists (with or without a geometry column).
+fn table_exists(client: &mut Client, url: &TableUrl) -> bool {
     let name = match &url.table.schema {
         Some(s) => format!("{}.{}", quote_ident(s), quote_ident(&url.table.table)),
         None => quote_ident(&url.table.table),
     };
-    let exists = client
+    client
         .query_one("SELECT to_regclass($1) IS NOT NULL", &[&name])
         .and_then(|r| r.try_get::<_, bool>(0))
-        .unwrap_or(false);
-    if exists && url.geom.is_none() {
-        LayerError::NotPolygons {
-            path: PathBuf::from(path),
-            kind: "the table",
-            found: "no".into(),
-        }
-    } else {
-        e
-    }
+        .unwrap_or(false)
 }
 
 impl crate::io::Batches for PostGisReader {

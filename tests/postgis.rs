@@ -1,0 +1,406 @@
+//! PostGIS tables as layers, against a real server (`SOILRISK_TEST_PG`, started by `.ci/postgis`
+//! in CI): the sample loaded with GDAL's `ogr2ogr` analyses as the files do; each connection
+//! error says what is wrong; a session ended mid-read fails the run; names with quotes,
+//! semicolons and Chinese characters are quoted, never pasted into SQL. Without a server
+//! each test skips with a notice (and fails under `SOILRISK_REQUIRE_TOOLS=1`).
+#![allow(clippy::unwrap_used)] // test helpers: a failure is a failed test
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::pg::TestDb;
+use common::tool;
+use serde_json::Value;
+
+fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample_data")
+        .join(name)
+}
+
+/// A database with the sample's risk areas and parcels loaded by `ogr2ogr`, or `None` where
+/// no server (or no `ogr2ogr`) is at hand.
+fn sample_db(label: &str) -> Option<TestDb> {
+    if !tool("ogr2ogr") {
+        return None;
+    }
+    let db = TestDb::new(label)?;
+    db.load(&sample("risk_areas.shp"), "risk_areas");
+    db.load(&sample("parcels.shp"), "parcels");
+    Some(db)
+}
+
+fn soilrisk(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(common::bin());
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Every number in `a` within `tol` (relative, or absolute below 1) of the one in `b`;
+/// strings, counts and nulls equal; the warnings (which name the sources) left out.
+fn assert_close(a: &Value, b: &Value, tol: f64, at: &str) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: Vec<&String> = x.keys().collect();
+            assert_eq!(keys, y.keys().collect::<Vec<_>>(), "keys of {at}");
+            for (k, v) in x {
+                if k != "warnings" {
+                    assert_close(v, &y[k], tol, &format!("{at}.{k}"));
+                }
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            assert_eq!(x.len(), y.len(), "length of {at}");
+            for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                assert_close(v, w, tol, &format!("{at}[{i}]"));
+            }
+        }
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            assert!(
+                (x - y).abs() <= tol * x.abs().max(y.abs()).max(1.0),
+                "{at}: {x} against {y}"
+            );
+        }
+        _ => assert_eq!(a, b, "{at}"),
+    }
+}
+
+fn summary(out: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn the_sample_from_postgis_analyses_as_the_files_do() {
+    let Some(db) = sample_db("analyze") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (from_db, from_files) = (dir.path().join("db"), dir.path().join("files"));
+    // The flags name the shapefile's upper-case fields; PostGIS folded them to lower case.
+    let flags = ["--region-field", "COUNTY", "--parcel-id-field", "PARCEL_ID"];
+    let o = soilrisk(
+        &[
+            &["analyze", "--risk", &db.table("risk_areas"), "--parcels"],
+            &[
+                db.table("public.parcels").as_str(),
+                "--out",
+                from_db.to_str().unwrap(),
+            ][..],
+            &flags[..],
+        ]
+        .concat(),
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let files = common::analyze(
+        &sample("risk_areas.shp"),
+        &sample("parcels.shp"),
+        &from_files,
+        &flags,
+    );
+    assert!(files.status.success(), "{}", stderr(&files));
+    let (a, b) = (summary(&from_db), summary(&from_files));
+    assert_close(&a, &b, 1e-9, "summary");
+    assert_eq!(a["parcels"], 30000);
+    assert!(a["by_region"].as_array().unwrap().len() > 10);
+    // The per-parcel file too: the same parcels at risk, with the same numbers.
+    let parcels = |dir: &Path| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join("parcels.geojson")).unwrap())
+            .unwrap()
+    };
+    let (pa, pb) = (parcels(&from_db), parcels(&from_files));
+    let props = |v: &Value| -> Vec<Value> {
+        v["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["properties"].clone())
+            .collect()
+    };
+    assert_close(
+        &Value::Array(props(&pa)),
+        &Value::Array(props(&pb)),
+        1e-9,
+        "parcels",
+    );
+}
+
+#[test]
+fn info_describes_a_table() {
+    let Some(db) = sample_db("info") else { return };
+    let o = soilrisk(&["info", &db.table("parcels")], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("format:     PostgreSQL/PostGIS"), "{text}");
+    assert!(text.contains("geometry:   MultiPolygon"), "{text}");
+    assert!(text.contains("features:   30000"), "{text}");
+    assert!(text.contains("EPSG:4544"), "{text}");
+    assert!(text.contains("parcel_id"), "{text}");
+    // The geometry and the key are not fields.
+    assert!(
+        !text.contains("ogc_fid") && !text.contains("  geom "),
+        "{text}"
+    );
+}
+
+/// The one-line reason `analyze` gives (exit status 1) for a risk layer at `url`.
+fn failure(url: &str, env: &[(&str, &str)]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = soilrisk(
+        &[
+            "analyze",
+            "--risk",
+            url,
+            "--parcels",
+            sample("parcels.shp").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        env,
+    );
+    assert_eq!(o.status.code(), Some(1), "{url}: {}", stderr(&o));
+    assert!(!out.exists(), "a failed run wrote {}", out.display());
+    stderr(&o)
+}
+
+#[test]
+fn each_connection_error_says_what_is_wrong() {
+    let Some(db) = TestDb::new("errors") else {
+        return;
+    };
+    let table = db.table("risk_areas");
+    // Nothing listens on port 1.
+    let e = failure(
+        &format!("postgresql://{}@127.0.0.1:1/{}?table=t", db.user, db.name),
+        &[],
+    );
+    assert!(
+        e.contains("cannot reach the PostgreSQL server at 127.0.0.1:1"),
+        "{e}"
+    );
+    // A wrong password, and none at all.
+    let e = failure(&table, &[("PGPASSWORD", "wrong")]);
+    assert!(
+        e.contains(&format!("authentication failed for user {}", db.user)),
+        "{e}"
+    );
+    let nofile = tempfile::tempdir().unwrap();
+    let none = nofile.path().join("none");
+    let e = failure(
+        &table,
+        &[("PGPASSWORD", ""), ("PGPASSFILE", none.to_str().unwrap())],
+    );
+    assert!(
+        e.contains("asks for a password") && e.contains("PGPASSWORD"),
+        "{e}"
+    );
+    // No such database.
+    let e = failure(
+        &format!(
+            "postgresql://{}@{}:{}/no_such_db?table=t",
+            db.user, db.host, db.port
+        ),
+        &[],
+    );
+    assert!(e.contains("there is no database no_such_db"), "{e}");
+    // No such table: the message lists the polygon tables there are.
+    db.psql("CREATE TABLE fields (id int, geom geometry(MultiPolygon, 4544))");
+    let e = failure(&db.table("public.nothing"), &[]);
+    assert!(e.contains("no table public.nothing"), "{e}");
+    assert!(e.contains("public.fields"), "{e}");
+    // A table with no geometry column.
+    db.psql("CREATE TABLE plain (id int)");
+    let e = failure(&db.table("plain"), &[]);
+    assert!(e.contains("the table holds no geometries"), "{e}");
+    // A column of lines.
+    db.psql("CREATE TABLE roads (id int, geom geometry(LineString, 4544))");
+    let e = failure(&db.table("roads"), &[]);
+    assert!(
+        e.contains("LineString") && e.contains("soilrisk needs polygons"),
+        "{e}"
+    );
+    // Mixed SRIDs in a column that does not fix one.
+    db.psql(
+        "CREATE TABLE mixed (id int, geom geometry); \
+         INSERT INTO mixed VALUES \
+         (1, ST_GeomFromText('POLYGON((0 0,1 0,1 1,0 0))', 4544)), \
+         (2, ST_GeomFromText('POLYGON((0 0,1 0,1 1,0 0))', 4490))",
+    );
+    let e = failure(&db.table("mixed"), &[]);
+    assert!(e.contains("several SRIDs (4490, 4544)"), "{e}");
+    // A database without PostGIS.
+    db.psql(&format!("CREATE DATABASE \"{}_bare\"", db.name));
+    let e = failure(
+        &format!(
+            "postgresql://{}@{}:{}/{}_bare?table=t",
+            db.user, db.host, db.port, db.name
+        ),
+        &[],
+    );
+    db.psql(&format!("DROP DATABASE \"{}_bare\"", db.name));
+    assert!(e.contains("has no PostGIS extension"), "{e}");
+    // A password in the URL is refused before any connection.
+    let e = failure(
+        &format!(
+            "postgresql://{}:secret@{}:{}/{}?table=t",
+            db.user, db.host, db.port, db.name
+        ),
+        &[],
+    );
+    assert!(e.contains("never from a command line"), "{e}");
+}
+
+#[test]
+fn the_password_comes_from_the_password_file() {
+    let Some(db) = TestDb::new("pgpass") else {
+        return;
+    };
+    db.psql(
+        "CREATE TABLE fields (id int, geom geometry(Polygon, 4544)); \
+             INSERT INTO fields VALUES (1, ST_GeomFromText('POLYGON((0 0,10 0,10 10,0 0))', 4544))",
+    );
+    let password = std::env::var("PGPASSWORD").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pgpass");
+    std::fs::write(
+        &file,
+        format!(
+            "# soilrisk test\nother:1:*:*:nope\n{}:{}:*:{}:{password}\n",
+            db.host, db.port, db.user
+        ),
+    )
+    .unwrap();
+    let env = [("PGPASSWORD", ""), ("PGPASSFILE", file.to_str().unwrap())];
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let o = soilrisk(&["info", &db.table("fields")], &env);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("features:   1"));
+    // A file others can read is passed over, as libpq passes it over, and says so.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let o = soilrisk(&["info", &db.table("fields")], &env);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(stderr(&o).contains("asks for a password"), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn names_with_quotes_semicolons_and_chinese_are_quoted_not_pasted() {
+    let Some(db) = sample_db("names") else { return };
+    db.psql("CREATE TABLE keep (x int); INSERT INTO keep VALUES (1)");
+    db.psql(
+        "CREATE SCHEMA \"土壤 \"\"风险\"\"\"; \
+         ALTER TABLE parcels SET SCHEMA \"土壤 \"\"风险\"\"\"; \
+         ALTER TABLE \"土壤 \"\"风险\"\"\".parcels RENAME TO \"地类图斑\"\"; DROP TABLE keep; --\"; \
+         ALTER TABLE risk_areas RENAME COLUMN geom TO \"形状; DELETE FROM keep\"",
+    );
+    // The table as a URL names it: quoted as SQL quotes, then percent-encoded.
+    let table = soilrisk::io::postgis::TableName {
+        schema: Some("土壤 \"风险\"".into()),
+        table: "地类图斑\"; DROP TABLE keep; --".into(),
+    };
+    let server = soilrisk::io::postgis::Server {
+        user: db.user.clone(),
+        host: db.host.clone(),
+        port: db.port,
+        database: db.name.clone(),
+    };
+    let parcels = server.table_url(&table, None);
+    let risk = server.table_url(
+        &soilrisk::io::postgis::TableName {
+            schema: None,
+            table: "risk_areas".into(),
+        },
+        Some("形状; DELETE FROM keep"),
+    );
+    let o = soilrisk(&["info", &parcels], &[]);
+    assert!(o.status.success(), "{parcels}: {}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("features:   30000"));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = soilrisk(
+        &[
+            "analyze",
+            "--risk",
+            &risk,
+            "--parcels",
+            &parcels,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(summary(&out)["parcels"], 30000);
+    assert_eq!(db.psql("SELECT count(*) FROM keep"), "1");
+}
+
+#[test]
+fn a_session_ended_mid_read_fails_the_run() {
+    let Some(db) = sample_db("lost") else { return };
+    let url = PathBuf::from(db.table("parcels"));
+    // Ten rows a batch; the server ends the session after the first batch.
+    let opts = soilrisk::io::ReadOptions {
+        batch_bytes: Some(10 * 1024),
+        ..Default::default()
+    };
+    let parsed = soilrisk::io::postgis::parse(&url).unwrap();
+    let mut reader = soilrisk::io::postgis::PostGisReader::open(&parsed, &url, &opts).unwrap();
+    let pid = reader.backend_pid().unwrap();
+    let mut reader = soilrisk::io::LayerReader::new(reader);
+    let first = reader.next_batch().unwrap().unwrap();
+    assert_eq!(first.len(), 10);
+    assert_eq!(db.psql(&format!("SELECT pg_terminate_backend({pid})")), "t");
+    let e = reader.next_batch().unwrap_err().to_string();
+    assert!(
+        e.contains("cannot read the table after row 10: the connection to the server was lost"),
+        "{e}"
+    );
+    assert!(e.ends_with(&db.table("parcels")), "{e}");
+
+    // Through the whole analysis: the run fails and says why.
+    let mut req = soilrisk::pipeline::Request::new(db.table("risk_areas"), url.clone());
+    req.parcel_read.batch_bytes = Some(10 * 1024);
+    let ended = std::sync::atomic::AtomicBool::new(false);
+    // The parcels are read while they are measured: at the first progress report after
+    // their cursor is open, the server ends that session.
+    let progress = |_: soilrisk::pipeline::Phase, _: f32| {
+        if !ended.load(std::sync::atomic::Ordering::SeqCst) {
+            let n = db.psql(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                 WHERE application_name = 'soilrisk' AND query LIKE 'FETCH%'",
+            );
+            ended.store(n != "0", std::sync::atomic::Ordering::SeqCst);
+        }
+    };
+    let ctl = soilrisk::pipeline::Control {
+        cancel: None,
+        progress: Some(&progress),
+        arrived: None,
+    };
+    let Err(e) = soilrisk::pipeline::run(&req, ctl) else {
+        panic!("the run went on after its session ended")
+    };
+    assert!(ended.into_inner());
+    assert!(
+        e.to_string().contains("connection to the server was lost"),
+        "{e}"
+    );
+}
