@@ -52,4 +52,5 @@ pub mod sample;
 pub mod stats;
 pub mod table;
 pub mod vocab;
+pub mod write_back;
 pub mod xlsx;

@@ -96,6 +96,11 @@ struct AnalyzeArgs {
     /// county)
     #[arg(long = "ledger", value_name = "FILE")]
     ledgers: Vec<PathBuf>,
+    /// Also write the results into the parcel layer's PostGIS database, as the tables
+    /// SCHEMA.soilrisk_parcels and SCHEMA.soilrisk_regions, replacing an earlier run's in one
+    /// transaction
+    #[arg(long, value_name = "SCHEMA")]
+    write_back: Option<String>,
     #[command(flatten)]
     options: Options,
     #[command(flatten)]
@@ -281,7 +286,9 @@ fn analyze_about() -> String {
 /// A layer argument's help, naming the formats of the registry.
 fn layer_help(what: &str) -> String {
     format!(
-        "{what}: {} (a layer inside a zip as archive.zip/member.shp)",
+        "{what}: {} (a layer inside a zip as archive.zip/member.shp), or a PostGIS table \
+         as postgresql://USER@HOST:PORT/DB?table=SCHEMA.TABLE (password from PGPASSWORD or \
+         ~/.pgpass)",
         formats::extensions_text()
     )
 }
@@ -445,6 +452,11 @@ fn analyze(args: AnalyzeArgs) -> Result<()> {
     soilrisk::outputs::refuse_overwriting_inputs(&set, &inputs)
         .map_err(|e| anyhow::anyhow!("{e}; choose another --out"))?;
     // (`write_set` checks again, for any other caller; this one fails before the analysis.)
+    let write_back = args
+        .write_back
+        .as_ref()
+        .map(|schema| soilrisk::write_back::server_of(&args.parcels).map(|s| (s, schema)))
+        .transpose()?;
 
     let started = Instant::now();
     let (mut analysis, footprints) = run_for_report(&req, report.is_some())?;
@@ -468,11 +480,38 @@ fn analyze(args: AnalyzeArgs) -> Result<()> {
         analysis.timings.phases.push((Phase::Report, t.elapsed()));
     }
 
+    let mut written = None;
+    if let Some((server, schema)) = &write_back {
+        let t = Instant::now();
+        written = Some(soilrisk::write_back::write_back(
+            server,
+            schema,
+            &analysis,
+            &summary,
+            Control::default(),
+        )?);
+        analysis
+            .timings
+            .phases
+            .push((Phase::WriteBack, t.elapsed()));
+    }
+
     let mut out = String::new();
     summary_text(&summary, &mut out);
     out.push('\n');
     for o in &outputs {
         let _ = writeln!(out, "wrote {}", o.display());
+    }
+    if let (Some(w), Some((server, _))) = (&written, &write_back) {
+        let _ = writeln!(
+            out,
+            "wrote {} ({} parcels) and {} ({} regions) in {}",
+            w.tables[0],
+            w.parcels,
+            w.tables[1],
+            w.regions,
+            server.url()
+        );
     }
     emit(&out);
     if args.options.timings {

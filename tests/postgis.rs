@@ -385,7 +385,8 @@ fn a_session_ended_mid_read_fails_the_run() {
         if !ended.load(std::sync::atomic::Ordering::SeqCst) {
             let n = db.psql(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
-                 WHERE application_name = 'soilrisk' AND query LIKE 'FETCH%'",
+                 WHERE datname = current_database() AND application_name = 'soilrisk' \
+                 AND query LIKE 'FETCH%'",
             );
             ended.store(n != "0", std::sync::atomic::Ordering::SeqCst);
         }
@@ -403,4 +404,130 @@ fn a_session_ended_mid_read_fails_the_run() {
         e.to_string().contains("connection to the server was lost"),
         "{e}"
     );
+}
+
+/// `(rows, total contaminated m², total untreated m²)` of the written parcels' table, and
+/// the rows of the regions' table, as `psql` reads them.
+fn written(db: &TestDb, schema: &str) -> (String, String) {
+    let s = format!("\"{}\"", schema.replace('"', "\"\""));
+    (
+        db.psql(&format!(
+            "SELECT count(*) || ' ' || sum(contaminated_area_m2) || ' ' || sum(untreated_area_m2) \
+             FROM {s}.soilrisk_parcels"
+        )),
+        db.psql(&format!(
+            "SELECT string_agg(region || ':' || coalesce(safe_utilization_rate::text, '-'), ',' ORDER BY fid) \
+             FROM {s}.soilrisk_regions"
+        )),
+    )
+}
+
+#[test]
+fn write_back_tables_read_back_and_a_second_run_replaces_them() {
+    let Some(db) = sample_db("writeback") else {
+        return;
+    };
+    let schema = "成果 \"2025\"";
+    let dir = tempfile::tempdir().unwrap();
+    let run = |out: &Path| {
+        let o = soilrisk(
+            &[
+                "analyze",
+                "--risk",
+                &db.table("risk_areas"),
+                "--parcels",
+                &db.table("parcels"),
+                "--out",
+                out.to_str().unwrap(),
+                "--write-back",
+                schema,
+            ],
+            &[],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("soilrisk_parcels"));
+        summary(out)
+    };
+    let check = |s: &Value| {
+        let (parcels, regions) = written(&db, schema);
+        let numbers: Vec<f64> = parcels.split(' ').map(|n| n.parse().unwrap()).collect();
+        assert_eq!(numbers[0], s["parcels_at_risk"].as_f64().unwrap());
+        for (k, key) in [(1, "contaminated_area_m2"), (2, "untreated_area_m2")] {
+            let want = s[key].as_f64().unwrap();
+            assert!(
+                (numbers[k] - want).abs() <= 1e-9 * want,
+                "{key}: {} against {want}",
+                numbers[k]
+            );
+        }
+        let rows: Vec<&str> = regions.split(',').collect();
+        let by_region = s["by_region"].as_array().unwrap();
+        assert_eq!(rows.len(), by_region.len());
+        for (row, r) in rows.iter().zip(by_region) {
+            let (name, rate) = row.split_once(':').unwrap();
+            assert_eq!(name, r["region"].as_str().unwrap());
+            match r["safe_utilization_rate"].as_f64() {
+                Some(want) => assert!((rate.parse::<f64>().unwrap() - want).abs() < 1e-12),
+                None => assert_eq!(rate, "-"),
+            }
+        }
+        assert_eq!(
+            db.psql(
+                "SELECT count(DISTINCT status) || ' ' || bool_and(ST_IsValid(geom)) || ' ' || \
+                 min(ST_SRID(geom)) FROM \"成果 \"\"2025\"\"\".soilrisk_parcels"
+            ),
+            "2 true 4544"
+        );
+    };
+    let first = run(&dir.path().join("first"));
+    check(&first);
+    // Half the parcels gone from the layer: the second run's tables replace the first's.
+    db.psql("DELETE FROM parcels WHERE ogc_fid % 2 = 0");
+    let second = run(&dir.path().join("second"));
+    assert_ne!(second["parcels_at_risk"], first["parcels_at_risk"]);
+    check(&second);
+}
+
+#[test]
+fn a_write_back_that_fails_midway_leaves_the_earlier_tables() {
+    let Some(db) = sample_db("midway") else {
+        return;
+    };
+    let schema = "results";
+    let req = soilrisk::pipeline::Request::new(db.table("risk_areas"), db.table("parcels"));
+    let a = soilrisk::pipeline::run(&req, Default::default()).unwrap();
+    let s = a.checked_summary(0.94);
+    let server = soilrisk::io::postgis::parse(Path::new(&db.table("parcels")))
+        .unwrap()
+        .server;
+    let w = soilrisk::write_back::write_back(&server, schema, &a, &s, Default::default()).unwrap();
+    assert_eq!(w.parcels, s.parcels_at_risk);
+    let before = written(&db, schema);
+    // A second write, whose session the server ends while the parcels are being copied.
+    let ended = std::sync::atomic::AtomicBool::new(false);
+    let progress = |_: soilrisk::pipeline::Phase, f: f32| {
+        if f < 1.0 && !ended.load(std::sync::atomic::Ordering::SeqCst) {
+            let n = db.psql(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND application_name = 'soilrisk' \
+                 AND query LIKE 'COPY%'",
+            );
+            ended.store(n != "0", std::sync::atomic::Ordering::SeqCst);
+        }
+    };
+    let ctl = soilrisk::pipeline::Control {
+        cancel: None,
+        progress: Some(&progress),
+        arrived: None,
+    };
+    let e = soilrisk::write_back::write_back(&server, schema, &a, &s, ctl).unwrap_err();
+    assert!(ended.into_inner());
+    assert!(
+        e.to_string().contains("connection to the server was lost"),
+        "{e}"
+    );
+    assert_eq!(written(&db, schema), before);
+    // A file layer has no database to write back into.
+    let e = soilrisk::write_back::server_of(&sample("parcels.shp")).unwrap_err();
+    assert!(e.to_string().contains("this parcel layer is a file"), "{e}");
 }

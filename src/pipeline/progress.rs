@@ -21,6 +21,8 @@ pub enum Phase {
     Compare,
     /// `report.pdf` laid out.
     Report,
+    /// The results written into PostGIS (`--write-back`).
+    WriteBack,
 }
 
 impl Phase {
@@ -33,6 +35,7 @@ impl Phase {
             Phase::Export => "export",
             Phase::Compare => "compare",
             Phase::Report => "report",
+            Phase::WriteBack => "write-back",
         }
     }
 }
