@@ -96,6 +96,10 @@ struct AnalyzeArgs {
     /// county)
     #[arg(long = "ledger", value_name = "FILE")]
     ledgers: Vec<PathBuf>,
+    /// Where the overlay runs: here (local), or inside PostGIS (postgis: both layers tables
+    /// of one database; only numbers, and the parcels at risk, come back)
+    #[arg(long, value_enum, default_value_t = EngineArg::Local)]
+    engine: EngineArg,
     /// Also write the results into the parcel layer's PostGIS database, as the tables
     /// SCHEMA.soilrisk_parcels and SCHEMA.soilrisk_regions, replacing an earlier run's in one
     /// transaction
@@ -105,6 +109,13 @@ struct AnalyzeArgs {
     options: Options,
     #[command(flatten)]
     report: ReportArgs,
+}
+
+/// `--engine`.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum EngineArg {
+    Local,
+    Postgis,
 }
 
 #[derive(Args)]
@@ -417,6 +428,7 @@ fn request(
             compliance: o.ledger_compliance_field.clone(),
         },
         measure_edits: Vec::new(),
+        engine: soilrisk::pipeline::Engine::Local,
     };
     Ok(req)
 }
@@ -433,13 +445,16 @@ fn side_inputs(o: &Options, ledgers: &[&PathBuf]) -> Vec<PathBuf> {
 
 fn analyze(args: AnalyzeArgs) -> Result<()> {
     // The exports need the parcels at risk only: the rest stream through.
-    let req = request(
+    let mut req = request(
         &args.options,
         &args.risk,
         &args.parcels,
         &args.ledgers,
         KeepParcels::AtRisk,
     )?;
+    if args.engine == EngineArg::Postgis {
+        req.engine = soilrisk::pipeline::Engine::PostGis;
+    }
     // Ledgers and the boundary layer are inputs too: no output may overwrite them.
     let side = side_inputs(&args.options, &args.ledgers.iter().collect::<Vec<_>>());
     let inputs: Vec<&Path> = [args.risk.as_path(), args.parcels.as_path()]

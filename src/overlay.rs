@@ -361,6 +361,22 @@ impl RiskMap {
     }
 
     /// The faces whose boxes touch `r`.
+    /// Adds a face measured elsewhere (by a database, `analyze --engine postgis`): the part
+    /// of risk area `risk` where `class` counts, with no polygon here. It is in no index, so
+    /// `measure` never gives it; pieces name it. Gives its index.
+    pub fn add_measured_face(&mut self, class: RiskClass, risk: u32) -> u32 {
+        self.faces.push(Face {
+            polygon: Polygon::new(LineString::new(Vec::new()), Vec::new()),
+            class,
+            risks: vec![risk],
+            bbox: Rect::new(Coord { x: 0.0, y: 0.0 }, Coord { x: 0.0, y: 0.0 }),
+            ring_boxes: Vec::new(),
+            chunks: Vec::new(),
+            vertices: 0,
+        });
+        (self.faces.len() - 1) as u32
+    }
+
     pub fn faces_near(&self, r: &Rect<f64>) -> impl Iterator<Item = u32> + '_ {
         self.index.intersecting(r)
     }

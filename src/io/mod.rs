@@ -66,6 +66,32 @@ pub trait Batches: Send {
     fn next_batch(&mut self) -> Result<Option<Vec<Feature>>, LayerError>;
     /// The layer without features, with every warning.
     fn finish(self: Box<Self>) -> Layer;
+    /// What a database measured of the features of the last batch, one each, in order
+    /// (`analyze --engine postgis`); `None` from a reader that only reads.
+    fn take_pushed(&mut self) -> Option<Vec<Pushed>> {
+        None
+    }
+}
+
+/// A parcel as a database measured it (`analyze --engine postgis`, see `postgis::pushdown`):
+/// its area, its area in each risk class and in each risk area, in m² by the area method,
+/// before any surveyed area replaces them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Pushed {
+    pub area_m2: f64,
+    /// Area in class I, II and III, overlaps given to the highest class.
+    pub class_m2: [f64; 3],
+    pub pieces: Vec<PushedPiece>,
+}
+
+/// A parcel's area in one risk area, where it counts in one class.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PushedPiece {
+    /// The risk area's record in the risk layer (as `Feature::record`).
+    pub risk_record: usize,
+    /// 0, 1, 2 for class I, II, III.
+    pub class: usize,
+    pub area_m2: f64,
 }
 
 /// A layer read a batch of features at a time: a shapefile streams (see
@@ -151,6 +177,11 @@ impl LayerReader {
     /// See [`Batches::next_batch`].
     pub fn next_batch(&mut self) -> Result<Option<Vec<Feature>>, LayerError> {
         self.0.next_batch()
+    }
+
+    /// See [`Batches::take_pushed`].
+    pub fn take_pushed(&mut self) -> Option<Vec<Pushed>> {
+        self.0.take_pushed()
     }
 
     /// See [`Batches::finish`].

@@ -22,6 +22,7 @@ pub mod checks;
 pub mod error;
 pub mod ledgers;
 pub mod progress;
+mod pushdown;
 pub mod regions;
 pub mod reproject;
 pub mod request;
@@ -41,7 +42,7 @@ pub use basis::AreaBasis;
 pub use error::{AnalysisError, UnknownValues};
 pub use progress::{Arrival, Control, Phase, Timings};
 pub use regions::{Boundaries, RegionLayer};
-pub use request::{KeepParcels, Request};
+pub use request::{Engine, KeepParcels, Request};
 pub use result::{Analysis, ParcelInfo, ParcelResult, ParcelTally, RiskArea, RiskResult, Shape};
 pub use roles::{FieldMapping, ROLES, Role, RoleDef, Side};
 
@@ -53,6 +54,9 @@ pub fn run(req: &Request, ctl: Control<'_>) -> Result<Analysis, AnalysisError> {
     let mut parcel_read = req.parcel_read.clone();
     if req.keep_parcels != KeepParcels::All {
         parcel_read.fields = Some(req.parcel_columns());
+    }
+    if req.engine == Engine::PostGis {
+        return pushdown::run(req, &parcel_read, ctl, t);
     }
     stream::analyse(
         req,

@@ -39,6 +39,19 @@ pub struct Request {
     /// Ledgers of the user's own edits (the window's Save measures as… a new file), applied
     /// after `ledgers`: their rows replace the ledgers' rows instead of disagreeing with them.
     pub measure_edits: Vec<PathBuf>,
+    /// Where the overlay runs.
+    pub engine: Engine,
+}
+
+/// Where the overlay runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Engine {
+    /// Here, in Rust (`overlay`).
+    #[default]
+    Local,
+    /// Inside PostGIS, both layers being tables of one database (`io::postgis::pushdown`):
+    /// only numbers come back, and the geometry of the parcels at risk.
+    PostGis,
 }
 
 /// What the analysis keeps of the parcel layer in `Analysis::parcels`.
@@ -90,6 +103,7 @@ impl Request {
             ledgers: Vec::new(),
             ledger_columns: LedgerColumns::default(),
             measure_edits: Vec::new(),
+            engine: Engine::Local,
         }
     }
 }

@@ -20,7 +20,7 @@ use super::error::AnalysisError;
 use crate::geom::area::AreaMethod;
 use crate::geom::boxes::{bounds, union_rect};
 use crate::geom::index::BoxIndex;
-use crate::io::LayerReader;
+use crate::io::{LayerReader, Pushed};
 use crate::layer::{Feature, Layer};
 use crate::overlay::RiskMap;
 use crate::vocab::is_treated;
@@ -33,7 +33,8 @@ use super::attributes::{ParcelFields, Unknown, risk_attributes};
 use super::checks::{first_few, no_overlap_warning, repeated_ids};
 use super::progress::{Arrival, Control, Phase, Timings};
 use super::reproject::{reproject, transform};
-use super::request::{KeepParcels, Request};
+use super::pushdown;
+use super::request::{Engine, KeepParcels, Request};
 use super::result::{
     Analysis, IdList, ParcelInfo, ParcelResult, ParcelTally, RiskArea, RiskResult, Shape,
 };
@@ -42,7 +43,8 @@ use super::result::{
 /// file is open, then its batches with the share of the file read.
 enum FromReader {
     Opened(Box<Layer>, usize),
-    Batch(Vec<Feature>, f32),
+    /// Features, the share read, and what a database measured of them (`Engine::PostGis`).
+    Batch(Vec<Feature>, f32, Option<Vec<Pushed>>),
 }
 
 /// The pipeline: the risk layer whole from `read_risk`, the parcels a batch at a time from
@@ -94,7 +96,10 @@ pub(super) fn analyse(
                 }
                 loop {
                     let item = match source.next_batch() {
-                        Ok(Some(b)) => Ok(FromReader::Batch(b, source.progress())),
+                        Ok(Some(b)) => {
+                            let pushed = source.take_pushed();
+                            Ok(FromReader::Batch(b, source.progress(), pushed))
+                        }
                         Ok(None) => break,
                         Err(e) => Err(e),
                     };
@@ -501,10 +506,12 @@ fn stream(
         Ok(Err(e)) => return Err(e.into()),
         Ok(Ok(FromReader::Batch(..))) | Err(_) => return Err(reader_stopped(req).into()),
     };
-    // The next batch and the share of the layer read with it; `None` at the end.
-    let next = || -> Result<Option<(Vec<Feature>, f32)>, AnalysisError> {
+    // The next batch, the share of the layer read with it, and what a database measured of
+    // it; `None` at the end.
+    type Next = (Vec<Feature>, f32, Option<Vec<Pushed>>);
+    let next = || -> Result<Option<Next>, AnalysisError> {
         match rx.recv() {
-            Ok(Ok(FromReader::Batch(b, progress))) => Ok(Some((b, progress))),
+            Ok(Ok(FromReader::Batch(b, progress, pushed))) => Ok(Some((b, progress, pushed))),
             Ok(Err(e)) => Err(e.into()),
             Ok(Ok(FromReader::Opened(..))) => Err(reader_stopped(req).into()),
             // The reader has sent its last batch (or stopped; `analyse` then reports it).
@@ -514,13 +521,13 @@ fn stream(
     let risk_areas = risk_attributes(&risk, req)?;
     // An empty layer is refused before its fields are looked for (an empty GeoJSON has none).
     let mut first = None;
-    while let Some((batch, progress)) = next()? {
+    while let Some((batch, progress, pushed)) = next()? {
         if !batch.is_empty() {
-            first = Some((batch, progress));
+            first = Some((batch, progress, pushed));
             break;
         }
     }
-    let Some((first, first_progress)) = first else {
+    let Some((first, first_progress, first_pushed)) = first else {
         return Err(AnalysisError::Empty {
             what: "parcel",
             path: header.path.clone(),
@@ -562,7 +569,16 @@ fn stream(
         .iter()
         .map(|r| (&risk.features[r.feature].geometry, r.class))
         .collect();
-    let map = RiskMap::build(&inputs);
+    let mut map = RiskMap::build(&inputs);
+    // Under `Engine::PostGis`, faces for the pieces the database measures.
+    let measured_faces = (req.engine == Engine::PostGis).then(|| {
+        pushdown::measured_faces(
+            &mut map,
+            risk_areas
+                .iter()
+                .map(|a| (risk.features[a.feature].record, a.class)),
+        )
+    });
     clock.index = t.elapsed();
     ctl.check()?;
 
@@ -576,8 +592,8 @@ fn stream(
     // Each batch is measured while the reader reads (and parses, on the pool) the next:
     // reading a batch has long sequential stretches (record framing, the `.dbf` rows), which
     // the overlay fills.
-    let mut batch = Some(first);
-    while let Some(mut b) = batch.take() {
+    let mut batch = Some((first, first_pushed));
+    while let Some((mut b, pushed)) = batch.take() {
         let t = Instant::now();
         let base = m.features.len();
         let mut infos = match req.keep_parcels {
@@ -616,8 +632,12 @@ fn stream(
                         .map(|i| b[i.feature - base].record),
                 );
             }
-            let (results, batch_extent) =
-                measure(&map, &area_method, &infos, &b, base, &ctl, span)?;
+            let (results, batch_extent) = match (&measured_faces, &pushed) {
+                (Some(faces), Some(pushed)) => {
+                    pushdown::measure_pushed(faces, &infos, &b, base, pushed)
+                }
+                _ => measure(&map, &area_method, &infos, &b, base, &ctl, span)?,
+            };
             if let Some(r) = batch_extent {
                 m.extent = Some(m.extent.map_or(r, |e| union_rect(e, r)));
             }
@@ -630,8 +650,8 @@ fn stream(
         ctl.check()?;
         // The time waited for the reader: what reading adds to the wall time.
         let t = Instant::now();
-        if let Some((b, progress)) = next()? {
-            batch = Some(b);
+        if let Some((b, progress, pushed)) = next()? {
+            batch = Some((b, pushed));
             span = (span.1, progress);
         }
         clock.read += t.elapsed();

@@ -255,9 +255,27 @@ pub fn choose(
 pub struct Column {
     pub name: String,
     pub kind: FieldKind,
-    /// What is selected for it: the column cast to what the reader decodes (`float8`,
-    /// `text`, `boolean`).
-    pub select: String,
+    /// PostgreSQL's name of its type (`int4`, `varchar`, `timestamptz`...).
+    pub typname: String,
+}
+
+impl Column {
+    /// What is selected for it (of the table called `alias` in the query, where given): the
+    /// column cast to what the reader decodes (`float8`, `text`, `boolean`).
+    pub fn select(&self, alias: Option<&str>) -> String {
+        let quoted = match alias {
+            Some(a) => format!("{a}.{}", super::connect::quote_ident(&self.name)),
+            None => super::connect::quote_ident(&self.name),
+        };
+        match (self.kind, self.typname.as_str()) {
+            (FieldKind::Bool, _) => quoted,
+            (FieldKind::Number, _) => format!("{quoted}::float8"),
+            (FieldKind::Date, "timestamp" | "timestamptz") => {
+                format!("to_char({quoted}, 'YYYY-MM-DD\"T\"HH24:MI:SS.MS')")
+            }
+            _ => format!("{quoted}::text"),
+        }
+    }
 }
 
 /// A table's columns other than geometries, in their order, and its one-column primary key
@@ -290,26 +308,23 @@ pub fn columns(
         if matches!(typname.as_str(), "geometry" | "geography" | "raster") {
             continue;
         }
-        let quoted = super::connect::quote_ident(&name);
         if primary {
             key = Some(name.clone());
             if matches!(typname.as_str(), "int2" | "int4" | "int8") {
                 continue;
             }
         }
-        let (kind, select) = match typname.as_str() {
-            "bool" => (FieldKind::Bool, quoted),
-            "int2" | "int4" | "int8" | "float4" | "float8" | "numeric" | "oid" => {
-                (FieldKind::Number, format!("{quoted}::float8"))
-            }
-            "date" => (FieldKind::Date, format!("{quoted}::text")),
-            "timestamp" | "timestamptz" => (
-                FieldKind::Date,
-                format!("to_char({quoted}, 'YYYY-MM-DD\"T\"HH24:MI:SS.MS')"),
-            ),
-            _ => (FieldKind::Text, format!("{quoted}::text")),
+        let kind = match typname.as_str() {
+            "bool" => FieldKind::Bool,
+            "int2" | "int4" | "int8" | "float4" | "float8" | "numeric" | "oid" => FieldKind::Number,
+            "date" | "timestamp" | "timestamptz" => FieldKind::Date,
+            _ => FieldKind::Text,
         };
-        out.push(Column { name, kind, select });
+        out.push(Column {
+            name,
+            kind,
+            typname,
+        });
     }
     Ok((out, key))
 }

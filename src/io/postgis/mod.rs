@@ -10,6 +10,7 @@
 pub mod catalog;
 pub mod connect;
 pub mod pgpass;
+pub mod pushdown;
 pub mod reader;
 pub mod uri;
 

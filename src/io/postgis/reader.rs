@@ -8,14 +8,16 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use geo::{Coord, Rect};
 use postgres::Client;
 use rayon::prelude::*;
 
 use super::catalog::{self, Column, GeometryColumn};
 use super::connect::{self, query_error, quote_ident};
+use super::pushdown::{self, Names, Spec};
 use super::uri::TableUrl;
 use crate::error::LayerError;
-use crate::io::ReadOptions;
+use crate::io::{Pushed, PushedPiece, ReadOptions};
 use crate::io::batch::Tally;
 use crate::io::gpkg::{assemble_shape, date_text};
 use crate::io::gpkg_geom;
@@ -29,9 +31,17 @@ pub const BATCH_ROWS: usize = 16_384;
 /// The cursor's name, inside the reader's own transaction.
 const CURSOR: &str = "soilrisk_read";
 
-/// One fetched row: its number (1-based, in reading order), its key as text where the table
-/// has one, its EWKB, its values.
-type Fetched = (usize, Option<String>, Option<Vec<u8>>, Vec<Value>);
+/// One fetched row.
+struct Fetched {
+    /// 1-based, in reading order.
+    number: usize,
+    /// The key as text, where the table has one.
+    key: Option<String>,
+    ewkb: Option<Vec<u8>>,
+    /// Under the pushdown: the parcel's numbers, and its box where it has a geometry.
+    pushed: Option<(Pushed, Option<Rect<f64>>)>,
+    values: Vec<Value>,
+}
 
 /// A row's number, polygons, what assembly repaired, whether it was empty.
 type Decoded = (usize, geo::MultiPolygon<f64>, Vec<RingNotes>, bool);
@@ -51,6 +61,10 @@ pub struct PostGisReader {
     interners: Vec<Interner<Arc<str>>>,
     tally: Tally,
     empties: usize,
+    /// Reading `overlay.sql`'s rows (`open_pushdown`) rather than the table's.
+    pushdown: bool,
+    /// What the database measured of the last batch's features.
+    pushed: Vec<Pushed>,
 }
 
 impl PostGisReader {
@@ -60,6 +74,28 @@ impl PostGisReader {
         url: &TableUrl,
         path: &Path,
         opts: &ReadOptions,
+    ) -> Result<PostGisReader, LayerError> {
+        Self::open_with(url, path, opts, None)
+    }
+
+    /// Opens the parcel table `url` for `analyze --engine postgis`: the overlay of
+    /// `overlay.sql` is run first (see `pushdown`), and the rows read give each parcel's
+    /// numbers (`Batches::take_pushed`) with the geometry of the parcels at risk; the others
+    /// come as their boxes.
+    pub fn open_pushdown(
+        url: &TableUrl,
+        path: &Path,
+        opts: &ReadOptions,
+        spec: &Spec,
+    ) -> Result<PostGisReader, LayerError> {
+        Self::open_with(url, path, opts, Some(spec))
+    }
+
+    fn open_with(
+        url: &TableUrl,
+        path: &Path,
+        opts: &ReadOptions,
+        pushdown: Option<&Spec>,
     ) -> Result<PostGisReader, LayerError> {
         let connect::Connection {
             mut client,
@@ -120,13 +156,29 @@ impl PostGisReader {
         };
         let crs = catalog::crs_of(&mut client, srid, path, &mut warnings)?;
         let (count, _) = catalog::row_count(&mut client, &column, path)?;
-        let sql = select_sql(&column, &columns, key.as_deref(), &selected);
-        client
-            .batch_execute(&format!(
-                "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; \
-                 DECLARE {CURSOR} NO SCROLL CURSOR FOR {sql}"
-            ))
-            .map_err(|e| query_error(path, "cannot read the table", &e))?;
+        match pushdown {
+            None => {
+                let sql = select_sql(&column, &columns, key.as_deref(), &selected);
+                client
+                    .batch_execute(&format!(
+                        "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; \
+                         DECLARE {CURSOR} NO SCROLL CURSOR FOR {sql}"
+                    ))
+                    .map_err(|e| query_error(path, "cannot read the table", &e))?;
+            }
+            Some(spec) => {
+                let parcels = Table {
+                    column: &column,
+                    key: key.as_deref(),
+                    srid,
+                };
+                let fields: String = selected
+                    .iter()
+                    .map(|&i| format!(", {}", columns[i].select(Some("p"))))
+                    .collect();
+                start_pushdown(&mut client, url, path, &all, &parcels, &fields, spec)?;
+            }
+        }
         let width = fields.len();
         let server_encoding = client
             .query_one("SHOW server_encoding", &[])
@@ -157,6 +209,8 @@ impl PostGisReader {
             interners: (0..width).map(|_| Interner::default()).collect(),
             tally: Tally::new(warnings),
             empties: 0,
+            pushdown: pushdown.is_some(),
+            pushed: Vec::new(),
         })
     }
 
@@ -180,7 +234,12 @@ impl PostGisReader {
         })?;
         let kinds: Vec<FieldKind> = self.header.fields.iter().map(|f| f.kind).collect();
         let width = kinds.len();
-        let first = 1 + usize::from(self.key.is_some());
+        // The pushdown's rows: key, area, EWKB, box (4), class areas (2), pieces (3).
+        let first = if self.pushdown {
+            12
+        } else {
+            1 + usize::from(self.key.is_some())
+        };
         let mut out = Vec::with_capacity(rows.len());
         for (i, row) in rows.iter().enumerate() {
             let number = self.rows + i + 1;
@@ -191,10 +250,17 @@ impl PostGisReader {
                     format!("cannot read the row ({})", connect::describe(&e)),
                 )
             };
-            let ewkb: Option<&[u8]> = row.try_get(0).map_err(bad)?;
-            let key: Option<String> = match self.key {
-                Some(_) => row.try_get(1).map_err(bad)?,
-                None => None,
+            let (ewkb, key, pushed) = if self.pushdown {
+                let key: Option<String> = row.try_get(0).map_err(bad)?;
+                let ewkb: Option<&[u8]> = row.try_get(2).map_err(bad)?;
+                (ewkb, key, Some(pushed_of(row).map_err(bad)?))
+            } else {
+                let ewkb: Option<&[u8]> = row.try_get(0).map_err(bad)?;
+                let key: Option<String> = match self.key {
+                    Some(_) => row.try_get(1).map_err(bad)?,
+                    None => None,
+                };
+                (ewkb, key, None)
             };
             let mut values = vec![Value::Null; width];
             for (k, &field) in self.selected.iter().enumerate() {
@@ -220,25 +286,37 @@ impl PostGisReader {
                     },
                 };
             }
-            out.push((number, key, ewkb.map(<[u8]>::to_vec), values));
+            out.push(Fetched {
+                number,
+                key,
+                ewkb: ewkb.map(<[u8]>::to_vec),
+                pushed,
+                values,
+            });
         }
         Ok(out)
     }
 
-    /// Decodes a batch's geometries, in parallel, into features.
+    /// Decodes a batch's geometries, in parallel, into features. Under the pushdown, a
+    /// parcel without EWKB (not at risk) comes as its box, and its numbers go to `pushed`.
     fn features(&mut self, rows: Vec<Fetched>) -> Result<Vec<Feature>, LayerError> {
         let path = &self.header.path;
         let srid = self.srid;
         let key = self.key.as_deref();
         let decoded: Vec<Result<Option<Decoded>, LayerError>> = rows
             .par_iter()
-            .map(|(number, k, ewkb, _)| {
-                let Some(ewkb) = ewkb else { return Ok(None) };
+            .map(|row| {
+                let Some(ewkb) = &row.ewkb else {
+                    return Ok(match &row.pushed {
+                        Some((_, Some(bbox))) => Some((row.number, bbox.to_polygon().into(), Vec::new(), false)),
+                        _ => None,
+                    });
+                };
                 let row_error = |reason: String| {
                     LayerError::record(
                         path,
-                        *number,
-                        format!("{reason}{}", RowKey(key, k.as_deref())),
+                        row.number,
+                        format!("{reason}{}", RowKey(key, row.key.as_deref())),
                     )
                 };
                 let (row_srid, shape) = gpkg_geom::decode_ewkb(ewkb)
@@ -251,11 +329,12 @@ impl PostGisReader {
                     )));
                 }
                 let (geometry, notes, empty) = assemble_shape(shape).map_err(row_error)?;
-                Ok(Some((*number, geometry, notes, empty)))
+                Ok(Some((row.number, geometry, notes, empty)))
             })
             .collect();
         let mut features = Vec::with_capacity(rows.len());
-        for (d, (_, k, _, values)) in decoded.into_iter().zip(rows) {
+        self.pushed.clear();
+        for (d, row) in decoded.into_iter().zip(rows) {
             let Some((number, geometry, notes, empty)) = d? else {
                 self.tally.null();
                 continue;
@@ -264,11 +343,157 @@ impl PostGisReader {
                 self.empties += 1;
                 continue;
             }
-            let shown = (number, Shown(number, self.key.as_deref(), k));
-            features.extend(self.tally.feature(path, shown, geometry, &notes, values));
+            let shown = (number, Shown(number, self.key.as_deref(), row.key));
+            if let Some(f) = self.tally.feature(path, shown, geometry, &notes, row.values) {
+                features.push(f);
+                if let Some((p, _)) = row.pushed {
+                    self.pushed.push(p);
+                }
+            }
         }
         Ok(features)
     }
+}
+
+/// A pushdown row's numbers (columns 1 and 3 to 11, see `overlay.sql`'s last statement).
+fn pushed_of(row: &postgres::Row) -> Result<(Pushed, Option<Rect<f64>>), postgres::Error> {
+    let area_m2: Option<f64> = row.try_get(1)?;
+    let corner = |x: usize, y: usize| -> Result<Option<Coord<f64>>, postgres::Error> {
+        let (x, y): (Option<f64>, Option<f64>) = (row.try_get(x)?, row.try_get(y)?);
+        Ok(x.zip(y).map(|(x, y)| Coord { x, y }))
+    };
+    let bbox = corner(3, 4)?.zip(corner(5, 6)?).map(|(a, b)| Rect::new(a, b));
+    let mut pushed = Pushed {
+        area_m2: area_m2.unwrap_or(0.0),
+        ..Pushed::default()
+    };
+    let classes: Option<Vec<i32>> = row.try_get(7)?;
+    let class_m2: Option<Vec<f64>> = row.try_get(8)?;
+    for (c, m2) in classes.unwrap_or_default().into_iter().zip(class_m2.unwrap_or_default()) {
+        if let Some(slot) = usize::try_from(c - 1).ok().and_then(|c| pushed.class_m2.get_mut(c)) {
+            *slot += m2;
+        }
+    }
+    let records: Option<Vec<i64>> = row.try_get(9)?;
+    let classes: Option<Vec<i32>> = row.try_get(10)?;
+    let m2: Option<Vec<f64>> = row.try_get(11)?;
+    for ((r, c), a) in records
+        .unwrap_or_default()
+        .into_iter()
+        .zip(classes.unwrap_or_default())
+        .zip(m2.unwrap_or_default())
+    {
+        if let (Ok(risk_record), Ok(class)) = (usize::try_from(r), usize::try_from(c - 1)) {
+            pushed.pieces.push(PushedPiece {
+                risk_record,
+                class: class.min(2),
+                area_m2: a,
+            });
+        }
+    }
+    Ok((pushed, bbox))
+}
+
+/// A table as the pushdown joins it.
+struct Table<'a> {
+    column: &'a GeometryColumn,
+    key: Option<&'a str>,
+    srid: i32,
+}
+
+/// Finds the risk table beside the parcels, checks what the pushdown needs (one database,
+/// primary keys, one SRID), runs `overlay.sql`'s statements and opens the cursor over its
+/// last, in one transaction.
+fn start_pushdown(
+    client: &mut Client,
+    url: &TableUrl,
+    path: &Path,
+    all: &[GeometryColumn],
+    parcels: &Table<'_>,
+    fields: &str,
+    spec: &Spec,
+) -> Result<(), LayerError> {
+    let risk_path = spec.risk.as_path();
+    let risk_url = super::parse(risk_path)?;
+    if risk_url.server != url.server {
+        return Err(LayerError::format(
+            risk_path,
+            format!(
+                "--engine postgis needs both layers in one database, and the parcels are in {}",
+                url.server.url()
+            ),
+        ));
+    }
+    let risk_column = catalog::choose(
+        all,
+        &risk_url.table,
+        risk_url.geom.as_deref(),
+        risk_path,
+        &url.server.database,
+        || table_exists(client, &risk_url),
+    )?;
+    let (_, risk_key) = catalog::columns(client, &risk_column, risk_path)?;
+    let no_key = |p: &Path, c: &GeometryColumn| {
+        LayerError::format(
+            p,
+            format!(
+                "--engine postgis matches rows by their primary key, and {} has none \
+                 (ogr2ogr and shp2pgsql create one; else ALTER TABLE ... ADD PRIMARY KEY)",
+                c.name().text()
+            ),
+        )
+    };
+    let risk_key = risk_key.ok_or_else(|| no_key(risk_path, &risk_column))?;
+    let parcel_key = parcels.key.ok_or_else(|| no_key(path, parcels.column))?;
+    let risk_srid = match risk_column.srid {
+        0 => catalog::srids_in(client, &risk_column, risk_path)?
+            .first()
+            .copied()
+            .unwrap_or(0),
+        s => s,
+    };
+    if risk_srid != parcels.srid {
+        return Err(LayerError::format(
+            risk_path,
+            format!(
+                "--engine postgis needs both tables in one SRID, and the risk areas are in {risk_srid}, \
+                 the parcels in {} (ST_Transform one, or use the local engine)",
+                parcels.srid
+            ),
+        ));
+    }
+    let geom = |c: &GeometryColumn| {
+        let q = quote_ident(&c.column);
+        if c.geography { format!("{q}::geometry") } else { q }
+    };
+    let qualified = |c: &GeometryColumn| format!("{}.{}", quote_ident(&c.schema), quote_ident(&c.table));
+    let names = Names {
+        risk: qualified(&risk_column),
+        risk_key: quote_ident(&risk_key),
+        risk_geom: geom(&risk_column),
+        parcels: qualified(parcels.column),
+        parcel_key: quote_ident(parcel_key),
+        parcel_geom: geom(parcels.column),
+        fields: fields.to_string(),
+    };
+    let (setup, query) = pushdown::statements(&names, spec.area);
+    let records: Vec<i64> = spec.classes.iter().map(|&(r, _)| r as i64).collect();
+    let classes: Vec<i32> = spec.classes.iter().map(|&(_, c)| c as i32 + 1).collect();
+    let failed = |e: postgres::Error| query_error(path, "the overlay in PostGIS failed", &e);
+    client
+        .batch_execute("BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        .map_err(failed)?;
+    for (k, statement) in setup.iter().enumerate() {
+        if k == 1 {
+            client.execute(statement.as_str(), &[&records, &classes]).map_err(failed)?;
+        } else {
+            client.batch_execute(statement).map_err(failed)?;
+        }
+    }
+    client
+        .batch_execute(&format!("DECLARE {CURSOR} NO SCROLL CURSOR FOR {query}"))
+        .map_err(failed)?;
+    Ok(())
 }
 
 /// `, key 12` after a row's reason, where the table has a key.
@@ -310,15 +535,17 @@ fn select_sql(
     }
     for &i in selected {
         sql.push_str(", ");
-        sql.push_str(&columns[i].select);
+        sql.push_str(&columns[i].select(None));
     }
     sql.push_str(&format!(
-        " FROM {}.{}",
+        " FROM {}.{} AS t",
         quote_ident(&column.schema),
         quote_ident(&column.table)
     ));
+    // Qualified: the key's name alone would name the text column selected above, and
+    // order `10` before `2`.
     if let Some(k) = key {
-        sql.push_str(&format!(" ORDER BY {}", quote_ident(k)));
+        sql.push_str(&format!(" ORDER BY t.{}", quote_ident(k)));
     }
     sql
 }
@@ -367,6 +594,10 @@ impl crate::io::Batches for PostGisReader {
             return Ok(None);
         }
         self.features(rows).map(Some)
+    }
+
+    fn take_pushed(&mut self) -> Option<Vec<Pushed>> {
+        self.pushdown.then(|| std::mem::take(&mut self.pushed))
     }
 
     fn finish(self: Box<Self>) -> Layer {

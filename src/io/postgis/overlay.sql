@@ -1,0 +1,131 @@
+-- soilrisk's overlay, pushed down into PostGIS (`soilrisk analyze --engine postgis`).
+--
+-- The risk areas are dissolved by class (where areas overlap, the higher class counts), cut
+-- into small pieces with ST_Subdivide and indexed with GiST; the parcels are joined to them
+-- and each parcel's share of every piece is measured with ST_Intersection and ST_Area. Only
+-- numbers leave the server: each parcel's area, its area in each class, its area in each
+-- risk area by the class it counts in, its box, and the geometry of the parcels at risk
+-- (for parcels.geojson). soilrisk then applies measures, ledgers and regions, and writes the
+-- same files as its own engine.
+--
+-- soilrisk fills the names in braces with quoted identifiers (never with text a user typed
+-- unquoted) and runs the statements in order, in one transaction; the temporary tables go
+-- at its end. The names:
+--   {risk}, {risk_key}, {risk_geom}         the risk-area table, its primary key, its geometry
+--   {parcels}, {parcel_key}, {parcel_geom}  the parcel table, the same
+--   {area}                                  the area of `g` in m²: ST_Area(g), or on the
+--                                           spheroid, ST_Area(ST_Transform(g, 4326)::geography)
+--   {fields}                                the parcel attributes soilrisk reads, cast
+-- and the parameters of statement 1:
+--   $1 bigint[]  each risk area's record: its place in key order, from 1, as soilrisk reads it
+--   $2 int[]     its class as soilrisk read it through its vocabularies (1 I, 2 II, 3 III)
+--
+-- On Citus: distribute both tables by region (a county code column) so that they are
+-- co-located, and make the three temporary tables below (risk, dissolved, zone, face) reference tables (or ordinary
+-- tables created with create_reference_table) instead: they hold the risk areas only, a few
+-- thousand rows for a province. The parcel joins (steps 4 and 5) then run on every worker's
+-- shards at once and only the per-parcel numbers travel.
+
+-- 0. The area of a geometry in m², as the accounting's area basis measures it.
+CREATE FUNCTION pg_temp.soilrisk_area(g geometry) RETURNS double precision
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT {area} $$;
+
+-- 1. The risk areas soilrisk read, with their record and class; repaired where invalid.
+CREATE TEMP TABLE soilrisk_risk ON COMMIT DROP AS
+SELECT c.record, c.class, ST_CollectionExtract(ST_MakeValid(r.geom), 3) AS geom
+FROM (
+    SELECT row_number() OVER (ORDER BY {risk_key}) AS record, {risk_geom} AS geom
+    FROM {risk}
+) AS r
+JOIN unnest($1::bigint[], $2::int[]) AS c (record, class) USING (record)
+WHERE r.geom IS NOT NULL;
+
+-- 2. The class dissolve. First each class's areas merged where they overlap: clusters of
+-- areas that meet (ST_ClusterDBSCAN with a distance of 0), each cluster unioned on its own,
+-- which is far quicker than one union of a province's areas, and cut into pieces of at
+-- most 64 vertices.
+CREATE TEMP TABLE soilrisk_dissolved ON COMMIT DROP AS
+WITH clustered AS (
+    SELECT class, geom, ST_ClusterDBSCAN(geom, 0, 1) OVER (PARTITION BY class) AS cluster
+    FROM soilrisk_risk
+)
+SELECT class, ST_Subdivide(ST_UnaryUnion(ST_Collect(geom)), 64) AS geom
+FROM clustered
+GROUP BY class, cluster;
+
+CREATE INDEX ON soilrisk_dissolved USING gist (geom);
+
+ANALYZE soilrisk_dissolved;
+
+-- Then each class's zone: where it is the highest class of the areas over it (overlaps go
+-- to the higher class), each piece less the higher classes' pieces it meets.
+CREATE TEMP TABLE soilrisk_zone ON COMMIT DROP AS
+SELECT d.class, ST_Subdivide(ST_CollectionExtract(coalesce(ST_Difference(d.geom, (
+    SELECT ST_Union(h.geom)
+    FROM soilrisk_dissolved AS h
+    WHERE h.class > d.class AND ST_Intersects(h.geom, d.geom)
+)), d.geom), 3), 64) AS geom
+FROM soilrisk_dissolved AS d;
+
+DELETE FROM soilrisk_zone WHERE ST_IsEmpty(geom);
+
+CREATE INDEX ON soilrisk_zone USING gist (geom);
+
+ANALYZE soilrisk_zone;
+
+-- 3. The risk faces: each risk area cut by the zones, so that each face knows the class its
+-- area counts in (a class-I area under a class-III one counts as III there).
+CREATE TEMP TABLE soilrisk_face ON COMMIT DROP AS
+SELECT r.record, z.class, ST_CollectionExtract(ST_Intersection(r.geom, z.geom), 3) AS geom
+FROM soilrisk_risk AS r
+JOIN soilrisk_zone AS z ON ST_Intersects(r.geom, z.geom);
+
+DELETE FROM soilrisk_face WHERE ST_IsEmpty(geom);
+
+CREATE INDEX ON soilrisk_face USING gist (geom);
+
+ANALYZE soilrisk_face;
+
+-- 4. Each parcel's area in each class: its shares of the zones.
+CREATE TEMP TABLE soilrisk_class ON COMMIT DROP AS
+SELECT p.key, z.class, sum(pg_temp.soilrisk_area(ST_Intersection(ST_MakeValid(p.geom), z.geom))) AS m2
+FROM (
+    SELECT {parcel_key} AS key, {parcel_geom} AS geom
+    FROM {parcels}
+    WHERE {parcel_geom} && (SELECT ST_Extent(geom) FROM soilrisk_risk)
+) AS p
+JOIN soilrisk_zone AS z ON ST_Intersects(p.geom, z.geom)
+GROUP BY p.key, z.class;
+
+-- 5. Each parcel's area in each risk area, by the class it counts in: its shares of the
+-- faces (only the parcels with area in a class have any).
+CREATE TEMP TABLE soilrisk_piece ON COMMIT DROP AS
+SELECT p.key, f.record, f.class, sum(pg_temp.soilrisk_area(ST_Intersection(ST_MakeValid(p.geom), f.geom))) AS m2
+FROM (
+    SELECT {parcel_key} AS key, {parcel_geom} AS geom
+    FROM {parcels}
+    WHERE {parcel_key} IN (SELECT key FROM soilrisk_class)
+) AS p
+JOIN soilrisk_face AS f ON ST_Intersects(p.geom, f.geom)
+GROUP BY p.key, f.record, f.class;
+
+-- 6. Every parcel, in key order (read through a cursor, a batch at a time): its key, area,
+-- geometry where it is at risk, box, classes, pieces and attributes.
+SELECT
+    p.{parcel_key}::text,
+    pg_temp.soilrisk_area(p.{parcel_geom}),
+    CASE WHEN c.m2 IS NOT NULL THEN ST_AsEWKB(p.{parcel_geom}) END,
+    ST_XMin(p.{parcel_geom}), ST_YMin(p.{parcel_geom}),
+    ST_XMax(p.{parcel_geom}), ST_YMax(p.{parcel_geom}),
+    c.classes, c.m2, f.records, f.classes, f.m2
+    {fields}
+FROM {parcels} AS p
+LEFT JOIN (
+    SELECT key, array_agg(class) AS classes, array_agg(m2) AS m2
+    FROM soilrisk_class WHERE m2 > 0 GROUP BY key
+) AS c ON c.key = p.{parcel_key}
+LEFT JOIN (
+    SELECT key, array_agg(record) AS records, array_agg(class) AS classes, array_agg(m2) AS m2
+    FROM soilrisk_piece WHERE m2 > 0 GROUP BY key
+) AS f ON f.key = p.{parcel_key}
+ORDER BY p.{parcel_key}

@@ -1,0 +1,166 @@
+//! `Engine::PostGis`: the run whose overlay the database does (`io::postgis::pushdown`,
+//! `overlay.sql`). The risk layer is read here as ever and its classes found through the
+//! vocabularies; they go to the database as parameters. The parcels then stream through the
+//! same pipeline as a file's (`stream`), each with the numbers the database measured in
+//! place of the local overlay's: fields, measures, ledgers, regions, checks and statistics
+//! are the local engine's own.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use geo::Rect;
+
+use super::attributes::risk_attributes;
+use super::basis::{AreaBasis, usable};
+use super::error::AnalysisError;
+use super::progress::Control;
+use super::request::Request;
+use super::result::{Analysis, ParcelInfo, ParcelResult};
+use super::stream;
+use crate::error::LayerError;
+use crate::geom::area::AreaMethod;
+use crate::geom::boxes::{bounds, union_rect};
+use crate::io::postgis::pushdown::{AreaSql, Spec};
+use crate::io::postgis::{self, PostGisReader};
+use crate::io::{LayerReader, Pushed, ReadOptions, read_layer};
+use crate::layer::Feature;
+use crate::overlay::{Piece, RiskMap};
+use crate::vocab::RiskClass;
+
+/// Runs `req` with the overlay in PostGIS (see the module's documentation).
+pub(super) fn run(
+    req: &Request,
+    parcel_read: &ReadOptions,
+    ctl: Control<'_>,
+    started: Instant,
+) -> Result<Analysis, AnalysisError> {
+    for path in [&req.parcels, &req.risk] {
+        if !postgis::is_url(path) {
+            return Err(LayerError::format(
+                path,
+                "--engine postgis runs the overlay in the database, and this layer is a file \
+                 (name both layers as postgresql:// tables of one database, or use the local \
+                 engine)",
+            )
+            .into());
+        }
+    }
+    if let Some(r) = req.regions.as_ref().filter(|_| req.region_code_digits.is_none()) {
+        return Err(LayerError::format(
+            &r.path,
+            "with --engine postgis a boundary layer names regions by their code (with \
+             --region-code-field); placing parcels in regions by their share of a boundary \
+             runs in the local engine",
+        )
+        .into());
+    }
+    let risk = read_layer(&req.risk, &req.risk_read)?;
+    let areas = risk_attributes(&risk, req)?;
+    let classes = areas
+        .iter()
+        .map(|a| (risk.features[a.feature].record, a.class.index()))
+        .collect();
+    // Both tables are in one SRID: the analysis CRS is theirs.
+    let basis = req
+        .area
+        .clone()
+        .unwrap_or_else(|| AreaBasis::default_for(risk.crs.as_ref()));
+    let method = basis
+        .method(risk.crs.as_ref())
+        .map_err(|reason| AnalysisError::AreaBasis {
+            path: req.parcels.clone(),
+            reason,
+        })?;
+    let spec = Spec {
+        risk: req.risk.clone(),
+        classes,
+        area: match method {
+            AreaMethod::Planar => AreaSql::Planar,
+            AreaMethod::Geodesic(_) | AreaMethod::Ellipsoidal(_) => AreaSql::Spheroid,
+        },
+    };
+    stream::analyse(
+        req,
+        move || Ok(risk),
+        move || {
+            let url = postgis::parse(&req.parcels)?;
+            PostGisReader::open_pushdown(&url, &req.parcels, parcel_read, &spec)
+                .map(LayerReader::new)
+        },
+        ctl,
+        started,
+    )
+}
+
+/// The faces standing for the database's pieces: one for each risk area and each class its
+/// area may count in (its own and those above), by (record of the risk area, class index).
+pub(super) fn measured_faces(
+    map: &mut RiskMap,
+    records: impl Iterator<Item = (usize, RiskClass)>,
+) -> HashMap<(usize, usize), u32> {
+    let mut faces = HashMap::new();
+    for (i, (record, class)) in records.enumerate() {
+        for c in RiskClass::ALL.into_iter().skip(class.index()) {
+            faces.insert((record, c.index()), map.add_measured_face(c, i as u32));
+        }
+    }
+    faces
+}
+
+/// The results of a batch from what the database measured (`pushed`, one per feature of
+/// `features`, the first being feature `base`), as `stream`'s `measure` gives them from its
+/// own overlay: a surveyed area replaces the geometric one, the shares kept.
+pub(super) fn measure_pushed(
+    faces: &HashMap<(usize, usize), u32>,
+    infos: &[ParcelInfo],
+    features: &[Feature],
+    base: usize,
+    pushed: &[Pushed],
+) -> (Vec<ParcelResult>, Option<Rect<f64>>) {
+    let mut extent: Option<Rect<f64>> = None;
+    let results = infos
+        .iter()
+        .map(|info| {
+            let k = info.feature - base;
+            if let Some(b) = features.get(k).and_then(|f| bounds(&f.geometry)) {
+                extent = Some(extent.map_or(b, |e| union_rect(e, b)));
+            }
+            let Some(p) = pushed.get(k) else {
+                return ParcelResult::default();
+            };
+            let mut pieces: Vec<Piece> = p
+                .pieces
+                .iter()
+                .filter_map(|q| {
+                    faces.get(&(q.risk_record, q.class)).map(|&face| Piece {
+                        face,
+                        area_m2: q.area_m2,
+                    })
+                })
+                .collect();
+            let mut class_m2 = p.class_m2;
+            let mut area_m2 = p.area_m2;
+            if usable(info.surveyed_m2) {
+                if area_m2 > 0.0 {
+                    let k = info.surveyed_m2 / area_m2;
+                    for piece in &mut pieces {
+                        piece.area_m2 *= k;
+                    }
+                    for c in &mut class_m2 {
+                        *c *= k;
+                    }
+                }
+                area_m2 = info.surveyed_m2;
+            }
+            let mut result = ParcelResult {
+                area_m2,
+                class_m2,
+                treated_m2: 0.0,
+                pieces,
+            };
+            result.set_treated(info.measure, info.complied);
+            result
+        })
+        .collect();
+    (results, extent)
+}
