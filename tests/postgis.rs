@@ -45,29 +45,30 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// Every number in `a` within `tol` (relative, or absolute below 1) of the one in `b`;
-/// strings, counts and nulls equal; the warnings (which name the sources) left out.
-fn assert_close(a: &Value, b: &Value, tol: f64, at: &str) {
+/// Every number in `a` within `tol` of the one in `b`, relative to the larger of the two and
+/// `floor` (so an area of a few m² is held to `tol × floor` m²); strings, counts and nulls
+/// equal; the warnings (which name the sources) left out.
+fn assert_close(a: &Value, b: &Value, tol: f64, floor: f64, at: &str) {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
             let keys: Vec<&String> = x.keys().collect();
             assert_eq!(keys, y.keys().collect::<Vec<_>>(), "keys of {at}");
             for (k, v) in x {
                 if k != "warnings" {
-                    assert_close(v, &y[k], tol, &format!("{at}.{k}"));
+                    assert_close(v, &y[k], tol, floor, &format!("{at}.{k}"));
                 }
             }
         }
         (Value::Array(x), Value::Array(y)) => {
             assert_eq!(x.len(), y.len(), "length of {at}");
             for (i, (v, w)) in x.iter().zip(y).enumerate() {
-                assert_close(v, w, tol, &format!("{at}[{i}]"));
+                assert_close(v, w, tol, floor, &format!("{at}[{i}]"));
             }
         }
         (Value::Number(x), Value::Number(y)) => {
             let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
             assert!(
-                (x - y).abs() <= tol * x.abs().max(y.abs()).max(1.0),
+                (x - y).abs() <= tol * x.abs().max(y.abs()).max(floor),
                 "{at}: {x} against {y}"
             );
         }
@@ -110,27 +111,15 @@ fn the_sample_from_postgis_analyses_as_the_files_do() {
     );
     assert!(files.status.success(), "{}", stderr(&files));
     let (a, b) = (summary(&from_db), summary(&from_files));
-    assert_close(&a, &b, 1e-9, "summary");
+    assert_close(&a, &b, 1e-9, 1.0, "summary");
     assert_eq!(a["parcels"], 30000);
     assert!(a["by_region"].as_array().unwrap().len() > 10);
     // The per-parcel file too: the same parcels at risk, with the same numbers.
-    let parcels = |dir: &Path| -> Value {
-        serde_json::from_str(&std::fs::read_to_string(dir.join("parcels.geojson")).unwrap())
-            .unwrap()
-    };
-    let (pa, pb) = (parcels(&from_db), parcels(&from_files));
-    let props = |v: &Value| -> Vec<Value> {
-        v["features"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["properties"].clone())
-            .collect()
-    };
     assert_close(
-        &Value::Array(props(&pa)),
-        &Value::Array(props(&pb)),
+        &properties(&from_db, "parcels.geojson"),
+        &properties(&from_files, "parcels.geojson"),
         1e-9,
+        1.0,
         "parcels",
     );
 }
@@ -530,4 +519,159 @@ fn a_write_back_that_fails_midway_leaves_the_earlier_tables() {
     // A file layer has no database to write back into.
     let e = soilrisk::write_back::server_of(&sample("parcels.shp")).unwrap_err();
     assert!(e.to_string().contains("this parcel layer is a file"), "{e}");
+}
+
+/// The properties of a GeoJSON output's features, in file order.
+fn properties(dir: &Path, file: &str) -> Value {
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(dir.join(file)).unwrap()).unwrap();
+    Value::Array(
+        v["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["properties"].clone())
+            .collect(),
+    )
+}
+
+#[test]
+fn the_overlay_pushed_down_into_postgis_equals_the_local_engine() {
+    let Some(db) = sample_db("pushdown") else {
+        return;
+    };
+    // A surveyed area (as the land survey's TBMJ) a little off the geometric one.
+    db.psql(
+        "ALTER TABLE parcels ADD COLUMN tbmj double precision; \
+         UPDATE parcels SET tbmj = round((ST_Area(geom) * 1.02)::numeric, 2)",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (risk, parcels) = (db.table("risk_areas"), db.table("parcels"));
+    for (k, basis) in ["planar", "ellipsoidal", "field:TBMJ"]
+        .into_iter()
+        .enumerate()
+    {
+        let local = dir.path().join(format!("local{k}"));
+        let pushed = dir.path().join(format!("pushed{k}"));
+        for (out, engine) in [(&local, "local"), (&pushed, "postgis")] {
+            let o = soilrisk(
+                &[
+                    "analyze",
+                    "--risk",
+                    &risk,
+                    "--parcels",
+                    &parcels,
+                    "--out",
+                    out.to_str().unwrap(),
+                    "--area",
+                    basis,
+                    "--engine",
+                    engine,
+                ],
+                &[],
+            );
+            assert!(o.status.success(), "{basis} {engine}: {}", stderr(&o));
+        }
+        let (a, b) = (summary(&pushed), summary(&local));
+        assert_eq!(a["area_basis"], basis);
+        assert!(a["contaminated_area_m2"].as_f64().unwrap() > 1e6);
+        assert_close(&a, &b, 1e-6, 1.0, &format!("{basis} summary"));
+        // A parcel's areas to 1e-6 of a 100 m² field (0.1 mm²): sliver areas of a few m²
+        // differ in their last digits between the local ellipsoidal areas (a grid of the
+        // projection's scale) and PostGIS's geodesic ones.
+        for file in ["parcels.geojson", "risk_areas.geojson"] {
+            assert_close(
+                &properties(&pushed, file),
+                &properties(&local, file),
+                1e-6,
+                100.0,
+                &format!("{basis} {file}"),
+            );
+        }
+    }
+    // And the planar run against the shapefiles themselves.
+    let files = dir.path().join("files");
+    let o = common::analyze(
+        &sample("risk_areas.shp"),
+        &sample("parcels.shp"),
+        &files,
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_close(
+        &summary(&dir.path().join("pushed0")),
+        &summary(&files),
+        1e-6,
+        1.0,
+        "files",
+    );
+}
+
+#[test]
+fn the_pushdown_refuses_what_it_cannot_do() {
+    let Some(db) = sample_db("refusals") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run = |risk: &str, parcels: &str, extra: &[&str]| {
+        let mut args = vec!["analyze", "--risk", risk, "--parcels", parcels];
+        args.extend(["--out", out.to_str().unwrap(), "--engine", "postgis"]);
+        args.extend(extra);
+        let o = soilrisk(&args, &[]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert!(!out.exists());
+        stderr(&o)
+    };
+    let shp = sample("risk_areas.shp");
+    let e = run(shp.to_str().unwrap(), &db.table("parcels"), &[]);
+    assert!(e.contains("this layer is a file"), "{e}");
+    let e = run(
+        &db.table("risk_areas"),
+        &db.table("parcels"),
+        &[
+            "--regions",
+            sample("counties.shp").to_str().unwrap(),
+            "--regions-name-field",
+            "NAME",
+        ],
+    );
+    assert!(e.contains("runs in the local engine"), "{e}");
+    db.psql(
+        "CREATE TABLE risk_4490 AS SELECT ogc_fid, risk_id, risk_class, \
+         ST_Transform(geom, 4490)::geometry(MultiPolygon, 4490) AS geom FROM risk_areas; \
+         ALTER TABLE risk_4490 ADD PRIMARY KEY (ogc_fid); \
+         CREATE TABLE risk_nokey AS SELECT * FROM risk_areas",
+    );
+    let e = run(&db.table("risk_4490"), &db.table("parcels"), &[]);
+    assert!(
+        e.contains("one SRID") && e.contains("4490") && e.contains("4544"),
+        "{e}"
+    );
+    let e = run(&db.table("risk_nokey"), &db.table("parcels"), &[]);
+    assert!(
+        e.contains("primary key") && e.contains("public.risk_nokey"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_table_is_read_in_the_order_of_its_key() {
+    let Some(db) = TestDb::new("order") else {
+        return;
+    };
+    // Keys whose text order (1, 10, 11, 12, 2, ...) is not their order.
+    db.psql(
+        "CREATE TABLE t (k int PRIMARY KEY, name text, geom geometry(Polygon, 4544)); \
+         INSERT INTO t SELECT k, 'n' || k, \
+         ST_MakeEnvelope(k * 10, 0, k * 10 + 5, 5, 4544) FROM unnest(ARRAY[7, 12, 1, 10, 2, 11, 3]) AS k",
+    );
+    let layer = soilrisk::io::read_layer(Path::new(&db.table("t")), &Default::default()).unwrap();
+    let names: Vec<String> = layer
+        .features
+        .iter()
+        .map(|f| layer.text(f, layer.field_index("name").unwrap()))
+        .collect();
+    assert_eq!(names, ["n1", "n2", "n3", "n7", "n10", "n11", "n12"]);
+    let records: Vec<usize> = layer.features.iter().map(|f| f.record).collect();
+    assert_eq!(records, [1, 2, 3, 4, 5, 6, 7]);
 }

@@ -45,7 +45,11 @@ pub(super) fn run(
             .into());
         }
     }
-    if let Some(r) = req.regions.as_ref().filter(|_| req.region_code_digits.is_none()) {
+    if let Some(r) = req
+        .regions
+        .as_ref()
+        .filter(|_| req.region_code_digits.is_none())
+    {
         return Err(LayerError::format(
             &r.path,
             "with --engine postgis a boundary layer names regions by their code (with \

@@ -32,8 +32,8 @@ use super::regions::Boundaries;
 use super::attributes::{ParcelFields, Unknown, risk_attributes};
 use super::checks::{first_few, no_overlap_warning, repeated_ids};
 use super::progress::{Arrival, Control, Phase, Timings};
-use super::reproject::{reproject, transform};
 use super::pushdown;
+use super::reproject::{reproject, transform};
 use super::request::{Engine, KeepParcels, Request};
 use super::result::{
     Analysis, IdList, ParcelInfo, ParcelResult, ParcelTally, RiskArea, RiskResult, Shape,

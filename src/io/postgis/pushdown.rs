@@ -79,7 +79,6 @@ pub fn statements(names: &Names, area: AreaSql) -> (Vec<String>, String) {
     (all, last)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,7 +103,10 @@ mod tests {
         assert!(query.starts_with("SELECT") && query.contains("ORDER BY p.\"ogc_fid\""));
         assert!(query.contains("p.\"county\"::text"));
         for s in setup.iter().chain([&query]) {
-            assert!(!s.contains('{') || s.contains("'{"), "a name left unfilled: {s}");
+            assert!(
+                !s.contains('{') || s.contains("'{"),
+                "a name left unfilled: {s}"
+            );
             assert!(!s.contains("--"), "a comment left: {s}");
         }
     }

@@ -17,12 +17,12 @@ use super::connect::{self, query_error, quote_ident};
 use super::pushdown::{self, Names, Spec};
 use super::uri::TableUrl;
 use crate::error::LayerError;
-use crate::io::{Pushed, PushedPiece, ReadOptions};
 use crate::io::batch::Tally;
 use crate::io::gpkg::{assemble_shape, date_text};
 use crate::io::gpkg_geom;
 use crate::io::intern::Interner;
 use crate::io::rings::RingNotes;
+use crate::io::{Pushed, PushedPiece, ReadOptions};
 use crate::layer::{Feature, FieldDef, FieldKind, Layer, Value, find_field};
 
 /// Rows fetched at a time (as many as a GeoPackage batch).
@@ -308,7 +308,9 @@ impl PostGisReader {
             .map(|row| {
                 let Some(ewkb) = &row.ewkb else {
                     return Ok(match &row.pushed {
-                        Some((_, Some(bbox))) => Some((row.number, bbox.to_polygon().into(), Vec::new(), false)),
+                        Some((_, Some(bbox))) => {
+                            Some((row.number, bbox.to_polygon().into(), Vec::new(), false))
+                        }
                         _ => None,
                     });
                 };
@@ -344,7 +346,10 @@ impl PostGisReader {
                 continue;
             }
             let shown = (number, Shown(number, self.key.as_deref(), row.key));
-            if let Some(f) = self.tally.feature(path, shown, geometry, &notes, row.values) {
+            if let Some(f) = self
+                .tally
+                .feature(path, shown, geometry, &notes, row.values)
+            {
                 features.push(f);
                 if let Some((p, _)) = row.pushed {
                     self.pushed.push(p);
@@ -362,15 +367,24 @@ fn pushed_of(row: &postgres::Row) -> Result<(Pushed, Option<Rect<f64>>), postgre
         let (x, y): (Option<f64>, Option<f64>) = (row.try_get(x)?, row.try_get(y)?);
         Ok(x.zip(y).map(|(x, y)| Coord { x, y }))
     };
-    let bbox = corner(3, 4)?.zip(corner(5, 6)?).map(|(a, b)| Rect::new(a, b));
+    let bbox = corner(3, 4)?
+        .zip(corner(5, 6)?)
+        .map(|(a, b)| Rect::new(a, b));
     let mut pushed = Pushed {
         area_m2: area_m2.unwrap_or(0.0),
         ..Pushed::default()
     };
     let classes: Option<Vec<i32>> = row.try_get(7)?;
     let class_m2: Option<Vec<f64>> = row.try_get(8)?;
-    for (c, m2) in classes.unwrap_or_default().into_iter().zip(class_m2.unwrap_or_default()) {
-        if let Some(slot) = usize::try_from(c - 1).ok().and_then(|c| pushed.class_m2.get_mut(c)) {
+    for (c, m2) in classes
+        .unwrap_or_default()
+        .into_iter()
+        .zip(class_m2.unwrap_or_default())
+    {
+        if let Some(slot) = usize::try_from(c - 1)
+            .ok()
+            .and_then(|c| pushed.class_m2.get_mut(c))
+        {
             *slot += m2;
         }
     }
@@ -464,9 +478,14 @@ fn start_pushdown(
     }
     let geom = |c: &GeometryColumn| {
         let q = quote_ident(&c.column);
-        if c.geography { format!("{q}::geometry") } else { q }
+        if c.geography {
+            format!("{q}::geometry")
+        } else {
+            q
+        }
     };
-    let qualified = |c: &GeometryColumn| format!("{}.{}", quote_ident(&c.schema), quote_ident(&c.table));
+    let qualified =
+        |c: &GeometryColumn| format!("{}.{}", quote_ident(&c.schema), quote_ident(&c.table));
     let names = Names {
         risk: qualified(&risk_column),
         risk_key: quote_ident(&risk_key),
@@ -485,7 +504,9 @@ fn start_pushdown(
         .map_err(failed)?;
     for (k, statement) in setup.iter().enumerate() {
         if k == 1 {
-            client.execute(statement.as_str(), &[&records, &classes]).map_err(failed)?;
+            client
+                .execute(statement.as_str(), &[&records, &classes])
+                .map_err(failed)?;
         } else {
             client.batch_execute(statement).map_err(failed)?;
         }
