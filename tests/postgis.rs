@@ -675,3 +675,54 @@ fn a_table_is_read_in_the_order_of_its_key() {
     let records: Vec<usize> = layer.features.iter().map(|f| f.record).collect();
     assert_eq!(records, [1, 2, 3, 4, 5, 6, 7]);
 }
+
+#[test]
+fn compare_reads_both_years_from_postgis_as_from_the_files() {
+    let Some(db) = sample_db("compare") else {
+        return;
+    };
+    db.load(&sample("parcels_2024.shp"), "parcels_2024");
+    db.load(&sample("risk_areas_2024.shp"), "risk_areas_2024");
+    let dir = tempfile::tempdir().unwrap();
+    let lineage = sample("lineage_2024.csv");
+    let run = |risk: &str, before_risk: &str, before: &str, after: &str, out: &Path| {
+        let o = soilrisk(
+            &[
+                "compare",
+                "--risk",
+                risk,
+                "--before-risk",
+                before_risk,
+                "--before",
+                before,
+                "--after",
+                after,
+                "--lineage",
+                lineage.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            &[],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let text = std::fs::read_to_string(out.join("compare.json")).unwrap();
+        serde_json::from_str::<Value>(&text).unwrap()
+    };
+    let path = |name: &str| sample(name).to_str().unwrap().to_string();
+    let from_files = run(
+        &path("risk_areas_2024.shp"),
+        &path("risk_areas.shp"),
+        &path("parcels.shp"),
+        &path("parcels_2024.shp"),
+        &dir.path().join("files"),
+    );
+    let from_db = run(
+        &db.table("risk_areas_2024"),
+        &db.table("risk_areas"),
+        &db.table("parcels"),
+        &db.table("parcels_2024"),
+        &dir.path().join("db"),
+    );
+    assert!(from_db["after"]["contaminated_area_m2"].as_f64().unwrap() > 1e6);
+    assert_close(&from_db, &from_files, 1e-9, 1.0, "compare.json");
+}
