@@ -26,6 +26,16 @@ pub fn show(
             if ui.button("Open parcel layer…").clicked() {
                 commands.push(Command::Ask(Purpose::OpenParcels));
             }
+            if ui
+                .button("Open from PostGIS…")
+                .on_hover_text(
+                    "a table of a PostGIS database, as the risk areas or the parcels; the \
+                     password comes from PGPASSWORD or ~/.pgpass",
+                )
+                .clicked()
+            {
+                commands.push(Command::AskPostgis);
+            }
             ui.menu_button("Recent", |ui| {
                 if settings.recent.is_empty() {
                     ui.label("(none yet)");
