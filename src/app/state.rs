@@ -31,6 +31,7 @@ use super::files::{Dialogs, ExportJob, NativeDialogs, PendingDialog};
 use super::load::{Loaded, Loading};
 use super::map::{Camera, Pick};
 use super::overlaps::OverlapCheck;
+use super::postgis::layer_name;
 use super::render::{MapScene, status_of};
 use super::style::LayerStyle;
 use super::summary::RegionSort;
@@ -440,9 +441,7 @@ impl Session {
             .current()
             .map(|a| a.analysis.parcels.path.clone())
             .unwrap_or_else(|| self.request.parcels.clone());
-        let name = name
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().to_string());
+        let name = layer_name(&name);
         format!(
             "soilrisk — {name}{}",
             if self.unsaved() { " *" } else { "" }

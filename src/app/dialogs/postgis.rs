@@ -209,12 +209,12 @@ impl PostgisDialog {
                     ui.label(l.title());
                 }
             });
-            let error_color = ui.visuals().error_fg_color;
+            // What the fields still lack, as a warning; a failed listing, as an error.
             if let Err(e) = &server {
-                ui.label(RichText::new(e).color(error_color));
+                ui.label(RichText::new(e).color(ui.visuals().warn_fg_color));
             }
             if let Some(e) = &self.error {
-                ui.label(RichText::new(e).color(error_color));
+                ui.label(RichText::new(e).color(ui.visuals().error_fg_color));
             }
             if let Some((s, tables)) = &self.listed {
                 ui.separator();
