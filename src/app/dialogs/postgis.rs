@@ -303,3 +303,56 @@ impl PostgisDialog {
         self.selected = selected;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dialog(host: &str, port: &str, database: &str, user: &str) -> PostgisDialog {
+        let mut d = PostgisDialog::new(None);
+        d.host = host.into();
+        d.port = port.into();
+        d.database = database.into();
+        d.user = user.into();
+        d
+    }
+
+    #[test]
+    fn the_fields_give_a_server_or_say_what_is_wrong() {
+        let d = dialog(" db.example.org ", "5433", "一张图", "gis");
+        assert_eq!(
+            d.server(),
+            Ok(Server {
+                user: "gis".into(),
+                host: "db.example.org".into(),
+                port: 5433,
+                database: "一张图".into(),
+            })
+        );
+        // An IPv6 address may be written as a URL writes it.
+        assert_eq!(
+            dialog("[::1]", "5432", "d", "u").server().unwrap().host,
+            "::1"
+        );
+        for port in ["0", "65536", "abc", "", "-1", "54 32"] {
+            let e = dialog("h", port, "d", "u").server().unwrap_err();
+            assert!(e.starts_with("the port is a number from 1 to 65535"), "{e}");
+        }
+        assert!(dialog("", "5432", "d", "u").server().is_err());
+        assert!(dialog("h", "5432", " ", "u").server().is_err());
+        assert!(dialog("h", "5432", "d", "").server().is_err());
+    }
+
+    #[test]
+    fn a_remembered_server_fills_the_fields_and_labels_read_as_a_user_would() {
+        let s = Server {
+            user: "reader".into(),
+            host: "::1".into(),
+            port: 6543,
+            database: "county".into(),
+        };
+        let d = PostgisDialog::new(Some(&s));
+        assert_eq!(d.server(), Ok(s.clone()));
+        assert_eq!(server_label(&s), "reader@[::1]:6543/county");
+    }
+}
