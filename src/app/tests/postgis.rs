@@ -205,14 +205,6 @@ fn tables_listed_from_postgis_open_as_risk_areas_and_parcels_with_the_shapefiles
     assert!(h.query_all_by_label("risk areas").count() >= 1);
 
     open_table(&mut h, "public.parcels", false);
-    // `SOILRISK_DOCS_SHOTS=DIR` writes the dialog over the opened tables.
-    if let Some(out) = std::env::var_os("SOILRISK_DOCS_SHOTS") {
-        wait_for_picture(&mut h);
-        h.render()
-            .unwrap()
-            .save(PathBuf::from(out).join("window_postgis_test.png"))
-            .unwrap();
-    }
     h.get_by_label("Close").click();
     h.run_steps(2);
     let s = h.state().session.current().unwrap();
