@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use soilrisk::io::postgis::Server;
 use soilrisk::pipeline::{AreaBasis, RegionLayer};
 use soilrisk::report::ReportOptions;
 
@@ -29,6 +30,13 @@ pub enum Command {
     UseDropped(bool),
     /// Open a risk layer and a parcel layer.
     Open(PathBuf, PathBuf),
+    /// Open File > Open from PostGIS….
+    AskPostgis,
+    /// List the polygon tables of a PostGIS database in that dialog.
+    ListTables(Server),
+    /// Open a layer (a PostGIS table's URL) as the risk layer (true) or the parcel layer
+    /// (false), with the other layer loaded.
+    OpenAs(PathBuf, bool),
     /// Re-read the risk layer (true) or the parcel layer (false) in this text encoding
     /// (`None`: from the `.cpg`, else detected).
     SetEncoding(bool, Option<String>),

@@ -19,6 +19,7 @@ use soilrisk::pipeline::{
 use soilrisk::vocab::RiskClass;
 
 use super::job::{Job, Progress, repaint_once};
+use super::postgis::layer_name;
 use super::render::{MapScene, box_of};
 
 /// What a finished load hands to the window.
@@ -191,8 +192,8 @@ impl Loading {
         let previews: Arc<Mutex<Option<Arc<MapScene>>>> = Arc::default();
         let title = format!(
             "Opening {} and {}",
-            file_name(&req.risk),
-            file_name(&req.parcels)
+            layer_name(&req.risk),
+            layer_name(&req.parcels)
         );
         let slot = previews.clone();
         let job = Job::spawn(ctx, "soilrisk-load", title, move |w| {
@@ -269,10 +270,4 @@ fn analyse(
         scene: Arc::new(MapScene::build(analysis.clone())),
         analysis,
     })
-}
-
-fn file_name(p: &std::path::Path) -> String {
-    p.file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| p.display().to_string())
 }

@@ -11,7 +11,8 @@
 //! - Background work: `job` (the one job type: named thread, progress, cancel, result, panic
 //!   caught); used by `load` (reading and analysing, with previews), `overlaps` (the check
 //!   for overlapping parcels), `files` (file dialogs and exports), `compare` (another year
-//!   analysed and compared with the loaded one) and `update` (the parcels' R-tree).
+//!   analysed and compared with the loaded one), `postgis` (a PostGIS database's tables
+//!   listed) and `update` (the parcels' R-tree).
 //! - The map: `map` (canvas, camera, picking), `render` (the picture, drawn on its own
 //!   thread; the status map and a comparison's change map), `style` (colours, sizes, the
 //!   layers' style).
@@ -21,7 +22,7 @@
 //!   after, the transition matrix, the causes) and `table` (the attribute table).
 //! - Dialogs: `dialogs` (field mapping, a layer in a zip, errors, dropped files, the other
 //!   year to compare with, the report's title and date with a preview of its cover, which
-//!   `page_view` draws).
+//!   `page_view` draws, a PostGIS server and its tables).
 //! - `fonts`: the bundled CJK font; `clock` and `bench`: the window timing itself
 //!   (`SOILRISK_FRAME_LOG=1`, `SOILRISK_WINDOW_BENCH=1`).
 //!
@@ -44,6 +45,7 @@ pub mod map;
 pub mod overlaps;
 pub mod page_view;
 pub mod panels;
+pub mod postgis;
 pub mod render;
 pub mod state;
 pub mod style;

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use eframe::egui;
 use geo::MultiPolygon;
 use soilrisk::crs::{Crs, Transformer};
+use soilrisk::io::postgis::Server;
 use soilrisk::pipeline::{Analysis, Request};
 use soilrisk::report::{CompareInput as ReportCompare, Input as ReportInput, ReportOptions};
 use soilrisk::stats::{Accounts, DEFAULT_TARGET, Summary};
@@ -22,6 +23,7 @@ use super::compare::{CompareJob, Compared};
 use super::dialogs::compare::CompareDialog;
 use super::dialogs::mapping::MappingDialog;
 use super::dialogs::member::MemberChoice;
+use super::dialogs::postgis::PostgisDialog;
 use super::dialogs::regions::RegionsDialog;
 use super::dialogs::report::ReportDialog;
 use super::edits::{Edit, Edits, SaveJob, Treatment};
@@ -29,6 +31,7 @@ use super::files::{Dialogs, ExportJob, NativeDialogs, PendingDialog};
 use super::load::{Loaded, Loading};
 use super::map::{Camera, Pick};
 use super::overlaps::OverlapCheck;
+use super::postgis::layer_name;
 use super::render::{MapScene, status_of};
 use super::style::LayerStyle;
 use super::summary::RegionSort;
@@ -45,6 +48,9 @@ pub struct Settings {
     pub show_table: bool,
     /// Layer pairs opened before, most recent first.
     pub recent: Vec<(PathBuf, PathBuf)>,
+    /// PostGIS servers whose tables were listed, most recent first: host, port, database
+    /// and user only (a password is never typed into the window, so never kept).
+    pub servers: Vec<Server>,
 }
 
 impl Default for Settings {
@@ -56,6 +62,7 @@ impl Default for Settings {
             last_folder: None,
             show_table: false,
             recent: Vec::new(),
+            servers: Vec::new(),
         }
     }
 }
@@ -63,12 +70,22 @@ impl Default for Settings {
 /// How many layer pairs File > Recent remembers.
 const RECENT: usize = 8;
 
+/// How many PostGIS servers File > Open from PostGIS… remembers.
+const SERVERS: usize = 5;
+
 impl Settings {
     /// Puts a layer pair first in File > Recent.
     pub fn remember(&mut self, pair: (PathBuf, PathBuf)) {
         self.recent.retain(|p| *p != pair);
         self.recent.insert(0, pair);
         self.recent.truncate(RECENT);
+    }
+
+    /// Puts a PostGIS server first among those File > Open from PostGIS… offers.
+    pub fn remember_server(&mut self, server: Server) {
+        self.servers.retain(|s| *s != server);
+        self.servers.insert(0, server);
+        self.servers.truncate(SERVERS);
     }
 }
 
@@ -298,6 +315,8 @@ pub struct Session {
     pub report_dialog: Option<ReportDialog>,
     /// The report's options while its save dialog is open.
     pub report_options: Option<ReportOptions>,
+    /// File > Open from PostGIS… open.
+    pub postgis_dialog: Option<PostgisDialog>,
 }
 
 impl Session {
@@ -329,6 +348,7 @@ impl Session {
             compared: None,
             report_dialog: None,
             report_options: None,
+            postgis_dialog: None,
         }
     }
 
@@ -421,9 +441,7 @@ impl Session {
             .current()
             .map(|a| a.analysis.parcels.path.clone())
             .unwrap_or_else(|| self.request.parcels.clone());
-        let name = name
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().to_string());
+        let name = layer_name(&name);
         format!(
             "soilrisk — {name}{}",
             if self.unsaved() { " *" } else { "" }

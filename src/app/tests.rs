@@ -21,6 +21,7 @@ use super::window::SoilriskApp;
 mod compare;
 mod containers;
 mod edits;
+mod postgis;
 mod report;
 
 fn sample(name: &str) -> PathBuf {

@@ -17,6 +17,7 @@ use super::compare::{CompareInput, CompareJob};
 use super::dialogs::compare::CompareDialog;
 use super::dialogs::mapping::MappingDialog;
 use super::dialogs::member::MemberChoice;
+use super::dialogs::postgis::PostgisDialog;
 use super::dialogs::regions::RegionsDialog;
 use super::dialogs::report::ReportDialog;
 use super::edits::{SaveJob, SaveTarget, Treatment, compliance_text};
@@ -26,6 +27,7 @@ use super::files::{
 use super::job::Job;
 use super::load::{LoadError, Loading};
 use super::map::{Camera, Pick};
+use super::postgis::TableListing;
 use super::state::{Analysed, RightTab, Session, Settings, View};
 
 /// The window's state, borrowed for one frame to change it.
@@ -80,6 +82,22 @@ impl Update<'_> {
                     }
                 }
                 Command::Open(r, p) => self.open(r, p),
+                Command::AskPostgis => {
+                    if self.session.postgis_dialog.is_none() {
+                        self.session.postgis_dialog =
+                            Some(PostgisDialog::new(self.settings.servers.first()));
+                    }
+                }
+                Command::ListTables(server) => {
+                    if let Some(d) = &mut self.session.postgis_dialog {
+                        d.error = None;
+                        match TableListing::start(self.ctx, server) {
+                            Ok(l) => d.listing = Some(l),
+                            Err(e) => d.error = Some(e),
+                        }
+                    }
+                }
+                Command::OpenAs(path, as_risk) => self.open_as(path, as_risk),
                 Command::SetEncoding(risk_side, encoding) => {
                     let mut req = self.session.request.clone();
                     if risk_side {
@@ -415,6 +433,43 @@ impl Update<'_> {
         self.load(req);
     }
 
+    /// Starts loading `path` as the risk layer (`as_risk`) or the parcel layer, paired with
+    /// the other layer shown or being loaded: File > Open and File > Open from PostGIS….
+    pub fn open_as(&mut self, path: PathBuf, as_risk: bool) {
+        if as_risk {
+            self.open(path, self.session.parcels_path().clone());
+        } else {
+            self.open(self.session.risk_path().clone(), path);
+        }
+    }
+
+    /// Takes the tables listed in File > Open from PostGIS… once the listing is over; a
+    /// server that answered is remembered for the next time. On failure the dialog says
+    /// why, and what is loaded stays.
+    pub fn poll_postgis(&mut self) {
+        let Some(d) = &mut self.session.postgis_dialog else {
+            return;
+        };
+        let Some(listing) = &mut d.listing else {
+            return;
+        };
+        let Some(result) = listing.poll() else { return };
+        let server = listing.server.clone();
+        d.listing = None;
+        d.selected = None;
+        match result {
+            Ok(tables) => {
+                d.error = None;
+                d.listed = Some((server.clone(), tables));
+                self.settings.remember_server(server);
+            }
+            Err(e) => {
+                d.listed = None;
+                d.error = Some(e);
+            }
+        }
+    }
+
     /// Starts a load as asked, field mapping and encodings included.
     pub fn load(&mut self, req: Request) {
         let s = &mut *self.session;
@@ -573,8 +628,8 @@ impl Update<'_> {
             if let Some(path) = choice {
                 self.settings.last_folder = path.parent().map(PathBuf::from);
                 match purpose {
-                    Purpose::OpenRisk => self.open(path, self.session.parcels_path().clone()),
-                    Purpose::OpenParcels => self.open(self.session.risk_path().clone(), path),
+                    Purpose::OpenRisk => self.open_as(path, true),
+                    Purpose::OpenParcels => self.open_as(path, false),
                     Purpose::Export(ExportKind::MapPng) => {
                         self.session.png_target = Some(path);
                         let slot = self.session.screenshot.clone();

@@ -15,6 +15,7 @@ use super::dialogs::compare::CompareAction;
 use super::dialogs::mapping::MappingAction;
 use super::dialogs::member::{self, MemberAction};
 use super::dialogs::message::{self, CloseAnswer, DroppedAs};
+use super::dialogs::postgis::PostgisAction;
 use super::dialogs::regions::RegionsAction;
 use super::dialogs::report::ReportAction;
 use super::fonts;
@@ -138,6 +139,24 @@ impl SoilriskApp {
     /// The dialogs open now, over everything else.
     fn dialogs(&mut self, ctx: &egui::Context) {
         let s = &mut self.session;
+        // Under the messages: a load that fails says why over it.
+        if let Some(d) = &mut s.postgis_dialog {
+            let loading = s.loading.is_some();
+            match d.show(
+                ctx,
+                &self.settings.servers,
+                &s.request.risk,
+                &s.request.parcels,
+                loading,
+            ) {
+                PostgisAction::None => {}
+                PostgisAction::Close => s.postgis_dialog = None,
+                PostgisAction::List(server) => self.commands.push(Command::ListTables(server)),
+                PostgisAction::Open(path, as_risk) => {
+                    self.commands.push(Command::OpenAs(path, as_risk))
+                }
+            }
+        }
         if let Some(e) = &s.error
             && message::error(ctx, e)
         {
@@ -228,6 +247,7 @@ impl eframe::App for SoilriskApp {
         u.poll_files();
         u.poll_saving();
         u.poll_comparing();
+        u.poll_postgis();
         u.apply_pending();
         if ctx.input(|i| i.key_pressed(egui::Key::Escape)) {
             self.commands.push(Command::Select(None));

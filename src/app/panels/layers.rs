@@ -1,8 +1,6 @@
 //! The layers panel (left): each layer's visibility and opacity, the legend, and for the
 //! layers loaded their file, count and text encoding.
 
-use std::path::Path;
-
 use eframe::egui;
 use soilrisk::compare::ChangeKind;
 use soilrisk::vocab::RiskClass;
@@ -10,6 +8,7 @@ use soilrisk::vocab::RiskClass;
 use crate::app::command::Command;
 use crate::app::compare::Compared;
 use crate::app::dialogs::mapping::encoding_menu;
+use crate::app::postgis::layer_name;
 use crate::app::state::Session;
 use crate::app::style::{self, LayerStyle, ParcelStatus};
 
@@ -72,12 +71,6 @@ pub fn show(
         });
     }
     ui.separator();
-    let name = |p: &Path| {
-        p.file_name().map_or_else(
-            || p.display().to_string(),
-            |n| n.to_string_lossy().to_string(),
-        )
-    };
     for (risk_side, layer, count, what, id) in [
         (
             false,
@@ -90,10 +83,14 @@ pub fn show(
     ] {
         ui.small(format!(
             "{}: {count} {}",
-            name(&layer.path),
+            layer_name(&layer.path),
             if risk_side { "risk areas" } else { "parcels" }
         ))
         .on_hover_text(layer.path.display().to_string());
+        // A PostGIS table's text comes from the server in UTF-8: nothing to choose.
+        if soilrisk::io::postgis::is_url(&layer.path) {
+            continue;
+        }
         let chosen = if risk_side {
             &session.request.risk_read.encoding
         } else {

@@ -1,14 +1,13 @@
 //! The menu bar: File (open, recent, quit), Export, View, and the progress of a load with
 //! its Cancel button.
 
-use std::path::Path;
-
 use eframe::egui;
 
 use crate::app::command::Command;
 use crate::app::files::{ExportKind, Purpose};
 use crate::app::job::Progress;
 use crate::app::map::Pick;
+use crate::app::postgis::layer_name;
 use crate::app::state::{Session, Settings};
 
 pub fn show(
@@ -26,17 +25,23 @@ pub fn show(
             if ui.button("Open parcel layer…").clicked() {
                 commands.push(Command::Ask(Purpose::OpenParcels));
             }
+            if ui
+                .button("Open from PostGIS…")
+                .on_hover_text(
+                    "a table of a PostGIS database, as the risk areas or the parcels; the \
+                     password comes from PGPASSWORD or ~/.pgpass",
+                )
+                .clicked()
+            {
+                commands.push(Command::AskPostgis);
+            }
             ui.menu_button("Recent", |ui| {
                 if settings.recent.is_empty() {
                     ui.label("(none yet)");
                 }
                 for (r, p) in &settings.recent {
-                    let name = |x: &Path| {
-                        x.file_name()
-                            .map_or_else(String::new, |n| n.to_string_lossy().to_string())
-                    };
                     if ui
-                        .button(format!("{} + {}", name(r), name(p)))
+                        .button(format!("{} + {}", layer_name(r), layer_name(p)))
                         .on_hover_text(format!("{}\n{}", r.display(), p.display()))
                         .clicked()
                     {

@@ -159,8 +159,9 @@ pub fn parse(url: &str) -> Result<TableUrl, String> {
     })
 }
 
-/// `PGUSER`, else the login name, as libpq chooses a role the URL does not name.
-fn default_user() -> String {
+/// `PGUSER`, else the login name, as libpq chooses a role the URL does not name (and as
+/// the window fills its user field).
+pub fn default_user() -> String {
     ["PGUSER", "USER", "USERNAME", "LOGNAME"]
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
