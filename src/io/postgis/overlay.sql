@@ -21,10 +21,12 @@
 --   $2 int[]     its class as soilrisk read it through its vocabularies (1 I, 2 II, 3 III)
 --
 -- On Citus: distribute both tables by region (a county code column) so that they are
--- co-located, and make the three temporary tables below (risk, dissolved, zone, face) reference tables (or ordinary
--- tables created with create_reference_table) instead: they hold the risk areas only, a few
--- thousand rows for a province. The parcel joins (steps 4 and 5) then run on every worker's
--- shards at once and only the per-parcel numbers travel.
+-- co-located, and make the risk tables below (risk, dissolved, zone) reference tables
+-- (ordinary tables passed to create_reference_table) rather than temporary ones: they hold
+-- the risk areas only, a few thousand rows for a province, copied to every worker. The
+-- parcel joins (steps 4 and 5) then run on every worker's shards at once, the shares
+-- (soilrisk_share, soilrisk_class, soilrisk_piece) distributed by the parcel key, and only
+-- the per-parcel numbers travel.
 
 -- 0. The area of a geometry in m², as the accounting's area basis measures it.
 CREATE FUNCTION pg_temp.soilrisk_area(g geometry) RETURNS double precision
@@ -73,41 +75,55 @@ CREATE INDEX ON soilrisk_zone USING gist (geom);
 
 ANALYZE soilrisk_zone;
 
--- 3. The risk faces: each risk area cut by the zones, so that each face knows the class its
--- area counts in (a class-I area under a class-III one counts as III there).
-CREATE TEMP TABLE soilrisk_face ON COMMIT DROP AS
-SELECT r.record, z.class, ST_CollectionExtract(ST_Intersection(r.geom, z.geom), 3) AS geom
-FROM soilrisk_risk AS r
-JOIN soilrisk_zone AS z ON ST_Intersects(r.geom, z.geom);
+-- 3. The risk areas indexed, for step 5.
+CREATE INDEX ON soilrisk_risk USING gist (geom);
 
-DELETE FROM soilrisk_face WHERE ST_IsEmpty(geom);
+ANALYZE soilrisk_risk;
 
-CREATE INDEX ON soilrisk_face USING gist (geom);
+-- 4. Each parcel's share of each zone piece it meets: the parcel itself where the piece
+-- covers it, else their intersection. The loop runs over the zone's pieces (a few thousand),
+-- each finding its parcels through the parcel table's GiST index: most of a province's
+-- parcels are far from every risk area and are never touched.
+CREATE TEMP TABLE soilrisk_share ON COMMIT DROP AS
+SELECT p.key, z.class, CASE
+    WHEN ST_CoveredBy(p.geom, z.geom) THEN p.geom
+    ELSE ST_CollectionExtract(ST_Intersection(ST_MakeValid(p.geom), z.geom), 3)
+END AS geom
+FROM soilrisk_zone AS z
+CROSS JOIN LATERAL (
+    SELECT {parcel_key} AS key, {parcel_geom} AS geom
+    FROM {parcels}
+    WHERE {parcel_geom} && z.geom AND ST_Intersects(z.geom, {parcel_geom})
+    OFFSET 0
+) AS p;
 
-ANALYZE soilrisk_face;
+CREATE INDEX ON soilrisk_share USING gist (geom);
 
--- 4. Each parcel's area in each class: its shares of the zones.
+ANALYZE soilrisk_share;
+
+-- Each parcel's area in each class.
 CREATE TEMP TABLE soilrisk_class ON COMMIT DROP AS
-SELECT p.key, z.class, sum(pg_temp.soilrisk_area(ST_Intersection(ST_MakeValid(p.geom), z.geom))) AS m2
-FROM (
-    SELECT {parcel_key} AS key, {parcel_geom} AS geom
-    FROM {parcels}
-    WHERE {parcel_geom} && (SELECT ST_Extent(geom) FROM soilrisk_risk)
-) AS p
-JOIN soilrisk_zone AS z ON ST_Intersects(p.geom, z.geom)
-GROUP BY p.key, z.class;
+SELECT key, class, sum(pg_temp.soilrisk_area(geom)) AS m2
+FROM soilrisk_share
+GROUP BY key, class;
 
--- 5. Each parcel's area in each risk area, by the class it counts in: its shares of the
--- faces (only the parcels with area in a class have any).
+-- 5. Each parcel's area in each risk area, by the class it counts in (a class-I area under
+-- a class-III one counts as III there): its shares cut by the risk areas, each risk area
+-- finding the shares it meets (tested against the whole area, prepared once: most shares
+-- lie inside one and need no cutting).
 CREATE TEMP TABLE soilrisk_piece ON COMMIT DROP AS
-SELECT p.key, f.record, f.class, sum(pg_temp.soilrisk_area(ST_Intersection(ST_MakeValid(p.geom), f.geom))) AS m2
-FROM (
-    SELECT {parcel_key} AS key, {parcel_geom} AS geom
-    FROM {parcels}
-    WHERE {parcel_key} IN (SELECT key FROM soilrisk_class)
-) AS p
-JOIN soilrisk_face AS f ON ST_Intersects(p.geom, f.geom)
-GROUP BY p.key, f.record, f.class;
+SELECT s.key, r.record, s.class, sum(pg_temp.soilrisk_area(CASE
+    WHEN ST_Covers(r.geom, s.geom) THEN s.geom
+    ELSE ST_Intersection(s.geom, r.geom)
+END)) AS m2
+FROM soilrisk_risk AS r
+CROSS JOIN LATERAL (
+    SELECT key, class, geom
+    FROM soilrisk_share
+    WHERE geom && r.geom AND ST_Intersects(r.geom, geom)
+    OFFSET 0
+) AS s
+GROUP BY s.key, r.record, s.class;
 
 -- 6. Every parcel, in key order (read through a cursor, a batch at a time): its key, area,
 -- geometry where it is at risk, box, classes, pieces and attributes.

@@ -95,9 +95,10 @@ mod tests {
             fields: ", p.\"county\"::text".into(),
         };
         let (setup, query) = statements(&names, AreaSql::Spheroid);
-        // The area; the risk areas; dissolved, zone and face, each with its index and
-        // analysis (zone and face also a delete); class; piece.
-        assert_eq!(setup.len(), 15, "{setup:#?}");
+        // The area; the risk areas; dissolved and zone, each with its index and analysis
+        // (zone also a delete); the risk areas' index and analysis; share with its index and
+        // analysis; class; piece.
+        assert_eq!(setup.len(), 16, "{setup:#?}");
         assert!(setup[0].contains("ST_Transform(g, 4326)::geography"));
         assert!(setup[1].contains("$1::bigint[]") && setup[1].contains("\"public\".\"risk\""));
         assert!(query.starts_with("SELECT") && query.contains("ORDER BY p.\"ogc_fid\""));
