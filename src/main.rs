@@ -470,7 +470,7 @@ fn analyze(args: AnalyzeArgs) -> Result<()> {
     let write_back = args
         .write_back
         .as_ref()
-        .map(|schema| soilrisk::write_back::server_of(&args.parcels).map(|s| (s, schema)))
+        .map(|schema| soilrisk::write_back::server_of(&args.parcels, schema).map(|s| (s, schema)))
         .transpose()?;
 
     let started = Instant::now();

@@ -60,9 +60,21 @@ pub struct Written {
     pub regions: usize,
 }
 
-/// The database `--write-back` writes into: the parcel layer's, which must be a PostGIS
-/// table.
-pub fn server_of(parcels: &Path) -> Result<Server, LayerError> {
+/// PostgreSQL's longest identifier, in bytes (a longer one is cut short by the server).
+const MAX_IDENTIFIER: usize = 63;
+
+/// The database `--write-back` writes into (the parcel layer's, which must be a PostGIS
+/// table), once `schema` is found a name the server keeps as it is: checked before the
+/// analysis, so that a bad name costs no run.
+pub fn server_of(parcels: &Path, schema: &str) -> Result<Server, LayerError> {
+    if schema.is_empty() || schema.len() > MAX_IDENTIFIER {
+        return Err(LayerError::format(
+            parcels,
+            format!(
+                "--write-back needs a schema name of 1 to {MAX_IDENTIFIER} bytes, not {schema:?}"
+            ),
+        ));
+    }
     if !postgis::is_url(parcels) {
         return Err(LayerError::format(
             parcels,

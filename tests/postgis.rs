@@ -248,6 +248,7 @@ fn each_connection_error_says_what_is_wrong() {
         &[],
     );
     assert!(e.contains("never from a command line"), "{e}");
+    assert!(!e.contains("secret") && e.contains(":***@"), "{e}");
 }
 
 #[test]
@@ -298,7 +299,11 @@ fn names_with_quotes_semicolons_and_chinese_are_quoted_not_pasted() {
         "CREATE SCHEMA \"土壤 \"\"风险\"\"\"; \
          ALTER TABLE parcels SET SCHEMA \"土壤 \"\"风险\"\"\"; \
          ALTER TABLE \"土壤 \"\"风险\"\"\".parcels RENAME TO \"地类图斑\"\"; DROP TABLE keep; --\"; \
-         ALTER TABLE risk_areas RENAME COLUMN geom TO \"形状; DELETE FROM keep\"",
+         ALTER TABLE risk_areas RENAME COLUMN geom TO \"形状; DELETE FROM keep\"; \
+         ALTER TABLE \"土壤 \"\"风险\"\"\".\"地类图斑\"\"; DROP TABLE keep; --\" \
+             RENAME COLUMN ogc_fid TO \"x{parcel_geom}y{parcels}z\"; \
+         ALTER TABLE \"土壤 \"\"风险\"\"\".\"地类图斑\"\"; DROP TABLE keep; --\" \
+             RENAME COLUMN county TO \"{fields}; DROP TABLE keep\"",
     );
     // The table as a URL names it: quoted as SQL quotes, then percent-encoded.
     let table = soilrisk::io::postgis::TableName {
@@ -322,23 +327,38 @@ fn names_with_quotes_semicolons_and_chinese_are_quoted_not_pasted() {
     let o = soilrisk(&["info", &parcels], &[]);
     assert!(o.status.success(), "{parcels}: {}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("features:   30000"));
+    // Both engines; the pushdown fills overlay.sql with these names.
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("out");
-    let o = soilrisk(
-        &[
-            "analyze",
-            "--risk",
-            &risk,
-            "--parcels",
-            &parcels,
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        &[],
+    for engine in ["local", "postgis"] {
+        let out = dir.path().join(engine);
+        let o = soilrisk(
+            &[
+                "analyze",
+                "--risk",
+                &risk,
+                "--parcels",
+                &parcels,
+                "--out",
+                out.to_str().unwrap(),
+                "--region-field",
+                "{fields}; DROP TABLE keep",
+                "--engine",
+                engine,
+            ],
+            &[],
+        );
+        assert!(o.status.success(), "{engine}: {}", stderr(&o));
+        assert_eq!(summary(&out)["parcels"], 30000);
+        assert!(summary(&out)["by_region"].as_array().unwrap().len() > 10);
+        assert_eq!(db.psql("SELECT count(*) FROM keep"), "1");
+    }
+    assert_close(
+        &summary(&dir.path().join("postgis")),
+        &summary(&dir.path().join("local")),
+        1e-6,
+        1.0,
+        "summary",
     );
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(summary(&out)["parcels"], 30000);
-    assert_eq!(db.psql("SELECT count(*) FROM keep"), "1");
 }
 
 #[test]
@@ -517,8 +537,14 @@ fn a_write_back_that_fails_midway_leaves_the_earlier_tables() {
     );
     assert_eq!(written(&db, schema), before);
     // A file layer has no database to write back into.
-    let e = soilrisk::write_back::server_of(&sample("parcels.shp")).unwrap_err();
+    let e = soilrisk::write_back::server_of(&sample("parcels.shp"), "results").unwrap_err();
     assert!(e.to_string().contains("this parcel layer is a file"), "{e}");
+    // A schema the server would cut short, or none, is refused before any analysis.
+    let parcels = PathBuf::from(db.table("parcels"));
+    for bad in ["", &"长".repeat(22)] {
+        let e = soilrisk::write_back::server_of(&parcels, bad).unwrap_err();
+        assert!(e.to_string().contains("1 to 63 bytes"), "{e}");
+    }
 }
 
 /// The properties of a GeoJSON output's features, in file order.
@@ -543,6 +569,22 @@ fn the_overlay_pushed_down_into_postgis_equals_the_local_engine() {
     db.psql(
         "ALTER TABLE parcels ADD COLUMN tbmj double precision; \
          UPDATE parcels SET tbmj = round((ST_Area(geom) * 1.02)::numeric, 2)",
+    );
+    // Awkward parcels: self-intersecting ones (a bow-tie) inside a risk area and far from
+    // every one, a parcel without geometry and an empty one. Each engine repairs, warns of
+    // and counts them alike.
+    db.psql(
+        "INSERT INTO parcels (parcel_id, county, measure, tbmj, geom) \
+         SELECT 'BT-IN', county, measure, 800, ST_Multi(ST_Translate(ST_GeomFromText( \
+             'POLYGON((0 0,40 40,40 0,0 40,0 0))', 4544), ST_X(c), ST_Y(c))) \
+         FROM (SELECT county, measure, ST_PointOnSurface(geom) AS c FROM parcels \
+               WHERE ogc_fid = (SELECT min(p.ogc_fid) FROM parcels p JOIN risk_areas r \
+                                ON ST_Within(p.geom, r.geom))) AS inside; \
+         INSERT INTO parcels (parcel_id, county, measure, tbmj, geom) VALUES \
+         ('BT-FAR', '梓潼县', '无', 800, ST_Multi(ST_GeomFromText( \
+             'POLYGON((100 100,140 140,140 100,100 140,100 100))', 4544))), \
+         ('NULL', '梓潼县', '无', 1, NULL), \
+         ('EMPTY', '梓潼县', '无', 1, 'SRID=4544;MULTIPOLYGON EMPTY')",
     );
     let dir = tempfile::tempdir().unwrap();
     let (risk, parcels) = (db.table("risk_areas"), db.table("parcels"));
@@ -573,6 +615,13 @@ fn the_overlay_pushed_down_into_postgis_equals_the_local_engine() {
         }
         let (a, b) = (summary(&pushed), summary(&local));
         assert_eq!(a["area_basis"], basis);
+        assert_eq!(a["warnings"], b["warnings"], "{basis}");
+        let warnings = a["warnings"].to_string();
+        assert!(warnings.contains("1 empty geometries"), "{warnings}");
+        assert!(
+            warnings.contains("1 feature(s) without geometry"),
+            "{warnings}"
+        );
         assert!(a["contaminated_area_m2"].as_f64().unwrap() > 1e6);
         assert_close(&a, &b, 1e-6, 1.0, &format!("{basis} summary"));
         // A parcel's areas to 1e-6 of a 100 m² field (0.1 mm²): sliver areas of a few m²
@@ -588,22 +637,6 @@ fn the_overlay_pushed_down_into_postgis_equals_the_local_engine() {
             );
         }
     }
-    // And the planar run against the shapefiles themselves.
-    let files = dir.path().join("files");
-    let o = common::analyze(
-        &sample("risk_areas.shp"),
-        &sample("parcels.shp"),
-        &files,
-        &[],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert_close(
-        &summary(&dir.path().join("pushed0")),
-        &summary(&files),
-        1e-6,
-        1.0,
-        "files",
-    );
 }
 
 #[test]
@@ -651,6 +684,47 @@ fn the_pushdown_refuses_what_it_cannot_do() {
     assert!(
         e.contains("primary key") && e.contains("public.risk_nokey"),
         "{e}"
+    );
+    // Beijing 1954 (EPSG:2432, Krasovsky's ellipsoid): ellipsoidal areas on WGS 84 would be
+    // off by 3e-5.
+    db.psql(
+        "CREATE TABLE r54 AS SELECT ogc_fid, risk_id, risk_class, \
+         ST_SetSRID(geom, 2432)::geometry(MultiPolygon, 2432) AS geom FROM risk_areas; \
+         ALTER TABLE r54 ADD PRIMARY KEY (ogc_fid); \
+         CREATE TABLE p54 AS SELECT ogc_fid, parcel_id, county, measure, \
+         ST_SetSRID(geom, 2432)::geometry(MultiPolygon, 2432) AS geom FROM parcels; \
+         ALTER TABLE p54 ADD PRIMARY KEY (ogc_fid)",
+    );
+    let e = run(
+        &db.table("r54"),
+        &db.table("p54"),
+        &["--area", "ellipsoidal"],
+    );
+    assert!(e.contains("another ellipsoid"), "{e}");
+}
+
+#[test]
+fn dates_read_as_iso_whatever_the_database_s_date_style() {
+    let Some(db) = TestDb::new("dates") else {
+        return;
+    };
+    db.psql(&format!(
+        "ALTER DATABASE \"{}\" SET datestyle = 'SQL, DMY'; \
+         CREATE TABLE t (k int PRIMARY KEY, surveyed date, updated timestamp, \
+             geom geometry(Polygon, 4544)); \
+         INSERT INTO t VALUES (1, '2026-04-01', '2026-04-01 08:30:00', \
+             ST_MakeEnvelope(0, 0, 5, 5, 4544))",
+        db.name
+    ));
+    let layer = soilrisk::io::read_layer(Path::new(&db.table("t")), &Default::default()).unwrap();
+    let f = &layer.features[0];
+    assert_eq!(
+        layer.text(f, layer.field_index("surveyed").unwrap()),
+        "2026-04-01"
+    );
+    assert_eq!(
+        layer.text(f, layer.field_index("updated").unwrap()),
+        "2026-04-01T08:30:00"
     );
 }
 

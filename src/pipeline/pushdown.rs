@@ -20,9 +20,9 @@ use super::stream;
 use crate::error::LayerError;
 use crate::geom::area::AreaMethod;
 use crate::geom::boxes::{bounds, union_rect};
-use crate::io::postgis::pushdown::{AreaSql, Spec};
+use crate::io::postgis::pushdown::{AreaSql, RiskKey, Spec};
 use crate::io::postgis::{self, PostGisReader};
-use crate::io::{LayerReader, Pushed, ReadOptions, read_layer};
+use crate::io::{Batches, LayerReader, Pushed, ReadOptions};
 use crate::layer::Feature;
 use crate::overlay::{Piece, RiskMap};
 use crate::vocab::RiskClass;
@@ -58,11 +58,28 @@ pub(super) fn run(
         )
         .into());
     }
-    let risk = read_layer(&req.risk, &req.risk_read)?;
+    // The risk layer, with each area's key: the database is told which areas were read by
+    // their keys, so a row added or removed since cannot shift them.
+    let url = postgis::parse(&req.risk)?;
+    let mut reader = PostGisReader::open(&url, &req.risk, &req.risk_read)?.keeping_keys();
+    let mut features = Vec::new();
+    while let Some(batch) = Batches::next_batch(&mut reader)? {
+        features.extend(batch);
+    }
+    let keys: HashMap<usize, String> = reader.take_keys().into_iter().collect();
+    let mut risk = Batches::finish(Box::new(reader));
+    risk.features = features;
     let areas = risk_attributes(&risk, req)?;
-    let classes = areas
+    let risks = areas
         .iter()
-        .map(|a| (risk.features[a.feature].record, a.class.index()))
+        .filter_map(|a| {
+            let record = risk.features[a.feature].record;
+            Some(RiskKey {
+                key: keys.get(&record)?.clone(),
+                record,
+                class: a.class.index(),
+            })
+        })
         .collect();
     // Both tables are in one SRID: the analysis CRS is theirs.
     let basis = req
@@ -75,13 +92,20 @@ pub(super) fn run(
             path: req.parcels.clone(),
             reason,
         })?;
+    let area = match method {
+        AreaMethod::Planar => AreaSql::Planar,
+        AreaMethod::Geodesic(_) | AreaMethod::Ellipsoidal(_) => {
+            spheroid_ok(risk.crs.as_ref()).map_err(|reason| AnalysisError::AreaBasis {
+                path: req.parcels.clone(),
+                reason,
+            })?;
+            AreaSql::Spheroid
+        }
+    };
     let spec = Spec {
         risk: req.risk.clone(),
-        classes,
-        area: match method {
-            AreaMethod::Planar => AreaSql::Planar,
-            AreaMethod::Geodesic(_) | AreaMethod::Ellipsoidal(_) => AreaSql::Spheroid,
-        },
+        risks,
+        area,
     };
     stream::analyse(
         req,
@@ -94,6 +118,27 @@ pub(super) fn run(
         ctl,
         started,
     )
+}
+
+/// Whether the database's ellipsoidal areas, on the WGS 84 spheroid, are those of `crs`'s own
+/// ellipsoid: WGS 84 or GRS 80 (CGCS2000's), whose flattenings differ by 1e-9 of
+/// themselves. Another ellipsoid (Krasovsky's for Beijing 1954, IAG-75 for Xian 1980) is
+/// refused, saying why.
+fn spheroid_ok(crs: Option<&crate::crs::Crs>) -> Result<(), String> {
+    const WGS84_INVERSE_F: f64 = 298.257_223_563;
+    let Some(c) = crs else {
+        return Ok(());
+    };
+    let (a, f) = c.ellipsoid();
+    if (a - 6_378_137.0).abs() < 1e-3 && (1.0 / f - WGS84_INVERSE_F).abs() < 1e-5 {
+        return Ok(());
+    }
+    Err(format!(
+        "--engine postgis measures ellipsoidal areas on the WGS 84 spheroid, and {} is on \
+         another ellipsoid (a = {a} m, 1/f = {:.6}); use the local engine, or --area planar",
+        c.label(),
+        1.0 / f
+    ))
 }
 
 /// The faces standing for the database's pieces: one for each risk area and each class its

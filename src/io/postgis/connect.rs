@@ -47,9 +47,12 @@ pub fn connect(server: &Server, path: &Path) -> Result<Connection, LayerError> {
     let mut client = config
         .connect(NoTls)
         .map_err(|e| connect_error(server, path, &e, password.is_some()))?;
-    // Times as UTC, as the other formats give them; text the server converts to UTF-8.
+    // Times as UTC and dates as YYYY-MM-DD, as the other formats give them, whatever the
+    // database's settings; text the server converts to UTF-8.
     client
-        .batch_execute("SET TIME ZONE 'UTC'; SET client_encoding TO 'UTF8'")
+        .batch_execute(
+            "SET TIME ZONE 'UTC'; SET client_encoding TO 'UTF8'; SET datestyle TO ISO, YMD",
+        )
         .map_err(|e| query_error(path, "cannot set up the session", &e))?;
     Ok(Connection {
         client,

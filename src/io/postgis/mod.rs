@@ -27,7 +27,7 @@ pub const FORMAT_NAME: &str = "PostgreSQL/PostGIS";
 /// Parses the URL `path` names, naming it in the error.
 pub fn parse(path: &Path) -> Result<TableUrl, LayerError> {
     let text = path.to_string_lossy();
-    uri::parse(&text).map_err(|reason| LayerError::format(path, reason))
+    uri::parse(&text).map_err(|reason| LayerError::format(Path::new(&uri::redacted(&text)), reason))
 }
 
 /// Opens the table `path` names for reading in batches.

@@ -16,9 +16,10 @@
 --   {area}                                  the area of `g` in m²: ST_Area(g), or on the
 --                                           spheroid, ST_Area(ST_Transform(g, 4326)::geography)
 --   {fields}                                the parcel attributes soilrisk reads, cast
--- and the parameters of statement 1:
---   $1 bigint[]  each risk area's record: its place in key order, from 1, as soilrisk reads it
---   $2 int[]     its class as soilrisk read it through its vocabularies (1 I, 2 II, 3 III)
+-- and the parameters of statement 1, one element for each risk area soilrisk read:
+--   $1 text[]    its key, as text
+--   $2 bigint[]  its record (as soilrisk numbers the rows it read)
+--   $3 int[]     its class as soilrisk read it through its vocabularies (1 I, 2 II, 3 III)
 --
 -- On Citus: distribute both tables by region (a county code column) so that they are
 -- co-located, and make the risk tables below (risk, dissolved, zone) reference tables
@@ -32,15 +33,14 @@
 CREATE FUNCTION pg_temp.soilrisk_area(g geometry) RETURNS double precision
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT {area} $$;
 
--- 1. The risk areas soilrisk read, with their record and class; repaired where invalid.
+-- 1. The risk areas soilrisk read, by their key (a row added since is not among them),
+-- with their record and class; repaired where invalid.
 CREATE TEMP TABLE soilrisk_risk ON COMMIT DROP AS
-SELECT c.record, c.class, ST_CollectionExtract(ST_MakeValid(r.geom), 3) AS geom
-FROM (
-    SELECT row_number() OVER (ORDER BY {risk_key}) AS record, {risk_geom} AS geom
-    FROM {risk}
-) AS r
-JOIN unnest($1::bigint[], $2::int[]) AS c (record, class) USING (record)
-WHERE r.geom IS NOT NULL;
+SELECT c.record, c.class, ST_CollectionExtract(ST_MakeValid(r.{risk_geom}), 3) AS geom
+FROM {risk} AS r
+JOIN unnest($1::text[], $2::bigint[], $3::int[]) AS c (key, record, class)
+    ON r.{risk_key}::text = c.key
+WHERE r.{risk_geom} IS NOT NULL;
 
 -- 2. The class dissolve. First each class's areas merged where they overlap: clusters of
 -- areas that meet (ST_ClusterDBSCAN with a distance of 0), each cluster unioned on its own,
@@ -86,8 +86,9 @@ ANALYZE soilrisk_risk;
 -- parcels are far from every risk area and are never touched.
 CREATE TEMP TABLE soilrisk_share ON COMMIT DROP AS
 SELECT p.key, z.class, CASE
-    WHEN ST_CoveredBy(p.geom, z.geom) THEN p.geom
-    ELSE ST_CollectionExtract(ST_Intersection(ST_MakeValid(p.geom), z.geom), 3)
+    WHEN ST_CoveredBy(p.geom, z.geom) AND ST_IsValid(p.geom) THEN p.geom
+    ELSE ST_CollectionExtract(
+        ST_Intersection(ST_CollectionExtract(ST_MakeValid(p.geom), 3), z.geom), 3)
 END AS geom
 FROM soilrisk_zone AS z
 CROSS JOIN LATERAL (
@@ -126,16 +127,26 @@ CROSS JOIN LATERAL (
 GROUP BY s.key, r.record, s.class;
 
 -- 6. Every parcel, in key order (read through a cursor, a batch at a time): its key, area,
--- geometry where it is at risk, box, classes, pieces and attributes.
+-- geometry where it is at risk, box, classes, pieces and attributes. A geometry that is not
+-- a valid polygon or multipolygon (self-intersecting, empty, or of another type) comes too,
+-- so that soilrisk repairs, warns of or refuses it as it does any layer's; its area is that
+-- of its repaired polygons.
 SELECT
     p.{parcel_key}::text,
-    pg_temp.soilrisk_area(p.{parcel_geom}),
-    CASE WHEN c.m2 IS NOT NULL THEN ST_AsEWKB(p.{parcel_geom}) END,
-    ST_XMin(p.{parcel_geom}), ST_YMin(p.{parcel_geom}),
-    ST_XMax(p.{parcel_geom}), ST_YMax(p.{parcel_geom}),
+    CASE WHEN p.soilrisk_plain THEN pg_temp.soilrisk_area(p.soilrisk_geometry)
+        ELSE pg_temp.soilrisk_area(ST_CollectionExtract(ST_MakeValid(p.soilrisk_geometry), 3))
+    END,
+    CASE WHEN c.m2 IS NOT NULL OR NOT p.soilrisk_plain THEN ST_AsEWKB(p.soilrisk_geometry) END,
+    ST_XMin(p.soilrisk_geometry), ST_YMin(p.soilrisk_geometry),
+    ST_XMax(p.soilrisk_geometry), ST_YMax(p.soilrisk_geometry),
     c.classes, c.m2, f.records, f.classes, f.m2
     {fields}
-FROM {parcels} AS p
+FROM (
+    SELECT *, {parcel_geom} AS soilrisk_geometry,
+        coalesce(GeometryType({parcel_geom}) IN ('POLYGON', 'MULTIPOLYGON')
+            AND NOT ST_IsEmpty({parcel_geom}) AND ST_IsValid({parcel_geom}), true) AS soilrisk_plain
+    FROM {parcels}
+) AS p
 LEFT JOIN (
     SELECT key, array_agg(class) AS classes, array_agg(m2) AS m2
     FROM soilrisk_class WHERE m2 > 0 GROUP BY key

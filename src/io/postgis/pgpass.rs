@@ -75,13 +75,9 @@ pub fn lookup(text: &str, server: &Server) -> Option<String> {
             if fields.len() < 5 {
                 return None;
             }
-            let matches = wanted.iter().zip(&fields).enumerate().all(|(i, (w, f))| {
-                f == "*"
-                    || f == w
-                    // libpq: `localhost` in the file also matches a connection over the
-                    // local socket, and the loopback address is how soilrisk reaches it.
-                    || (i == 0 && f == "localhost" && matches!(*w, "127.0.0.1" | "::1"))
-            });
+            // As libpq: the host as the URL names it (`localhost` in the file is not
+            // `127.0.0.1`).
+            let matches = wanted.iter().zip(&fields).all(|(w, f)| f == "*" || f == w);
             matches.then(|| fields[4..].join(":"))
         })
 }
@@ -138,8 +134,13 @@ mod tests {
             Some("fallback")
         );
         assert_eq!(lookup(text, &server("db.example", "land", "ann")), None);
+        // As libpq: a host is matched as it is written.
         assert_eq!(
-            lookup("localhost:5432:*:*:local\n", &server("127.0.0.1", "d", "u")).as_deref(),
+            lookup("localhost:5432:*:*:local\n", &server("127.0.0.1", "d", "u")),
+            None
+        );
+        assert_eq!(
+            lookup("localhost:5432:*:*:local\n", &server("localhost", "d", "u")).as_deref(),
             Some("local")
         );
     }

@@ -35,9 +35,20 @@ impl AreaSql {
 pub struct Spec {
     /// The risk-area table's URL (a table of the parcels' database).
     pub risk: PathBuf,
-    /// Each risk area's record (as `Feature::record`) and class (0, 1, 2 for I, II, III).
-    pub classes: Vec<(usize, usize)>,
+    /// The risk areas soilrisk read.
+    pub risks: Vec<RiskKey>,
     pub area: AreaSql,
+}
+
+/// A risk area as the database is told of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RiskKey {
+    /// Its primary key, as text.
+    pub key: String,
+    /// Its record (as `Feature::record`).
+    pub record: usize,
+    /// 0, 1, 2 for class I, II, III.
+    pub class: usize,
 }
 
 /// The names `overlay.sql` is filled with, each already quoted.
@@ -54,29 +65,60 @@ pub struct Names {
 
 /// The statements of `overlay.sql`, filled: those run first, in order, and the last, the
 /// query the cursor reads. Comment lines are dropped; statements end with `;` at a line's end.
+/// The template is split into statements first and each filled in one pass, so that no name
+/// (which may hold `{`, `;` or a line break, quoted) is ever read as part of the template.
 pub fn statements(names: &Names, area: AreaSql) -> (Vec<String>, String) {
     let text: String = OVERLAY_SQL
         .lines()
         .filter(|l| !l.trim_start().starts_with("--"))
         .map(|l| format!("{l}\n"))
         .collect();
-    let filled = text
-        .replace("{area}", area.expression())
-        .replace("{risk_key}", &names.risk_key)
-        .replace("{risk_geom}", &names.risk_geom)
-        .replace("{risk}", &names.risk)
-        .replace("{parcel_key}", &names.parcel_key)
-        .replace("{parcel_geom}", &names.parcel_geom)
-        .replace("{parcels}", &names.parcels)
-        .replace("{fields}", &names.fields);
-    let mut all: Vec<String> = filled
+    let value = |name: &str| -> Option<&str> {
+        Some(match name {
+            "area" => area.expression(),
+            "risk" => &names.risk,
+            "risk_key" => &names.risk_key,
+            "risk_geom" => &names.risk_geom,
+            "parcels" => &names.parcels,
+            "parcel_key" => &names.parcel_key,
+            "parcel_geom" => &names.parcel_geom,
+            "fields" => &names.fields,
+            _ => return None,
+        })
+    };
+    let mut all: Vec<String> = text
         .split(";\n")
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(String::from)
+        .map(|s| fill(s, &value))
         .collect();
     let last = all.pop().unwrap_or_default();
     (all, last)
+}
+
+/// `template` with each `{name}` that `value` knows replaced, in one pass.
+fn fill<'a>(template: &str, value: &impl Fn(&str) -> Option<&'a str>) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after
+            .find('}')
+            .and_then(|close| Some((close, value(&after[..close])?)))
+        {
+            Some((close, v)) => {
+                out.push_str(v);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -100,15 +142,40 @@ mod tests {
         // analysis; class; piece.
         assert_eq!(setup.len(), 16, "{setup:#?}");
         assert!(setup[0].contains("ST_Transform(g, 4326)::geography"));
-        assert!(setup[1].contains("$1::bigint[]") && setup[1].contains("\"public\".\"risk\""));
+        assert!(setup[1].contains("$1::text[]") && setup[1].contains("\"public\".\"risk\""));
         assert!(query.starts_with("SELECT") && query.contains("ORDER BY p.\"ogc_fid\""));
         assert!(query.contains("p.\"county\"::text"));
         for s in setup.iter().chain([&query]) {
-            assert!(
-                !s.contains('{') || s.contains("'{"),
-                "a name left unfilled: {s}"
-            );
+            assert!(!s.contains('{'), "a name left unfilled: {s}");
             assert!(!s.contains("--"), "a comment left: {s}");
         }
+    }
+
+    #[test]
+    fn a_name_holding_a_placeholder_or_a_semicolon_stays_a_name() {
+        let names = |parcel_key: &str, parcel_geom: &str| Names {
+            risk: "\"r\"".into(),
+            risk_key: "\"k\"".into(),
+            risk_geom: "\"g\"".into(),
+            parcels: "\"s\".\"p\"".into(),
+            parcel_key: parcel_key.into(),
+            parcel_geom: parcel_geom.into(),
+            fields: String::new(),
+        };
+        let plain = statements(&names("\"k\"", "\"g\""), AreaSql::Planar);
+        let odd = names(
+            "\"x{parcel_geom}y{parcels}z\"",
+            "\";\nDROP TABLE t;\n{fields}\"",
+        );
+        let (setup, query) = statements(&odd, AreaSql::Planar);
+        assert_eq!(setup.len(), plain.0.len());
+        assert!(
+            query.contains("p.\"x{parcel_geom}y{parcels}z\"::text"),
+            "{query}"
+        );
+        assert!(
+            query.contains("p.\";\nDROP TABLE t;\n{fields}\""),
+            "{query}"
+        );
     }
 }

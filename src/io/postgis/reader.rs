@@ -65,6 +65,8 @@ pub struct PostGisReader {
     pushdown: bool,
     /// What the database measured of the last batch's features.
     pushed: Vec<Pushed>,
+    /// Each feature's record and key, where asked for (`keeping_keys`).
+    keys: Option<Vec<(usize, String)>>,
 }
 
 impl PostGisReader {
@@ -211,7 +213,20 @@ impl PostGisReader {
             empties: 0,
             pushdown: pushdown.is_some(),
             pushed: Vec::new(),
+            keys: None,
         })
+    }
+
+    /// Keeps each feature's record and key as text (see `take_keys`): the pushdown names the
+    /// risk areas it read to the database by their keys.
+    pub fn keeping_keys(mut self) -> Self {
+        self.keys = Some(Vec::new());
+        self
+    }
+
+    /// The records and keys of the features read so far (with `keeping_keys`).
+    pub fn take_keys(&mut self) -> Vec<(usize, String)> {
+        self.keys.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     /// The backend's process id, for a test that ends the session from outside.
@@ -345,11 +360,18 @@ impl PostGisReader {
                 self.empties += 1;
                 continue;
             }
+            let key = match (&self.keys, &row.key) {
+                (Some(_), Some(k)) => Some(k.clone()),
+                _ => None,
+            };
             let shown = (number, Shown(number, self.key.as_deref(), row.key));
             if let Some(f) = self
                 .tally
                 .feature(path, shown, geometry, &notes, row.values)
             {
+                if let (Some(keys), Some(k)) = (&mut self.keys, key) {
+                    keys.push((number, k));
+                }
                 features.push(f);
                 if let Some((p, _)) = row.pushed {
                     self.pushed.push(p);
@@ -496,8 +518,9 @@ fn start_pushdown(
         fields: fields.to_string(),
     };
     let (setup, query) = pushdown::statements(&names, spec.area);
-    let records: Vec<i64> = spec.classes.iter().map(|&(r, _)| r as i64).collect();
-    let classes: Vec<i32> = spec.classes.iter().map(|&(_, c)| c as i32 + 1).collect();
+    let keys: Vec<&str> = spec.risks.iter().map(|r| r.key.as_str()).collect();
+    let records: Vec<i64> = spec.risks.iter().map(|r| r.record as i64).collect();
+    let classes: Vec<i32> = spec.risks.iter().map(|r| r.class as i32 + 1).collect();
     let failed = |e: postgres::Error| query_error(path, "the overlay in PostGIS failed", &e);
     client
         .batch_execute("BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ")
@@ -505,7 +528,7 @@ fn start_pushdown(
     for (k, statement) in setup.iter().enumerate() {
         if k == 1 {
             client
-                .execute(statement.as_str(), &[&records, &classes])
+                .execute(statement.as_str(), &[&keys, &records, &classes])
                 .map_err(failed)?;
         } else {
             client.batch_execute(statement).map_err(failed)?;

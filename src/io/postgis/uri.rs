@@ -246,6 +246,31 @@ pub fn table_name(s: &str) -> Result<TableName, String> {
     })
 }
 
+/// `url` with any password in it replaced by `***`, for a message: the URL that holds one
+/// is refused, and must not show it either.
+pub fn redacted(url: &str) -> String {
+    let Some(scheme) = SCHEMES
+        .iter()
+        .find(|p| url.len() >= p.len() && url[..p.len()].eq_ignore_ascii_case(p))
+    else {
+        return url.to_string();
+    };
+    let rest = &url[scheme.len()..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) if userinfo.contains(':') => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!(
+                "{}{user}:***@{host}{}",
+                &url[..scheme.len()],
+                &rest[authority_end..]
+            )
+        }
+        _ => url.to_string(),
+    }
+}
+
 /// Percent-decoding (`%E5%9C%B0` is `地`); `+` stays a plus.
 fn decode(s: &str) -> Result<String, String> {
     let bytes = s.as_bytes();
@@ -331,6 +356,14 @@ mod tests {
     fn bad_urls_say_what_is_wrong() {
         let err = |u: &str| parse(u).unwrap_err();
         assert!(err("postgresql://gis:secret@h/d?table=t").contains("PGPASSWORD"));
+        assert_eq!(
+            redacted("postgresql://gis:s3cr:et@h:1/d?table=t"),
+            "postgresql://gis:***@h:1/d?table=t"
+        );
+        assert_eq!(
+            redacted("postgresql://gis@h/d?table=a:b@c"),
+            "postgresql://gis@h/d?table=a:b@c"
+        );
         assert!(err("postgresql://gis@h/d").contains("no table"));
         assert!(err("postgresql://gis@h/?table=t").contains("no database"));
         assert!(err("postgresql://gis@h:port/d?table=t").contains("not a port"));
