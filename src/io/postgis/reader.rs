@@ -9,7 +9,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use geo::{Coord, Rect};
-use postgres::Client;
+use std::sync::mpsc::Receiver;
+
+use postgres::{Client, Row};
 use rayon::prelude::*;
 
 use super::catalog::{self, Column, GeometryColumn};
@@ -49,7 +51,11 @@ type Decoded = (usize, geo::MultiPolygon<f64>, Vec<RingNotes>, bool);
 /// A PostGIS table read a batch at a time.
 pub struct PostGisReader {
     header: Layer,
-    client: Client,
+    /// The batches of rows, fetched by the `postgis-fetch` thread (which owns the
+    /// connection) one batch ahead of the one being decoded.
+    batches: Receiver<Result<Vec<Row>, postgres::Error>>,
+    /// The backend's process id.
+    pid: i32,
     key: Option<String>,
     /// Which field each selected column after the geometry (and key) fills.
     selected: Vec<usize>,
@@ -186,6 +192,14 @@ impl PostGisReader {
             .query_one("SHOW server_encoding", &[])
             .and_then(|r| r.try_get::<_, String>(0))
             .unwrap_or_else(|_| "?".into());
+        let pid = client
+            .query_one("SELECT pg_backend_pid()", &[])
+            .and_then(|r| r.try_get(0))
+            .map_err(|e| query_error(path, "cannot ask the server", &e))?;
+        let batch_rows = opts
+            .batch_bytes
+            .map_or(BATCH_ROWS, |b| (b / 1024).clamp(1, BATCH_ROWS));
+        let batches = fetcher(client, batch_rows).map_err(|e| LayerError::io(path, e))?;
         Ok(PostGisReader {
             header: Layer {
                 path: path.to_path_buf(),
@@ -198,15 +212,14 @@ impl PostGisReader {
                 )),
                 warnings: Vec::new(),
             },
-            client,
+            batches,
+            pid,
             key,
             selected,
             srid,
             rows: 0,
             count: usize::try_from(count).unwrap_or(usize::MAX),
-            batch_rows: opts
-                .batch_bytes
-                .map_or(BATCH_ROWS, |b| (b / 1024).clamp(1, BATCH_ROWS)),
+            batch_rows,
             done: false,
             interners: (0..width).map(|_| Interner::default()).collect(),
             tally: Tally::new(warnings),
@@ -230,23 +243,24 @@ impl PostGisReader {
     }
 
     /// The backend's process id, for a test that ends the session from outside.
-    pub fn backend_pid(&mut self) -> Result<i32, LayerError> {
-        self.client
-            .query_one("SELECT pg_backend_pid()", &[])
-            .and_then(|r| r.try_get(0))
-            .map_err(|e| query_error(&self.header.path, "cannot ask the server", &e))
+    pub fn backend_pid(&self) -> i32 {
+        self.pid
     }
 
     fn fetch(&mut self) -> Result<Vec<Fetched>, LayerError> {
         let path = &self.header.path;
-        let sql = format!("FETCH FORWARD {} FROM {CURSOR}", self.batch_rows);
-        let rows = self.client.query(sql.as_str(), &[]).map_err(|e| {
-            query_error(
-                path,
-                &format!("cannot read the table after row {}", self.rows),
-                &e,
-            )
-        })?;
+        let rows = match self.batches.recv() {
+            Ok(Ok(rows)) => rows,
+            Ok(Err(e)) => {
+                return Err(query_error(
+                    path,
+                    &format!("cannot read the table after row {}", self.rows),
+                    &e,
+                ));
+            }
+            // The fetcher has sent its last batch.
+            Err(_) => Vec::new(),
+        };
         let kinds: Vec<FieldKind> = self.header.fields.iter().map(|f| f.kind).collect();
         let width = kinds.len();
         // The pushdown's rows: key, area, EWKB, box (4), class areas (2), pieces (3).
@@ -540,6 +554,35 @@ fn start_pushdown(
     Ok(())
 }
 
+/// Starts the `postgis-fetch` thread: it fetches `batch_rows` rows at a time from the cursor
+/// and sends them on, one batch ahead of the reader, while the reader decodes the batch
+/// before (the server's time and the client's overlap). After the last batch it ends the
+/// transaction; when the reader is gone (an error elsewhere, a cancel) it stops at its next
+/// send, and the connection closes with it.
+fn fetcher(
+    mut client: Client,
+    batch_rows: usize,
+) -> std::io::Result<Receiver<Result<Vec<Row>, postgres::Error>>> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    std::thread::Builder::new()
+        .name("postgis-fetch".into())
+        .spawn(move || {
+            let sql = format!("FETCH FORWARD {batch_rows} FROM {CURSOR}");
+            loop {
+                let rows = client.query(sql.as_str(), &[]);
+                let last = rows.as_ref().map_or(true, |r| r.len() < batch_rows);
+                if last && rows.is_ok() {
+                    // The snapshot is no longer needed; a failure to end it loses nothing.
+                    let _ = client.batch_execute("COMMIT");
+                }
+                if tx.send(rows).is_err() || last {
+                    break;
+                }
+            }
+        })?;
+    Ok(rx)
+}
+
 /// `, key 12` after a row's reason, where the table has a key.
 struct RowKey<'a>(Option<&'a str>, Option<&'a str>);
 
@@ -631,8 +674,6 @@ impl crate::io::Batches for PostGisReader {
         self.rows += rows.len();
         if rows.len() < self.batch_rows {
             self.done = true;
-            // The snapshot is no longer needed; a failure to end it loses nothing read.
-            let _ = self.client.batch_execute("COMMIT");
         }
         if rows.is_empty() {
             return Ok(None);
