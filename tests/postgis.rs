@@ -371,7 +371,7 @@ fn a_session_ended_mid_read_fails_the_run() {
         ..Default::default()
     };
     let parsed = soilrisk::io::postgis::parse(&url).unwrap();
-    let mut reader = soilrisk::io::postgis::PostGisReader::open(&parsed, &url, &opts).unwrap();
+    let reader = soilrisk::io::postgis::PostGisReader::open(&parsed, &url, &opts).unwrap();
     let pid = reader.backend_pid();
     let mut reader = soilrisk::io::LayerReader::new(reader);
     let first = reader.next_batch().unwrap().unwrap();
