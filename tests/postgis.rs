@@ -361,6 +361,42 @@ fn names_with_quotes_semicolons_and_chinese_are_quoted_not_pasted() {
     );
 }
 
+/// Ends, from outside, soilrisk's sessions in the test's database running a statement that
+/// starts with `statement` (`FETCH`, `COPY`), as a server stopping or an administrator would.
+struct SessionEnder<'a> {
+    db: &'a TestDb,
+    statement: &'static str,
+    ended: std::sync::atomic::AtomicBool,
+}
+
+impl<'a> SessionEnder<'a> {
+    fn new(db: &'a TestDb, statement: &'static str) -> Self {
+        SessionEnder {
+            db,
+            statement,
+            ended: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// Ends such sessions, until one was ended.
+    fn try_now(&self) {
+        if !self.ended() {
+            let n = self.db.psql(&format!(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND application_name = 'soilrisk' \
+                 AND query LIKE '{}%'",
+                self.statement
+            ));
+            self.ended
+                .store(n != "0", std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    fn ended(&self) -> bool {
+        self.ended.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
 #[test]
 fn a_session_ended_mid_read_fails_the_run() {
     let Some(db) = sample_db("lost") else { return };
@@ -398,19 +434,10 @@ fn a_session_ended_mid_read_fails_the_run() {
     // Through the whole analysis: the run fails and says why.
     let mut req = soilrisk::pipeline::Request::new(db.table("risk_areas"), url.clone());
     req.parcel_read.batch_bytes = Some(10 * 1024);
-    let ended = std::sync::atomic::AtomicBool::new(false);
     // The parcels are read while they are measured: at the first progress report after
     // their cursor is open, the server ends that session.
-    let progress = |_: soilrisk::pipeline::Phase, _: f32| {
-        if !ended.load(std::sync::atomic::Ordering::SeqCst) {
-            let n = db.psql(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
-                 WHERE datname = current_database() AND application_name = 'soilrisk' \
-                 AND query LIKE 'FETCH%'",
-            );
-            ended.store(n != "0", std::sync::atomic::Ordering::SeqCst);
-        }
-    };
+    let ender = SessionEnder::new(&db, "FETCH");
+    let progress = |_: soilrisk::pipeline::Phase, _: f32| ender.try_now();
     let ctl = soilrisk::pipeline::Control {
         cancel: None,
         progress: Some(&progress),
@@ -419,7 +446,7 @@ fn a_session_ended_mid_read_fails_the_run() {
     let Err(e) = soilrisk::pipeline::run(&req, ctl) else {
         panic!("the run went on after its session ended")
     };
-    assert!(ended.into_inner());
+    assert!(ender.ended());
     assert!(
         e.to_string().contains("connection to the server was lost"),
         "{e}"
@@ -524,15 +551,10 @@ fn a_write_back_that_fails_midway_leaves_the_earlier_tables() {
     assert_eq!(w.parcels, s.parcels_at_risk);
     let before = written(&db, schema);
     // A second write, whose session the server ends while the parcels are being copied.
-    let ended = std::sync::atomic::AtomicBool::new(false);
+    let ender = SessionEnder::new(&db, "COPY");
     let progress = |_: soilrisk::pipeline::Phase, f: f32| {
-        if f < 1.0 && !ended.load(std::sync::atomic::Ordering::SeqCst) {
-            let n = db.psql(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
-                 WHERE datname = current_database() AND application_name = 'soilrisk' \
-                 AND query LIKE 'COPY%'",
-            );
-            ended.store(n != "0", std::sync::atomic::Ordering::SeqCst);
+        if f < 1.0 {
+            ender.try_now();
         }
     };
     let ctl = soilrisk::pipeline::Control {
@@ -541,7 +563,7 @@ fn a_write_back_that_fails_midway_leaves_the_earlier_tables() {
         arrived: None,
     };
     let e = soilrisk::write_back::write_back(&server, schema, &a, &s, ctl).unwrap_err();
-    assert!(ended.into_inner());
+    assert!(ender.ended());
     assert!(
         e.to_string().contains("connection to the server was lost"),
         "{e}"

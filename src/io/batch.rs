@@ -15,19 +15,32 @@ use crate::layer::{Feature, Value};
 pub struct Tally {
     /// Records with no geometry (a null shape, a NULL geometry), skipped.
     pub nulls: usize,
+    /// Records with an empty geometry (a valid value, not a damaged one: counted, not
+    /// warned of one by one), skipped.
+    pub empties: usize,
     pub warnings: Vec<String>,
 }
 
 impl Tally {
     /// Starts from the warnings of opening the layer.
     pub fn new(warnings: Vec<String>) -> Self {
-        Tally { nulls: 0, warnings }
+        Tally {
+            nulls: 0,
+            empties: 0,
+            warnings,
+        }
     }
 
     /// Counts a record without geometry.
     #[inline]
     pub fn null(&mut self) {
         self.nulls += 1;
+    }
+
+    /// Counts a record whose geometry is empty.
+    #[inline]
+    pub fn empty(&mut self) {
+        self.empties += 1;
     }
 
     /// The record as a feature, or `None` (with a warning) when assembly left no ring.
@@ -61,7 +74,7 @@ impl Tally {
         })
     }
 
-    /// The warnings, ending with how many records had no geometry.
+    /// The warnings, ending with how many records had no geometry, then an empty one.
     pub fn into_warnings(mut self, path: &Path) -> Vec<String> {
         if self.nulls > 0 {
             self.warnings.push(format!(
@@ -70,6 +83,23 @@ impl Tally {
                 self.nulls
             ));
         }
+        if self.empties > 0 {
+            self.warnings.push(format!(
+                "{}: {} empty geometries skipped",
+                path.display(),
+                self.empties
+            ));
+        }
         self.warnings
+    }
+}
+
+/// The share of a table read (`Batches::progress`) after `rows` of about `count` rows; 1
+/// once `done`.
+pub fn share_read(done: bool, rows: usize, count: usize) -> f32 {
+    if done {
+        1.0
+    } else {
+        (rows as f32 / count.max(1) as f32).min(1.0)
     }
 }

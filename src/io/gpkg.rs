@@ -473,7 +473,6 @@ pub struct GeoPackageReader {
     done: bool,
     interners: Vec<Interner<Arc<str>>>,
     tally: Tally,
-    empties: usize,
 }
 
 impl GeoPackageReader {
@@ -585,7 +584,6 @@ impl GeoPackageReader {
             done: false,
             interners: (0..width).map(|_| Interner::default()).collect(),
             tally: Tally::new(warnings),
-            empties: 0,
         })
     }
 
@@ -613,7 +611,7 @@ impl GeoPackageReader {
             // An empty geometry is a valid value, not a damaged one: counted, not warned
             // about row by row.
             if empty && geometry.0.is_empty() {
-                self.empties += 1;
+                self.tally.empty();
                 continue;
             }
             // A feature's record is unsigned: a negative fid (allowed, if rare) is record 0
@@ -691,11 +689,7 @@ impl super::Batches for GeoPackageReader {
     }
 
     fn progress(&self) -> f32 {
-        if self.done {
-            1.0
-        } else {
-            (self.rows as f32 / self.count.max(1) as f32).min(1.0)
-        }
+        crate::io::batch::share_read(self.done, self.rows, self.count)
     }
 
     fn next_batch(&mut self) -> Result<Option<Vec<Feature>>, LayerError> {
@@ -758,13 +752,6 @@ impl super::Batches for GeoPackageReader {
         let mut layer = self.header;
         let path = layer.path.clone();
         layer.warnings = self.tally.into_warnings(&path);
-        if self.empties > 0 {
-            layer.warnings.push(format!(
-                "{}: {} empty geometries skipped",
-                path.display(),
-                self.empties
-            ));
-        }
         layer
     }
 }

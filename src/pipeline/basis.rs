@@ -104,6 +104,18 @@ pub(super) fn usable(surveyed_m2: f64) -> bool {
     surveyed_m2.is_finite() && surveyed_m2 > 0.0
 }
 
+/// A surveyed area in place of the geometric `area_m2`, where it is usable: sets `area_m2`
+/// to it and gives the factor the shares inside the classes are scaled by (none where the
+/// geometric area is 0: the shares are kept).
+pub(super) fn surveyed(surveyed_m2: f64, area_m2: &mut f64) -> Option<f64> {
+    if !usable(surveyed_m2) {
+        return None;
+    }
+    let k = (*area_m2 > 0.0).then(|| surveyed_m2 / *area_m2);
+    *area_m2 = surveyed_m2;
+    k
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,7 @@ use std::time::Instant;
 use geo::Rect;
 
 use super::attributes::risk_attributes;
-use super::basis::{AreaBasis, usable};
+use super::basis::{AreaBasis, surveyed};
 use super::error::AnalysisError;
 use super::progress::Control;
 use super::request::Request;
@@ -189,17 +189,14 @@ pub(super) fn measure_pushed(
                 .collect();
             let mut class_m2 = p.class_m2;
             let mut area_m2 = p.area_m2;
-            if usable(info.surveyed_m2) {
-                if area_m2 > 0.0 {
-                    let k = info.surveyed_m2 / area_m2;
-                    for piece in &mut pieces {
-                        piece.area_m2 *= k;
-                    }
-                    for c in &mut class_m2 {
-                        *c *= k;
-                    }
+            // A surveyed area replaces the geometric one; the shares are kept.
+            if let Some(k) = surveyed(info.surveyed_m2, &mut area_m2) {
+                for piece in &mut pieces {
+                    piece.area_m2 *= k;
                 }
-                area_m2 = info.surveyed_m2;
+                for c in &mut class_m2 {
+                    *c *= k;
+                }
             }
             let mut result = ParcelResult {
                 area_m2,

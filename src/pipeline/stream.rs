@@ -25,7 +25,7 @@ use crate::layer::{Feature, Layer};
 use crate::overlay::RiskMap;
 use crate::vocab::is_treated;
 
-use super::basis::{AreaBasis, usable};
+use super::basis::{AreaBasis, surveyed, usable};
 use super::ledgers::LedgerIndex;
 use super::regions::Boundaries;
 
@@ -749,14 +749,10 @@ fn measure(
                 let mut pieces = map.measure(geom, area_method);
                 let mut area_m2 = area_method.multi_polygon_m2(geom);
                 // A surveyed area replaces the geometric one; the pieces keep their shares.
-                if usable(info.surveyed_m2) {
-                    if area_m2 > 0.0 {
-                        let k = info.surveyed_m2 / area_m2;
-                        for p in &mut pieces {
-                            p.area_m2 *= k;
-                        }
+                if let Some(k) = surveyed(info.surveyed_m2, &mut area_m2) {
+                    for p in &mut pieces {
+                        p.area_m2 *= k;
                     }
-                    area_m2 = info.surveyed_m2;
                 }
                 let mut class_m2 = [0.0; 3];
                 for p in &pieces {

@@ -83,18 +83,18 @@ impl TestDb {
         self.psql_on(&self.name, sql)
     }
 
+    /// `psql` on `database` of the server, quiet and without the user's `.psqlrc`.
+    fn psql_command(&self, database: &str) -> Command {
+        let mut cmd = Command::new("psql");
+        cmd.args(["-X", "-q", "-h", &self.host, "-p", &self.port.to_string()])
+            .args(["-U", &self.user, "-d", database]);
+        cmd
+    }
+
     fn psql_on(&self, database: &str, sql: &str) -> String {
-        let out = Command::new("psql")
-            .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"])
-            .args([
-                "-h",
-                &self.host,
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                &self.user,
-            ])
-            .args(["-d", database, "-c", sql])
+        let out = self
+            .psql_command(database)
+            .args(["-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
             .output()
             .expect("psql runs");
         assert!(
@@ -135,18 +135,9 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let _ = Command::new("psql")
-            .args([
-                "-X",
-                "-q",
-                "-h",
-                &self.host,
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                &self.user,
-            ])
-            .args(["-d", "postgres", "-c"])
+        let _ = self
+            .psql_command("postgres")
+            .arg("-c")
             .arg(format!(
                 "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
                 self.name

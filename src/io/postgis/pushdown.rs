@@ -174,7 +174,7 @@ mod tests {
             "{query}"
         );
         assert!(
-            query.contains("p.\";\nDROP TABLE t;\n{fields}\""),
+            query.contains("\";\nDROP TABLE t;\n{fields}\" AS soilrisk_geometry"),
             "{query}"
         );
     }

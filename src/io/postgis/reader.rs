@@ -66,7 +66,6 @@ pub struct PostGisReader {
     done: bool,
     interners: Vec<Interner<Arc<str>>>,
     tally: Tally,
-    empties: usize,
     /// Reading `overlay.sql`'s rows (`open_pushdown`) rather than the table's.
     pushdown: bool,
     /// What the database measured of the last batch's features.
@@ -223,7 +222,6 @@ impl PostGisReader {
             done: false,
             interners: (0..width).map(|_| Interner::default()).collect(),
             tally: Tally::new(warnings),
-            empties: 0,
             pushdown: pushdown.is_some(),
             pushed: Vec::new(),
             keys: None,
@@ -371,7 +369,7 @@ impl PostGisReader {
                 continue;
             };
             if empty && geometry.0.is_empty() {
-                self.empties += 1;
+                self.tally.empty();
                 continue;
             }
             let key = match (&self.keys, &row.key) {
@@ -659,11 +657,7 @@ impl crate::io::Batches for PostGisReader {
     }
 
     fn progress(&self) -> f32 {
-        if self.done {
-            1.0
-        } else {
-            (self.rows as f32 / self.count.max(1) as f32).min(1.0)
-        }
+        crate::io::batch::share_read(self.done, self.rows, self.count)
     }
 
     fn next_batch(&mut self) -> Result<Option<Vec<Feature>>, LayerError> {
@@ -689,13 +683,6 @@ impl crate::io::Batches for PostGisReader {
         let mut layer = self.header;
         let path = layer.path.clone();
         layer.warnings = self.tally.into_warnings(&path);
-        if self.empties > 0 {
-            layer.warnings.push(format!(
-                "{}: {} empty geometries skipped",
-                path.display(),
-                self.empties
-            ));
-        }
         layer
     }
 }
