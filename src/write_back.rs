@@ -94,20 +94,11 @@ pub fn write_back(
     summary: &Summary,
     ctl: Control,
 ) -> Result<Written, LayerError> {
-    let name = |t: &str| {
-        postgis::TableName {
-            schema: Some(schema.to_string()),
-            table: t.to_string(),
-        }
-        .text()
+    let table = |t: &str| postgis::TableName {
+        schema: Some(schema.to_string()),
+        table: t.to_string(),
     };
-    let url = server.table_url(
-        &postgis::TableName {
-            schema: Some(schema.to_string()),
-            table: PARCELS_TABLE.into(),
-        },
-        None,
-    );
+    let url = server.table_url(&table(PARCELS_TABLE), None);
     let path = Path::new(&url);
     let mut conn = connect::connect(server, path)?;
     connect::postgis_version(&mut conn.client, server, path)?;
@@ -227,7 +218,7 @@ pub fn write_back(
         .map_err(|e| query_error(path, "cannot commit the write-back", &e))?;
     ctl.report(Phase::WriteBack, 1.0);
     Ok(Written {
-        tables: [name(PARCELS_TABLE), name(REGIONS_TABLE)],
+        tables: [table(PARCELS_TABLE).text(), table(REGIONS_TABLE).text()],
         parcels: order.len(),
         regions: summary.by_region.len(),
     })

@@ -565,12 +565,18 @@ fn stream(
 
     let t = Instant::now();
     ctl.report(Phase::Index, 0.0);
-    let inputs: Vec<_> = risk_areas
-        .iter()
-        .map(|r| (&risk.features[r.feature].geometry, r.class))
-        .collect();
-    let mut map = RiskMap::build(&inputs);
-    // Under `Engine::PostGis`, faces for the pieces the database measures.
+    // Under `Engine::PostGis` the database cuts the risk areas: the map holds only faces
+    // standing for the pieces it measures.
+    let mut map = match req.engine {
+        Engine::Local => {
+            let inputs: Vec<_> = risk_areas
+                .iter()
+                .map(|r| (&risk.features[r.feature].geometry, r.class))
+                .collect();
+            RiskMap::build(&inputs)
+        }
+        Engine::PostGis => RiskMap::default(),
+    };
     let measured_faces = (req.engine == Engine::PostGis).then(|| {
         pushdown::measured_faces(
             &mut map,
